@@ -1,0 +1,207 @@
+//! `iarss lint`: check feeds and article files, render the diagnostics, exit 0/1/2.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::args::{LintArgs, LintFormat};
+use super::output::{self, LintedInput};
+use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::fetch::{self, FetchConfig};
+use crate::model::Domain;
+use crate::parse::InputKind;
+use crate::validate::{CheckOptions, InputReport, check_input};
+
+/// How many bytes are read before deciding feed versus article.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// A lint request, with its arguments turned into typed values.
+pub struct LintRequest {
+    /// Inputs as given.
+    pub inputs: Vec<String>,
+    /// Check options.
+    pub options: CheckOptions,
+    /// Output format.
+    pub format: LintFormat,
+    /// Exit 1 on warnings too.
+    pub deny_warnings: bool,
+    /// Refuse private addresses.
+    pub deny_private_networks: bool,
+}
+
+impl LintRequest {
+    fn from_args(args: &LintArgs) -> Result<LintRequest, String> {
+        let domain = match &args.domain {
+            Some(d) => Some(Domain::parse(d).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let zone = chrono_tz::Tz::from_str(&args.default_timezone)
+            .map_err(|_| format!("`{}` is not an IANA time zone", args.default_timezone))?;
+        let threads = if args.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            args.threads
+        };
+        let inputs = if args.inputs.is_empty() {
+            vec!["-".to_string()]
+        } else {
+            args.inputs.clone()
+        };
+        Ok(LintRequest {
+            inputs,
+            options: CheckOptions {
+                domain,
+                zone,
+                threads,
+                ..CheckOptions::default()
+            },
+            format: args.format,
+            deny_warnings: args.deny_warnings,
+            deny_private_networks: args.deny_private_networks,
+        })
+    }
+}
+
+/// Runs `iarss lint`.
+pub fn run(args: LintArgs) -> u8 {
+    let request = match LintRequest::from_args(&args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut code = EXIT_OK;
+    let mut linted = Vec::new();
+    for input in &request.inputs {
+        match lint_one(input, &request) {
+            Ok(one) => {
+                let failing = one
+                    .report
+                    .all_diagnostics()
+                    .any(|d| request.deny_warnings || d.is_error());
+                if failing {
+                    code = code.max(EXIT_FAILURE);
+                }
+                linted.push(one);
+            }
+            Err(message) => {
+                eprintln!("error: {input}: {message}");
+                code = EXIT_USAGE;
+            }
+        }
+    }
+    let rendered = output::render(request.format, &linted);
+    let written = match &args.output {
+        Some(path) => std::fs::write(path, rendered.as_bytes()),
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(rendered.as_bytes()).and_then(|_| out.flush())
+        }
+    };
+    if let Err(e) = written {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the output: {e}");
+            return EXIT_FAILURE.max(code);
+        }
+    }
+    code
+}
+
+fn read_head(reader: &mut impl Read) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    reader.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Lints one input; `Err` when it cannot be opened at all (exit 2).
+fn lint_one(input: &str, request: &LintRequest) -> Result<LintedInput, String> {
+    if input.starts_with("http://") || input.starts_with("https://") {
+        return Ok(lint_url(input, request));
+    }
+    if input == "-" {
+        let mut bytes = Vec::new();
+        io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        let report = check_bytes(&bytes, &request.options);
+        return Ok(LintedInput::new(input, report, Some(bytes)));
+    }
+    let mut file = File::open(input).map_err(|e| format!("cannot open: {e}"))?;
+    let head = read_head(&mut file).map_err(|e| format!("cannot read: {e}"))?;
+    let report = check_input(head, file, &request.options);
+    Ok(LintedInput::new(input, report, None))
+}
+
+fn check_bytes(bytes: &[u8], options: &CheckOptions) -> InputReport {
+    let split = bytes.len().min(HEAD_BYTES);
+    check_input(bytes[..split].to_vec(), &bytes[split..], options)
+}
+
+fn lint_url(url: &str, request: &LintRequest) -> LintedInput {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let report = InputReport::failed(
+                InputKind::Feed,
+                crate::validate::RuleId::FeedFetchFailed,
+                format!("cannot start the HTTP client: {e}"),
+                None,
+            );
+            return LintedInput::new(url, report, None);
+        }
+    };
+    let config = FetchConfig::default();
+    let result = runtime.block_on(async {
+        if request.deny_private_networks {
+            refuse_private(url).await?;
+        }
+        fetch::fetch(url, &config).await
+    });
+    match result {
+        Ok(fetched) => {
+            let mut options = request.options.clone();
+            options.http_charset = fetched.charset.clone();
+            let report = check_bytes(&fetched.body, &options);
+            LintedInput::new(url, report, Some(fetched.body))
+        }
+        Err(e) => {
+            let report =
+                InputReport::failed(InputKind::Feed, e.rule(), format!("{url}: {e}"), None);
+            LintedInput::new(url, report, None)
+        }
+    }
+}
+
+/// Refuses URLs whose host resolves to loopback, private, link-local or similar addresses.
+async fn refuse_private(url: &str) -> Result<(), fetch::FetchError> {
+    let parsed =
+        url::Url::parse(url).map_err(|e| fetch::FetchError::Failed(format!("bad URL: {e}")))?;
+    let host = parsed
+        .host_str()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .to_string();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addrs = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::net::lookup_host((host.as_str(), port)),
+    )
+    .await
+    .map_err(|_| fetch::FetchError::Failed(format!("resolving {host} timed out")))?
+    .map_err(|e| fetch::FetchError::Failed(format!("cannot resolve {host}: {e}")))?;
+    for addr in addrs {
+        if crate::fetch::is_private(addr.ip()) {
+            return Err(fetch::FetchError::Failed(format!(
+                "{host} resolves to {}, a private or local address (refused by --deny-private-networks)",
+                addr.ip()
+            )));
+        }
+    }
+    Ok(())
+}

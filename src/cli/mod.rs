@@ -1,0 +1,41 @@
+//! The command line: clap arguments ([`args`]) become typed requests, one file per
+//! command, and [`output`] renders results. Only this module and `main.rs` use `anyhow`.
+
+pub mod args;
+pub mod lint;
+pub mod output;
+pub mod rules;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: failure (lint found errors; a run failed; another failure).
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code: bad usage or unreadable input.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Parses the command line, runs the command and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let code = match cli.command {
+        Command::Lint(args) => lint::run(args),
+        Command::Rules { format } => rules::list(format),
+        Command::Explain { rule } => rules::explain(&rule),
+    };
+    ExitCode::from(code)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("IARSS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

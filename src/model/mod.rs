@@ -1,0 +1,10 @@
+//! Plain domain types shared by every stage: positions, diagnostics and the typed values
+//! (URLs, hosts, times) that input is turned into at the edge.
+
+mod diagnostic;
+mod time;
+mod url;
+
+pub use diagnostic::{Diagnostic, Position};
+pub use time::{DateTimeValue, parse_datetime, parse_pubdate};
+pub use url::{CanonicalUrl, Domain, DomainError, host_matches_domain};

@@ -1,0 +1,36 @@
+//! Validation: the rule registry and the checks of every rule that can be decided from the
+//! input alone.
+//!
+//! [`registry`] is the one table of rules; [`rules`] holds the checks, one file per group;
+//! [`run`] drives a whole feed or article file through parse and check and returns an
+//! [`InputReport`]. `update-…` rules are decided by the store, fetch rules by the fetcher:
+//! they are in the registry, and reported where those stages run.
+
+pub mod context;
+pub mod registry;
+pub mod rule;
+pub mod rules;
+pub mod run;
+
+pub use context::ArticleContext;
+pub use rule::{Group, RuleId, Severity, UnknownRule};
+pub use run::{ArticleReport, CheckOptions, InputReport, Verdict, check_input};
+
+use crate::model::{CanonicalUrl, Diagnostic};
+use crate::parse::ParsedArticle;
+
+/// Runs every article rule on a parsed article. Item rules are the caller's (they need no
+/// parse); this covers head, header, body, media, embeds and footer.
+pub fn validate_article(
+    article: &ParsedArticle,
+    cx: ArticleContext,
+) -> (Vec<Diagnostic>, Option<CanonicalUrl>) {
+    let mut checker = context::Checker::new(article, cx);
+    rules::head::check(&mut checker);
+    rules::header::check(&mut checker);
+    rules::body::check(&mut checker);
+    rules::media::check(&mut checker);
+    rules::embeds::check(&mut checker);
+    rules::footer::check(&mut checker);
+    checker.finish()
+}

@@ -1,0 +1,256 @@
+//! Document and head rules (rules.md 3.3), canonical resolution included.
+
+use html5ever::local_name;
+
+use crate::model::CanonicalUrl;
+use crate::validate::RuleId;
+use crate::validate::context::Checker;
+
+/// Runs the document and head rules and resolves the canonical URL.
+pub fn check(c: &mut Checker) {
+    let ia = &c.article.ia;
+    let dom = c.dom;
+    let head_node = ia.head.node.or(ia.html);
+    if ia.article.is_none() {
+        let at = ia.body.or(ia.html);
+        match at {
+            Some(n) => c.report(
+                RuleId::MissingArticleElement,
+                n,
+                "the document has no `<article>` element; nothing can be rendered",
+            ),
+            None => c.report_at(
+                RuleId::MissingArticleElement,
+                None,
+                "the document has no `<article>` element",
+            ),
+        }
+    }
+    resolve_canonical(c, head_node);
+
+    let head = &c.article.ia.head;
+    if let Some(head_node) = head_node {
+        let hrefs: Vec<&str> = head
+            .canonical_links
+            .iter()
+            .map(|(_, h)| h.as_str())
+            .collect();
+        if hrefs.len() > 1 && hrefs.iter().any(|h| *h != hrefs[0]) {
+            c.report(
+                RuleId::MultipleCanonical,
+                head_node,
+                format!(
+                    "{} canonical links with different URLs; the first (`{}`) is used",
+                    hrefs.len(),
+                    hrefs.iter().find(|h| !h.is_empty()).unwrap_or(&"")
+                ),
+            );
+        }
+        match head.markup_version {
+            None => c.report(
+                RuleId::MissingMarkupVersion,
+                head_node,
+                "no `<meta property=\"op:markup_version\" content=\"v1.0\">` in the head",
+            ),
+            Some(meta) => {
+                let v = dom.attr(meta, "content").unwrap_or("").trim();
+                if v != "v1.0" {
+                    c.report(
+                        RuleId::UnknownMarkupVersion,
+                        meta,
+                        format!("markup version `{v}` is unknown; only `v1.0` exists"),
+                    );
+                }
+            }
+        }
+        if head.charset.is_none() {
+            c.report(
+                RuleId::MissingCharset,
+                head_node,
+                "no `<meta charset>` in the head",
+            );
+        }
+    }
+    if let Some(meta) = head.auto_ad_placement {
+        let value = dom.attr(meta, "content").unwrap_or("");
+        let normal = value.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
+        let enabled = match normal.as_str() {
+            "false" => Some(false),
+            "true"
+            | "enable=true"
+            | "enable=true ad_density=default"
+            | "enable=true ad_density=medium"
+            | "enable=true ad_density=low" => Some(true),
+            _ => None,
+        };
+        match enabled {
+            None => c.report(
+                RuleId::InvalidAutoAdPlacement,
+                meta,
+                format!("automatic ad placement `{value}` is not `false`, `true` or `enable=true [ad_density=default|medium|low]`; treated as disabled"),
+            ),
+            Some(true) if !has_valid_header_ad(c) => {
+                let at = c.article.ia.header.node.unwrap_or(meta);
+                c.report(
+                    RuleId::AutoAdsWithoutHeaderAd,
+                    at,
+                    "automatic ad placement is enabled but the header has no `figure.op-ad` with a source to place",
+                );
+            }
+            _ => {}
+        }
+    }
+    if let Some(html) = c.article.ia.html {
+        if let Some(dir) = dom.attr(html, "dir") {
+            if !matches!(
+                dir.trim().to_ascii_lowercase().as_str(),
+                "rtl" | "ltr" | "auto"
+            ) {
+                c.report(
+                    RuleId::InvalidDir,
+                    html,
+                    format!("`dir=\"{dir}\"` is not `rtl`, `ltr` or `auto`"),
+                );
+            }
+        }
+    }
+    check_stylesheets(c);
+}
+
+fn has_valid_header_ad(c: &Checker) -> bool {
+    let dom = c.dom;
+    let header = &c.article.ia.header;
+    let in_templates = header.ad_templates.iter().flat_map(|t| {
+        dom.child_elements(*t)
+            .filter(|f| dom.is(*f, &local_name!("figure")) && dom.has_class(*f, "op-ad"))
+    });
+    header
+        .ads
+        .iter()
+        .copied()
+        .chain(in_templates)
+        .any(|ad| c.iframe_child(ad).is_some_and(|i| c.iframe_has_source(i)))
+}
+
+/// Canonical resolution, exactly one outcome per article (rules.md, Canonical resolution).
+fn resolve_canonical(c: &mut Checker, head_node: Option<crate::parse::dom::NodeId>) {
+    let head_canonical = c.article.ia.head.canonical().cloned();
+    let item_link = c.cx.item.and_then(|i| i.link.as_ref());
+    if let Some((node, href)) = head_canonical {
+        match CanonicalUrl::parse(&href) {
+            Some(url) => {
+                if url.has_query_or_fragment() {
+                    c.report(
+                        RuleId::CanonicalHasQueryOrFragment,
+                        node,
+                        format!("canonical URL `{href}` has a query or fragment; it is stored exactly, so another query is another article"),
+                    );
+                }
+                if let Some(domain) = c.cx.domain {
+                    if !domain.matches_host(&url.host()) {
+                        c.report(
+                            RuleId::CanonicalDomainMismatch,
+                            node,
+                            format!("canonical URL `{href}` is not on the page's domain `{domain}` or a subdomain of it"),
+                        );
+                    }
+                }
+                if let Some(link) = item_link {
+                    let link_text = link.text.trim_matches(|ch: char| ch.is_ascii_whitespace());
+                    if !link_text.is_empty() && link_text != url.as_str() {
+                        c.report_at(
+                            RuleId::ItemLinkMismatch,
+                            Some(link.position),
+                            format!("item link `{link_text}` differs from the head canonical `{}`; the canonical wins", url.as_str()),
+                        );
+                    }
+                }
+                c.canonical = Some(url);
+            }
+            None => c.report(
+                RuleId::CanonicalNotAbsolute,
+                node,
+                format!("canonical URL `{href}` is not an absolute http(s) URL with a host"),
+            ),
+        }
+        return;
+    }
+    let fallback = item_link.and_then(|l| CanonicalUrl::parse(&l.text).map(|u| (u, l.position)));
+    match fallback {
+        Some((url, link_position)) => {
+            let at = head_node
+                .map(|h| c.article.position(h))
+                .or(Some(link_position));
+            c.report_at(
+                RuleId::CanonicalFromItemLink,
+                at,
+                format!("the head has no `<link rel=\"canonical\">`; the item link `{}` is used as the canonical URL", url.as_str()),
+            );
+            if let Some(domain) = c.cx.domain {
+                if !domain.matches_host(&url.host()) {
+                    c.report_at(
+                        RuleId::CanonicalDomainMismatch,
+                        Some(link_position),
+                        format!("canonical URL `{}` is not on the page's domain `{domain}` or a subdomain of it", url.as_str()),
+                    );
+                }
+            }
+            if url.has_query_or_fragment() {
+                c.report_at(
+                    RuleId::CanonicalHasQueryOrFragment,
+                    Some(link_position),
+                    format!("canonical URL `{}` has a query or fragment", url.as_str()),
+                );
+            }
+            c.canonical = Some(url);
+        }
+        None => {
+            let message = if c.cx.item.is_some() {
+                "no `<link rel=\"canonical\" href=…>` in the head and no absolute item `<link>` to fall back on"
+            } else {
+                "no `<link rel=\"canonical\" href=…>` in the head"
+            };
+            match head_node {
+                Some(h) => c.report(RuleId::MissingCanonical, h, message),
+                None => c.report_at(
+                    RuleId::MissingCanonical,
+                    c.cx.item.map(|i| i.position),
+                    message,
+                ),
+            }
+        }
+    }
+}
+
+fn check_stylesheets(c: &mut Checker) {
+    let dom = c.dom;
+    let mut found = Vec::new();
+    for d in dom.descendants(crate::parse::dom::Dom::ROOT) {
+        let Some(el) = dom.element(d) else { continue };
+        if el.name.local == local_name!("style") {
+            found.push((d, "a `<style>` element"));
+        } else if el.name.local == local_name!("link")
+            && dom.attr(d, "rel").is_some_and(|r| {
+                r.split_ascii_whitespace()
+                    .any(|t| t.eq_ignore_ascii_case("stylesheet"))
+            })
+        {
+            found.push((d, "a stylesheet link"));
+        } else if dom.attr(d, "style").is_some()
+            && dom
+                .ancestor(d, |a| dom.is(a, &local_name!("iframe")))
+                .is_none()
+        {
+            found.push((d, "a `style` attribute"));
+        }
+    }
+    for (node, what) in found {
+        c.report(
+            RuleId::StylesheetIgnored,
+            node,
+            format!(
+                "{what} is ignored: Instant Articles take their look from the page's article style"
+            ),
+        );
+    }
+}

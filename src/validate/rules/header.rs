@@ -1,0 +1,242 @@
+//! Header rules (rules.md 3.4): title, times, cover, kicker, authors, sponsors.
+
+use html5ever::local_name;
+
+use crate::parse::article::TimeElement;
+use crate::parse::dom::NodeId;
+use crate::validate::RuleId;
+use crate::validate::context::{Checker, FigureKind};
+
+use super::media::{is_player_url, is_video_file_url, video_sources};
+
+/// Runs the header rules.
+pub fn check(c: &mut Checker) {
+    let dom = c.dom;
+    let ia = &c.article.ia;
+    check_times_everywhere(c);
+    let Some(article) = ia.article else { return };
+    let header = ia.header.clone();
+    let Some(header_node) = header.node else {
+        c.report(
+            RuleId::MissingHeader,
+            article,
+            "the article has no `<header>`: its title and publication time live there",
+        );
+        return;
+    };
+    match header.titles.first() {
+        None => c.report(
+            RuleId::MissingTitle,
+            header_node,
+            "the header has no `<h1>` title",
+        ),
+        Some(&h1) if dom.is_text_empty(h1) => c.report(
+            RuleId::MissingTitle,
+            h1,
+            "the header's `<h1>` title is empty",
+        ),
+        Some(_) => {}
+    }
+    for &extra in header.titles.iter().skip(1) {
+        c.report(
+            RuleId::MultipleTitles,
+            extra,
+            "more than one `<h1>` in the header; only the first is the title",
+        );
+    }
+    match header.published.first() {
+        None => c.report(
+            RuleId::MissingOpPublished,
+            header_node,
+            "the header has no `<time class=\"op-published\" datetime=…>`",
+        ),
+        Some(t) if t.value.is_none() => c.report(
+            RuleId::InvalidOpPublished,
+            t.node,
+            invalid_time_message(t, "op-published"),
+        ),
+        Some(_) => {}
+    }
+    for t in header.published.iter().skip(1) {
+        c.report(
+            RuleId::MultipleOpPublished,
+            t.node,
+            "more than one `op-published` time; the first is used",
+        );
+    }
+    if let Some(t) = header.modified.first() {
+        if t.value.is_none() {
+            c.report(
+                RuleId::InvalidOpModified,
+                t.node,
+                format!(
+                    "{}; it is treated as absent, so later updates are refused",
+                    invalid_time_message(t, "op-modified")
+                ),
+            );
+        }
+    }
+    if let (Some(p), Some(m)) = (header.published_time(), header.modified_time()) {
+        if m.instant < p.instant {
+            let node = header.modified[0].node;
+            c.report(
+                RuleId::OpModifiedBeforePublished,
+                node,
+                format!(
+                    "`op-modified` ({}) is earlier than `op-published` ({})",
+                    m.instant.to_rfc3339(),
+                    p.instant.to_rfc3339()
+                ),
+            );
+        }
+    }
+    for (i, &cover) in header.covers.iter().enumerate() {
+        if i > 0 {
+            c.report(
+                RuleId::HeaderMultipleCoverFigures,
+                cover,
+                "only one cover `<figure>` is allowed in the header; the others are dropped",
+            );
+        }
+        let kind = c.figure_kind(cover);
+        if matches!(
+            kind,
+            FigureKind::Interactive | FigureKind::Social | FigureKind::Map
+        ) {
+            c.report(
+                RuleId::HeaderCoverUnsupported,
+                cover,
+                format!(
+                    "a {} figure cannot be the cover; use an image, a video or a slideshow",
+                    kind_name(kind)
+                ),
+            );
+        }
+        if kind == FigureKind::Video {
+            for (source, src) in video_sources(dom, cover) {
+                if is_player_url(&src) || !is_video_file_url(&src) {
+                    c.report(
+                        RuleId::CoverVideoNotFile,
+                        source,
+                        format!("cover video `{src}` is not a direct link to a video file"),
+                    );
+                }
+            }
+        }
+    }
+    for &h3 in &header.kickers {
+        if !dom.has_class(h3, "op-kicker") {
+            c.report(
+                RuleId::KickerInvalid,
+                h3,
+                "an `<h3>` in the header is only read as a kicker with `class=\"op-kicker\"`",
+            );
+        }
+    }
+    for &address in &header.authors {
+        let anchor = dom
+            .descendants(address)
+            .find(|d| dom.is(*d, &local_name!("a")));
+        let name_node = anchor.unwrap_or(address);
+        if dom.is_text_empty(name_node) {
+            c.report(
+                RuleId::AuthorMissingName,
+                address,
+                "this author has no name; it is dropped",
+            );
+        }
+    }
+    for &ul in &header.sponsors {
+        let has_link = dom.child_elements(ul).any(|li| {
+            dom.is(li, &local_name!("li"))
+                && dom.child_elements(li).any(|a| {
+                    dom.is(a, &local_name!("a"))
+                        && dom.attr(a, "href").is_some_and(|h| !h.trim().is_empty())
+                })
+        });
+        if !has_link {
+            c.report(
+                RuleId::SponsorMissingUrl,
+                ul,
+                "the sponsors list has no `<li><a href=…>` link",
+            );
+        }
+    }
+    for el in c.article_elements() {
+        if dom.is(el, &local_name!("address")) && !c.in_header(el) {
+            c.report(
+                RuleId::AuthorOutsideHeader,
+                el,
+                "an `<address>` (author) outside the header is not read",
+            );
+        }
+        if dom.is(el, &local_name!("figure"))
+            && dom.has_class(el, "op-tracker")
+            && (c.in_header(el) || c.in_footer(el))
+        {
+            c.report(
+                RuleId::TrackerInHeaderOrFooter,
+                el,
+                "analytics (`figure.op-tracker`) work only in the body",
+            );
+        }
+    }
+}
+
+fn kind_name(kind: FigureKind) -> &'static str {
+    match kind {
+        FigureKind::Interactive => "`op-interactive`",
+        FigureKind::Social => "`op-social`",
+        FigureKind::Map => "`op-map`",
+        FigureKind::Ad => "`op-ad`",
+        FigureKind::Tracker => "`op-tracker`",
+        FigureKind::Slideshow => "slideshow",
+        FigureKind::Video => "video",
+        FigureKind::Image => "image",
+    }
+}
+
+fn invalid_time_message(t: &TimeElement, class: &str) -> String {
+    match &t.raw {
+        None => format!("`time.{class}` has no `datetime` attribute"),
+        Some(raw) => format!("`time.{class}` datetime `{raw}` is not a date-time"),
+    }
+}
+
+/// `datetime-without-timezone` on every `time[datetime]`, and `time-outside-header`.
+fn check_times_everywhere(c: &mut Checker) {
+    let dom = c.dom;
+    let zone = c.cx.zone;
+    let Some(root) = c.article.ia.html else {
+        return;
+    };
+    let times: Vec<NodeId> = dom
+        .descendants(root)
+        .filter(|d| dom.is(*d, &local_name!("time")))
+        .collect();
+    for t in times {
+        if let Some(raw) = dom.attr(t, "datetime") {
+            if let Some(v) = crate::model::parse_datetime(raw, zone) {
+                if !v.has_offset {
+                    c.report(
+                        RuleId::DatetimeWithoutTimezone,
+                        t,
+                        format!(
+                            "datetime `{raw}` has no UTC offset; read as {} time ({})",
+                            zone.name(),
+                            v.instant.to_rfc3339()
+                        ),
+                    );
+                }
+            }
+        }
+        let is_op_time = dom.has_class(t, "op-published") || dom.has_class(t, "op-modified");
+        if is_op_time && !c.in_header(t) {
+            c.report(
+                RuleId::TimeOutsideHeader,
+                t,
+                "`op-published`/`op-modified` times are read only inside the header",
+            );
+        }
+    }
+}

@@ -1,0 +1,460 @@
+//! One input, end to end through parse and validate: a feed streamed item by item (on one
+//! thread or several), or a single article file.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use super::{ArticleContext, RuleId, Severity, validate_article};
+use crate::model::{Diagnostic, Domain, Position};
+use crate::parse::feed::ArticleSource;
+use crate::parse::source::SourceMap;
+use crate::parse::{
+    FeedError, InputKind, ParsedArticle, RawItem, decode_html, detect_kind, read_feed,
+};
+
+/// How to check an input.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// The page's domain, for `canonical-domain-mismatch`.
+    pub domain: Option<Domain>,
+    /// Zone for offset-less times.
+    pub zone: Tz,
+    /// Worker threads for article checks (1 = on the reading thread).
+    pub threads: usize,
+    /// Time allowed to read and check the whole input.
+    pub budget: Option<Duration>,
+    /// The `charset` of an HTTP response, if the input came from one.
+    pub http_charset: Option<String>,
+    /// Keep each article's HTML in its report (for ingestion).
+    pub keep_html: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            domain: None,
+            zone: chrono_tz::America::Los_Angeles,
+            threads: 1,
+            budget: Some(Duration::from_secs(10)),
+            http_charset: None,
+            keep_html: false,
+        }
+    }
+}
+
+/// An article's verdict: `reject` if any error, else `warn` if any warning, else `pass`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// No diagnostic.
+    Pass,
+    /// Warnings only: ingested, warnings logged.
+    Warn,
+    /// At least one error: not ingested.
+    Reject,
+}
+
+/// The result of checking one article (a feed item, or an article file).
+#[derive(Clone, Debug)]
+pub struct ArticleReport {
+    /// 0-based index among the channel's items (0 for an article file).
+    pub index: usize,
+    /// The item's trimmed `guid`.
+    pub guid: Option<String>,
+    /// The resolved canonical URL, exactly as written.
+    pub canonical_url: Option<String>,
+    /// Line of the `<item>` start tag (1 for an article file).
+    pub line: u32,
+    /// Diagnostics, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The parsed `op-modified` instant.
+    pub op_modified: Option<DateTime<Utc>>,
+    /// The parsed `op-published` instant.
+    pub op_published: Option<DateTime<Utc>>,
+    /// Text of the header title.
+    pub title: Option<String>,
+    /// The item link, trimmed.
+    pub link: Option<String>,
+    /// The article HTML as received (only with [`CheckOptions::keep_html`]).
+    pub html: Option<String>,
+    /// Raw feed bytes of the item.
+    pub bytes: u64,
+}
+
+impl ArticleReport {
+    /// The verdict of its diagnostics.
+    pub fn verdict(&self) -> Verdict {
+        if self
+            .diagnostics
+            .iter()
+            .any(|d| d.severity() == Severity::Error)
+        {
+            Verdict::Reject
+        } else if self.diagnostics.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Warn
+        }
+    }
+
+    /// `true` when no error-level diagnostic applies.
+    pub fn is_error_free(&self) -> bool {
+        !self.diagnostics.iter().any(|d| d.is_error())
+    }
+}
+
+/// The result of checking one input.
+#[derive(Clone, Debug)]
+pub struct InputReport {
+    /// `feed` or `article`.
+    pub kind: InputKind,
+    /// Feed-level diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every item's (or the article's) report, in order; empty when the feed failed.
+    pub articles: Vec<ArticleReport>,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+impl InputReport {
+    /// A report for an input that failed as a whole with `rule`.
+    pub fn failed(
+        kind: InputKind,
+        rule: RuleId,
+        message: impl Into<String>,
+        position: Option<Position>,
+    ) -> Self {
+        InputReport {
+            kind,
+            diagnostics: vec![Diagnostic::new(rule, message, position)],
+            articles: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    /// `true` when a feed-level error failed the input.
+    pub fn failed_as_a_whole(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.is_error())
+    }
+
+    /// Every diagnostic of the input, feed-level first.
+    pub fn all_diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .chain(self.articles.iter().flat_map(|a| a.diagnostics.iter()))
+    }
+}
+
+/// Checks one input: `head` is its first bytes (already read, for content detection) and
+/// `rest` the remainder.
+pub fn check_input<R: Read>(head: Vec<u8>, rest: R, options: &CheckOptions) -> InputReport {
+    match detect_kind(&head) {
+        InputKind::Article => check_article_file(head, rest, options),
+        InputKind::Feed => check_feed(head, rest, options),
+    }
+}
+
+fn check_article_file<R: Read>(
+    mut head: Vec<u8>,
+    mut rest: R,
+    options: &CheckOptions,
+) -> InputReport {
+    if let Err(e) = rest.read_to_end(&mut head) {
+        return InputReport::failed(
+            InputKind::Article,
+            RuleId::FeedFetchFailed,
+            format!("reading failed: {e}"),
+            None,
+        );
+    }
+    let bytes = head.len() as u64;
+    let (html, _) = decode_html(&head);
+    drop(head);
+    let source = ArticleSource {
+        html,
+        map: SourceMap::verbatim(Position::START),
+    };
+    let mut report = check_article(source, None, options);
+    report.line = 1;
+    report.bytes = bytes;
+    InputReport {
+        kind: InputKind::Article,
+        diagnostics: Vec::new(),
+        articles: vec![report],
+        bytes,
+    }
+}
+
+/// Parses and validates one article, with its item's fields when it came from a feed.
+fn check_article(
+    source: ArticleSource,
+    item: Option<&RawItem>,
+    options: &CheckOptions,
+) -> ArticleReport {
+    let html = options.keep_html.then(|| source.html.clone());
+    let parsed = ParsedArticle::parse(source, options.zone);
+    let cx = ArticleContext {
+        item,
+        domain: options.domain.as_ref(),
+        zone: options.zone,
+    };
+    let (diagnostics, canonical) = validate_article(&parsed, cx);
+    let header = &parsed.ia.header;
+    let title = header.titles.first().map(|h| {
+        parsed
+            .dom
+            .text(*h)
+            .split(|c: char| c.is_whitespace() || c == '\u{a0}')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    ArticleReport {
+        index: 0,
+        guid: None,
+        canonical_url: canonical.map(|c| c.as_str().to_string()),
+        line: 1,
+        diagnostics,
+        op_modified: header.modified_time().map(|t| t.instant),
+        op_published: header.published_time().map(|t| t.instant),
+        title,
+        link: None,
+        html,
+        bytes: 0,
+    }
+}
+
+/// Checks one feed item: item rules, then the article.
+fn check_item(mut item: RawItem, options: &CheckOptions) -> ArticleReport {
+    let (mut item_diags, content_ok) = super::rules::item::check(&item, options.zone);
+    let source = item.content.take();
+    let mut report = match source {
+        Some(source) if content_ok => check_article(source, Some(&item), options),
+        _ => ArticleReport {
+            index: 0,
+            guid: None,
+            canonical_url: None,
+            line: 1,
+            diagnostics: Vec::new(),
+            op_modified: None,
+            op_published: None,
+            title: None,
+            link: None,
+            html: None,
+            bytes: 0,
+        },
+    };
+    report.index = item.index;
+    report.line = item.position.line;
+    report.bytes = item.bytes;
+    report.guid = item
+        .guid
+        .as_ref()
+        .map(|g| g.text.trim().to_string())
+        .filter(|g| !g.is_empty());
+    report.link = item.link.as_ref().map(|l| l.text.trim().to_string());
+    item_diags.append(&mut report.diagnostics);
+    item_diags.sort_by_key(|d| d.position);
+    report.diagnostics = item_diags;
+    report
+}
+
+fn check_feed<R: Read>(head: Vec<u8>, rest: R, options: &CheckOptions) -> InputReport {
+    let started = Instant::now();
+    let over_budget = || options.budget.is_some_and(|b| started.elapsed() > b);
+    let mut reports: Vec<ArticleReport> = Vec::new();
+    let mut budget_hit = false;
+    let mut bytes = head.len() as u64;
+    let counting = CountingReader {
+        inner: rest,
+        count: 0,
+    };
+    let counter = Arc::new(Mutex::new(0u64));
+    let result = if options.threads <= 1 {
+        let mut reader = counting;
+        let r = read_feed(head, &mut reader, options.http_charset.as_deref(), |item| {
+            if budget_hit || over_budget() {
+                budget_hit = true;
+                return;
+            }
+            reports.push(check_item(item, options));
+        });
+        *counter.lock().expect("counter") = reader.count;
+        r
+    } else {
+        let (tx, rx) = mpsc::sync_channel::<RawItem>(options.threads * 4);
+        let rx = Arc::new(Mutex::new(rx));
+        let (out_tx, out_rx) = mpsc::channel::<ArticleReport>();
+        std::thread::scope(|scope| {
+            for _ in 0..options.threads {
+                let rx = Arc::clone(&rx);
+                let out_tx = out_tx.clone();
+                scope.spawn(move || {
+                    loop {
+                        let next = rx.lock().map(|r| r.recv());
+                        let Ok(Ok(item)) = next else { break };
+                        if out_tx.send(check_item(item, options)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(out_tx);
+            let mut reader = counting;
+            let r = read_feed(head, &mut reader, options.http_charset.as_deref(), |item| {
+                if budget_hit || over_budget() {
+                    budget_hit = true;
+                    return;
+                }
+                let _ = tx.send(item);
+            });
+            drop(tx);
+            *counter.lock().expect("counter") = reader.count;
+            reports.extend(out_rx.iter());
+            r
+        })
+    };
+    bytes += *counter.lock().expect("counter");
+    if budget_hit || over_budget() {
+        let budget = options.budget.unwrap_or_default();
+        let mut report = InputReport::failed(
+            InputKind::Feed,
+            RuleId::FeedParseBudgetExceeded,
+            format!(
+                "the feed was not read and checked within the {} s budget",
+                budget.as_secs_f64()
+            ),
+            None,
+        );
+        report.bytes = bytes;
+        return report;
+    }
+    let channel = match result {
+        Ok(channel) => channel,
+        Err(FeedError::NotWellFormed { message, position }) => {
+            let mut r = InputReport::failed(
+                InputKind::Feed,
+                RuleId::FeedNotWellFormed,
+                message,
+                position,
+            );
+            r.bytes = bytes;
+            return r;
+        }
+        Err(FeedError::NotRss { message, position }) => {
+            let mut r = InputReport::failed(InputKind::Feed, RuleId::FeedNotRss, message, position);
+            r.bytes = bytes;
+            return r;
+        }
+        Err(FeedError::Io(message)) => {
+            let mut r =
+                InputReport::failed(InputKind::Feed, RuleId::FeedFetchFailed, message, None);
+            r.bytes = bytes;
+            return r;
+        }
+    };
+    reports.sort_by_key(|r| r.index);
+    mark_duplicates(&mut reports);
+    let mut diagnostics = Vec::new();
+    if !channel.missing.is_empty() {
+        diagnostics.push(Diagnostic::new(
+            RuleId::FeedChannelIncomplete,
+            format!("the channel has no {}", channel.missing.join(", ")),
+            channel.position,
+        ));
+    }
+    if channel.items == 0 {
+        diagnostics.push(Diagnostic::new(
+            RuleId::FeedNoItems,
+            "the channel has no items",
+            channel.position,
+        ));
+    }
+    InputReport {
+        kind: InputKind::Feed,
+        diagnostics,
+        articles: reports,
+        bytes,
+    }
+}
+
+/// `feed-duplicate-canonical` (rules.md decision 18) and `feed-duplicate-guid`.
+fn mark_duplicates(reports: &mut [ArticleReport]) {
+    let mut by_canonical: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in reports.iter().enumerate() {
+        if let (true, Some(c)) = (r.is_error_free(), &r.canonical_url) {
+            by_canonical.entry(c.clone()).or_default().push(i);
+        }
+    }
+    for (canonical, group) in by_canonical {
+        if group.len() < 2 {
+            continue;
+        }
+        // Latest op-modified wins; one without ranks below any with; the first wins ties.
+        let winner = group
+            .iter()
+            .copied()
+            .reduce(
+                |best, i| match (reports[i].op_modified, reports[best].op_modified) {
+                    (Some(a), Some(b)) if a > b => i,
+                    (Some(_), None) => i,
+                    _ => best,
+                },
+            )
+            .expect("non-empty group");
+        let winner_line = reports[winner].line;
+        for i in group.into_iter().filter(|i| *i != winner) {
+            let line = reports[i].line;
+            reports[i].diagnostics.push(Diagnostic::new(
+                RuleId::FeedDuplicateCanonical,
+                format!("another item (line {winner_line}) has the same canonical URL `{canonical}` and wins; this one is skipped"),
+                Some(Position { line, column: 1 }),
+            ));
+        }
+    }
+    let mut first_by_guid: HashMap<String, (usize, Option<String>)> = HashMap::new();
+    for i in 0..reports.len() {
+        let Some(guid) = reports[i].guid.clone() else {
+            continue;
+        };
+        match first_by_guid.get(&guid) {
+            None => {
+                first_by_guid.insert(guid, (i, reports[i].canonical_url.clone()));
+            }
+            Some((first, canonical)) => {
+                if reports[i].canonical_url.is_some()
+                    && canonical.is_some()
+                    && *canonical != reports[i].canonical_url
+                {
+                    let first_line = reports[*first].line;
+                    let line = reports[i].line;
+                    reports[i].diagnostics.push(Diagnostic::new(
+                        RuleId::FeedDuplicateGuid,
+                        format!("guid `{guid}` is also used by the item at line {first_line}, which has another canonical URL"),
+                        Some(Position { line, column: 1 }),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+struct CountingReader<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
