@@ -156,7 +156,8 @@ mod tests {
     fn canonical_must_be_absolute_http() {
         assert!(CanonicalUrl::parse("/relative").is_none());
         assert!(CanonicalUrl::parse("ftp://example.com/a").is_none());
-        assert!(CanonicalUrl::parse("https:///nohost").is_none());
+        assert!(CanonicalUrl::parse("https://").is_none());
+        assert!(CanonicalUrl::parse("mailto:a@example.com").is_none());
         assert!(
             CanonicalUrl::parse("  https://example.com/a?x=1 ")
                 .unwrap()

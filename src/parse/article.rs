@@ -8,7 +8,7 @@ use html5ever::{LocalName, local_name};
 
 use super::dom::{Dom, NodeId, parse_html};
 use super::feed::ArticleSource;
-use super::scan::{SourceScan, scan};
+use super::tokenizer::SourceScan;
 use crate::model::{DateTimeValue, Position, parse_datetime};
 
 /// A `time` element with its parsed `datetime`.
@@ -121,8 +121,7 @@ pub struct ParsedArticle {
 impl ParsedArticle {
     /// Parses an article's HTML, reading offset-less times in `zone`.
     pub fn parse(source: ArticleSource, zone: Tz) -> ParsedArticle {
-        let scan = scan(&source.html);
-        let dom = parse_html(&source.html, &scan);
+        let (dom, scan) = parse_html(&source.html);
         let ia = build_model(&dom, zone);
         ParsedArticle {
             source,

@@ -1,25 +1,22 @@
 //! The HTML5 document tree of an article, built by html5ever into a lean arena, with every
 //! element tied to the source tag that made it.
 //!
-//! html5ever's tokenizer feeds [`PositionedSink`], which matches each tag token to the
-//! [`SourceScan`](super::scan::SourceScan) entry it came from before handing it to the tree
-//! builder; the tree builder then creates elements in [`Dom`], which records for each the
-//! source tag (or, for elements the parser synthesised, the tag that caused them).
+//! iarss's [`HtmlTokenizer`] feeds html5ever's tree builder one token at a time and says
+//! which source tag each tag token is; the tree builder creates elements in [`Dom`], which
+//! records for each the source tag (or, for elements the parser synthesised, the tag that
+//! caused them).
 
 use std::borrow::Cow;
 use std::cell::{Cell, Ref, RefCell};
 
 use html5ever::tendril::StrTendril;
-use html5ever::tokenizer::{
-    BufferQueue, Doctype, Tag, TagKind as TokTagKind, Token, TokenSink, TokenSinkResult, Tokenizer,
-    TokenizerOpts,
-};
+use html5ever::tokenizer::{Doctype, Token, TokenSink, TokenSinkResult};
 use html5ever::tree_builder::{
     ElementFlags, NodeOrText, QuirksMode, TreeBuilder, TreeBuilderOpts, TreeSink,
 };
 use html5ever::{Attribute, LocalName, QualName, ns};
 
-use super::scan::{SourceScan, TagKind};
+use super::tokenizer::{HtmlTokenizer, SourceScan, SourceTag, TagKind};
 
 /// A node's index in the arena.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -80,7 +77,14 @@ pub struct Node {
 pub struct Dom {
     /// All nodes; `NodeId(0)` is the document.
     pub nodes: Vec<Node>,
+    /// Per node: [`HAS_TEXT`] and [`HAS_MEDIA`] over its subtree, computed once after parsing.
+    subtree: Vec<u8>,
 }
+
+/// Subtree flag: some descendant text is not blank.
+const HAS_TEXT: u8 = 1;
+/// Subtree flag: an `img`, `video`, `audio`, `iframe`, `svg` or `figure` is inside.
+const HAS_MEDIA: u8 = 2;
 
 impl Dom {
     /// The document node.
@@ -175,14 +179,51 @@ impl Dom {
 
     /// `true` when the text of `id` has nothing but whitespace (U+00A0 included).
     pub fn is_text_empty(&self, id: NodeId) -> bool {
-        let own = match &self.node(id).data {
-            NodeData::Text { text, .. } => !is_blank(text),
-            _ => false,
-        };
-        !own && self.descendants(id).all(|d| match &self.node(d).data {
-            NodeData::Text { text, .. } => is_blank(text),
-            _ => true,
-        })
+        self.subtree
+            .get(id.0 as usize)
+            .is_none_or(|f| f & HAS_TEXT == 0)
+    }
+
+    /// `true` when an `img`, `video`, `audio`, `iframe`, `svg` or `figure` is inside `id`.
+    pub fn has_media_inside(&self, id: NodeId) -> bool {
+        self.subtree
+            .get(id.0 as usize)
+            .is_some_and(|f| f & HAS_MEDIA != 0)
+    }
+
+    /// Computes the subtree flags in one post-order walk.
+    fn compute_subtree_flags(&mut self) {
+        let mut flags = vec![0u8; self.nodes.len()];
+        // (node, children done)
+        let mut stack = vec![(Dom::ROOT, false)];
+        while let Some((id, done)) = stack.pop() {
+            if !done {
+                stack.push((id, true));
+                for c in self.children(id) {
+                    stack.push((c, false));
+                }
+                continue;
+            }
+            let node = self.node(id);
+            let mut f = match &node.data {
+                NodeData::Text { text, .. } if !is_blank(text) => HAS_TEXT,
+                _ => 0,
+            };
+            for c in self.children(id) {
+                let cf = flags[c.0 as usize];
+                f |= cf;
+                if let NodeData::Element(e) = &self.node(c).data {
+                    if matches!(
+                        &*e.name.local,
+                        "img" | "video" | "audio" | "iframe" | "svg" | "figure"
+                    ) {
+                        f |= HAS_MEDIA;
+                    }
+                }
+            }
+            flags[id.0 as usize] = f;
+        }
+        self.subtree = flags;
     }
 
     /// The nearest ancestor (not `id` itself) for which `pred` holds.
@@ -334,30 +375,53 @@ impl Iterator for Descendants<'_> {
     }
 }
 
+/// The source tag being processed, as the tree sink needs it.
+#[derive(Clone)]
+struct CurrentTag {
+    index: u32,
+    kind: TagKind,
+    name: LocalName,
+    offset: u32,
+    end: u32,
+    p_open_after: bool,
+}
+
+impl CurrentTag {
+    fn of(index: usize, tag: &SourceTag) -> Self {
+        CurrentTag {
+            index: index as u32,
+            kind: tag.kind,
+            name: tag.name.clone(),
+            offset: tag.offset as u32,
+            end: tag.end as u32,
+            p_open_after: tag.p_open_after,
+        }
+    }
+}
+
 /// The tree sink: builds [`Dom`] and ties elements to source tags.
-struct DomSink<'a> {
+struct DomSink {
     dom: RefCell<Dom>,
-    scan: &'a SourceScan,
-    /// The source tag token being processed.
-    current: Cell<Option<u32>>,
+    /// The source tag token being processed (or the last one, for text).
+    current: RefCell<Option<CurrentTag>>,
     /// The current start tag already made its element.
     claimed: Cell<bool>,
     templates: RefCell<Vec<(NodeId, NodeId)>>,
 }
 
-impl DomSink<'_> {
+impl DomSink {
     fn text_origin(&self, text: &str) -> (bool, u32) {
-        match self.current.get() {
-            Some(i) => {
-                let tag = &self.scan.tags[i as usize];
+        match &*self.current.borrow() {
+            Some(tag) => {
                 let lead = text.len() - text.trim_start().len();
-                (tag.p_open_after, (tag.end + lead) as u32)
+                (tag.p_open_after, tag.end + lead as u32)
             }
             None => (false, 0),
         }
     }
 
     fn append_text(&self, parent: NodeId, before: Option<NodeId>, text: StrTendril) {
+        let origin = self.text_origin(&text);
         let mut dom = self.dom.borrow_mut();
         // Adjacent text merges into one node, as in the DOM.
         let prev = match before {
@@ -372,13 +436,11 @@ impl DomSink<'_> {
             } = &mut dom.nodes[p.0 as usize].data
             {
                 existing.push_tendril(&text);
-                if !*in_source_p {
-                    *in_source_p = self.text_origin(&text).0;
-                }
+                *in_source_p |= origin.0;
                 return;
             }
         }
-        let (in_source_p, offset) = self.text_origin(&text);
+        let (in_source_p, offset) = origin;
         let id = dom.push(NodeData::Text {
             text,
             in_source_p,
@@ -391,7 +453,7 @@ impl DomSink<'_> {
     }
 }
 
-impl TreeSink for DomSink<'_> {
+impl TreeSink for DomSink {
     type Handle = NodeId;
     type Output = Dom;
     type ElemName<'b>
@@ -417,14 +479,13 @@ impl TreeSink for DomSink<'_> {
     }
 
     fn create_element(&self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> NodeId {
-        let (source, offset) = match self.current.get() {
-            Some(i) => {
-                let tag = &self.scan.tags[i as usize];
+        let (source, offset) = match &*self.current.borrow() {
+            Some(tag) => {
                 if !self.claimed.get() && tag.kind == TagKind::Start && tag.name == name.local {
                     self.claimed.set(true);
-                    (Some(i), tag.offset as u32)
+                    (Some(tag.index), tag.offset)
                 } else {
-                    (None, tag.offset as u32)
+                    (None, tag.offset)
                 }
             }
             None => (None, 0),
@@ -522,73 +583,17 @@ impl TreeSink for DomSink<'_> {
     }
 }
 
-/// Forwards tokens to the tree builder after matching each tag token to its source tag, and
-/// drops tags nested too deep.
-struct PositionedSink<'a> {
-    builder: TreeBuilder<NodeId, DomSink<'a>>,
-    next_tag: Cell<usize>,
-}
-
-impl PositionedSink<'_> {
-    fn match_tag(&self, tag: &Tag) -> Option<usize> {
-        let scan = self.builder.sink.scan;
-        let kind = match tag.kind {
-            TokTagKind::StartTag => TagKind::Start,
-            TokTagKind::EndTag => TagKind::End,
-        };
-        let start = self.next_tag.get();
-        // The scan follows the tokenizer; a short look-ahead resynchronises after any
-        // construct the two read differently.
-        let found = scan.tags[start.min(scan.tags.len())..]
-            .iter()
-            .take(64)
-            .position(|t| t.kind == kind && t.name == tag.name)
-            .map(|p| start + p)?;
-        self.next_tag.set(found + 1);
-        Some(found)
-    }
-}
-
-impl TokenSink for PositionedSink<'_> {
-    type Handle = NodeId;
-
-    fn process_token(&self, token: Token, line_number: u64) -> TokenSinkResult<NodeId> {
-        if let Token::TagToken(tag) = &token {
-            let matched = self.match_tag(tag);
-            if let Some(i) = matched {
-                if self.builder.sink.scan.tags[i].too_deep {
-                    return TokenSinkResult::Continue;
-                }
-            }
-            let sink = &self.builder.sink;
-            sink.current
-                .set(matched.map(|i| i as u32).or(sink.current.get()));
-            sink.claimed.set(matched.is_none());
-        }
-        self.builder.process_token(token, line_number)
-    }
-
-    fn end(&self) {
-        self.builder.end();
-    }
-
-    fn adjusted_current_node_present_but_not_in_html_namespace(&self) -> bool {
-        self.builder
-            .adjusted_current_node_present_but_not_in_html_namespace()
-    }
-}
-
-/// Parses an article's HTML into a [`Dom`], as if it began with `<!doctype html>` (no
-/// quirks mode) and with scripting enabled.
-pub fn parse_html(html: &str, scan: &SourceScan) -> Dom {
+/// Parses an article's HTML into a [`Dom`] and the [`SourceScan`] of its tags, as if it
+/// began with `<!doctype html>` (no quirks mode) and with scripting enabled.
+pub fn parse_html(html: &str) -> (Dom, SourceScan) {
     let mut dom = Dom {
         nodes: Vec::with_capacity(html.len() / 24 + 16),
+        subtree: Vec::new(),
     };
     dom.push(NodeData::Document);
     let sink = DomSink {
         dom: RefCell::new(dom),
-        scan,
-        current: Cell::new(None),
+        current: RefCell::new(None),
         claimed: Cell::new(true),
         templates: RefCell::new(Vec::new()),
     };
@@ -602,23 +607,30 @@ pub fn parse_html(html: &str, scan: &SourceScan) -> Dom {
         ..Doctype::default()
     };
     let _ = builder.process_token(Token::DoctypeToken(doctype), 1);
-    let positioned = PositionedSink {
-        builder,
-        next_tag: Cell::new(0),
-    };
-    let tokenizer = Tokenizer::new(positioned, TokenizerOpts::default());
-    let queue = BufferQueue::default();
-    queue.push_back(StrTendril::from_slice(html));
-    // Script ends and `<meta charset>` pause the tokenizer; the queue holds the rest.
-    while !matches!(tokenizer.feed(&queue), html5ever::TokenizerResult::Done) {}
-    tokenizer.end();
-    tokenizer.sink.builder.sink.finish()
+    let mut tokenizer = HtmlTokenizer::new(html);
+    while let Some(emitted) =
+        tokenizer.next_token(|| builder.adjusted_current_node_present_but_not_in_html_namespace())
+    {
+        if let Some(index) = emitted.tag {
+            let tag = &tokenizer.scan().tags[index];
+            *builder.sink.current.borrow_mut() = Some(CurrentTag::of(index, tag));
+            builder.sink.claimed.set(false);
+        }
+        match builder.process_token(emitted.token, 0) {
+            TokenSinkResult::RawData(kind) => tokenizer.switch_to(kind),
+            TokenSinkResult::Plaintext => tokenizer.switch_to_plaintext(),
+            _ => {}
+        }
+    }
+    builder.end();
+    let mut dom = builder.sink.finish();
+    dom.compute_subtree_flags();
+    (dom, tokenizer.into_scan())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::scan::scan;
 
     fn outline(dom: &Dom, id: NodeId, depth: usize, out: &mut String) {
         for c in dom.children(id) {
@@ -642,8 +654,7 @@ mod tests {
     }
 
     fn tree(html: &str) -> String {
-        let s = scan(html);
-        let dom = parse_html(html, &s);
+        let (dom, _) = parse_html(html);
         let mut out = String::new();
         outline(&dom, Dom::ROOT, 0, &mut out);
         out

@@ -31,6 +31,28 @@ impl PositionCounter {
 
     /// Advances over `bytes` (UTF-8; may split a character between calls).
     pub fn advance(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        // Fast path: no CR, so lines end at LF only.
+        if memchr::memchr(b'\r', bytes).is_none() {
+            let mut rest = bytes;
+            if self.after_cr && rest[0] == b'\n' {
+                rest = &rest[1..];
+            }
+            self.after_cr = false;
+            let newlines = memchr::memchr_iter(b'\n', rest).count();
+            let tail = match memchr::memrchr(b'\n', rest) {
+                Some(last) => {
+                    self.pos.line += newlines as u32;
+                    self.pos.column = 1;
+                    &rest[last + 1..]
+                }
+                None => rest,
+            };
+            self.pos.column += count_chars(tail) as u32;
+            return;
+        }
         for &b in bytes {
             match b {
                 b'\n' => {
@@ -54,6 +76,11 @@ impl PositionCounter {
             }
         }
     }
+}
+
+/// Characters in UTF-8 bytes: every byte that is not a continuation byte starts one.
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 /// Why input bytes could not be decoded.
@@ -166,8 +193,6 @@ pub struct DecodedReader<R> {
     raw_eof: bool,
     out: Vec<u8>,
     out_start: usize,
-    /// Position of everything decoded so far (for error positions).
-    produced: PositionCounter,
     /// Position of everything consumed so far.
     consumed: PositionCounter,
     consumed_bytes: u64,
@@ -193,7 +218,6 @@ impl<R: Read> DecodedReader<R> {
             raw_eof: false,
             out: Vec::with_capacity(CHUNK * 3),
             out_start: 0,
-            produced: PositionCounter::new(Position::START),
             consumed: PositionCounter::new(Position::START),
             consumed_bytes: 0,
             mark: (0, Position::START),
@@ -268,7 +292,6 @@ impl<R: Read> DecodedReader<R> {
                     return Err(self.malformed());
                 }
                 self.out.extend_from_slice(&tmp[..written]);
-                self.produced.advance(&tmp[..written]);
                 return Ok(());
             }
             let start = self.out.len();
@@ -283,8 +306,6 @@ impl<R: Read> DecodedReader<R> {
                 false,
             );
             self.out.truncate(start + written);
-            let produced = self.out[start..].to_vec();
-            self.produced.advance(&produced);
             self.raw.drain(..read);
             match res {
                 DecoderResult::InputEmpty => {}
@@ -294,7 +315,7 @@ impl<R: Read> DecodedReader<R> {
                         // Hand out what decoded cleanly first; fail on the next call.
                         self.failed = Some(DecodeError::Malformed {
                             encoding: self.encoding.name(),
-                            position: self.produced.pos,
+                            position: self.produced_position(),
                         });
                         return Ok(());
                     }
@@ -305,10 +326,17 @@ impl<R: Read> DecodedReader<R> {
         Ok(())
     }
 
+    /// Position just past everything decoded: what was consumed plus what waits in `out`.
+    fn produced_position(&self) -> Position {
+        let mut counter = self.consumed;
+        counter.advance(&self.out[self.out_start.min(self.out.len())..]);
+        counter.pos
+    }
+
     fn malformed(&mut self) -> io::Error {
         let err = DecodeError::Malformed {
             encoding: self.encoding.name(),
-            position: self.produced.pos,
+            position: self.produced_position(),
         };
         self.failed = Some(err.clone());
         io::Error::new(io::ErrorKind::InvalidData, err)
@@ -367,6 +395,36 @@ impl SourceMap {
         self.segments.push((offset, origin, verbatim));
     }
 
+    /// File positions of many HTML byte offsets at once, in one pass over the text.
+    /// `offsets` must be sorted.
+    pub fn positions_sorted(&self, html: &str, offsets: &[usize]) -> Vec<Position> {
+        let mut out = Vec::with_capacity(offsets.len());
+        let mut seg = 0;
+        let mut walker: Option<(usize, PositionCounter)> = None;
+        for &off in offsets {
+            let off = off.min(html.len());
+            while seg + 1 < self.segments.len() && self.segments[seg + 1].0 <= off {
+                seg += 1;
+                walker = None;
+            }
+            let Some(&(start, origin, verbatim)) = self.segments.get(seg) else {
+                out.push(Position::START);
+                continue;
+            };
+            if !verbatim || off < start {
+                out.push(origin);
+                continue;
+            }
+            let (cur, counter) = walker.get_or_insert((start, PositionCounter::new(origin)));
+            if off > *cur {
+                counter.advance(&html.as_bytes()[*cur..off]);
+                *cur = off;
+            }
+            out.push(counter.pos);
+        }
+        out
+    }
+
     /// The file position of HTML byte offset `offset` in `html`.
     pub fn position(&self, html: &str, offset: usize) -> Position {
         let idx = match self.segments.binary_search_by(|s| s.0.cmp(&offset)) {
@@ -403,6 +461,19 @@ mod tests {
         let mut c = PositionCounter::new(Position::START);
         c.advance("ab\r\ncé\rx\n\ty".as_bytes());
         assert_eq!(c.pos, Position { line: 4, column: 3 });
+    }
+
+    #[test]
+    fn bulk_positions_match_single_ones() {
+        let html = "<a>\r\n<b>é\n<c>&lt;d";
+        let mut map = SourceMap::verbatim(Position { line: 3, column: 5 });
+        map.push(16, Position { line: 9, column: 2 }, false);
+        map.push(17, Position { line: 9, column: 6 }, true);
+        let offsets = [0, 3, 5, 12, 16, 17];
+        let bulk = map.positions_sorted(html, &offsets);
+        let single: Vec<_> = offsets.iter().map(|o| map.position(html, *o)).collect();
+        assert_eq!(bulk, single);
+        assert_eq!(bulk[2], Position { line: 4, column: 1 });
     }
 
     #[test]

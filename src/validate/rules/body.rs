@@ -35,7 +35,7 @@ pub fn check(c: &mut Checker) {
             offset,
             format!(
                 "elements are nested more than {} levels deep; deeper tags are ignored and their text kept",
-                crate::parse::scan::MAX_SOURCE_DEPTH
+                crate::parse::tokenizer::MAX_SOURCE_DEPTH
             ),
         );
     }
@@ -50,7 +50,7 @@ pub fn check(c: &mut Checker) {
         let Some(name) = dom.name(el).cloned() else {
             continue;
         };
-        if inside(c, el, &c.unsupported.clone()) {
+        if c.in_unsupported(el) {
             continue;
         }
         match &*name {
@@ -84,10 +84,6 @@ pub fn check(c: &mut Checker) {
     }
     text_outside_paragraph(c, article);
     empty_body(c, article);
-}
-
-fn inside(c: &Checker, el: NodeId, set: &[NodeId]) -> bool {
-    !set.is_empty() && (set.contains(&el) || c.dom.ancestor(el, |a| set.contains(&a)).is_some())
 }
 
 /// Where an element may stand for `unsupported-element`.
@@ -188,7 +184,7 @@ fn find_unsupported(c: &mut Checker, article: NodeId) {
                 "`<{name}>` has no Instant Articles equivalent; it and its content are dropped"
             ),
         );
-        c.unsupported.push(el);
+        c.mark_unsupported(el);
     }
 }
 
@@ -494,7 +490,17 @@ fn relative_url(c: &mut Checker, el: NodeId, name: &LocalName) {
 
 /// `true` for a URL with a scheme (`https:`, `data:`, `mailto:` …).
 pub fn is_absolute_url(value: &str) -> bool {
-    !value.starts_with("//") && url::Url::parse(value).is_ok()
+    // A scheme: an ASCII letter, then letters, digits, `+`, `-` or `.`, then `:`.
+    let b = value.trim_start().as_bytes();
+    match b.iter().position(|&c| c == b':') {
+        Some(colon) if colon > 0 => {
+            b[0].is_ascii_alphabetic()
+                && b[1..colon]
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+        }
+        _ => false,
+    }
 }
 
 fn text_outside_paragraph(c: &mut Checker, article: NodeId) {

@@ -1,0 +1,249 @@
+//! Lint throughput and memory, next to a plain pipeline (quick-xml item extraction +
+//! scraper parse + 11 selector queries per article) measured in the same run.
+//!
+//! `cargo bench --bench lint` generates the reference feeds with `../shared/tools/gen_feed.py`
+//! into `target/bench-data/` (once) and prints MB/s of feed, articles/s, the ratio to the
+//! plain pipeline, multi-core scaling, peak memory, and the time to decide each
+//! pathological shape.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use iarss::model::Domain;
+use iarss::validate::{CheckOptions, check_input};
+use quick_xml::events::Event;
+
+fn data_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&dir).expect("create target/bench-data");
+    dir
+}
+
+fn generator() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/gen_feed.py")
+}
+
+/// Generates a feed with gen_feed.py unless it is already there.
+fn feed(name: &str, args: &[&str]) -> PathBuf {
+    let path = data_dir().join(format!("{name}.xml"));
+    if !path.exists() {
+        let status = Command::new("python3")
+            .arg(generator())
+            .args(args)
+            .arg("--out")
+            .arg(&path)
+            .status()
+            .expect("run python3 gen_feed.py");
+        assert!(status.success(), "gen_feed.py failed for {name}");
+    }
+    path
+}
+
+/// Runs `f` `runs` times and returns the fastest time.
+fn best_of(runs: usize, mut f: impl FnMut() -> usize) -> (Duration, usize) {
+    let mut best = Duration::MAX;
+    let mut n = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        n = f();
+        best = best.min(t.elapsed());
+    }
+    (best, n)
+}
+
+/// The plain pipeline: quick-xml extracts each item's content:encoded, scraper parses it,
+/// and 11 selector queries run on it.
+fn plain_pipeline(path: &Path) -> usize {
+    use scraper::{Html, Selector};
+    let selectors: Vec<Selector> = [
+        "link[rel=canonical]",
+        "meta[property=\"op:markup_version\"]",
+        "article",
+        "header h1",
+        "time.op-published",
+        "time.op-modified",
+        "figure",
+        "p",
+        "figure.op-interactive iframe",
+        "figure.op-ad",
+        "footer",
+    ]
+    .iter()
+    .map(|s| Selector::parse(s).expect("selector"))
+    .collect();
+    let mut reader =
+        quick_xml::Reader::from_reader(BufReader::new(File::open(path).expect("open")));
+    let mut buf = Vec::new();
+    let mut in_content = false;
+    let mut html = String::new();
+    let mut articles = 0;
+    let mut found = 0usize;
+    loop {
+        match reader.read_event_into(&mut buf).expect("xml") {
+            Event::Start(e) if e.name().as_ref() == "content:encoded" => {
+                in_content = true;
+                html.clear();
+            }
+            Event::End(e) if e.name().as_ref() == "content:encoded" => {
+                in_content = false;
+                let doc = Html::parse_document(&html);
+                for s in &selectors {
+                    found += doc.select(s).count();
+                }
+                articles += 1;
+            }
+            Event::CData(t) if in_content => html.push_str(&t.into_inner()),
+            Event::Text(t) if in_content => html.push_str(&t.into_inner()),
+            Event::GeneralRef(r) if in_content => {
+                html.push(match &*r.into_inner() {
+                    "lt" => '<',
+                    "gt" => '>',
+                    "amp" => '&',
+                    "quot" => '"',
+                    _ => '\'',
+                });
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    std::hint::black_box(found);
+    articles
+}
+
+fn lint(path: &Path, threads: usize) -> usize {
+    let options = CheckOptions {
+        domain: Some(Domain::parse("news.example.com").expect("domain")),
+        threads,
+        budget: None,
+        ..CheckOptions::default()
+    };
+    let mut file = File::open(path).expect("open");
+    let mut head = vec![0u8; 64 * 1024];
+    let n = file.read(&mut head).expect("read");
+    head.truncate(n);
+    let report = check_input(head, file, &options);
+    report.articles.len()
+}
+
+fn mb(path: &Path) -> f64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6
+}
+
+/// Peak resident memory (MB) of `iarss lint FILE` in a child process.
+fn peak_rss_mb(path: &Path) -> f64 {
+    let status = Command::new(env!("CARGO_BIN_EXE_iarss"))
+        .args([
+            "lint",
+            "--format",
+            "json",
+            "--output",
+            "/dev/null",
+            "--domain",
+            "news.example.com",
+        ])
+        .arg(path)
+        .status()
+        .expect("run iarss");
+    assert!(status.code().is_some(), "iarss lint crashed");
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+fn main() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("iarss lint benchmark ({cores} cores)\n");
+    let medium = feed("medium", &["--items", "500", "--seed", "2"]);
+    let large = feed("large", &["--items", "5000", "--seed", "3"]);
+    println!(
+        "{:<8} {:>8} {:>22} {:>22} {:>22} {:>7} {:>8}",
+        "feed",
+        "MB",
+        "plain pipeline",
+        "iarss, 1 core",
+        &format!("iarss, {cores} cores"),
+        "ratio",
+        "scaling"
+    );
+    for (name, path, runs) in [("medium", &medium, 5), ("large", &large, 3)] {
+        let size = mb(path);
+        let (plain, n_plain) = best_of(runs, || plain_pipeline(path));
+        let (one, n_one) = best_of(runs, || lint(path, 1));
+        let (all, n_all) = best_of(runs, || lint(path, cores));
+        assert_eq!(n_plain, n_one);
+        assert_eq!(n_one, n_all);
+        let rate = |d: Duration| {
+            format!(
+                "{:>6.1} MB/s {:>6.0} art/s",
+                size / d.as_secs_f64(),
+                n_one as f64 / d.as_secs_f64()
+            )
+        };
+        println!(
+            "{:<8} {:>8.1} {:>22} {:>22} {:>22} {:>6.2}x {:>7.2}x",
+            name,
+            size,
+            rate(plain),
+            rate(one),
+            rate(all),
+            plain.as_secs_f64() / one.as_secs_f64(),
+            one.as_secs_f64() / all.as_secs_f64(),
+        );
+    }
+    println!("\nratio = plain pipeline time / iarss 1-core time (target >= 1.3x)");
+    println!(
+        "peak memory, `iarss lint` of the large feed: {:.1} MB (target < 80 MB)",
+        peak_rss_mb(&large)
+    );
+
+    println!("\npathological inputs (target: each decided in < 2 s)");
+    let shapes: [(&str, &[&str]); 4] = [
+        (
+            "huge",
+            &[
+                "--items",
+                "1",
+                "--seed",
+                "5",
+                "--shape",
+                "huge",
+                "--article-bytes",
+                "10485760",
+            ],
+        ),
+        (
+            "deep",
+            &[
+                "--items", "1", "--seed", "6", "--shape", "deep", "--depth", "10000",
+            ],
+        ),
+        (
+            "deepxml",
+            &[
+                "--items", "1", "--seed", "7", "--shape", "deepxml", "--depth", "10000",
+            ],
+        ),
+        (
+            "tiny",
+            &["--items", "100000", "--seed", "8", "--shape", "tiny"],
+        ),
+    ];
+    for (name, args) in shapes {
+        let path = feed(name, args);
+        let t = Instant::now();
+        let n = lint(&path, 1);
+        println!(
+            "{:<8} {:>7.1} MB  {:>6} article(s)  decided in {:.3} s",
+            name,
+            mb(&path),
+            n,
+            t.elapsed().as_secs_f64()
+        );
+    }
+}
