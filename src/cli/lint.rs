@@ -92,12 +92,14 @@ pub fn run(args: LintArgs) -> u8 {
             }
         }
     }
-    let rendered = output::render(request.format, &linted);
     let written = match &args.output {
-        Some(path) => std::fs::write(path, rendered.as_bytes()),
+        Some(path) => File::create(path).and_then(|f| {
+            let mut out = io::BufWriter::new(f);
+            output::render(request.format, &linted, &mut out).and_then(|_| out.flush())
+        }),
         None => {
-            let mut out = io::stdout().lock();
-            out.write_all(rendered.as_bytes()).and_then(|_| out.flush())
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            output::render(request.format, &linted, &mut out).and_then(|_| out.flush())
         }
     };
     if let Err(e) = written {

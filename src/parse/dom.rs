@@ -323,7 +323,17 @@ impl Dom {
 
 /// `true` for text with nothing but whitespace (U+00A0 included).
 pub fn is_blank(text: &str) -> bool {
-    text.chars().all(|c| c.is_whitespace() || c == '\u{a0}')
+    // Most text starts with a visible ASCII character: decide on bytes first.
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if b.is_ascii() {
+            if !b.is_ascii_whitespace() && b != 0x0B {
+                return false;
+            }
+        } else {
+            return text[i..].chars().all(|c| c.is_whitespace() || c == '\u{a0}');
+        }
+    }
+    true
 }
 
 /// Iterator over child nodes.

@@ -265,7 +265,61 @@ impl<R: Read> DecodedReader<R> {
         self.failed.as_ref()
     }
 
+    /// UTF-8 input needs no transcoding: read straight into the output buffer and
+    /// validate it, carrying a sequence split across reads over to the next one.
+    fn refill_utf8(&mut self) -> io::Result<()> {
+        loop {
+            if self.failed.is_some() {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "invalid bytes"));
+            }
+            self.out.clear();
+            self.out_start = 0;
+            // `raw` holds the bytes not yet handed out: the head, or a split sequence.
+            self.out.append(&mut self.raw);
+            let start = self.out.len();
+            let mut n = 0;
+            if !self.raw_eof {
+                self.out.resize(start + CHUNK, 0);
+                n = self.inner.read(&mut self.out[start..])?;
+                self.out.truncate(start + n);
+                self.raw_bytes += n as u64;
+                self.raw_eof = n == 0;
+            }
+            if self.out.is_empty() {
+                return Ok(());
+            }
+            match std::str::from_utf8(&self.out) {
+                Ok(_) => return Ok(()),
+                Err(e) => {
+                    let valid = e.valid_up_to();
+                    let incomplete_tail = e.error_len().is_none() && !self.raw_eof;
+                    if incomplete_tail {
+                        self.raw.extend_from_slice(&self.out[valid..]);
+                        self.out.truncate(valid);
+                        if valid > 0 || n == 0 {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                    self.out.truncate(valid);
+                    if valid > 0 {
+                        // Hand out what is valid first; fail on the next call.
+                        self.failed = Some(DecodeError::Malformed {
+                            encoding: self.encoding.name(),
+                            position: self.produced_position(),
+                        });
+                        return Ok(());
+                    }
+                    return Err(self.malformed());
+                }
+            }
+        }
+    }
+
     fn refill(&mut self) -> io::Result<()> {
+        if self.encoding == UTF_8 {
+            return self.refill_utf8();
+        }
         if self.out_start >= self.out.len() {
             self.out.clear();
             self.out_start = 0;
@@ -275,11 +329,10 @@ impl<R: Read> DecodedReader<R> {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, "invalid bytes"));
             }
             if self.raw.is_empty() && !self.raw_eof {
-                let mut buf = vec![0u8; CHUNK];
-                let n = self.inner.read(&mut buf)?;
-                buf.truncate(n);
+                self.raw.resize(CHUNK, 0);
+                let n = self.inner.read(&mut self.raw)?;
+                self.raw.truncate(n);
                 self.raw_bytes += n as u64;
-                self.raw = buf;
                 self.raw_eof = n == 0;
             }
             if self.raw.is_empty() && self.raw_eof {

@@ -1,78 +1,133 @@
-//! `lint --format json` (version 1), exactly as cli.md specifies.
+//! `lint --format json` (version 1), exactly as cli.md specifies, streamed to the writer
+//! so a large feed's report is never held twice in memory.
 
-use serde_json::{Value, json};
+use std::io::{self, Write};
+
+use serde::Serialize;
 
 use super::LintedInput;
 use crate::model::Diagnostic;
-use crate::validate::Verdict;
+use crate::validate::{ArticleReport, Verdict};
 
-/// A diagnostic as a JSON object.
-pub fn diagnostic(d: &Diagnostic) -> Value {
-    json!({
-        "rule": d.rule.as_str(),
-        "severity": d.severity().as_str(),
-        "message": d.message,
-        "line": d.position.map(|p| p.line),
-        "column": d.position.map(|p| p.column),
-        "help": d.help(),
-    })
+/// A diagnostic as the JSON contract names its fields.
+#[derive(Serialize)]
+pub struct JsonDiagnostic<'a> {
+    rule: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    line: Option<u32>,
+    column: Option<u32>,
+    help: String,
 }
 
-pub(super) fn render(inputs: &[LintedInput]) -> String {
-    let mut summary = (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
-    let rendered: Vec<Value> = inputs
-        .iter()
-        .map(|input| {
-            let articles: Vec<Value> = input
-                .report
-                .articles
-                .iter()
-                .map(|a| {
-                    let verdict = a.verdict();
-                    summary.0 += 1;
-                    match verdict {
-                        Verdict::Pass => summary.1 += 1,
-                        Verdict::Warn => summary.2 += 1,
-                        Verdict::Reject => summary.3 += 1,
-                    }
-                    json!({
-                        "index": a.index,
-                        "guid": a.guid,
-                        "canonical_url": a.canonical_url,
-                        "line": a.line,
-                        "verdict": verdict,
-                        "diagnostics": a.diagnostics.iter().map(diagnostic).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            for d in input.diagnostics() {
-                if d.is_error() {
-                    summary.4 += 1;
-                } else {
-                    summary.5 += 1;
-                }
-            }
-            json!({
-                "input": input.name,
-                "kind": input.kind_str(),
-                "diagnostics": input.report.diagnostics.iter().map(diagnostic).collect::<Vec<_>>(),
-                "articles": articles,
-            })
-        })
-        .collect();
-    let doc = json!({
-        "version": 1,
-        "inputs": rendered,
-        "summary": {
-            "articles": summary.0,
-            "pass": summary.1,
-            "warn": summary.2,
-            "reject": summary.3,
-            "errors": summary.4,
-            "warnings": summary.5,
+impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
+    fn from(d: &'a Diagnostic) -> Self {
+        JsonDiagnostic {
+            rule: d.rule.as_str(),
+            severity: d.severity().as_str(),
+            message: &d.message,
+            line: d.position.map(|p| p.line),
+            column: d.position.map(|p| p.column),
+            help: d.help(),
         }
-    });
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
+    }
+}
+
+struct Diagnostics<'a>(&'a [Diagnostic]);
+
+impl Serialize for Diagnostics<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(JsonDiagnostic::from))
+    }
+}
+
+#[derive(Serialize)]
+struct JsonArticle<'a> {
+    index: usize,
+    guid: Option<&'a str>,
+    canonical_url: Option<&'a str>,
+    line: u32,
+    verdict: Verdict,
+    diagnostics: Diagnostics<'a>,
+}
+
+struct Articles<'a>(&'a [ArticleReport]);
+
+impl Serialize for Articles<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|a| JsonArticle {
+            index: a.index,
+            guid: a.guid.as_deref(),
+            canonical_url: a.canonical_url.as_deref(),
+            line: a.line,
+            verdict: a.verdict(),
+            diagnostics: Diagnostics(&a.diagnostics),
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct JsonInput<'a> {
+    input: &'a str,
+    kind: &'static str,
+    diagnostics: Diagnostics<'a>,
+    articles: Articles<'a>,
+}
+
+struct Inputs<'a>(&'a [LintedInput]);
+
+impl Serialize for Inputs<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|i| JsonInput {
+            input: &i.name,
+            kind: i.kind_str(),
+            diagnostics: Diagnostics(&i.report.diagnostics),
+            articles: Articles(&i.report.articles),
+        }))
+    }
+}
+
+#[derive(Serialize, Default)]
+struct Summary {
+    articles: usize,
+    pass: usize,
+    warn: usize,
+    reject: usize,
+    errors: usize,
+    warnings: usize,
+}
+
+#[derive(Serialize)]
+struct JsonOutput<'a> {
+    version: u32,
+    inputs: Inputs<'a>,
+    summary: Summary,
+}
+
+pub(super) fn render(inputs: &[LintedInput], out: &mut dyn Write) -> io::Result<()> {
+    let mut summary = Summary::default();
+    for input in inputs {
+        for a in &input.report.articles {
+            summary.articles += 1;
+            match a.verdict() {
+                Verdict::Pass => summary.pass += 1,
+                Verdict::Warn => summary.warn += 1,
+                Verdict::Reject => summary.reject += 1,
+            }
+        }
+        for d in input.diagnostics() {
+            if d.is_error() {
+                summary.errors += 1;
+            } else {
+                summary.warnings += 1;
+            }
+        }
+    }
+    let doc = JsonOutput {
+        version: 1,
+        inputs: Inputs(inputs),
+        summary,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    out.write_all(b"\n")
 }

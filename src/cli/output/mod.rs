@@ -1,6 +1,8 @@
 //! Rendering lint results: rustc-style text, the JSON contract, SARIF 2.1.0 and GitHub
 //! workflow commands. Each format is one function over the same [`LintedInput`]s.
 
+use std::io::{self, Write};
+
 mod github;
 mod json;
 mod sarif;
@@ -45,12 +47,12 @@ impl LintedInput {
     }
 }
 
-/// Renders `inputs` in `format`.
-pub fn render(format: LintFormat, inputs: &[LintedInput]) -> String {
+/// Writes `inputs` in `format` to `out`.
+pub fn render(format: LintFormat, inputs: &[LintedInput], out: &mut dyn Write) -> io::Result<()> {
     match format {
-        LintFormat::Text => text::render(inputs),
-        LintFormat::Json => json::render(inputs),
-        LintFormat::Sarif => sarif::render(inputs),
-        LintFormat::Github => github::render(inputs),
+        LintFormat::Text => out.write_all(text::render(inputs).as_bytes()),
+        LintFormat::Json => json::render(inputs, out),
+        LintFormat::Sarif => sarif::render(inputs, out),
+        LintFormat::Github => out.write_all(github::render(inputs).as_bytes()),
     }
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::LintedInput;
 use crate::validate::{RuleId, Severity};
 
-pub(super) fn render(inputs: &[LintedInput]) -> String {
+pub(super) fn render(inputs: &[LintedInput], out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let rules: Vec<Value> = RuleId::ALL
         .iter()
         .map(|r| {
@@ -58,9 +58,8 @@ pub(super) fn render(inputs: &[LintedInput]) -> String {
             "results": results,
         }]
     });
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
 }
 
 fn level(s: Severity) -> &'static str {
