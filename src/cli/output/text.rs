@@ -86,9 +86,12 @@ fn tag_end(text: &str, start: usize) -> usize {
     if !rest.starts_with('<') && !rest.starts_with('&') {
         return (start + rest.chars().next().map_or(0, char::len_utf8)).min(text.len());
     }
-    let end = rest
-        .find('>')
-        .map(|i| i + 1)
+    let close = if rest.starts_with('&') {
+        rest.find("&gt;").map(|i| i + 4)
+    } else {
+        rest.find('>').map(|i| i + 1)
+    };
+    let end = close
         .unwrap_or(rest.len())
         .min(rest.char_indices().nth(80).map_or(rest.len(), |(i, _)| i));
     start + end.max(rest.chars().next().map_or(0, char::len_utf8))

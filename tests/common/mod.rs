@@ -1,0 +1,92 @@
+//! Helpers shared by the integration tests: running the binary, finding shared inputs.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The `iarss` binary under test.
+pub fn iarss() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iarss"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.env_remove("IARSS_DATABASE_URL");
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// Runs `iarss ARGS` and returns its output.
+pub fn run(args: &[&str]) -> Output {
+    iarss().args(args).output().expect("run iarss")
+}
+
+/// Runs `iarss ARGS` with `stdin` as standard input.
+pub fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = iarss()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn iarss");
+    child.stdin.take().expect("stdin").write_all(stdin).expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+/// `../shared` beside the project: the corpus, the generator and the specs.
+pub fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+}
+
+/// A scratch directory for one test, emptied first.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Generates a feed with `../shared/tools/gen_feed.py`.
+pub fn generate(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    let status = Command::new("python3")
+        .arg(shared().join("tools/gen_feed.py"))
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .expect("python3 runs gen_feed.py");
+    assert!(status.success(), "gen_feed.py {args:?} failed");
+    out
+}
+
+/// Parses `lint --format json` output.
+pub fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// Every diagnostic of a lint JSON document: `(rule, severity, line, column)`.
+pub fn all_diagnostics(doc: &serde_json::Value) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for input in doc["inputs"].as_array().into_iter().flatten() {
+        out.extend(input["diagnostics"].as_array().into_iter().flatten().cloned());
+        for a in input["articles"].as_array().into_iter().flatten() {
+            out.extend(a["diagnostics"].as_array().into_iter().flatten().cloned());
+        }
+    }
+    out
+}
+
+/// The rule ids of a lint JSON document.
+pub fn rules_of(doc: &serde_json::Value) -> Vec<String> {
+    all_diagnostics(doc)
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
