@@ -5,7 +5,10 @@ fn main() {
         let t = std::time::Instant::now();
         let mut n = 0usize;
         let f = std::fs::File::open(&path).expect("open");
-        iarss::parse::read_feed(Vec::new(), f, None, |i| n += i.content.map_or(0, |c| c.html.len())).expect("feed");
+        iarss::parse::read_feed(Vec::new(), f, None, |i| {
+            n += i.content.map_or(0, |c| c.html.len())
+        })
+        .expect("feed");
         println!("{:?} {n}", t.elapsed());
     }
 }

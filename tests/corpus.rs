@@ -45,7 +45,11 @@ fn corpus_meets_its_expectations() {
         let out = run(&["lint", &path, "--format", "json"]);
         let code = out.status.code();
         if !matches!(code, Some(0 | 1)) {
-            failures.push(format!("{}: exit {code:?}: {}", row.path, String::from_utf8_lossy(&out.stderr)));
+            failures.push(format!(
+                "{}: exit {code:?}: {}",
+                row.path,
+                String::from_utf8_lossy(&out.stderr)
+            ));
             continue;
         }
         let doc = json(&out);
@@ -56,21 +60,35 @@ fn corpus_meets_its_expectations() {
             .filter(|d| d["severity"] == "error")
             .map(|d| d["rule"].as_str().unwrap_or_default().to_string())
             .collect();
-        let kind = doc["inputs"][0]["kind"].as_str().unwrap_or_default().to_string();
+        let kind = doc["inputs"][0]["kind"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let problem = match row.expectation.as_str() {
-            "ia-valid" if !errors.is_empty() || kind != "article" => Some(format!("kind {kind}, errors {errors:?}")),
+            "ia-valid" if !errors.is_empty() || kind != "article" => {
+                Some(format!("kind {kind}, errors {errors:?}"))
+            }
             "ia-has-errors" if !row.rules.iter().all(|r| errors.contains(r)) => {
                 Some(format!("expected {:?}, got {errors:?}", row.rules))
             }
-            "rss-illformed" if !has("feed-not-well-formed") || code != Some(1) => Some("not reported ill-formed".into()),
-            "rss-wellformed" if has("feed-not-well-formed") => Some(format!("reported ill-formed: {diags:?}")),
+            "rss-illformed" if !has("feed-not-well-formed") || code != Some(1) => {
+                Some("not reported ill-formed".into())
+            }
+            "rss-wellformed" if has("feed-not-well-formed") => {
+                Some(format!("reported ill-formed: {diags:?}"))
+            }
             _ => None,
         };
         if let Some(p) = problem {
             failures.push(format!("{} ({}): {p}", row.path, row.expectation));
         }
     }
-    assert!(failures.is_empty(), "{} corpus files off:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} corpus files off:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -81,19 +99,30 @@ fn ill_formed_feeds_say_where() {
     let d = &doc["inputs"][0]["diagnostics"][0];
     assert_eq!(d["rule"], "feed-not-well-formed");
     // MANIFEST: "undefined entity: line 7, column 15" (expat counts columns from 0).
-    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(7), Some(16)), "{d}");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(7), Some(16)),
+        "{d}"
+    );
     assert!(d["message"].as_str().unwrap_or_default().contains("&nbsp;"));
-    assert!(doc["inputs"][0]["articles"].as_array().is_some_and(|a| a.is_empty()));
+    assert!(
+        doc["inputs"][0]["articles"]
+            .as_array()
+            .is_some_and(|a| a.is_empty())
+    );
 }
 
 #[test]
 fn multibyte_article_positions_count_characters() {
-    let path = shared().join("corpus/ia-real/sdk-transformer-instant-article-example-multibyte.html");
+    let path =
+        shared().join("corpus/ia-real/sdk-transformer-instant-article-example-multibyte.html");
     let html = std::fs::read_to_string(&path).expect("read");
     let out = run(&["lint", &path.to_string_lossy(), "--format", "json"]);
     let doc = json(&out);
     for d in all_diagnostics(&doc) {
-        let (Some(line), Some(col)) = (d["line"].as_u64(), d["column"].as_u64()) else { continue };
+        let (Some(line), Some(col)) = (d["line"].as_u64(), d["column"].as_u64()) else {
+            continue;
+        };
         let text = html.lines().nth(line as usize - 1).expect("line exists");
         let at: String = text.chars().skip(col as usize - 1).take(1).collect();
         assert_eq!(at, "<", "{d} points at {at:?} in {text:?}");

@@ -23,17 +23,38 @@ fn injected_violations_are_reported_and_clean_articles_pass() {
     let feed = generate(
         &dir,
         "medium-invalid.xml",
-        &["--items", "500", "--seed", "4", "--invalid-rate", "0.2", "--escaped-rate", "0.1", "--truth", &truth_path.to_string_lossy()],
+        &[
+            "--items",
+            "500",
+            "--seed",
+            "4",
+            "--invalid-rate",
+            "0.2",
+            "--escaped-rate",
+            "0.1",
+            "--truth",
+            &truth_path.to_string_lossy(),
+        ],
     );
     let truth: Vec<serde_json::Value> = std::fs::read_to_string(&truth_path)
         .expect("truth file")
         .lines()
         .map(|l| serde_json::from_str(l).expect("truth line"))
         .collect();
-    let out = run(&["lint", &feed.to_string_lossy(), "--domain", "news.example.com", "--format", "json"]);
+    let out = run(&[
+        "lint",
+        &feed.to_string_lossy(),
+        "--domain",
+        "news.example.com",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(1), "the feed has errors");
     let doc = json(&out);
-    let articles = doc["inputs"][0]["articles"].as_array().expect("articles").clone();
+    let articles = doc["inputs"][0]["articles"]
+        .as_array()
+        .expect("articles")
+        .clone();
     assert_eq!(articles.len(), truth.len());
     let mut injected = 0;
     for (article, t) in articles.iter().zip(&truth) {
@@ -54,7 +75,10 @@ fn injected_violations_are_reported_and_clean_articles_pass() {
                     article["line"]
                 );
             }
-            None => assert_ne!(article["verdict"], "reject", "clean article rejected: {article}"),
+            None => assert_ne!(
+                article["verdict"], "reject",
+                "clean article rejected: {article}"
+            ),
         }
     }
     assert!(injected > 50, "only {injected} violations injected");
@@ -63,8 +87,19 @@ fn injected_violations_are_reported_and_clean_articles_pass() {
 #[test]
 fn clean_generated_feed_has_no_rejection() {
     let dir = scratch("generated-clean");
-    let feed = generate(&dir, "medium.xml", &["--items", "200", "--seed", "2", "--escaped-rate", "0.3"]);
-    let out = run(&["lint", &feed.to_string_lossy(), "--domain", "news.example.com", "--format", "json"]);
+    let feed = generate(
+        &dir,
+        "medium.xml",
+        &["--items", "200", "--seed", "2", "--escaped-rate", "0.3"],
+    );
+    let out = run(&[
+        "lint",
+        &feed.to_string_lossy(),
+        "--domain",
+        "news.example.com",
+        "--format",
+        "json",
+    ]);
     let doc = json(&out);
     assert_eq!(doc["summary"]["reject"], 0, "{}", doc["summary"]);
     assert_eq!(doc["summary"]["articles"], 200);
@@ -77,21 +112,49 @@ fn positions_point_at_the_tag_in_cdata_and_in_escaped_content() {
     let feed = generate(
         &dir,
         "positions.xml",
-        &["--items", "300", "--seed", "11", "--invalid-rate", "0.5", "--escaped-rate", "0.5"],
+        &[
+            "--items",
+            "300",
+            "--seed",
+            "11",
+            "--invalid-rate",
+            "0.5",
+            "--escaped-rate",
+            "0.5",
+        ],
     );
     let text = std::fs::read_to_string(&feed).expect("feed");
     let lines: Vec<&str> = text.lines().collect();
-    let out = run(&["lint", &feed.to_string_lossy(), "--domain", "news.example.com", "--format", "json"]);
+    let out = run(&[
+        "lint",
+        &feed.to_string_lossy(),
+        "--domain",
+        "news.example.com",
+        "--format",
+        "json",
+    ]);
     let doc = json(&out);
     let mut checked = 0;
     for d in all_diagnostics(&doc) {
-        let (Some(line), Some(col)) = (d["line"].as_u64(), d["column"].as_u64()) else { continue };
+        let (Some(line), Some(col)) = (d["line"].as_u64(), d["column"].as_u64()) else {
+            continue;
+        };
         let rule = d["rule"].as_str().unwrap_or_default();
-        if rule.starts_with("feed-") || rule.starts_with("item-") || rule == "text-outside-paragraph" {
+        if rule.starts_with("feed-")
+            || rule.starts_with("item-")
+            || rule == "text-outside-paragraph"
+        {
             continue;
         }
-        let at: String = lines[line as usize - 1].chars().skip(col as usize - 1).take(4).collect();
-        assert!(at.starts_with('<') || at == "&lt;", "{rule} at {line}:{col} points at {at:?}");
+        let at: String = lines[line as usize - 1]
+            .chars()
+            .skip(col as usize - 1)
+            .take(4)
+            .collect();
+        assert!(
+            at.starts_with('<') || at == "&lt;",
+            "{rule} at {line}:{col} points at {at:?}"
+        );
         checked += 1;
     }
     assert!(checked > 100, "only {checked} positioned diagnostics");
@@ -101,19 +164,59 @@ fn positions_point_at_the_tag_in_cdata_and_in_escaped_content() {
 fn pathological_shapes_are_decided() {
     let dir = scratch("generated-shapes");
     let cases: [(&str, &[&str]); 4] = [
-        ("huge.xml", &["--items", "1", "--seed", "5", "--shape", "huge", "--article-bytes", "4000000"]),
-        ("deep.xml", &["--items", "1", "--seed", "6", "--shape", "deep", "--depth", "10000"]),
-        ("deepxml.xml", &["--items", "1", "--seed", "7", "--shape", "deepxml", "--depth", "10000"]),
-        ("tiny.xml", &["--items", "20000", "--seed", "8", "--shape", "tiny"]),
+        (
+            "huge.xml",
+            &[
+                "--items",
+                "1",
+                "--seed",
+                "5",
+                "--shape",
+                "huge",
+                "--article-bytes",
+                "4000000",
+            ],
+        ),
+        (
+            "deep.xml",
+            &[
+                "--items", "1", "--seed", "6", "--shape", "deep", "--depth", "10000",
+            ],
+        ),
+        (
+            "deepxml.xml",
+            &[
+                "--items", "1", "--seed", "7", "--shape", "deepxml", "--depth", "10000",
+            ],
+        ),
+        (
+            "tiny.xml",
+            &["--items", "20000", "--seed", "8", "--shape", "tiny"],
+        ),
     ];
     for (name, args) in cases {
         let feed = generate(&dir, name, args);
-        let out = run(&["lint", &feed.to_string_lossy(), "--domain", "news.example.com", "--format", "json"]);
-        assert!(matches!(out.status.code(), Some(0 | 1)), "{name}: exit {:?}", out.status.code());
+        let out = run(&[
+            "lint",
+            &feed.to_string_lossy(),
+            "--domain",
+            "news.example.com",
+            "--format",
+            "json",
+        ]);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{name}: exit {:?}",
+            out.status.code()
+        );
         let doc = json(&out);
         let articles = doc["inputs"][0]["articles"].as_array().map_or(0, Vec::len);
         let expected = if name == "tiny.xml" { 20000 } else { 1 };
-        assert_eq!(articles, expected, "{name}: {}", doc["inputs"][0]["diagnostics"]);
+        assert_eq!(
+            articles, expected,
+            "{name}: {}",
+            doc["inputs"][0]["diagnostics"]
+        );
         if name == "deep.xml" {
             let rules = common::rules_of(&doc);
             assert!(rules.iter().any(|r| r == "nesting-too-deep"), "{rules:?}");

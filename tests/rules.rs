@@ -19,17 +19,28 @@ const NEEDS_MORE_THAN_INPUT: &[&str] = &[
 ];
 
 fn fixture(rule: &str, kind: &str) -> Option<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/rules").join(rule);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/rules")
+        .join(rule);
     ["html", "xml"]
         .iter()
         .map(|ext| dir.join(format!("{kind}.{ext}")))
         .find(|p| p.exists())
-        .map(|p| p.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(&p).display().to_string())
+        .map(|p| {
+            p.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                .unwrap_or(&p)
+                .display()
+                .to_string()
+        })
 }
 
 fn lint_rules(path: &str) -> (Vec<String>, serde_json::Value) {
     let out = run(&["lint", path, "--domain", "example.com", "--format", "json"]);
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{path}: exit {:?}", out.status.code());
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{path}: exit {:?}",
+        out.status.code()
+    );
     let doc = json(&out);
     (rules_of(&doc), doc)
 }
@@ -39,12 +50,23 @@ fn every_fixture_triggers_its_rule_and_its_twin_does_not() {
     let mut checked = 0;
     for rule in RuleId::ALL {
         let id = rule.as_str();
-        let (Some(fail), Some(pass)) = (fixture(id, "fail"), fixture(id, "pass")) else { continue };
+        let (Some(fail), Some(pass)) = (fixture(id, "fail"), fixture(id, "pass")) else {
+            continue;
+        };
         let (fail_rules, _) = lint_rules(&fail);
-        assert!(fail_rules.iter().any(|r| r == id), "{fail} does not report {id}: {fail_rules:?}");
+        assert!(
+            fail_rules.iter().any(|r| r == id),
+            "{fail} does not report {id}: {fail_rules:?}"
+        );
         let (pass_rules, doc) = lint_rules(&pass);
-        assert!(!pass_rules.iter().any(|r| r == id), "{pass} still reports {id}");
-        assert_eq!(doc["summary"]["errors"], 0, "{pass} has errors: {pass_rules:?}");
+        assert!(
+            !pass_rules.iter().any(|r| r == id),
+            "{pass} still reports {id}"
+        );
+        assert_eq!(
+            doc["summary"]["errors"], 0,
+            "{pass} has errors: {pass_rules:?}"
+        );
         checked += 1;
     }
     assert!(checked >= 95, "only {checked} rules have fixtures");
@@ -57,7 +79,10 @@ fn every_rule_decidable_from_input_has_fixtures() {
         if rule.group() == Group::Update || NEEDS_MORE_THAN_INPUT.contains(&id) {
             continue;
         }
-        assert!(fixture(id, "fail").is_some() && fixture(id, "pass").is_some(), "{id} has no fixture pair");
+        assert!(
+            fixture(id, "fail").is_some() && fixture(id, "pass").is_some(),
+            "{id} has no fixture pair"
+        );
     }
 }
 
@@ -65,14 +90,29 @@ fn every_rule_decidable_from_input_has_fixtures() {
 fn every_rule_is_documented_in_four_sections() {
     for rule in RuleId::ALL {
         let doc = rule.doc();
-        let sections = ["## What it checks", "## Why", "## Example", "## Use instead"];
+        let sections = [
+            "## What it checks",
+            "## Why",
+            "## Example",
+            "## Use instead",
+        ];
         let mut at = 0;
         for s in sections {
-            let found = doc[at..].find(s).unwrap_or_else(|| panic!("{}: no `{s}` section in order", rule.as_str()));
+            let found = doc[at..]
+                .find(s)
+                .unwrap_or_else(|| panic!("{}: no `{s}` section in order", rule.as_str()));
             at += found + s.len();
         }
-        assert!(doc.starts_with("## What it checks"), "{}: text before the first section", rule.as_str());
-        assert!(doc.matches("```").count() >= 4, "{}: Example and Use instead need code blocks", rule.as_str());
+        assert!(
+            doc.starts_with("## What it checks"),
+            "{}: text before the first section",
+            rule.as_str()
+        );
+        assert!(
+            doc.matches("```").count() >= 4,
+            "{}: Example and Use instead need code blocks",
+            rule.as_str()
+        );
         assert!(!rule.summary().is_empty() && !rule.summary().contains('\n'));
     }
 }
@@ -82,17 +122,29 @@ fn ids_are_kebab_case_unique_and_round_trip() {
     let mut seen = std::collections::HashSet::new();
     for rule in RuleId::ALL {
         let id = rule.as_str();
-        assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{id}");
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{id}"
+        );
         assert!(seen.insert(id), "{id} twice");
         assert_eq!(RuleId::from_str(id).ok(), Some(*rule));
     }
-    assert_eq!(RuleId::ALL.len(), 107, "106 rules of rules.md plus nesting-too-deep");
+    assert_eq!(
+        RuleId::ALL.len(),
+        107,
+        "106 rules of rules.md plus nesting-too-deep"
+    );
 }
 
 #[test]
 fn fixture_text_output_snapshots() {
     insta::glob!("../testdata/rules", "*/fail.*", |path| {
-        let rel = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path).display().to_string();
+        let rel = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(path)
+            .display()
+            .to_string();
         let out = run(&["lint", &rel, "--domain", "example.com"]);
         insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
     });

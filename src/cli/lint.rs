@@ -102,11 +102,11 @@ pub fn run(args: LintArgs) -> u8 {
             output::render(request.format, &linted, &mut out).and_then(|_| out.flush())
         }
     };
-    if let Err(e) = written {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write the output: {e}");
-            return EXIT_FAILURE.max(code);
-        }
+    if let Err(e) = written
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write the output: {e}");
+        return EXIT_FAILURE.max(code);
     }
     code
 }

@@ -101,11 +101,11 @@ fn parse_rfc5322(s: &str) -> Option<DateTimeValue> {
         .filter(|w| !w.is_empty())
         .collect();
     let mut weekday = None;
-    if let Some(first) = words.first() {
-        if first.chars().next()?.is_ascii_alphabetic() {
-            weekday = Some(weekday_index(first)?);
-            words.remove(0);
-        }
+    if let Some(first) = words.first()
+        && first.chars().next()?.is_ascii_alphabetic()
+    {
+        weekday = Some(weekday_index(first)?);
+        words.remove(0);
     }
     if words.len() != 4 && words.len() != 5 {
         return None;
@@ -134,10 +134,10 @@ fn parse_rfc5322(s: &str) -> Option<DateTimeValue> {
         None => return None,
     };
     let naive = naive(year, month, day, hour, minute, second, 0)?;
-    if let Some(w) = weekday {
-        if naive.weekday().num_days_from_monday() != w {
-            return None;
-        }
+    if let Some(w) = weekday
+        && naive.weekday().num_days_from_monday() != w
+    {
+        return None;
     }
     resolve(naive, Some(offset), chrono_tz::UTC)
 }

@@ -143,10 +143,12 @@ impl ParsedArticle {
 }
 
 fn build_model(dom: &Dom, zone: Tz) -> InstantArticle {
-    let mut ia = InstantArticle::default();
-    ia.html = dom
-        .child_elements(Dom::ROOT)
-        .find(|c| dom.is(*c, &local_name!("html")));
+    let mut ia = InstantArticle {
+        html: dom
+            .child_elements(Dom::ROOT)
+            .find(|c| dom.is(*c, &local_name!("html"))),
+        ..Default::default()
+    };
     let Some(html) = ia.html else { return ia };
     let head = dom
         .child_elements(html)

@@ -212,13 +212,13 @@ impl Dom {
             for c in self.children(id) {
                 let cf = flags[c.0 as usize];
                 f |= cf;
-                if let NodeData::Element(e) = &self.node(c).data {
-                    if matches!(
+                if let NodeData::Element(e) = &self.node(c).data
+                    && matches!(
                         &*e.name.local,
                         "img" | "video" | "audio" | "iframe" | "svg" | "figure"
-                    ) {
-                        f |= HAS_MEDIA;
-                    }
+                    )
+                {
+                    f |= HAS_MEDIA;
                 }
             }
             flags[id.0 as usize] = f;
@@ -330,7 +330,9 @@ pub fn is_blank(text: &str) -> bool {
                 return false;
             }
         } else {
-            return text[i..].chars().all(|c| c.is_whitespace() || c == '\u{a0}');
+            return text[i..]
+                .chars()
+                .all(|c| c.is_whitespace() || c == '\u{a0}');
         }
     }
     true
@@ -438,17 +440,16 @@ impl DomSink {
             Some(s) => dom.node(s).prev_sibling,
             None => dom.node(parent).last_child,
         };
-        if let Some(p) = prev {
-            if let NodeData::Text {
+        if let Some(p) = prev
+            && let NodeData::Text {
                 text: existing,
                 in_source_p,
                 ..
             } = &mut dom.nodes[p.0 as usize].data
-            {
-                existing.push_tendril(&text);
-                *in_source_p |= origin.0;
-                return;
-            }
+        {
+            existing.push_tendril(&text);
+            *in_source_p |= origin.0;
+            return;
         }
         let (in_source_p, offset) = origin;
         let id = dom.push(NodeData::Text {

@@ -409,10 +409,8 @@ impl FeedState {
         }
         match place {
             Place::Channel => self.channel_done = true,
-            Place::ChannelField(name) => {
-                if !self.channel_seen.contains(&name) {
-                    self.channel_seen.push(name);
-                }
+            Place::ChannelField(name) if !self.channel_seen.contains(&name) => {
+                self.channel_seen.push(name);
             }
             Place::Item => {
                 if let Some(mut item) = self.item.take() {
@@ -479,10 +477,10 @@ impl FeedState {
                 position: Some(*position),
             };
         }
-        if let quick_xml::Error::Io(io) = &err {
-            if io.kind() != std::io::ErrorKind::InvalidData {
-                return FeedError::Io(io.to_string());
-            }
+        if let quick_xml::Error::Io(io) = &err
+            && io.kind() != std::io::ErrorKind::InvalidData
+        {
+            return FeedError::Io(io.to_string());
         }
         let position = source.position_of(reader.error_position());
         FeedError::NotWellFormed {
@@ -578,13 +576,13 @@ fn check_attributes<R>(
     for attr in start.attributes().with_checks(true) {
         let attr = attr.map_err(|e| not_wf(&format!("bad attribute: {e}"), position))?;
         let key = attr.key;
-        if key.as_namespace_binding().is_none() {
-            if let (ResolveResult::Unknown(prefix), _) = reader.resolver().resolve_attribute(key) {
-                return Err(not_wf(
-                    &format!("namespace prefix `{prefix}` is not declared"),
-                    position,
-                ));
-            }
+        if key.as_namespace_binding().is_none()
+            && let (ResolveResult::Unknown(prefix), _) = reader.resolver().resolve_attribute(key)
+        {
+            return Err(not_wf(
+                &format!("namespace prefix `{prefix}` is not declared"),
+                position,
+            ));
         }
         let value = attr.value.clone();
         if value.contains('<') {

@@ -149,12 +149,12 @@ pub fn sniff_xml_encoding(
         }
         return found(encoding, 0);
     }
-    if let Some(label) = http_charset {
-        if let Some(encoding) = Encoding::for_label(label.trim().as_bytes()) {
-            if encoding != encoding_rs::UTF_16BE && encoding != encoding_rs::UTF_16LE {
-                return found(encoding, 0);
-            }
-        }
+    if let Some(label) = http_charset
+        && let Some(encoding) = Encoding::for_label(label.trim().as_bytes())
+        && encoding != encoding_rs::UTF_16BE
+        && encoding != encoding_rs::UTF_16LE
+    {
+        return found(encoding, 0);
     }
     found(UTF_8, 0)
 }

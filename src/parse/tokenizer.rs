@@ -659,12 +659,12 @@ fn char_ref(text: &str, amp: usize, attribute: bool) -> (Option<(char, Option<ch
             let Some((end, (c1, c2))) = best else {
                 return not_a_ref;
             };
-            if attribute && b[end - 1] != b';' {
-                if let Some(&next) = b.get(end) {
-                    if next == b'=' || next.is_ascii_alphanumeric() {
-                        return not_a_ref;
-                    }
-                }
+            if attribute
+                && b[end - 1] != b';'
+                && let Some(&next) = b.get(end)
+                && (next == b'=' || next.is_ascii_alphanumeric())
+            {
+                return not_a_ref;
             }
             let c1 = char::from_u32(c1).unwrap_or('\u{FFFD}');
             let c2 = if c2 == 0 { None } else { char::from_u32(c2) };

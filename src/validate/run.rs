@@ -72,6 +72,8 @@ pub struct ArticleReport {
     pub canonical_url: Option<String>,
     /// Line of the `<item>` start tag (1 for an article file).
     pub line: u32,
+    /// Position of the `<item>` start tag (1:1 for an article file).
+    pub position: Position,
     /// Diagnostics, in source order.
     pub diagnostics: Vec<Diagnostic>,
     /// The parsed `op-modified` instant.
@@ -221,6 +223,7 @@ fn check_article(
         guid: None,
         canonical_url: canonical.map(|c| c.as_str().to_string()),
         line: 1,
+        position: Position::START,
         diagnostics,
         op_modified: header.modified_time().map(|t| t.instant),
         op_published: header.published_time().map(|t| t.instant),
@@ -242,6 +245,7 @@ fn check_item(mut item: RawItem, options: &CheckOptions) -> ArticleReport {
             guid: None,
             canonical_url: None,
             line: 1,
+            position: Position::START,
             diagnostics: Vec::new(),
             op_modified: None,
             op_published: None,
@@ -253,6 +257,7 @@ fn check_item(mut item: RawItem, options: &CheckOptions) -> ArticleReport {
     };
     report.index = item.index;
     report.line = item.position.line;
+    report.position = item.position;
     report.bytes = item.bytes;
     report.guid = item
         .guid
@@ -362,6 +367,9 @@ fn check_feed<R: Read>(head: Vec<u8>, rest: R, options: &CheckOptions) -> InputR
     };
     reports.sort_by_key(|r| r.index);
     mark_duplicates(&mut reports);
+    for r in &mut reports {
+        r.diagnostics.sort_by_key(|d| d.position);
+    }
     let mut diagnostics = Vec::new();
     if !channel.missing.is_empty() {
         diagnostics.push(Diagnostic::new(
@@ -411,11 +419,11 @@ fn mark_duplicates(reports: &mut [ArticleReport]) {
             .expect("non-empty group");
         let winner_line = reports[winner].line;
         for i in group.into_iter().filter(|i| *i != winner) {
-            let line = reports[i].line;
+            let at = reports[i].position;
             reports[i].diagnostics.push(Diagnostic::new(
                 RuleId::FeedDuplicateCanonical,
                 format!("another item (line {winner_line}) has the same canonical URL `{canonical}` and wins; this one is skipped"),
-                Some(Position { line, column: 1 }),
+                Some(at),
             ));
         }
     }
@@ -434,11 +442,11 @@ fn mark_duplicates(reports: &mut [ArticleReport]) {
                     && *canonical != reports[i].canonical_url
                 {
                     let first_line = reports[*first].line;
-                    let line = reports[i].line;
+                    let at = reports[i].position;
                     reports[i].diagnostics.push(Diagnostic::new(
                         RuleId::FeedDuplicateGuid,
                         format!("guid `{guid}` is also used by the item at line {first_line}, which has another canonical URL"),
-                        Some(Position { line, column: 1 }),
+                        Some(at),
                     ));
                 }
             }

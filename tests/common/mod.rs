@@ -29,7 +29,12 @@ pub fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn iarss");
-    child.stdin.take().expect("stdin").write_all(stdin).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
     child.wait_with_output().expect("wait")
 }
 
@@ -75,7 +80,13 @@ pub fn json(output: &Output) -> serde_json::Value {
 pub fn all_diagnostics(doc: &serde_json::Value) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for input in doc["inputs"].as_array().into_iter().flatten() {
-        out.extend(input["diagnostics"].as_array().into_iter().flatten().cloned());
+        out.extend(
+            input["diagnostics"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
         for a in input["articles"].as_array().into_iter().flatten() {
             out.extend(a["diagnostics"].as_array().into_iter().flatten().cloned());
         }

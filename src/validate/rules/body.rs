@@ -54,10 +54,8 @@ pub fn check(c: &mut Checker) {
             continue;
         }
         match &*name {
-            "figure" => {
-                if !c.in_header(el) && !c.in_footer(el) {
-                    figure_placement(c, el, article);
-                }
+            "figure" if !c.in_header(el) && !c.in_footer(el) => {
+                figure_placement(c, el, article);
             }
             "ul" | "ol" => list_empty(c, el),
             "li" => image_in_list_item(c, el),
@@ -512,10 +510,8 @@ fn text_outside_paragraph(c: &mut Checker, article: NodeId) {
             match &dom.node(child).data {
                 NodeData::Text {
                     text, in_source_p, ..
-                } => {
-                    if !in_source_p && !is_blank(text) {
-                        hits.push((child, text.trim().chars().take(40).collect::<String>()));
-                    }
+                } if !in_source_p && !is_blank(text) => {
+                    hits.push((child, text.trim().chars().take(40).collect::<String>()));
                 }
                 NodeData::Element(e) if matches!(&*e.name.local, "div" | "span") => {
                     stack.push(child)

@@ -114,23 +114,23 @@ fn interactive(c: &mut Checker, fig: NodeId) {
             "an embed by URL needs both `width` and `height`",
         );
     }
-    if let Some(h) = height {
-        if positive_int(h).is_none_or(|v| v > 960) {
-            c.report(
-                RuleId::InteractiveHeightInvalid,
-                iframe,
-                format!("`height=\"{h}\"` is not a positive integer up to 960"),
-            );
-        }
+    if let Some(h) = height
+        && positive_int(h).is_none_or(|v| v > 960)
+    {
+        c.report(
+            RuleId::InteractiveHeightInvalid,
+            iframe,
+            format!("`height=\"{h}\"` is not a positive integer up to 960"),
+        );
     }
-    if let Some(w) = width {
-        if positive_int(w).is_none() {
-            c.report(
-                RuleId::InteractiveWidthInvalid,
-                iframe,
-                format!("`width=\"{w}\"` is not a positive integer"),
-            );
-        }
+    if let Some(w) = width
+        && positive_int(w).is_none()
+    {
+        c.report(
+            RuleId::InteractiveWidthInvalid,
+            iframe,
+            format!("`width=\"{w}\"` is not a positive integer"),
+        );
     }
     let bad: Vec<&str> = dom
         .classes(iframe)
@@ -213,24 +213,24 @@ fn ad(c: &mut Checker, fig: NodeId) {
     let w = dom.attr(iframe, "width");
     let h = dom.attr(iframe, "height");
     for (name, value) in [("width", w), ("height", h)] {
-        if let Some(v) = value {
-            if positive_int(v).is_none() {
-                c.report(
-                    RuleId::AdInvalidDimensions,
-                    iframe,
-                    format!("ad `{name}=\"{v}\"` is not a positive integer"),
-                );
-            }
-        }
-    }
-    if let (Some(w), Some(h)) = (w.and_then(positive_int), h.and_then(positive_int)) {
-        if h * 2 > w * 3 {
+        if let Some(v) = value
+            && positive_int(v).is_none()
+        {
             c.report(
-                RuleId::AdAspectRatioExceeded,
+                RuleId::AdInvalidDimensions,
                 iframe,
-                format!("a {w}×{h} ad is taller than 2:3; it is cropped from the bottom"),
+                format!("ad `{name}=\"{v}\"` is not a positive integer"),
             );
         }
+    }
+    if let (Some(w), Some(h)) = (w.and_then(positive_int), h.and_then(positive_int))
+        && h * 2 > w * 3
+    {
+        c.report(
+            RuleId::AdAspectRatioExceeded,
+            iframe,
+            format!("a {w}×{h} ad is taller than 2:3; it is cropped from the bottom"),
+        );
     }
 }
 

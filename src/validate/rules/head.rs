@@ -100,19 +100,18 @@ pub fn check(c: &mut Checker) {
             _ => {}
         }
     }
-    if let Some(html) = c.article.ia.html {
-        if let Some(dir) = dom.attr(html, "dir") {
-            if !matches!(
-                dir.trim().to_ascii_lowercase().as_str(),
-                "rtl" | "ltr" | "auto"
-            ) {
-                c.report(
-                    RuleId::InvalidDir,
-                    html,
-                    format!("`dir=\"{dir}\"` is not `rtl`, `ltr` or `auto`"),
-                );
-            }
-        }
+    if let Some(html) = c.article.ia.html
+        && let Some(dir) = dom.attr(html, "dir")
+        && !matches!(
+            dir.trim().to_ascii_lowercase().as_str(),
+            "rtl" | "ltr" | "auto"
+        )
+    {
+        c.report(
+            RuleId::InvalidDir,
+            html,
+            format!("`dir=\"{dir}\"` is not `rtl`, `ltr` or `auto`"),
+        );
     }
     check_stylesheets(c);
 }
@@ -146,14 +145,14 @@ fn resolve_canonical(c: &mut Checker, head_node: Option<crate::parse::dom::NodeI
                         format!("canonical URL `{href}` has a query or fragment; it is stored exactly, so another query is another article"),
                     );
                 }
-                if let Some(domain) = c.cx.domain {
-                    if !domain.matches_host(&url.host()) {
-                        c.report(
-                            RuleId::CanonicalDomainMismatch,
-                            node,
-                            format!("canonical URL `{href}` is not on the page's domain `{domain}` or a subdomain of it"),
-                        );
-                    }
+                if let Some(domain) = c.cx.domain
+                    && !domain.matches_host(&url.host())
+                {
+                    c.report(
+                        RuleId::CanonicalDomainMismatch,
+                        node,
+                        format!("canonical URL `{href}` is not on the page's domain `{domain}` or a subdomain of it"),
+                    );
                 }
                 if let Some(link) = item_link {
                     let link_text = link.text.trim_matches(|ch: char| ch.is_ascii_whitespace());
@@ -186,14 +185,14 @@ fn resolve_canonical(c: &mut Checker, head_node: Option<crate::parse::dom::NodeI
                 at,
                 format!("the head has no `<link rel=\"canonical\">`; the item link `{}` is used as the canonical URL", url.as_str()),
             );
-            if let Some(domain) = c.cx.domain {
-                if !domain.matches_host(&url.host()) {
-                    c.report_at(
-                        RuleId::CanonicalDomainMismatch,
-                        Some(link_position),
-                        format!("canonical URL `{}` is not on the page's domain `{domain}` or a subdomain of it", url.as_str()),
-                    );
-                }
+            if let Some(domain) = c.cx.domain
+                && !domain.matches_host(&url.host())
+            {
+                c.report_at(
+                    RuleId::CanonicalDomainMismatch,
+                    Some(link_position),
+                    format!("canonical URL `{}` is not on the page's domain `{domain}` or a subdomain of it", url.as_str()),
+                );
             }
             if url.has_query_or_fragment() {
                 c.report_at(

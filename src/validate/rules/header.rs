@@ -64,31 +64,31 @@ pub fn check(c: &mut Checker) {
             "more than one `op-published` time; the first is used",
         );
     }
-    if let Some(t) = header.modified.first() {
-        if t.value.is_none() {
-            c.report(
-                RuleId::InvalidOpModified,
-                t.node,
-                format!(
-                    "{}; it is treated as absent, so later updates are refused",
-                    invalid_time_message(t, "op-modified")
-                ),
-            );
-        }
+    if let Some(t) = header.modified.first()
+        && t.value.is_none()
+    {
+        c.report(
+            RuleId::InvalidOpModified,
+            t.node,
+            format!(
+                "{}; it is treated as absent, so later updates are refused",
+                invalid_time_message(t, "op-modified")
+            ),
+        );
     }
-    if let (Some(p), Some(m)) = (header.published_time(), header.modified_time()) {
-        if m.instant < p.instant {
-            let node = header.modified[0].node;
-            c.report(
-                RuleId::OpModifiedBeforePublished,
-                node,
-                format!(
-                    "`op-modified` ({}) is earlier than `op-published` ({})",
-                    m.instant.to_rfc3339(),
-                    p.instant.to_rfc3339()
-                ),
-            );
-        }
+    if let (Some(p), Some(m)) = (header.published_time(), header.modified_time())
+        && m.instant < p.instant
+    {
+        let node = header.modified[0].node;
+        c.report(
+            RuleId::OpModifiedBeforePublished,
+            node,
+            format!(
+                "`op-modified` ({}) is earlier than `op-published` ({})",
+                m.instant.to_rfc3339(),
+                p.instant.to_rfc3339()
+            ),
+        );
     }
     for (i, &cover) in header.covers.iter().enumerate() {
         if i > 0 {
@@ -215,20 +215,19 @@ fn check_times_everywhere(c: &mut Checker) {
         .filter(|d| dom.is(*d, &local_name!("time")))
         .collect();
     for t in times {
-        if let Some(raw) = dom.attr(t, "datetime") {
-            if let Some(v) = crate::model::parse_datetime(raw, zone) {
-                if !v.has_offset {
-                    c.report(
-                        RuleId::DatetimeWithoutTimezone,
-                        t,
-                        format!(
-                            "datetime `{raw}` has no UTC offset; read as {} time ({})",
-                            zone.name(),
-                            v.instant.to_rfc3339()
-                        ),
-                    );
-                }
-            }
+        if let Some(raw) = dom.attr(t, "datetime")
+            && let Some(v) = crate::model::parse_datetime(raw, zone)
+            && !v.has_offset
+        {
+            c.report(
+                RuleId::DatetimeWithoutTimezone,
+                t,
+                format!(
+                    "datetime `{raw}` has no UTC offset; read as {} time ({})",
+                    zone.name(),
+                    v.instant.to_rfc3339()
+                ),
+            );
         }
         let is_op_time = dom.has_class(t, "op-published") || dom.has_class(t, "op-modified");
         if is_op_time && !c.in_header(t) {

@@ -60,14 +60,14 @@ pub fn check(c: &mut Checker) {
 fn figure(c: &mut Checker, fig: NodeId) {
     let dom = c.dom;
     let kind = c.figure_kind(fig);
-    if let Some(mode) = dom.attr(fig, "data-mode") {
-        if !DATA_MODES.contains(&mode.trim()) {
-            c.report(
-                RuleId::InvalidDataMode,
-                fig,
-                format!("`data-mode=\"{mode}\"` is not one of aspect-fit, aspect-fit-only, fullscreen, non-interactive"),
-            );
-        }
+    if let Some(mode) = dom.attr(fig, "data-mode")
+        && !DATA_MODES.contains(&mode.trim())
+    {
+        c.report(
+            RuleId::InvalidDataMode,
+            fig,
+            format!("`data-mode=\"{mode}\"` is not one of aspect-fit, aspect-fit-only, fullscreen, non-interactive"),
+        );
     }
     if let Some(feedback) = dom.attr(fig, "data-feedback") {
         let ok = !feedback.trim().is_empty()
@@ -109,14 +109,12 @@ fn figure(c: &mut Checker, fig: NodeId) {
                 );
             }
         }
-        FigureKind::Video => {
-            if video_sources(dom, fig).is_empty() {
-                c.report(
-                    RuleId::VideoMissingSource,
-                    fig,
-                    "a video figure without `<source src=…>`; it is dropped",
-                );
-            }
+        FigureKind::Video if video_sources(dom, fig).is_empty() => {
+            c.report(
+                RuleId::VideoMissingSource,
+                fig,
+                "a video figure without `<source src=…>`; it is dropped",
+            );
         }
         FigureKind::Slideshow => slideshow(c, fig),
         _ => {}
@@ -128,7 +126,7 @@ fn slideshow(c: &mut Checker, fig: NodeId) {
     let mut captions = 0;
     let mut has_slide = false;
     for child in dom.child_elements(fig).collect::<Vec<_>>() {
-        let name = dom.name(child).cloned().unwrap_or_else(|| local_name!(""));
+        let name = dom.name(child).cloned().unwrap_or(local_name!(""));
         match &*name {
             "figure" => {
                 let img_ok = dom
@@ -223,10 +221,10 @@ pub fn video_sources(dom: &Dom, fig: NodeId) -> Vec<(NodeId, String)> {
             out.push((video, src.trim().to_string()));
         }
         for source in dom.child_elements(video) {
-            if dom.is(source, &local_name!("source")) {
-                if let Some(src) = dom.attr(source, "src").filter(|s| !s.trim().is_empty()) {
-                    out.push((source, src.trim().to_string()));
-                }
+            if dom.is(source, &local_name!("source"))
+                && let Some(src) = dom.attr(source, "src").filter(|s| !s.trim().is_empty())
+            {
+                out.push((source, src.trim().to_string()));
             }
         }
     }
@@ -286,14 +284,14 @@ fn video(c: &mut Checker, video: NodeId) {
         let h = dom
             .attr(video, "height")
             .and_then(crate::validate::context::positive_int);
-        if let (Some(w), Some(h)) = (w, h) {
-            if w.saturating_mul(h) < 640 * 480 {
-                c.report(
-                    RuleId::VideoAutoplayDisabledSmall,
-                    video,
-                    format!("autoplay is disabled on a {w}×{h} video; keep autoplay for videos under 640×480"),
-                );
-            }
+        if let (Some(w), Some(h)) = (w, h)
+            && w.saturating_mul(h) < 640 * 480
+        {
+            c.report(
+                RuleId::VideoAutoplayDisabledSmall,
+                video,
+                format!("autoplay is disabled on a {w}×{h} video; keep autoplay for videos under 640×480"),
+            );
         }
     }
     let in_cover = c.in_header(video);
@@ -305,10 +303,10 @@ fn video(c: &mut Checker, video: NodeId) {
         sources.push((video, src.trim().to_string()));
     }
     for s in dom.child_elements(video) {
-        if dom.is(s, &local_name!("source")) {
-            if let Some(src) = dom.attr(s, "src").filter(|s| !s.trim().is_empty()) {
-                sources.push((s, src.trim().to_string()));
-            }
+        if dom.is(s, &local_name!("source"))
+            && let Some(src) = dom.attr(s, "src").filter(|s| !s.trim().is_empty())
+        {
+            sources.push((s, src.trim().to_string()));
         }
     }
     for (node, src) in sources {
@@ -371,7 +369,7 @@ fn caption(c: &mut Checker, cap: NodeId) {
     }
     check_caption_classes(c, cap);
     for child in dom.child_elements(cap).collect::<Vec<_>>() {
-        let name = dom.name(child).cloned().unwrap_or_else(|| local_name!(""));
+        let name = dom.name(child).cloned().unwrap_or(local_name!(""));
         match &*name {
             "h1" | "h2" | "cite" => check_caption_classes(c, child),
             "b" | "strong" | "i" | "em" | "a" | "br" | "span" => {}
