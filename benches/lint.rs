@@ -174,6 +174,9 @@ fn peak_rss_mb(path: &Path) -> f64 {
 }
 
 fn main() {
+    // As the `iarss` binary does (see src/main.rs): purge by reset, not decommit.
+    // SAFETY: setting an allocator option is allowed at any time.
+    unsafe { libmimalloc_sys::mi_option_set(5, 0) };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("iarss lint benchmark ({cores} cores)\n");
     let medium = feed("medium", &["--items", "500", "--seed", "2"]);

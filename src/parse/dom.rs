@@ -86,6 +86,28 @@ const HAS_TEXT: u8 = 1;
 /// Subtree flag: an `img`, `video`, `audio`, `iframe`, `svg` or `figure` is inside.
 const HAS_MEDIA: u8 = 2;
 
+thread_local! {
+    /// Node arenas of finished articles, kept for the next article on this thread: a fresh
+    /// arena per article costs a page fault per page, which showed as 9 % of lint time.
+    static NODE_ARENAS: RefCell<Vec<Vec<Node>>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Drop for Dom {
+    fn drop(&mut self) {
+        let mut nodes = std::mem::take(&mut self.nodes);
+        nodes.clear();
+        // Huge articles do not pin their arena.
+        if nodes.capacity() <= 1 << 16 {
+            let _ = NODE_ARENAS.try_with(|a| {
+                let mut arenas = a.borrow_mut();
+                if arenas.len() < 4 {
+                    arenas.push(nodes);
+                }
+            });
+        }
+    }
+}
+
 impl Dom {
     /// The document node.
     pub const ROOT: NodeId = NodeId(0);
@@ -597,8 +619,13 @@ impl TreeSink for DomSink {
 /// Parses an article's HTML into a [`Dom`] and the [`SourceScan`] of its tags, as if it
 /// began with `<!doctype html>` (no quirks mode) and with scripting enabled.
 pub fn parse_html(html: &str) -> (Dom, SourceScan) {
+    let nodes = NODE_ARENAS
+        .try_with(|a| a.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Vec::with_capacity(html.len() / 24 + 16));
     let mut dom = Dom {
-        nodes: Vec::with_capacity(html.len() / 24 + 16),
+        nodes,
         subtree: Vec::new(),
     };
     dom.push(NodeData::Document);
