@@ -227,10 +227,7 @@ fn main() {
         );
     }
     println!("\nratio = plain pipeline time / iarss 1-core time (target >= 1.3x)");
-    println!(
-        "peak memory, `iarss lint` of the large feed: {:.1} MB (target < 80 MB)",
-        peak_rss_mb(&large)
-    );
+    println!("peak memory, `iarss lint` of the large feed: {peak:.1} MB (target < 80 MB)");
 
     println!("\npathological inputs (target: each decided in < 2 s)");
     let shapes: [(&str, &[&str]); 4] = [
