@@ -13,6 +13,8 @@
 
 pub mod cli;
 pub mod fetch;
+pub mod ingest;
 pub mod model;
 pub mod parse;
+pub mod store;
 pub mod validate;

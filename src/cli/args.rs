@@ -32,6 +32,158 @@ pub enum Command {
         /// The rule id, e.g. `figure-in-paragraph`.
         rule: String,
     },
+    /// Fetch (or read) one feed, validate it and store its articles: one run.
+    Ingest(IngestArgs),
+    /// Manage publisher pages.
+    #[command(subcommand)]
+    Pages(PagesCommand),
+    /// Stored articles.
+    #[command(subcommand)]
+    Articles(ArticlesCommand),
+    /// Feed runs, newest first.
+    Runs {
+        /// Only this page's runs.
+        #[arg(long)]
+        page: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// The warnings log, newest first.
+    Warnings {
+        /// Only this page's.
+        #[arg(long)]
+        page: Option<String>,
+        /// Only this article's (canonical URL).
+        #[arg(long)]
+        article: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+/// `iarss ingest` arguments.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["page", "domain"])))]
+pub struct IngestArgs {
+    /// The feed: an http(s) URL or a path.
+    #[arg(long)]
+    pub feed: String,
+    /// The page to ingest for.
+    #[arg(long)]
+    pub page: Option<String>,
+    /// The page with this domain (created, disabled, if there is none).
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// The feed is the page's development feed: articles are drafts.
+    #[arg(long)]
+    pub development: bool,
+    /// Send the stored ETag / Last-Modified.
+    #[arg(long)]
+    pub conditional: bool,
+    /// Refuse to fetch from loopback and private networks.
+    #[arg(long)]
+    pub deny_private_networks: bool,
+    /// Time zone for datetimes without an offset (IANA name).
+    #[arg(
+        long,
+        env = "IARSS_VALIDATE_DEFAULT_TIMEZONE",
+        default_value = "America/Los_Angeles"
+    )]
+    pub default_timezone: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// `iarss pages …`.
+#[derive(Debug, Subcommand)]
+pub enum PagesCommand {
+    /// Register a page.
+    Add {
+        /// Its id.
+        #[arg(long)]
+        id: String,
+        /// Its domain (one page per domain).
+        #[arg(long)]
+        domain: String,
+        /// Production feed URL.
+        #[arg(long)]
+        feed: String,
+        /// Development feed URL.
+        #[arg(long)]
+        dev_feed: Option<String>,
+        /// Display name (default: the id).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List pages with their feeds' last outcome.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Show one page.
+    Show {
+        /// The page id.
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Remove a page (refused while it has articles, unless --with-articles).
+    Remove {
+        /// The page id.
+        id: String,
+        /// Also delete its articles and warnings.
+        #[arg(long)]
+        with_articles: bool,
+    },
+    /// Let the daemon fetch the page.
+    Enable {
+        /// The page id.
+        id: String,
+    },
+    /// Stop fetching the page.
+    Disable {
+        /// The page id.
+        id: String,
+    },
+    /// Make the page's feeds due now.
+    FetchNow {
+        /// The page id.
+        id: String,
+    },
+}
+
+/// `iarss articles …`.
+#[derive(Debug, Subcommand)]
+pub enum ArticlesCommand {
+    /// List stored articles.
+    List {
+        /// Only this page's.
+        #[arg(long)]
+        page: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Show one article with its HTML.
+    Show {
+        /// Its canonical URL.
+        url: String,
+    },
+    /// Delete one article.
+    Delete {
+        /// Its canonical URL.
+        url: String,
+    },
 }
 
 /// `iarss lint` arguments.

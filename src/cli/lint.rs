@@ -3,7 +3,6 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::str::FromStr;
-use std::time::Duration;
 
 use super::args::{LintArgs, LintFormat};
 use super::output::{self, LintedInput};
@@ -161,7 +160,7 @@ fn lint_url(url: &str, request: &LintRequest) -> LintedInput {
     let config = FetchConfig::default();
     let result = runtime.block_on(async {
         if request.deny_private_networks {
-            refuse_private(url).await?;
+            fetch::refuse_private(url).await?;
         }
         fetch::fetch(url, &config).await
     });
@@ -178,32 +177,4 @@ fn lint_url(url: &str, request: &LintRequest) -> LintedInput {
             LintedInput::new(url, report, None)
         }
     }
-}
-
-/// Refuses URLs whose host resolves to loopback, private, link-local or similar addresses.
-async fn refuse_private(url: &str) -> Result<(), fetch::FetchError> {
-    let parsed =
-        url::Url::parse(url).map_err(|e| fetch::FetchError::Failed(format!("bad URL: {e}")))?;
-    let host = parsed
-        .host_str()
-        .unwrap_or_default()
-        .trim_matches(['[', ']'])
-        .to_string();
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let addrs = tokio::time::timeout(
-        Duration::from_secs(10),
-        tokio::net::lookup_host((host.as_str(), port)),
-    )
-    .await
-    .map_err(|_| fetch::FetchError::Failed(format!("resolving {host} timed out")))?
-    .map_err(|e| fetch::FetchError::Failed(format!("cannot resolve {host}: {e}")))?;
-    for addr in addrs {
-        if crate::fetch::is_private(addr.ip()) {
-            return Err(fetch::FetchError::Failed(format!(
-                "{host} resolves to {}, a private or local address (refused by --deny-private-networks)",
-                addr.ip()
-            )));
-        }
-    }
-    Ok(())
 }

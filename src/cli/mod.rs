@@ -2,9 +2,11 @@
 //! command, and [`output`] renders results. Only this module and `main.rs` use `anyhow`.
 
 pub mod args;
+pub mod ingest;
 pub mod lint;
 pub mod output;
 pub mod rules;
+pub mod store_cmds;
 
 use std::process::ExitCode;
 
@@ -27,6 +29,8 @@ pub fn main() -> ExitCode {
         Command::Lint(args) => lint::run(args),
         Command::Rules { format } => rules::list(format),
         Command::Explain { rule } => rules::explain(&rule),
+        Command::Ingest(args) => ingest::run(cli.db.as_deref(), args),
+        other => store_cmds::run(cli.db.as_deref(), other),
     };
     ExitCode::from(code)
 }

@@ -35,12 +35,25 @@ impl Default for FetchConfig {
 /// A downloaded feed.
 #[derive(Clone, Debug)]
 pub struct Fetched {
-    /// HTTP status.
+    /// HTTP status (304: not modified, empty body).
     pub status: u16,
     /// The body, decompressed.
     pub body: Vec<u8>,
     /// The `charset` parameter of `Content-Type`, if any.
     pub charset: Option<String>,
+    /// The `ETag` response header.
+    pub etag: Option<String>,
+    /// The `Last-Modified` response header.
+    pub last_modified: Option<String>,
+}
+
+/// Validators sent for a conditional GET.
+#[derive(Clone, Debug, Default)]
+pub struct Conditional {
+    /// Sent as `If-None-Match`.
+    pub etag: Option<String>,
+    /// Sent as `If-Modified-Since`.
+    pub last_modified: Option<String>,
 }
 
 /// Why a download failed.
@@ -86,6 +99,15 @@ fn install_crypto() {
 
 /// Downloads `url`.
 pub async fn fetch(url: &str, config: &FetchConfig) -> Result<Fetched, FetchError> {
+    fetch_conditional(url, config, None).await
+}
+
+/// Downloads `url`, sending `conditional` validators when given.
+pub async fn fetch_conditional(
+    url: &str,
+    config: &FetchConfig,
+    conditional: Option<&Conditional>,
+) -> Result<Fetched, FetchError> {
     install_crypto();
     let client = reqwest::Client::builder()
         .user_agent(config.user_agent.clone())
@@ -94,8 +116,26 @@ pub async fn fetch(url: &str, config: &FetchConfig) -> Result<Fetched, FetchErro
         .build()
         .map_err(|e| FetchError::Failed(format!("cannot build an HTTP client: {e}")))?;
     let download = async {
-        let response = client.get(url).send().await.map_err(classify)?;
+        let mut request = client.get(url);
+        if let Some(c) = conditional {
+            if let Some(etag) = &c.etag {
+                request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &c.last_modified {
+                request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let response = request.send().await.map_err(classify)?;
         let status = response.status().as_u16();
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let etag = header(reqwest::header::ETAG);
+        let last_modified = header(reqwest::header::LAST_MODIFIED);
         if !(response.status().is_success() || status == 304) {
             return Err(FetchError::Status(status));
         }
@@ -117,6 +157,8 @@ pub async fn fetch(url: &str, config: &FetchConfig) -> Result<Fetched, FetchErro
             status,
             body,
             charset,
+            etag,
+            last_modified,
         })
     };
     match tokio::time::timeout(config.timeout, download).await {
@@ -178,4 +220,30 @@ pub fn is_private(ip: std::net::IpAddr) -> bool {
                 || (s[0] & 0xffc0) == 0xfe80
         }
     }
+}
+
+/// Refuses URLs whose host resolves to loopback, private, link-local or similar addresses
+/// (`--deny-private-networks`).
+pub async fn refuse_private(url: &str) -> Result<(), FetchError> {
+    let parsed = url::Url::parse(url).map_err(|e| FetchError::Failed(format!("bad URL: {e}")))?;
+    let host = parsed
+        .host_str()
+        .unwrap_or_default()
+        .trim_matches(['[', ']'])
+        .to_string();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let lookup = tokio::net::lookup_host((host.as_str(), port));
+    let addrs = tokio::time::timeout(Duration::from_secs(10), lookup)
+        .await
+        .map_err(|_| FetchError::Failed(format!("resolving {host} timed out")))?
+        .map_err(|e| FetchError::Failed(format!("cannot resolve {host}: {e}")))?;
+    for addr in addrs {
+        if is_private(addr.ip()) {
+            return Err(FetchError::Failed(format!(
+                "{host} resolves to {}, a private or local address (refused by --deny-private-networks)",
+                addr.ip()
+            )));
+        }
+    }
+    Ok(())
 }

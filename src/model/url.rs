@@ -102,6 +102,11 @@ impl Domain {
         }
     }
 
+    /// A domain already normalised (as stored), taken as is.
+    pub fn from_normalised(name: String) -> Domain {
+        Domain(name)
+    }
+
     /// The normalised name.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -1,0 +1,358 @@
+//! The store commands: `pages`, `articles`, `runs`, `warnings`, `migrate`, and opening the
+//! store for them (`--db`, `IARSS_DATABASE_URL`, else `sqlite://iarss.db`).
+
+use serde_json::{Value, json};
+use tokio::runtime::Runtime;
+
+use super::args::{ArticlesCommand, Command, ListFormat, PagesCommand};
+use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::model::Domain;
+use crate::store::{
+    DEFAULT_DATABASE_URL, FeedKind, FeedRun, NewPage, Page, Store, StoreError, rfc3339,
+};
+
+/// Opens the store for a command: a one-line error naming the database and exit 1 when it
+/// cannot be opened.
+pub fn open_store(db: Option<&str>) -> Result<(Runtime, Store), u8> {
+    let url = db.unwrap_or(DEFAULT_DATABASE_URL);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the runtime: {e}");
+            EXIT_FAILURE
+        })?;
+    match runtime.block_on(Store::open(url)) {
+        Ok(store) => Ok((runtime, store)),
+        Err(StoreError::BadUrl(u)) => {
+            eprintln!("error: unsupported database URL `{u}` (use sqlite://PATH or postgres://…)");
+            Err(EXIT_USAGE)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(EXIT_FAILURE)
+        }
+    }
+}
+
+/// A time as JSON: RFC 3339 UTC, or null.
+fn time(ms: Option<i64>) -> Value {
+    ms.map_or(Value::Null, |m| Value::String(rfc3339(m)))
+}
+
+/// A run as `runs --format json` writes it.
+pub fn run_json(r: &FeedRun) -> Value {
+    json!({
+        "run_id": r.id,
+        "page_id": r.page_id,
+        "feed_url": r.feed_url,
+        "feed": r.feed.as_str(),
+        "outcome": r.outcome.as_str(),
+        "http_status": r.http_status,
+        "started_at": rfc3339(r.started_at),
+        "finished_at": rfc3339(r.finished_at),
+        "bytes": r.bytes,
+        "items": r.items,
+        "inserted": r.inserted,
+        "updated": r.updated,
+        "unchanged": r.unchanged,
+        "ignored": r.ignored,
+        "rejected": r.rejected,
+    })
+}
+
+fn print_json(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+/// Runs a store command.
+pub fn run(db: Option<&str>, command: Command) -> u8 {
+    let (runtime, store) = match open_store(db) {
+        Ok(pair) => pair,
+        Err(code) => return code,
+    };
+    let result = runtime.block_on(async {
+        match command {
+            Command::Migrate => {
+                store.migrate().await?;
+                println!("migrations applied");
+                Ok(EXIT_OK)
+            }
+            Command::Pages(cmd) => pages(&store, cmd).await,
+            Command::Articles(cmd) => articles(&store, cmd).await,
+            Command::Runs { page, limit, format } => {
+                let runs = store.runs(page.as_deref(), limit.max(0)).await?;
+                match format {
+                    ListFormat::Json => print_json(&Value::Array(runs.iter().map(run_json).collect())),
+                    ListFormat::Text => {
+                        for r in &runs {
+                            println!(
+                                "{:>6}  {}  {:<12} {:<11} {:<22} items {} (+{} ~{} ={} !{} x{})  {}",
+                                r.id.unwrap_or_default(),
+                                rfc3339(r.started_at),
+                                r.page_id,
+                                r.feed.as_str(),
+                                r.outcome.as_str(),
+                                r.items,
+                                r.inserted,
+                                r.updated,
+                                r.unchanged,
+                                r.ignored,
+                                r.rejected,
+                                r.error.as_deref().unwrap_or(&r.feed_url)
+                            );
+                        }
+                    }
+                }
+                Ok(EXIT_OK)
+            }
+            Command::Warnings { page, article, format } => {
+                let rows = store.warnings(page.as_deref(), article.as_deref()).await?;
+                match format {
+                    ListFormat::Json => print_json(&Value::Array(
+                        rows.iter()
+                            .map(|w| {
+                                json!({
+                                    "run_id": w.run_id,
+                                    "page_id": w.page_id,
+                                    "canonical_url": w.canonical_url,
+                                    "rule": w.rule,
+                                    "severity": w.severity,
+                                    "message": w.message,
+                                    "line": w.line,
+                                    "column": w.column,
+                                    "created_at": rfc3339(w.created_at),
+                                    "first_run_id": w.first_run_id,
+                                    "last_seen_at": rfc3339(w.last_seen_at),
+                                    "occurrences": w.occurrences,
+                                })
+                            })
+                            .collect(),
+                    )),
+                    ListFormat::Text => {
+                        for w in &rows {
+                            let at = match (w.line, w.column) {
+                                (Some(l), Some(c)) => format!(":{l}:{c}"),
+                                _ => String::new(),
+                            };
+                            println!(
+                                "run {:<5} {}[{}] {}{}: {}{}",
+                                w.run_id,
+                                w.severity,
+                                w.rule,
+                                w.canonical_url.as_deref().unwrap_or(&w.page_id),
+                                at,
+                                w.message,
+                                if w.occurrences > 1 { format!(" (×{})", w.occurrences) } else { String::new() }
+                            );
+                        }
+                    }
+                }
+                Ok(EXIT_OK)
+            }
+            Command::Lint(_) | Command::Rules { .. } | Command::Explain { .. } | Command::Ingest(_) => Ok(EXIT_USAGE),
+        }
+    });
+    runtime.block_on(store.close());
+    match result {
+        Ok(code) => code,
+        Err(StoreError::NoSuchPage(id)) => {
+            eprintln!("error: no page `{id}`");
+            EXIT_FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+async fn page_json(store: &Store, p: &Page) -> Result<Value, StoreError> {
+    let state = store
+        .feed_state(&p.id, FeedKind::Production)
+        .await?
+        .unwrap_or_default();
+    Ok(json!({
+        "page_id": p.id,
+        "name": p.name,
+        "domain": p.domain.as_str(),
+        "feed_url": p.feed_url,
+        "dev_feed_url": p.dev_feed_url,
+        "enabled": p.enabled,
+        "next_due_at": time(state.next_due_at),
+        "last_outcome": state.last_outcome,
+        "consecutive_failures": state.consecutive_failures,
+    }))
+}
+
+async fn pages(store: &Store, cmd: PagesCommand) -> Result<u8, StoreError> {
+    match cmd {
+        PagesCommand::Add {
+            id,
+            domain,
+            feed,
+            dev_feed,
+            name,
+        } => {
+            let domain = match Domain::parse(&domain) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(EXIT_USAGE);
+                }
+            };
+            let page = NewPage {
+                name: name.unwrap_or_else(|| id.clone()),
+                id,
+                domain,
+                feed_url: Some(feed),
+                dev_feed_url: dev_feed,
+                enabled: true,
+            };
+            let added = store.add_page(&page).await?;
+            println!("page `{}` added for {}", added.id, added.domain);
+        }
+        PagesCommand::List { format } => {
+            let pages = store.pages().await?;
+            let mut rows = Vec::new();
+            for p in &pages {
+                rows.push(page_json(store, p).await?);
+            }
+            match format {
+                ListFormat::Json => print_json(&Value::Array(rows)),
+                ListFormat::Text => {
+                    for r in &rows {
+                        println!(
+                            "{:<20} {:<28} {:<8} last {:<22} failures {}  {}",
+                            r["page_id"].as_str().unwrap_or_default(),
+                            r["domain"].as_str().unwrap_or_default(),
+                            if r["enabled"].as_bool().unwrap_or(false) {
+                                "enabled"
+                            } else {
+                                "disabled"
+                            },
+                            r["last_outcome"].as_str().unwrap_or("-"),
+                            r["consecutive_failures"],
+                            r["feed_url"].as_str().unwrap_or("-"),
+                        );
+                    }
+                }
+            }
+        }
+        PagesCommand::Show { id, format } => {
+            let page = store
+                .page(&id)
+                .await?
+                .ok_or_else(|| StoreError::NoSuchPage(id.clone()))?;
+            let mut v = page_json(store, &page).await?;
+            let dev = store.feed_state(&page.id, FeedKind::Development).await?;
+            if let Value::Object(map) = &mut v {
+                map.insert(
+                    "development".into(),
+                    dev.map_or(Value::Null, |s| {
+                        json!({"last_outcome": s.last_outcome, "consecutive_failures": s.consecutive_failures, "next_due_at": time(s.next_due_at)})
+                    }),
+                );
+            }
+            match format {
+                ListFormat::Json => print_json(&v),
+                ListFormat::Text => {
+                    if let Value::Object(map) = &v {
+                        for (k, val) in map {
+                            println!(
+                                "{k:<22} {}",
+                                if val.is_string() {
+                                    val.as_str().unwrap_or_default().to_string()
+                                } else {
+                                    val.to_string()
+                                }
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        PagesCommand::Remove { id, with_articles } => {
+            store.remove_page(&id, with_articles).await?;
+            println!("page `{id}` removed");
+        }
+        PagesCommand::Enable { id } => {
+            store.set_enabled(&id, true).await?;
+            println!("page `{id}` enabled");
+        }
+        PagesCommand::Disable { id } => {
+            store.set_enabled(&id, false).await?;
+            println!("page `{id}` disabled");
+        }
+        PagesCommand::FetchNow { id } => {
+            store.fetch_now(&id).await?;
+            println!("page `{id}` is due now");
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+async fn articles(store: &Store, cmd: ArticlesCommand) -> Result<u8, StoreError> {
+    match cmd {
+        ArticlesCommand::List { page, format } => {
+            let rows = store.articles(page.as_deref()).await?;
+            match format {
+                ListFormat::Json => print_json(&Value::Array(
+                    rows.iter()
+                        .map(|a| {
+                            json!({
+                                "canonical_url": a.canonical_url,
+                                "page_id": a.page_id,
+                                "title": a.title,
+                                "status": a.status,
+                                "op_published": time(a.op_published),
+                                "op_modified": time(a.op_modified),
+                                "first_ingested_at": rfc3339(a.first_ingested_at),
+                                "updated_at": rfc3339(a.updated_at),
+                            })
+                        })
+                        .collect(),
+                )),
+                ListFormat::Text => {
+                    for a in &rows {
+                        println!(
+                            "{:<6} {:<14} {}  {}",
+                            a.status,
+                            a.page_id,
+                            a.canonical_url,
+                            a.title.as_deref().unwrap_or("")
+                        );
+                    }
+                }
+            }
+        }
+        ArticlesCommand::Show { url } => {
+            let a = store
+                .article(&url)
+                .await?
+                .ok_or_else(|| StoreError::NoSuchArticle(url.clone()))?;
+            println!("canonical_url      {}", a.canonical_url);
+            println!("page_id            {}", a.page_id);
+            println!("status             {}", a.status);
+            println!("title              {}", a.title.as_deref().unwrap_or(""));
+            println!(
+                "op_published       {}",
+                a.op_published.map(rfc3339).unwrap_or_default()
+            );
+            println!(
+                "op_modified        {}",
+                a.op_modified.map(rfc3339).unwrap_or_default()
+            );
+            println!("revision           {}", a.revision);
+            println!("first_ingested_at  {}", rfc3339(a.first_ingested_at));
+            println!("updated_at         {}", rfc3339(a.updated_at));
+            println!("\n{}", a.html.unwrap_or_default());
+        }
+        ArticlesCommand::Delete { url } => {
+            store.delete_article(&url).await?;
+            println!("article `{url}` deleted");
+        }
+    }
+    Ok(EXIT_OK)
+}

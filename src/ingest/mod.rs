@@ -1,0 +1,306 @@
+//! One feed run end to end: fetch (or read) the feed, parse and validate it, decide what
+//! each item does to the store (ingestion.md: identity, updates, run counts), and commit
+//! the run, its article writes and its warnings in one transaction.
+//!
+//! This is the only module that calls fetch, parse, validate and store in turn; both
+//! `iarss ingest` and the daemon run feeds through [`run_feed`].
+
+pub mod update;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tracing::{info, warn};
+
+use crate::fetch::{self, Conditional, FetchConfig, FetchError};
+use crate::model::{Diagnostic, Domain};
+use crate::parse::InputKind;
+use crate::store::{
+    FeedKind, FeedRun, LoggedDiagnostic, Page, RunOutcome, Store, StoreError, Validators, now_ms,
+};
+use crate::validate::{CheckOptions, InputReport, RuleId, check_input};
+
+/// Where a run reads its feed from.
+#[derive(Clone, Debug)]
+pub enum FeedSource {
+    /// An http(s) URL.
+    Url(String),
+    /// A local file.
+    Path(PathBuf),
+}
+
+impl FeedSource {
+    /// `http(s)://…` is a URL; anything else a path.
+    pub fn parse(s: &str) -> FeedSource {
+        if s.starts_with("http://") || s.starts_with("https://") {
+            FeedSource::Url(s.to_string())
+        } else {
+            FeedSource::Path(PathBuf::from(s.strip_prefix("file://").unwrap_or(s)))
+        }
+    }
+
+    /// As recorded in the run.
+    pub fn display(&self) -> String {
+        match self {
+            FeedSource::Url(u) => u.clone(),
+            FeedSource::Path(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// How to run a feed.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Download limits and user agent.
+    pub fetch: FetchConfig,
+    /// Time allowed to load and parse once the body is received.
+    pub parse_budget: Duration,
+    /// Zone for offset-less datetimes.
+    pub zone: chrono_tz::Tz,
+    /// Send the stored ETag / Last-Modified.
+    pub conditional: bool,
+    /// How long warnings are kept after they were last seen.
+    pub retention: Option<Duration>,
+    /// Threads for article checks.
+    pub threads: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            fetch: FetchConfig::default(),
+            parse_budget: Duration::from_secs(10),
+            zone: chrono_tz::America::Los_Angeles,
+            conditional: false,
+            retention: Some(Duration::from_secs(30 * 24 * 3600)),
+            threads: 1,
+        }
+    }
+}
+
+/// A committed run and everything it logged.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// The run, with its id.
+    pub run: FeedRun,
+    /// Its diagnostics, feed-level first.
+    pub diagnostics: Vec<LoggedDiagnostic>,
+}
+
+fn outcome_for(rule: RuleId) -> RunOutcome {
+    match rule {
+        RuleId::FeedDownloadTimeout => RunOutcome::Timeout,
+        RuleId::FeedTooLarge => RunOutcome::TooLarge,
+        RuleId::FeedNotWellFormed | RuleId::FeedNotRss => RunOutcome::ParseError,
+        RuleId::FeedParseBudgetExceeded => RunOutcome::ParseBudgetExceeded,
+        _ => RunOutcome::FetchError,
+    }
+}
+
+fn logged(d: &Diagnostic, canonical_url: Option<&str>) -> LoggedDiagnostic {
+    LoggedDiagnostic {
+        canonical_url: canonical_url.map(str::to_string),
+        rule: d.rule,
+        message: d.message.clone(),
+        line: d.position.map(|p| p.line),
+        column: d.position.map(|p| p.column),
+    }
+}
+
+/// Runs one feed of `page` and commits the run.
+pub async fn run_feed(
+    store: &Store,
+    page: &Page,
+    source: &FeedSource,
+    kind: FeedKind,
+    options: &RunOptions,
+) -> Result<RunResult, StoreError> {
+    let mut run = FeedRun::start(&page.id, &source.display(), kind);
+    let span = tracing::info_span!("feed_run", page_id = %page.id, feed = %run.feed_url, kind = kind.as_str());
+    let _enter = span.enter();
+
+    let mut validators = None;
+    let (bytes, charset) = match source {
+        FeedSource::Path(path) => match tokio::fs::read(path).await {
+            Ok(b) => (b, None),
+            Err(e) => {
+                let d = Diagnostic::new(
+                    RuleId::FeedFetchFailed,
+                    format!("cannot read {}: {e}", path.display()),
+                    None,
+                );
+                return fail(store, run, d, options).await;
+            }
+        },
+        FeedSource::Url(url) => {
+            let conditional = if options.conditional {
+                store
+                    .feed_state(&page.id, kind)
+                    .await?
+                    .map(|s| Conditional {
+                        etag: s.etag,
+                        last_modified: s.last_modified,
+                    })
+            } else {
+                None
+            };
+            match fetch::fetch_conditional(url, &options.fetch, conditional.as_ref()).await {
+                Ok(f) if f.status == 304 => {
+                    run.outcome = RunOutcome::NotModified;
+                    run.http_status = Some(304);
+                    run.finished_at = now_ms();
+                    store
+                        .commit_run(&mut run, &[], &[], None, retention_ms(options))
+                        .await?;
+                    info!(run_id = run.id, "not modified");
+                    return Ok(RunResult {
+                        run,
+                        diagnostics: Vec::new(),
+                    });
+                }
+                Ok(f) => {
+                    run.http_status = Some(f.status);
+                    validators = Some(Validators {
+                        etag: f.etag.clone(),
+                        last_modified: f.last_modified.clone(),
+                    });
+                    (f.body, f.charset)
+                }
+                Err(e) => {
+                    run.http_status = e.status();
+                    let d = Diagnostic::new(e.rule(), describe_fetch_error(url, &e), None);
+                    return fail(store, run, d, options).await;
+                }
+            }
+        }
+    };
+    run.bytes = bytes.len() as u64;
+
+    // The budget runs from the moment the body is in; parsing never blocks the runtime.
+    let check = CheckOptions {
+        domain: Some(page.domain.clone()),
+        zone: options.zone,
+        threads: options.threads,
+        budget: Some(options.parse_budget),
+        http_charset: charset,
+        keep_html: true,
+    };
+    let budget = options.parse_budget;
+    let started = Instant::now();
+    let report = tokio::task::spawn_blocking(move || {
+        let split = bytes.len().min(64 * 1024);
+        check_input(bytes[..split].to_vec(), &bytes[split..], &check)
+    });
+    let report: InputReport =
+        match tokio::time::timeout(budget + Duration::from_millis(500), report).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(join)) => {
+                let d = Diagnostic::new(
+                    RuleId::FeedNotWellFormed,
+                    format!("the feed could not be parsed: {join}"),
+                    None,
+                );
+                return fail(store, run, d, options).await;
+            }
+            Err(_) => {
+                let d = Diagnostic::new(
+                    RuleId::FeedParseBudgetExceeded,
+                    format!(
+                        "the feed was not parsed within the {} s budget",
+                        budget.as_secs_f64()
+                    ),
+                    None,
+                );
+                return fail(store, run, d, options).await;
+            }
+        };
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "parsed");
+    if report.kind == InputKind::Article {
+        let d = Diagnostic::new(
+            RuleId::FeedNotRss,
+            "the input is an article, not an RSS feed",
+            Some(crate::model::Position::START),
+        );
+        return fail(store, run, d, options).await;
+    }
+    if let Some(d) = report.diagnostics.iter().find(|d| d.is_error()) {
+        let d = d.clone();
+        return fail(store, run, d, options).await;
+    }
+
+    let domains = store.domains().await?;
+    let mut plan = update::plan(store, page, kind, report, &domains).await?;
+    run.items = plan.counts.items;
+    run.inserted = plan.counts.inserted;
+    run.updated = plan.counts.updated;
+    run.unchanged = plan.counts.unchanged;
+    run.ignored = plan.counts.ignored;
+    run.rejected = plan.counts.rejected;
+    run.outcome = RunOutcome::Ok;
+    run.finished_at = now_ms();
+    store
+        .commit_run(
+            &mut run,
+            &plan.writes,
+            &plan.diagnostics,
+            validators.as_ref(),
+            retention_ms(options),
+        )
+        .await?;
+    info!(
+        run_id = run.id,
+        items = run.items,
+        inserted = run.inserted,
+        updated = run.updated,
+        unchanged = run.unchanged,
+        ignored = run.ignored,
+        rejected = run.rejected,
+        "feed run committed"
+    );
+    Ok(RunResult {
+        run,
+        diagnostics: std::mem::take(&mut plan.diagnostics),
+    })
+}
+
+fn retention_ms(options: &RunOptions) -> Option<i64> {
+    options.retention.map(|r| r.as_millis() as i64)
+}
+
+fn describe_fetch_error(url: &str, e: &FetchError) -> String {
+    let shown = crate::store::mask_url(url);
+    format!("{shown}: {e}")
+}
+
+/// Records a run that failed as a whole: no article is touched.
+async fn fail(
+    store: &Store,
+    mut run: FeedRun,
+    d: Diagnostic,
+    options: &RunOptions,
+) -> Result<RunResult, StoreError> {
+    run.outcome = outcome_for(d.rule);
+    run.error = Some(d.message.clone());
+    run.finished_at = now_ms();
+    let diagnostics = vec![logged(&d, None)];
+    store
+        .commit_run(&mut run, &[], &diagnostics, None, retention_ms(options))
+        .await?;
+    warn!(
+        run_id = run.id,
+        rule = d.rule.as_str(),
+        outcome = run.outcome.as_str(),
+        "feed run failed: {}",
+        d.message
+    );
+    Ok(RunResult { run, diagnostics })
+}
+
+/// Which page owns a canonical host when page domains nest: the longest matching domain.
+pub fn owner_of<'a>(host: &str, domains: &'a [(String, Domain)]) -> Option<&'a str> {
+    domains
+        .iter()
+        .filter(|(_, d)| d.matches_host(host))
+        .max_by_key(|(_, d)| d.as_str().len())
+        .map(|(id, _)| id.as_str())
+}

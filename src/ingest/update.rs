@@ -1,0 +1,244 @@
+//! What each item of a parsed feed does to the store: the identity and update rules of
+//! ingestion.md and the `update-…` rules of rules.md, decided against the stored heads.
+
+use sha2::{Digest, Sha256};
+
+use super::{logged, owner_of};
+use crate::model::{CanonicalUrl, Diagnostic, Domain};
+use crate::store::{
+    ArticleContent, ArticleHead, ArticleWrite, FeedKind, LoggedDiagnostic, Page, Store, StoreError,
+};
+use crate::validate::{ArticleReport, InputReport, RuleId};
+
+/// The 24 h window of `update-outside-24h-window`.
+const UPDATE_WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+/// Per-run counts (ingestion.md, Run counts).
+#[derive(Clone, Debug, Default)]
+pub struct Counts {
+    /// Every `item`.
+    pub items: u64,
+    /// New canonical URLs stored.
+    pub inserted: u64,
+    /// Content applied or a draft made live.
+    pub updated: u64,
+    /// Identical to the stored version.
+    pub unchanged: u64,
+    /// Superseded, or refused by the update rules.
+    pub ignored: u64,
+    /// With an error-severity diagnostic.
+    pub rejected: u64,
+}
+
+/// What a run will write.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Article writes.
+    pub writes: Vec<ArticleWrite>,
+    /// Everything to log, feed-level first.
+    pub diagnostics: Vec<LoggedDiagnostic>,
+    /// The counts.
+    pub counts: Counts,
+}
+
+/// `content:encoded` as the store keeps it: XML-decoded, line ends normalised.
+fn stored_text(html: &str) -> String {
+    if html.contains('\r') {
+        html.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        html.to_string()
+    }
+}
+
+fn hash(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The update decision for an existing article (before status).
+enum ContentDecision {
+    Identical,
+    Apply,
+    Refuse(RuleId, String),
+}
+
+fn decide_content(
+    head: &ArticleHead,
+    incoming_hash: &str,
+    incoming_modified: Option<i64>,
+) -> ContentDecision {
+    if head.content_hash == incoming_hash {
+        return ContentDecision::Identical;
+    }
+    let reference = head.modified_reference();
+    let Some(modified) = incoming_modified else {
+        return ContentDecision::Refuse(
+            RuleId::UpdateMissingOpModified,
+            "the article changed but has no usable `op-modified`; the stored version stays".into(),
+        );
+    };
+    let Some(reference) = reference else {
+        return ContentDecision::Apply;
+    };
+    let show = |ms: i64| crate::store::rfc3339(ms);
+    if modified <= reference {
+        ContentDecision::Refuse(
+            RuleId::UpdateNotNewer,
+            format!(
+                "`op-modified` {} is not later than the stored version's {}; the update is not applied",
+                show(modified),
+                show(reference)
+            ),
+        )
+    } else if modified - reference > UPDATE_WINDOW_MS {
+        ContentDecision::Refuse(
+            RuleId::UpdateOutside24hWindow,
+            format!(
+                "`op-modified` {} is more than 24 h after the stored version's {}; the update is ignored",
+                show(modified),
+                show(reference)
+            ),
+        )
+    } else {
+        ContentDecision::Apply
+    }
+}
+
+fn content_of(report: &ArticleReport) -> ArticleContent {
+    let html = stored_text(report.html.as_deref().unwrap_or(""));
+    ArticleContent {
+        title: report.title.clone(),
+        op_published: report.op_published.map(|t| t.timestamp_millis()),
+        op_modified: report.op_modified.map(|t| t.timestamp_millis()),
+        content_hash: hash(&html),
+        html,
+        guid: report.guid.clone(),
+        item_link: report.link.clone(),
+    }
+}
+
+/// Decides every item of a parsed feed against the store.
+pub async fn plan(
+    store: &Store,
+    page: &Page,
+    kind: FeedKind,
+    mut report: InputReport,
+    domains: &[(String, Domain)],
+) -> Result<Plan, StoreError> {
+    let mut plan = Plan::default();
+    for d in &report.diagnostics {
+        plan.diagnostics.push(logged(d, None));
+    }
+    // Nested page domains: an article belongs to the page with the longest matching domain.
+    for article in &mut report.articles {
+        let Some(canonical) = article
+            .canonical_url
+            .as_deref()
+            .and_then(CanonicalUrl::parse)
+        else {
+            continue;
+        };
+        let host = canonical.host();
+        if let Some(owner) = owner_of(&host, domains)
+            && owner != page.id
+            && page.domain.matches_host(&host)
+        {
+            article.diagnostics.push(Diagnostic::new(
+                RuleId::CanonicalDomainMismatch,
+                format!(
+                    "canonical URL `{}` belongs to page `{owner}`, whose domain is more specific",
+                    canonical.as_str()
+                ),
+                Some(article.position),
+            ));
+        }
+    }
+    let candidates: Vec<String> = report
+        .articles
+        .iter()
+        .filter(|a| a.is_error_free())
+        .filter_map(|a| a.canonical_url.clone())
+        .collect();
+    let heads = store.article_heads(&candidates).await?;
+    let status = match kind {
+        FeedKind::Production => "live",
+        FeedKind::Development => "draft",
+    };
+    for article in &report.articles {
+        plan.counts.items += 1;
+        let canonical = article.canonical_url.as_deref();
+        let mut extra: Vec<LoggedDiagnostic> = Vec::new();
+        let superseded = article
+            .diagnostics
+            .iter()
+            .any(|d| d.rule == RuleId::FeedDuplicateCanonical);
+        match canonical {
+            _ if !article.is_error_free() => plan.counts.rejected += 1,
+            _ if superseded => plan.counts.ignored += 1,
+            None => plan.counts.rejected += 1,
+            Some(url) => match heads.get(url) {
+                Some(head) if head.page_id != page.id => {
+                    plan.counts.rejected += 1;
+                    extra.push(LoggedDiagnostic {
+                        canonical_url: Some(url.to_string()),
+                        rule: RuleId::CanonicalDomainMismatch,
+                        message: format!("`{url}` is stored under page `{}`", head.page_id),
+                        line: Some(article.position.line),
+                        column: Some(article.position.column),
+                    });
+                }
+                None => {
+                    plan.counts.inserted += 1;
+                    plan.writes.push(ArticleWrite::Insert {
+                        canonical_url: url.to_string(),
+                        status,
+                        content: content_of(article),
+                    });
+                }
+                Some(head) if kind == FeedKind::Development && head.status == "live" => {
+                    // The development feed never changes a live article.
+                    plan.counts.ignored += 1;
+                }
+                Some(head) => {
+                    let make_live = kind == FeedKind::Production && head.status == "draft";
+                    let content = content_of(article);
+                    let modified = content.op_modified;
+                    let decision = decide_content(head, &content.content_hash, modified);
+                    let apply = match decision {
+                        ContentDecision::Identical => None,
+                        ContentDecision::Apply => Some(content),
+                        ContentDecision::Refuse(rule, message) => {
+                            extra.push(LoggedDiagnostic {
+                                canonical_url: Some(url.to_string()),
+                                rule,
+                                message,
+                                line: Some(article.position.line),
+                                column: Some(article.position.column),
+                            });
+                            None
+                        }
+                    };
+                    if apply.is_some() || make_live {
+                        plan.counts.updated += 1;
+                        plan.writes.push(ArticleWrite::Update {
+                            canonical_url: url.to_string(),
+                            content: apply,
+                            make_live,
+                        });
+                    } else if extra.is_empty() {
+                        plan.counts.unchanged += 1;
+                    } else {
+                        plan.counts.ignored += 1;
+                    }
+                }
+            },
+        }
+        for d in &article.diagnostics {
+            plan.diagnostics.push(logged(d, canonical));
+        }
+        plan.diagnostics.extend(extra);
+    }
+    Ok(plan)
+}

@@ -1,0 +1,312 @@
+//! Articles, keyed by their exact canonical URL, and every accepted revision.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, dynamic};
+
+/// What the update rules need to know of a stored article.
+#[derive(Clone, Debug)]
+pub struct ArticleHead {
+    /// The page it belongs to.
+    pub page_id: String,
+    /// `live` or `draft`.
+    pub status: String,
+    /// Hash of its `content:encoded`.
+    pub content_hash: String,
+    /// Stored `op-published` (ms).
+    pub op_published: Option<i64>,
+    /// Stored `op-modified` (ms).
+    pub op_modified: Option<i64>,
+    /// Current revision number.
+    pub revision: i64,
+}
+
+impl ArticleHead {
+    /// The reference time of the update rules: its `op-modified`, or its `op-published`.
+    pub fn modified_reference(&self) -> Option<i64> {
+        self.op_modified.or(self.op_published)
+    }
+}
+
+/// A stored article, as listed.
+#[derive(Clone, Debug)]
+pub struct StoredArticle {
+    /// Canonical URL, exactly as written.
+    pub canonical_url: String,
+    /// The page.
+    pub page_id: String,
+    /// Header title, whitespace collapsed.
+    pub title: Option<String>,
+    /// `live` or `draft`.
+    pub status: String,
+    /// `op-published` (ms).
+    pub op_published: Option<i64>,
+    /// `op-modified` (ms).
+    pub op_modified: Option<i64>,
+    /// When it was inserted (ms).
+    pub first_ingested_at: i64,
+    /// When a change was last applied (ms).
+    pub updated_at: i64,
+    /// Revision number.
+    pub revision: i64,
+    /// The article HTML (only by [`Store::article`]).
+    pub html: Option<String>,
+}
+
+/// The content of a new version of an article.
+#[derive(Clone, Debug)]
+pub struct ArticleContent {
+    /// Header title.
+    pub title: Option<String>,
+    /// `op-published` (ms).
+    pub op_published: Option<i64>,
+    /// `op-modified` (ms).
+    pub op_modified: Option<i64>,
+    /// `content:encoded` as received (XML-decoded).
+    pub html: String,
+    /// Its hash.
+    pub content_hash: String,
+    /// Item guid.
+    pub guid: Option<String>,
+    /// Item link.
+    pub item_link: Option<String>,
+}
+
+/// A change a run applies to the articles table.
+#[derive(Clone, Debug)]
+pub enum ArticleWrite {
+    /// A canonical URL seen for the first time.
+    Insert {
+        /// Canonical URL.
+        canonical_url: String,
+        /// `live` or `draft`.
+        status: &'static str,
+        /// The content.
+        content: ArticleContent,
+    },
+    /// An existing article: new content, a draft going live, or both.
+    Update {
+        /// Canonical URL.
+        canonical_url: String,
+        /// New content, when the update rules allow it.
+        content: Option<ArticleContent>,
+        /// The draft becomes live.
+        make_live: bool,
+    },
+}
+
+const LIST_COLUMNS: &str = "canonical_url, page_id, title, status, op_published, op_modified, \
+                            first_ingested_at, updated_at, revision";
+
+fn article_from_row(row: &AnyRow, with_html: bool) -> Result<StoredArticle, StoreError> {
+    Ok(StoredArticle {
+        canonical_url: row.try_get("canonical_url")?,
+        page_id: row.try_get("page_id")?,
+        title: row.try_get("title")?,
+        status: row.try_get("status")?,
+        op_published: row.try_get("op_published")?,
+        op_modified: row.try_get("op_modified")?,
+        first_ingested_at: row.try_get("first_ingested_at")?,
+        updated_at: row.try_get("updated_at")?,
+        revision: row.try_get("revision")?,
+        html: if with_html {
+            row.try_get("html")?
+        } else {
+            None
+        },
+    })
+}
+
+/// How many values one `IN (…)` list takes (SQLite allows 32766 parameters).
+pub(super) const CHUNK: usize = 500;
+
+impl Store {
+    /// The stored heads of these canonical URLs (those that exist).
+    pub async fn article_heads(
+        &self,
+        canonicals: &[String],
+    ) -> Result<HashMap<String, ArticleHead>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in canonicals.chunks(CHUNK) {
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT canonical_url, page_id, status, content_hash, op_published, op_modified, revision \
+                 FROM articles WHERE canonical_url IN ({})",
+                params.join(", ")
+            );
+            let mut query = dynamic(sql);
+            for c in chunk {
+                query = query.bind(c);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                out.insert(
+                    row.try_get("canonical_url")?,
+                    ArticleHead {
+                        page_id: row.try_get("page_id")?,
+                        status: row.try_get("status")?,
+                        content_hash: row.try_get("content_hash")?,
+                        op_published: row.try_get("op_published")?,
+                        op_modified: row.try_get("op_modified")?,
+                        revision: row.try_get("revision")?,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Articles, newest change first, of one page or all.
+    pub async fn articles(&self, page: Option<&str>) -> Result<Vec<StoredArticle>, StoreError> {
+        let rows = match page {
+            Some(p) => {
+                dynamic(format!(
+                    "SELECT {LIST_COLUMNS} FROM articles WHERE page_id = $1 ORDER BY updated_at DESC, canonical_url"
+                ))
+                .bind(p)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                dynamic(format!("SELECT {LIST_COLUMNS} FROM articles ORDER BY updated_at DESC, canonical_url"))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(|r| article_from_row(r, false)).collect()
+    }
+
+    /// One article with its HTML.
+    pub async fn article(&self, canonical_url: &str) -> Result<Option<StoredArticle>, StoreError> {
+        let row = dynamic(format!(
+            "SELECT {LIST_COLUMNS}, html FROM articles WHERE canonical_url = $1"
+        ))
+        .bind(canonical_url)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| article_from_row(&r, true)).transpose()
+    }
+
+    /// Deletes an article with its revisions and warnings.
+    pub async fn delete_article(&self, canonical_url: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM article_revisions WHERE canonical_url = $1")
+            .bind(canonical_url)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM diagnostics WHERE canonical_url = $1")
+            .bind(canonical_url)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM articles WHERE canonical_url = $1")
+            .bind(canonical_url)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoSuchArticle(canonical_url.to_string()));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Applies one write inside a run's transaction.
+pub(super) async fn apply(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    page_id: &str,
+    run_id: i64,
+    now: i64,
+    write: &ArticleWrite,
+) -> Result<(), StoreError> {
+    match write {
+        ArticleWrite::Insert {
+            canonical_url,
+            status,
+            content,
+        } => {
+            sqlx::query(
+                "INSERT INTO articles (canonical_url, page_id, status, title, op_published, op_modified, html, \
+                 content_hash, guid, item_link, revision, first_ingested_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11)",
+            )
+            .bind(canonical_url)
+            .bind(page_id)
+            .bind(*status)
+            .bind(&content.title)
+            .bind(content.op_published)
+            .bind(content.op_modified)
+            .bind(&content.html)
+            .bind(&content.content_hash)
+            .bind(&content.guid)
+            .bind(&content.item_link)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            insert_revision(tx, canonical_url, 1, run_id, status, content, now).await
+        }
+        ArticleWrite::Update {
+            canonical_url,
+            content,
+            make_live,
+        } => {
+            if *make_live {
+                sqlx::query(
+                    "UPDATE articles SET status = 'live', updated_at = $1 WHERE canonical_url = $2",
+                )
+                .bind(now)
+                .bind(canonical_url)
+                .execute(&mut **tx)
+                .await?;
+            }
+            if let Some(content) = content {
+                let row = sqlx::query(
+                    "UPDATE articles SET title = $1, op_published = $2, op_modified = $3, html = $4, \
+                     content_hash = $5, guid = $6, item_link = $7, revision = revision + 1, updated_at = $8 \
+                     WHERE canonical_url = $9 RETURNING revision, status",
+                )
+                .bind(&content.title)
+                .bind(content.op_published)
+                .bind(content.op_modified)
+                .bind(&content.html)
+                .bind(&content.content_hash)
+                .bind(&content.guid)
+                .bind(&content.item_link)
+                .bind(now)
+                .bind(canonical_url)
+                .fetch_one(&mut **tx)
+                .await?;
+                let revision: i64 = row.try_get("revision")?;
+                let status: String = row.try_get("status")?;
+                insert_revision(tx, canonical_url, revision, run_id, &status, content, now).await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn insert_revision(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    canonical_url: &str,
+    revision: i64,
+    run_id: i64,
+    status: &str,
+    content: &ArticleContent,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO article_revisions (canonical_url, revision, run_id, status, op_modified, html, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(canonical_url)
+    .bind(revision)
+    .bind(run_id)
+    .bind(status)
+    .bind(content.op_modified)
+    .bind(&content.html)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

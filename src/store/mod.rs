@@ -1,0 +1,216 @@
+//! The store: pages and their feeds, articles and their revisions, feed runs and the
+//! warnings log, on SQLite (the embedded default) or PostgreSQL, chosen by URL.
+//!
+//! One implementation serves both backends through sqlx's `Any` driver: the SQL is written
+//! once in the common dialect (`$1` parameters, `ON CONFLICT`, `RETURNING`), and each
+//! backend has its own migrations (`migrations/sqlite`, `migrations/postgres`, same
+//! numbers). Times are stored as milliseconds since the epoch, UTC. One file per table
+//! group: [`pages`], [`articles`], [`runs`], [`diagnostics`].
+
+pub mod articles;
+pub mod diagnostics;
+pub mod pages;
+pub mod runs;
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+pub use articles::{ArticleContent, ArticleHead, ArticleWrite, StoredArticle};
+pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
+pub use pages::{FeedKind, FeedState, NewPage, Page};
+pub use runs::{FeedRun, RunOutcome, Validators};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The default database: a SQLite file in the current directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://iarss.db";
+
+/// Which database the store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL is not one iarss can use.
+    #[error("unsupported database URL `{0}` (use sqlite://PATH or postgres://…)")]
+    BadUrl(String),
+    /// The database cannot be reached or opened.
+    #[error("cannot open the database {url}: {reason}")]
+    Unreachable {
+        /// The URL, password masked.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// Applying migrations failed.
+    #[error("migrating the database failed: {0}")]
+    Migrate(String),
+    /// A page with this id does not exist.
+    #[error("no page `{0}`")]
+    NoSuchPage(String),
+    /// Another page owns the domain (pages and domains are 1:1).
+    #[error("domain `{domain}` already belongs to page `{page}`")]
+    DomainTaken {
+        /// The domain.
+        domain: String,
+        /// The page that owns it.
+        page: String,
+    },
+    /// The page id is taken.
+    #[error("page `{0}` already exists")]
+    PageExists(String),
+    /// The page still has articles.
+    #[error("page `{page}` has {count} article(s); remove them with --with-articles")]
+    PageHasArticles {
+        /// The page.
+        page: String,
+        /// How many.
+        count: i64,
+    },
+    /// No such article.
+    #[error("no article with canonical URL `{0}`")]
+    NoSuchArticle(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// The store.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// The URL with any password replaced by `***`, for messages and logs.
+pub fn mask_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Store {
+    /// Opens the store at `url` (creating a SQLite file that does not exist) and applies
+    /// pending migrations.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let (backend, connect_url) = if let Some(path) = url.strip_prefix("sqlite://") {
+            let file = path.split('?').next().unwrap_or(path);
+            if file.is_empty() {
+                return Err(StoreError::BadUrl(url.to_string()));
+            }
+            if let Some(dir) = Path::new(file).parent()
+                && !dir.as_os_str().is_empty()
+                && !dir.is_dir()
+            {
+                return Err(StoreError::Unreachable {
+                    url: url.to_string(),
+                    reason: format!("directory `{}` does not exist", dir.display()),
+                });
+            }
+            let connect = if path.contains('?') {
+                url.to_string()
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            (Backend::Sqlite, connect)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(StoreError::BadUrl(mask_url(url)));
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 8,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options
+            .connect(&connect_url)
+            .await
+            .map_err(|e| StoreError::Unreachable {
+                url: mask_url(url),
+                reason: e.to_string(),
+            })?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+
+    /// Which backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A query whose SQL is built from trusted fragments only (constants, `$N` placeholders,
+/// integers read from the database); every value is bound.
+pub(crate) fn dynamic<'q>(
+    sql: String,
+) -> sqlx::query::Query<'q, sqlx::Any, <sqlx::Any as sqlx::Database>::Arguments> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+}
+
+/// Now, in milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// Milliseconds since the epoch as a UTC time.
+pub fn from_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// RFC 3339 in UTC with a `Z` suffix, as every JSON output writes times.
+pub fn rfc3339(ms: i64) -> String {
+    from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,308 @@
+//! Pages (publishers, one domain each) and their feeds' state.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, dynamic, now_ms};
+use crate::model::Domain;
+
+/// Which of a page's feeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FeedKind {
+    /// Articles are published live.
+    Production,
+    /// Articles are stored as drafts.
+    Development,
+}
+
+impl FeedKind {
+    /// `production` or `development`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedKind::Production => "production",
+            FeedKind::Development => "development",
+        }
+    }
+
+    fn parse(s: &str) -> FeedKind {
+        if s == "development" {
+            FeedKind::Development
+        } else {
+            FeedKind::Production
+        }
+    }
+}
+
+/// A publisher page.
+#[derive(Clone, Debug)]
+pub struct Page {
+    /// Its id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Its one domain.
+    pub domain: Domain,
+    /// Production feed URL.
+    pub feed_url: Option<String>,
+    /// Development feed URL.
+    pub dev_feed_url: Option<String>,
+    /// Scheduled by the daemon.
+    pub enabled: bool,
+}
+
+impl Page {
+    /// The URL of one of its feeds.
+    pub fn feed(&self, kind: FeedKind) -> Option<&str> {
+        match kind {
+            FeedKind::Production => self.feed_url.as_deref(),
+            FeedKind::Development => self.dev_feed_url.as_deref(),
+        }
+    }
+}
+
+/// A page to create.
+#[derive(Clone, Debug)]
+pub struct NewPage {
+    /// Its id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Its domain.
+    pub domain: Domain,
+    /// Production feed URL.
+    pub feed_url: Option<String>,
+    /// Development feed URL.
+    pub dev_feed_url: Option<String>,
+    /// Scheduled by the daemon.
+    pub enabled: bool,
+}
+
+/// A feed's validators and scheduling state.
+#[derive(Clone, Debug, Default)]
+pub struct FeedState {
+    /// `ETag` of the last `ok` run.
+    pub etag: Option<String>,
+    /// `Last-Modified` of the last `ok` run.
+    pub last_modified: Option<String>,
+    /// When it is due next (ms).
+    pub next_due_at: Option<i64>,
+    /// Failed runs in a row.
+    pub consecutive_failures: i64,
+    /// Outcome of the last run.
+    pub last_outcome: Option<String>,
+    /// The last feed-level error.
+    pub last_error: Option<String>,
+}
+
+fn page_from_row(row: &AnyRow) -> Result<Page, StoreError> {
+    let domain: String = row.try_get("domain")?;
+    Ok(Page {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        domain: Domain::parse(&domain).unwrap_or_else(|_| Domain::from_normalised(domain)),
+        feed_url: row.try_get("feed_url")?,
+        dev_feed_url: row.try_get("dev_feed_url")?,
+        enabled: row.try_get::<i64, _>("enabled")? != 0,
+    })
+}
+
+const PAGE_COLUMNS: &str = "id, name, domain, feed_url, dev_feed_url, enabled";
+
+impl Store {
+    /// Creates a page; its domain must not belong to another page.
+    pub async fn add_page(&self, page: &NewPage) -> Result<Page, StoreError> {
+        if let Some(owner) = self.page_by_domain(&page.domain).await? {
+            return Err(StoreError::DomainTaken {
+                domain: page.domain.to_string(),
+                page: owner.id,
+            });
+        }
+        if self.page(&page.id).await?.is_some() {
+            return Err(StoreError::PageExists(page.id.clone()));
+        }
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO pages (id, name, domain, feed_url, dev_feed_url, enabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&page.id)
+        .bind(&page.name)
+        .bind(page.domain.as_str())
+        .bind(&page.feed_url)
+        .bind(&page.dev_feed_url)
+        .bind(i64::from(page.enabled))
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await;
+        if let Err(e) = inserted {
+            // A concurrent add of the same domain or id loses here.
+            if let sqlx::Error::Database(db) = &e
+                && db.is_unique_violation()
+            {
+                return Err(StoreError::DomainTaken {
+                    domain: page.domain.to_string(),
+                    page: page.id.clone(),
+                });
+            }
+            return Err(e.into());
+        }
+        for (kind, url) in [
+            (FeedKind::Production, &page.feed_url),
+            (FeedKind::Development, &page.dev_feed_url),
+        ] {
+            if let Some(url) = url {
+                upsert_feed(&mut tx, &page.id, kind, url).await?;
+            }
+        }
+        tx.commit().await?;
+        self.page(&page.id)
+            .await?
+            .ok_or_else(|| StoreError::NoSuchPage(page.id.clone()))
+    }
+
+    /// The page with this id.
+    pub async fn page(&self, id: &str) -> Result<Option<Page>, StoreError> {
+        let row = dynamic(format!("SELECT {PAGE_COLUMNS} FROM pages WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(page_from_row).transpose()
+    }
+
+    /// The page that owns exactly this domain.
+    pub async fn page_by_domain(&self, domain: &Domain) -> Result<Option<Page>, StoreError> {
+        let row = dynamic(format!(
+            "SELECT {PAGE_COLUMNS} FROM pages WHERE domain = $1"
+        ))
+        .bind(domain.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(page_from_row).transpose()
+    }
+
+    /// Every page, ordered by id.
+    pub async fn pages(&self) -> Result<Vec<Page>, StoreError> {
+        let rows = dynamic(format!("SELECT {PAGE_COLUMNS} FROM pages ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(page_from_row).collect()
+    }
+
+    /// A feed's state.
+    pub async fn feed_state(
+        &self,
+        page_id: &str,
+        kind: FeedKind,
+    ) -> Result<Option<FeedState>, StoreError> {
+        let row = sqlx::query(
+            "SELECT etag, last_modified, next_due_at, consecutive_failures, last_outcome, last_error \
+             FROM feeds WHERE page_id = $1 AND kind = $2",
+        )
+        .bind(page_id)
+        .bind(kind.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(FeedState {
+                etag: r.try_get("etag")?,
+                last_modified: r.try_get("last_modified")?,
+                next_due_at: r.try_get("next_due_at")?,
+                consecutive_failures: r.try_get("consecutive_failures")?,
+                last_outcome: r.try_get("last_outcome")?,
+                last_error: r.try_get("last_error")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Enables or disables a page.
+    pub async fn set_enabled(&self, id: &str, enabled: bool) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE pages SET enabled = $1 WHERE id = $2")
+            .bind(i64::from(enabled))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoSuchPage(id.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Makes the page's feeds due now.
+    pub async fn fetch_now(&self, id: &str) -> Result<(), StoreError> {
+        if self.page(id).await?.is_none() {
+            return Err(StoreError::NoSuchPage(id.to_string()));
+        }
+        sqlx::query("UPDATE feeds SET next_due_at = $1 WHERE page_id = $2")
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes a page; refused while it has articles unless `with_articles`, which deletes
+    /// them and their warnings too.
+    pub async fn remove_page(&self, id: &str, with_articles: bool) -> Result<(), StoreError> {
+        if self.page(id).await?.is_none() {
+            return Err(StoreError::NoSuchPage(id.to_string()));
+        }
+        let mut tx = self.pool.begin().await?;
+        let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM articles WHERE page_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+        if count > 0 && !with_articles {
+            return Err(StoreError::PageHasArticles {
+                page: id.to_string(),
+                count,
+            });
+        }
+        for sql in [
+            "DELETE FROM article_revisions WHERE canonical_url IN (SELECT canonical_url FROM articles WHERE page_id = $1)",
+            "DELETE FROM articles WHERE page_id = $1",
+            "DELETE FROM diagnostics WHERE page_id = $1",
+            "DELETE FROM feeds WHERE page_id = $1",
+            "DELETE FROM pages WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every page's `(id, domain)`, for deciding which page owns a nested domain.
+    pub async fn domains(&self) -> Result<Vec<(String, Domain)>, StoreError> {
+        Ok(self
+            .pages()
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.domain))
+            .collect())
+    }
+}
+
+/// Creates or repoints a page's feed row.
+pub(super) async fn upsert_feed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    page_id: &str,
+    kind: FeedKind,
+    url: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO feeds (page_id, kind, url, next_due_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (page_id, kind) DO UPDATE SET url = excluded.url",
+    )
+    .bind(page_id)
+    .bind(kind.as_str())
+    .bind(url)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) fn feed_kind(s: &str) -> FeedKind {
+    FeedKind::parse(s)
+}

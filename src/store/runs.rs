@@ -1,0 +1,258 @@
+//! Feed runs: one row per fetch-and-ingest of one feed, committed together with the
+//! article writes and the warnings of that run.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::articles::{ArticleWrite, apply};
+use super::diagnostics::{LoggedDiagnostic, record};
+use super::pages::{FeedKind, feed_kind};
+use super::{Store, StoreError, dynamic, now_ms};
+
+/// How a run ended (cli.md, Outcomes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// The feed parsed (article errors allowed).
+    Ok,
+    /// HTTP 304.
+    NotModified,
+    /// DNS, connect, TLS, HTTP status, redirects, unreadable file.
+    FetchError,
+    /// The download took longer than allowed.
+    Timeout,
+    /// The body was larger than allowed.
+    TooLarge,
+    /// Not well-formed, or not RSS.
+    ParseError,
+    /// Not parsed within the budget.
+    ParseBudgetExceeded,
+}
+
+impl RunOutcome {
+    /// The outcome as the JSON contract writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOutcome::Ok => "ok",
+            RunOutcome::NotModified => "not_modified",
+            RunOutcome::FetchError => "fetch_error",
+            RunOutcome::Timeout => "timeout",
+            RunOutcome::TooLarge => "too_large",
+            RunOutcome::ParseError => "parse_error",
+            RunOutcome::ParseBudgetExceeded => "parse_budget_exceeded",
+        }
+    }
+
+    /// `ok` and `not_modified` are successes; everything else failed the run.
+    pub fn is_success(self) -> bool {
+        matches!(self, RunOutcome::Ok | RunOutcome::NotModified)
+    }
+
+    fn parse(s: &str) -> RunOutcome {
+        match s {
+            "not_modified" => RunOutcome::NotModified,
+            "fetch_error" => RunOutcome::FetchError,
+            "timeout" => RunOutcome::Timeout,
+            "too_large" => RunOutcome::TooLarge,
+            "parse_error" => RunOutcome::ParseError,
+            "parse_budget_exceeded" => RunOutcome::ParseBudgetExceeded,
+            _ => RunOutcome::Ok,
+        }
+    }
+}
+
+/// One run of one feed.
+#[derive(Clone, Debug)]
+pub struct FeedRun {
+    /// Assigned when committed.
+    pub id: Option<i64>,
+    /// The page.
+    pub page_id: String,
+    /// The feed URL (or path) fetched.
+    pub feed_url: String,
+    /// Which feed.
+    pub feed: FeedKind,
+    /// How it ended.
+    pub outcome: RunOutcome,
+    /// HTTP status, for HTTP feeds.
+    pub http_status: Option<u16>,
+    /// Start (ms).
+    pub started_at: i64,
+    /// End (ms).
+    pub finished_at: i64,
+    /// Bytes downloaded or read.
+    pub bytes: u64,
+    /// `item` elements.
+    pub items: u64,
+    /// New articles stored.
+    pub inserted: u64,
+    /// Articles changed.
+    pub updated: u64,
+    /// Articles identical to the stored version.
+    pub unchanged: u64,
+    /// Items refused by the update rules or superseded.
+    pub ignored: u64,
+    /// Items with an error.
+    pub rejected: u64,
+    /// The feed-level error, for failed runs.
+    pub error: Option<String>,
+}
+
+impl FeedRun {
+    /// A run of `feed_url` starting now.
+    pub fn start(page_id: &str, feed_url: &str, feed: FeedKind) -> FeedRun {
+        FeedRun {
+            id: None,
+            page_id: page_id.to_string(),
+            feed_url: feed_url.to_string(),
+            feed,
+            outcome: RunOutcome::Ok,
+            http_status: None,
+            started_at: now_ms(),
+            finished_at: 0,
+            bytes: 0,
+            items: 0,
+            inserted: 0,
+            updated: 0,
+            unchanged: 0,
+            ignored: 0,
+            rejected: 0,
+            error: None,
+        }
+    }
+}
+
+/// New HTTP validators to keep for the feed (from an `ok` run).
+#[derive(Clone, Debug, Default)]
+pub struct Validators {
+    /// `ETag`.
+    pub etag: Option<String>,
+    /// `Last-Modified`.
+    pub last_modified: Option<String>,
+}
+
+fn run_from_row(row: &AnyRow) -> Result<FeedRun, StoreError> {
+    let count =
+        |name: &str| -> Result<u64, StoreError> { Ok(row.try_get::<i64, _>(name)?.max(0) as u64) };
+    Ok(FeedRun {
+        id: Some(row.try_get("id")?),
+        page_id: row.try_get("page_id")?,
+        feed_url: row.try_get("feed_url")?,
+        feed: feed_kind(&row.try_get::<String, _>("feed")?),
+        outcome: RunOutcome::parse(&row.try_get::<String, _>("outcome")?),
+        http_status: row
+            .try_get::<Option<i64>, _>("http_status")?
+            .map(|s| s as u16),
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        bytes: count("bytes")?,
+        items: count("items")?,
+        inserted: count("inserted")?,
+        updated: count("updated")?,
+        unchanged: count("unchanged")?,
+        ignored: count("ignored")?,
+        rejected: count("rejected")?,
+        error: row.try_get("error")?,
+    })
+}
+
+impl Store {
+    /// Commits a finished run: the run row, its article writes, its diagnostics and the
+    /// feed's state, in one transaction. Returns the run id.
+    pub async fn commit_run(
+        &self,
+        run: &mut FeedRun,
+        writes: &[ArticleWrite],
+        diagnostics: &[LoggedDiagnostic],
+        validators: Option<&Validators>,
+        retention_ms: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO feed_runs (page_id, feed_url, feed, outcome, http_status, started_at, finished_at, \
+             bytes, items, inserted, updated, unchanged, ignored, rejected, error) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+        )
+        .bind(&run.page_id)
+        .bind(&run.feed_url)
+        .bind(run.feed.as_str())
+        .bind(run.outcome.as_str())
+        .bind(run.http_status.map(i64::from))
+        .bind(run.started_at)
+        .bind(run.finished_at)
+        .bind(run.bytes as i64)
+        .bind(run.items as i64)
+        .bind(run.inserted as i64)
+        .bind(run.updated as i64)
+        .bind(run.unchanged as i64)
+        .bind(run.ignored as i64)
+        .bind(run.rejected as i64)
+        .bind(&run.error)
+        .fetch_one(&mut *tx)
+        .await?;
+        let run_id: i64 = row.try_get("id")?;
+        for write in writes {
+            apply(&mut tx, &run.page_id, run_id, now, write).await?;
+        }
+        record(&mut tx, &run.page_id, run_id, now, diagnostics).await?;
+        // The feed's state follows runs of its configured URL only.
+        let failures = if run.outcome.is_success() {
+            "0"
+        } else {
+            "consecutive_failures + 1"
+        };
+        dynamic(format!(
+            "UPDATE feeds SET last_outcome = $1, last_error = $2, last_run_id = $3, \
+             consecutive_failures = {failures} WHERE page_id = $4 AND kind = $5 AND url = $6"
+        ))
+        .bind(run.outcome.as_str())
+        .bind(&run.error)
+        .bind(run_id)
+        .bind(&run.page_id)
+        .bind(run.feed.as_str())
+        .bind(&run.feed_url)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(v) = validators {
+            sqlx::query(
+                "UPDATE feeds SET etag = $1, last_modified = $2 WHERE page_id = $3 AND kind = $4 AND url = $5",
+            )
+            .bind(&v.etag)
+            .bind(&v.last_modified)
+            .bind(&run.page_id)
+            .bind(run.feed.as_str())
+            .bind(&run.feed_url)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(keep) = retention_ms {
+            sqlx::query("DELETE FROM diagnostics WHERE last_seen_at < $1")
+                .bind(now - keep)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        run.id = Some(run_id);
+        Ok(run_id)
+    }
+
+    /// Runs, newest first.
+    pub async fn runs(&self, page: Option<&str>, limit: i64) -> Result<Vec<FeedRun>, StoreError> {
+        let rows = match page {
+            Some(p) => {
+                sqlx::query("SELECT * FROM feed_runs WHERE page_id = $1 ORDER BY id DESC LIMIT $2")
+                    .bind(p)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT * FROM feed_runs ORDER BY id DESC LIMIT $1")
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(run_from_row).collect()
+    }
+}
