@@ -198,8 +198,13 @@ pub async fn plan(
                     });
                 }
                 Some(head) if kind == FeedKind::Development && head.status == "live" => {
-                    // The development feed never changes a live article.
-                    plan.counts.ignored += 1;
+                    // The development feed never changes a live article; an identical one
+                    // is `unchanged` (Run counts decide that before `ignored`).
+                    if head.content_hash == content_of(article).content_hash {
+                        plan.counts.unchanged += 1;
+                    } else {
+                        plan.counts.ignored += 1;
+                    }
                 }
                 Some(head) => {
                     let make_live = kind == FeedKind::Production && head.status == "draft";

@@ -1,0 +1,148 @@
+//! Ingest throughput: the medium generated feed (500 items) into SQLite and PostgreSQL,
+//! first run (every article inserted) and second run (every article unchanged), next to a
+//! plain lint of the same feed, all on one core.
+//!
+//! `scripts/with-postgres.sh cargo bench --bench ingest` runs it with a throwaway
+//! PostgreSQL; without `IARSS_TEST_DATABASE_URL` only SQLite is measured.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use iarss::ingest::{FeedSource, RunOptions, run_feed};
+use iarss::model::Domain;
+use iarss::store::{FeedKind, NewPage, Store};
+use iarss::validate::{CheckOptions, check_input};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn medium_feed() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&dir).expect("bench-data dir");
+    let path = dir.join("medium.xml");
+    if !path.exists() {
+        let status = Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/gen_feed.py"))
+            .args(["--items", "500", "--seed", "2", "--out"])
+            .arg(&path)
+            .status()
+            .expect("python3 gen_feed.py");
+        assert!(status.success());
+    }
+    path
+}
+
+fn lint_once(path: &Path) -> Duration {
+    let options = CheckOptions {
+        domain: Some(Domain::parse("news.example.com").expect("domain")),
+        budget: None,
+        keep_html: true,
+        ..CheckOptions::default()
+    };
+    let t = Instant::now();
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .expect("read feed");
+    let split = bytes.len().min(64 * 1024);
+    let report = check_input(bytes[..split].to_vec(), &bytes[split..], &options);
+    assert_eq!(report.articles.len(), 500);
+    t.elapsed()
+}
+
+async fn ingest_twice(url: &str, feed: &Path) -> (Duration, Duration) {
+    let store = Store::open(url).await.expect("open store");
+    let page = store
+        .add_page(&NewPage {
+            id: "news".into(),
+            name: "Example News".into(),
+            domain: Domain::parse("news.example.com").expect("domain"),
+            feed_url: None,
+            dev_feed_url: None,
+            enabled: false,
+        })
+        .await
+        .expect("add page");
+    let source = FeedSource::Path(feed.to_path_buf());
+    let options = RunOptions::default();
+    let t = Instant::now();
+    let first = run_feed(&store, &page, &source, FeedKind::Production, &options)
+        .await
+        .expect("first run");
+    let first_time = t.elapsed();
+    assert_eq!(first.run.inserted, 500, "{:?}", first.run);
+    let t = Instant::now();
+    let second = run_feed(&store, &page, &source, FeedKind::Production, &options)
+        .await
+        .expect("second run");
+    let second_time = t.elapsed();
+    assert_eq!(second.run.unchanged, 500, "{:?}", second.run);
+    store.close().await;
+    (first_time, second_time)
+}
+
+async fn fresh_postgres(admin: &str) -> String {
+    use sqlx::{Connection, Executor};
+    let name = format!("iarss_bench_{}", std::process::id());
+    let mut conn = sqlx::postgres::PgConnection::connect(admin)
+        .await
+        .expect("connect to PostgreSQL");
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .await
+    .expect("drop");
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create");
+    let mut url = url::Url::parse(admin).expect("admin URL");
+    url.set_path(&name);
+    url.to_string()
+}
+
+fn main() {
+    // As the `iarss` binary does (see src/main.rs): purge by reset, not decommit.
+    // SAFETY: setting an allocator option is allowed at any time.
+    unsafe { libmimalloc_sys::mi_option_set(5, 0) };
+    let feed = medium_feed();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let lint = (0..5).map(|_| lint_once(&feed)).min().expect("runs");
+    let rate = |d: Duration| 500.0 / d.as_secs_f64();
+    println!("iarss ingest benchmark: medium feed, 500 articles, one core\n");
+    println!(
+        "{:<12} {:>14} {:>14} {:>14} {:>18}",
+        "backend", "plain lint", "first run", "second run", "second / lint"
+    );
+    let mut rows = Vec::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    let db = dir.join("ingest-bench.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let sqlite_url = format!("sqlite://{}", db.display());
+    rows.push(("sqlite", runtime.block_on(ingest_twice(&sqlite_url, &feed))));
+    match std::env::var("IARSS_TEST_DATABASE_URL") {
+        Ok(admin) => {
+            let url = runtime.block_on(fresh_postgres(&admin));
+            rows.push(("postgres", runtime.block_on(ingest_twice(&url, &feed))));
+        }
+        Err(_) => println!("(PostgreSQL skipped: run through scripts/with-postgres.sh)"),
+    }
+    for (name, (first, second)) in rows {
+        println!(
+            "{:<12} {:>8.0} art/s {:>8.0} art/s {:>8.0} art/s {:>17.2}x",
+            name,
+            rate(lint),
+            rate(first),
+            rate(second),
+            second.as_secs_f64() / lint.as_secs_f64()
+        );
+    }
+    println!("\ntargets: first run >= 3000 art/s on SQLite; second run <= 1.2x plain lint");
+}
