@@ -37,13 +37,14 @@ CREATE TABLE articles (
     title              TEXT,
     op_published       BIGINT,
     op_modified        BIGINT,
-    html               TEXT NOT NULL,
     content_hash       TEXT NOT NULL,
     guid               TEXT,
     item_link          TEXT,
     revision           INTEGER NOT NULL,
     first_ingested_at  BIGINT NOT NULL,
-    updated_at         BIGINT NOT NULL
+    updated_at         BIGINT NOT NULL,
+    -- Last, so reading the small columns never walks the text's overflow pages.
+    html               TEXT NOT NULL
 );
 CREATE INDEX articles_page ON articles (page_id, updated_at);
 
@@ -54,7 +55,9 @@ CREATE TABLE article_revisions (
     run_id         BIGINT NOT NULL,
     status         TEXT NOT NULL,
     op_modified    BIGINT,
-    html           TEXT NOT NULL,
+    -- The version's HTML once a later version superseded it; the current version's text
+    -- is in articles.html (NULL here), so every accepted version is stored exactly once.
+    html           TEXT,
     created_at     BIGINT NOT NULL
 );
 CREATE INDEX article_revisions_article ON article_revisions (canonical_url, revision);
@@ -97,7 +100,8 @@ CREATE TABLE diagnostics (
     created_at     BIGINT NOT NULL,
     last_seen_at   BIGINT NOT NULL
 );
+-- Recurrence updates touch no indexed column: a run that repeats its warnings rewrites
+-- rows, not index entries.
 CREATE UNIQUE INDEX diagnostics_dedup ON diagnostics (dedup_key);
-CREATE INDEX diagnostics_page ON diagnostics (page_id, last_run_id);
-CREATE INDEX diagnostics_article ON diagnostics (canonical_url, last_run_id);
-CREATE INDEX diagnostics_seen ON diagnostics (last_seen_at);
+CREATE INDEX diagnostics_page ON diagnostics (page_id);
+CREATE INDEX diagnostics_article ON diagnostics (canonical_url);

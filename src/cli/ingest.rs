@@ -56,6 +56,8 @@ pub fn run(db: Option<&str>, args: IngestArgs) -> u8 {
         let options = RunOptions {
             zone,
             conditional: args.conditional,
+            retention: (args.retention_days > 0)
+                .then(|| std::time::Duration::from_secs(args.retention_days * 24 * 3600)),
             ..RunOptions::default()
         };
         let result = if args.deny_private_networks

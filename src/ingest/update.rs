@@ -1,8 +1,6 @@
 //! What each item of a parsed feed does to the store: the identity and update rules of
 //! ingestion.md and the `update-…` rules of rules.md, decided against the stored heads.
 
-use sha2::{Digest, Sha256};
-
 use super::{logged, owner_of};
 use crate::model::{CanonicalUrl, Diagnostic, Domain};
 use crate::store::{
@@ -42,19 +40,19 @@ pub struct Plan {
 }
 
 /// `content:encoded` as the store keeps it: XML-decoded, line ends normalised.
-fn stored_text(html: &str) -> String {
+fn stored_text(html: String) -> String {
     if html.contains('\r') {
         html.replace("\r\n", "\n").replace('\r', "\n")
     } else {
-        html.to_string()
+        html
     }
 }
 
+/// A 128-bit content fingerprint: it only tells whether a publisher's article changed, so a
+/// fast non-cryptographic hash is enough (a forged collision could only hide the forger's
+/// own update).
 fn hash(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
 }
 
 /// The update decision for an existing article (before status).
@@ -106,8 +104,9 @@ fn decide_content(
     }
 }
 
-fn content_of(report: &ArticleReport) -> ArticleContent {
-    let html = stored_text(report.html.as_deref().unwrap_or(""));
+/// The article's content for the store; takes its HTML out of the report (no copy).
+fn content_of(report: &mut ArticleReport) -> ArticleContent {
+    let html = stored_text(report.html.take().unwrap_or_default());
     ArticleContent {
         title: report.title.clone(),
         op_published: report.op_published.map(|t| t.timestamp_millis()),
@@ -166,9 +165,10 @@ pub async fn plan(
         FeedKind::Production => "live",
         FeedKind::Development => "draft",
     };
-    for article in &report.articles {
+    for article in &mut report.articles {
         plan.counts.items += 1;
-        let canonical = article.canonical_url.as_deref();
+        let canonical = article.canonical_url.clone();
+        let canonical = canonical.as_deref();
         let mut extra: Vec<LoggedDiagnostic> = Vec::new();
         let superseded = article
             .diagnostics

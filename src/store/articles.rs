@@ -125,32 +125,56 @@ pub(super) const CHUNK: usize = 500;
 
 impl Store {
     /// The stored heads of these canonical URLs (those that exist).
+    ///
+    /// The database aggregates the rows into one JSON value: a run checks hundreds of
+    /// articles at once, and one round trip beats streaming a row at a time.
     pub async fn article_heads(
         &self,
         canonicals: &[String],
     ) -> Result<HashMap<String, ArticleHead>, StoreError> {
+        type HeadRow = (
+            String,
+            String,
+            String,
+            String,
+            Option<i64>,
+            Option<i64>,
+            i64,
+        );
+        let aggregate = match self.backend {
+            super::Backend::Sqlite => {
+                "json_group_array(json_array(canonical_url, page_id, status, content_hash, \
+                 op_published, op_modified, revision))"
+            }
+            super::Backend::Postgres => {
+                "COALESCE(json_agg(json_build_array(canonical_url, page_id, status, content_hash, \
+                 op_published, op_modified, revision)), '[]')::text"
+            }
+        };
         let mut out = HashMap::new();
         for chunk in canonicals.chunks(CHUNK) {
             let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT canonical_url, page_id, status, content_hash, op_published, op_modified, revision \
-                 FROM articles WHERE canonical_url IN ({})",
+                "SELECT {aggregate} AS heads FROM articles WHERE canonical_url IN ({})",
                 params.join(", ")
             );
             let mut query = dynamic(sql);
             for c in chunk {
-                query = query.bind(c);
+                query = query.bind(c.as_str());
             }
-            for row in query.fetch_all(&self.pool).await? {
+            let json: String = query.fetch_one(&self.pool).await?.try_get("heads")?;
+            let rows: Vec<HeadRow> = serde_json::from_str(&json)
+                .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+            for (url, page_id, status, content_hash, op_published, op_modified, revision) in rows {
                 out.insert(
-                    row.try_get("canonical_url")?,
+                    url,
                     ArticleHead {
-                        page_id: row.try_get("page_id")?,
-                        status: row.try_get("status")?,
-                        content_hash: row.try_get("content_hash")?,
-                        op_published: row.try_get("op_published")?,
-                        op_modified: row.try_get("op_modified")?,
-                        revision: row.try_get("revision")?,
+                        page_id,
+                        status,
+                        content_hash,
+                        op_published,
+                        op_modified,
+                        revision,
                     },
                 );
             }
@@ -261,6 +285,14 @@ pub(super) async fn apply(
                 .await?;
             }
             if let Some(content) = content {
+                // The superseded version's text moves into its revision row.
+                sqlx::query(
+                    "UPDATE article_revisions SET html = (SELECT html FROM articles WHERE canonical_url = $1) \
+                     WHERE canonical_url = $1 AND revision = (SELECT revision FROM articles WHERE canonical_url = $1)",
+                )
+                .bind(canonical_url)
+                .execute(&mut **tx)
+                .await?;
                 let row = sqlx::query(
                     "UPDATE articles SET title = $1, op_published = $2, op_modified = $3, html = $4, \
                      content_hash = $5, guid = $6, item_link = $7, revision = revision + 1, updated_at = $8 \
@@ -296,17 +328,73 @@ async fn insert_revision(
     now: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO article_revisions (canonical_url, revision, run_id, status, op_modified, html, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO article_revisions (canonical_url, revision, run_id, status, op_modified, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(canonical_url)
     .bind(revision)
     .bind(run_id)
     .bind(status)
     .bind(content.op_modified)
-    .bind(&content.html)
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Inserts new articles and their first revisions with multi-row statements, 50 at a time.
+pub(super) async fn insert_new(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    page_id: &str,
+    run_id: i64,
+    now: i64,
+    new: &[(&str, &str, &ArticleContent)],
+) -> Result<(), StoreError> {
+    for chunk in new.chunks(50) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = 3 + i * 9;
+                let p: Vec<String> = (b..b + 9).map(|n| format!("${n}")).collect();
+                format!("({}, $1, {}, 1, $2, $2)", p[0], p[1..].join(", "))
+            })
+            .collect();
+        let mut q = dynamic(format!(
+            "INSERT INTO articles (canonical_url, page_id, status, title, op_published, op_modified, html, \
+             content_hash, guid, item_link, revision, first_ingested_at, updated_at) VALUES {}",
+            rows.join(", ")
+        ))
+        .bind(page_id)
+        .bind(now);
+        for (url, status, c) in chunk {
+            q = q
+                .bind(*url)
+                .bind(*status)
+                .bind(c.title.as_deref())
+                .bind(c.op_published)
+                .bind(c.op_modified)
+                .bind(c.html.as_str())
+                .bind(c.content_hash.as_str())
+                .bind(c.guid.as_deref())
+                .bind(c.item_link.as_deref());
+        }
+        q.execute(&mut **tx).await?;
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = 3 + i * 3;
+                format!("(${b}, 1, $1, ${}, ${}, $2)", b + 1, b + 2)
+            })
+            .collect();
+        let mut q = dynamic(format!(
+            "INSERT INTO article_revisions (canonical_url, revision, run_id, status, op_modified, created_at) \
+             VALUES {}",
+            rows.join(", ")
+        ))
+        .bind(run_id)
+        .bind(now);
+        for (url, status, c) in chunk {
+            q = q.bind(*url).bind(*status).bind(c.op_modified);
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }

@@ -5,10 +5,8 @@
 
 use std::collections::HashMap;
 
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::articles::CHUNK;
 use super::{Store, StoreError, dynamic};
 use crate::validate::RuleId;
 
@@ -57,7 +55,7 @@ pub struct StoredDiagnostic {
 }
 
 fn dedup_key(page_id: &str, d: &LoggedDiagnostic) -> String {
-    let mut h = Sha256::new();
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
     for part in [
         page_id,
         d.canonical_url.as_deref().unwrap_or(""),
@@ -65,12 +63,13 @@ fn dedup_key(page_id: &str, d: &LoggedDiagnostic) -> String {
         &d.message,
     ] {
         h.update(part.as_bytes());
-        h.update([0u8]);
+        h.update(&[0u8]);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:032x}", h.digest128())
 }
 
-/// Logs a run's diagnostics inside its transaction.
+/// Logs a run's diagnostics inside its transaction: one multi-row upsert per 200
+/// distinct diagnostics, counting recurrences on the existing row.
 pub(super) async fn record(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     page_id: &str,
@@ -78,7 +77,7 @@ pub(super) async fn record(
     now: i64,
     diagnostics: &[LoggedDiagnostic],
 ) -> Result<(), StoreError> {
-    // Group this run's repeats first: key → (first diagnostic, count).
+    // Group this run's repeats first: key → (first diagnostic, count), in order.
     let mut order: Vec<String> = Vec::new();
     let mut groups: HashMap<String, (&LoggedDiagnostic, i64)> = HashMap::new();
     for d in diagnostics {
@@ -91,66 +90,44 @@ pub(super) async fn record(
             }
         }
     }
-    let mut existing: HashMap<String, i64> = HashMap::new();
-    for chunk in order.chunks(CHUNK) {
-        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT id, dedup_key FROM diagnostics WHERE dedup_key IN ({})",
-            params.join(", ")
-        );
-        let mut q = dynamic(sql);
-        for k in chunk {
-            q = q.bind(k);
-        }
-        for row in q.fetch_all(&mut **tx).await? {
-            existing.insert(row.try_get("dedup_key")?, row.try_get("id")?);
-        }
-    }
-    // Recurring ones: one UPDATE per distinct repeat count (almost always just 1).
-    let mut by_count: HashMap<i64, Vec<i64>> = HashMap::new();
-    for key in &order {
-        if let Some(id) = existing.get(key) {
-            by_count.entry(groups[key].1).or_default().push(*id);
-        }
-    }
-    for (count, ids) in by_count {
-        for chunk in ids.chunks(CHUNK) {
-            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-            dynamic(format!(
-                "UPDATE diagnostics SET occurrences = occurrences + $1, last_run_id = $2, last_seen_at = $3 \
-                 WHERE id IN ({})",
-                list.join(", ")
-            ))
-            .bind(count)
-            .bind(run_id)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        }
-    }
-    for key in order.iter().filter(|k| !existing.contains_key(*k)) {
-        let (d, count) = groups[key];
-        sqlx::query(
+    for chunk in order.chunks(INSERT_ROWS) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = 4 + i * 8;
+                let p: Vec<String> = (b..b + 8).map(|n| format!("${n}")).collect();
+                format!("($1, $1, $2, {}, $3, $3)", p.join(", "))
+            })
+            .collect();
+        let mut q = dynamic(format!(
             "INSERT INTO diagnostics (run_id, last_run_id, page_id, canonical_url, rule, severity, message, \
-             line, col, dedup_key, occurrences, created_at, last_seen_at) \
-             VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
-        )
+             line, col, dedup_key, occurrences, created_at, last_seen_at) VALUES {} \
+             ON CONFLICT (dedup_key) DO UPDATE SET occurrences = diagnostics.occurrences + excluded.occurrences, \
+             last_run_id = excluded.last_run_id, last_seen_at = excluded.last_seen_at, \
+             line = excluded.line, col = excluded.col",
+            rows.join(", ")
+        ))
         .bind(run_id)
         .bind(page_id)
-        .bind(&d.canonical_url)
-        .bind(d.rule.as_str())
-        .bind(d.rule.severity().as_str())
-        .bind(&d.message)
-        .bind(d.line.map(i64::from))
-        .bind(d.column.map(i64::from))
-        .bind(key)
-        .bind(count)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+        .bind(now);
+        for key in chunk {
+            let (d, count) = groups[key];
+            q = q
+                .bind(d.canonical_url.as_deref())
+                .bind(d.rule.as_str())
+                .bind(d.rule.severity().as_str())
+                .bind(d.message.as_str())
+                .bind(d.line.map(i64::from))
+                .bind(d.column.map(i64::from))
+                .bind(key.as_str())
+                .bind(count);
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(())
 }
+
+/// Rows per multi-row insert (8 parameters each, well under both backends' limits).
+const INSERT_ROWS: usize = 200;
 
 impl Store {
     /// The warnings log, newest first (by the run that last reported each, then newest

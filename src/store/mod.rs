@@ -134,6 +134,30 @@ impl Store {
         } else {
             return Err(StoreError::BadUrl(mask_url(url)));
         };
+        // One direct connection first: a refused or misconfigured server fails at once with
+        // its own reason, instead of after the pool's acquire timeout.
+        {
+            use sqlx::Connection;
+            let probe = tokio::time::timeout(
+                Duration::from_secs(10),
+                sqlx::AnyConnection::connect(&connect_url),
+            )
+            .await;
+            let reason = match probe {
+                Ok(Ok(conn)) => {
+                    let _ = conn.close().await;
+                    None
+                }
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(_) => Some("no answer within 10 s".to_string()),
+            };
+            if let Some(reason) = reason {
+                return Err(StoreError::Unreachable {
+                    url: mask_url(url),
+                    reason,
+                });
+            }
+        }
         let options = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 4,

@@ -4,7 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::articles::{ArticleWrite, apply};
+use super::articles::{ArticleContent, ArticleWrite, apply, insert_new};
 use super::diagnostics::{LoggedDiagnostic, record};
 use super::pages::{FeedKind, feed_kind};
 use super::{Store, StoreError, dynamic, now_ms};
@@ -121,6 +121,9 @@ impl FeedRun {
     }
 }
 
+/// The warnings log is pruned with every this many runs.
+const PRUNE_EVERY: i64 = 64;
+
 /// New HTTP validators to keep for the feed (from an `ok` run).
 #[derive(Clone, Debug, Default)]
 pub struct Validators {
@@ -191,7 +194,22 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let run_id: i64 = row.try_get("id")?;
-        for write in writes {
+        let new: Vec<(&str, &str, &ArticleContent)> = writes
+            .iter()
+            .filter_map(|w| match w {
+                ArticleWrite::Insert {
+                    canonical_url,
+                    status,
+                    content,
+                } => Some((canonical_url.as_str(), *status, content)),
+                ArticleWrite::Update { .. } => None,
+            })
+            .collect();
+        insert_new(&mut tx, &run.page_id, run_id, now, &new).await?;
+        for write in writes
+            .iter()
+            .filter(|w| matches!(w, ArticleWrite::Update { .. }))
+        {
             apply(&mut tx, &run.page_id, run_id, now, write).await?;
         }
         record(&mut tx, &run.page_id, run_id, now, diagnostics).await?;
@@ -225,7 +243,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        if let Some(keep) = retention_ms {
+        // Pruning scans the log, so it runs with every 64th run rather than every run.
+        if let Some(keep) = retention_ms
+            && run_id % PRUNE_EVERY == 0
+        {
             sqlx::query("DELETE FROM diagnostics WHERE last_seen_at < $1")
                 .bind(now - keep)
                 .execute(&mut *tx)

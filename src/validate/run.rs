@@ -200,8 +200,7 @@ fn check_article(
     item: Option<&RawItem>,
     options: &CheckOptions,
 ) -> ArticleReport {
-    let html = options.keep_html.then(|| source.html.clone());
-    let parsed = ParsedArticle::parse(source, options.zone);
+    let mut parsed = ParsedArticle::parse(source, options.zone);
     let cx = ArticleContext {
         item,
         domain: options.domain.as_ref(),
@@ -218,6 +217,12 @@ fn check_article(
             .collect::<Vec<_>>()
             .join(" ")
     });
+    let op_modified = header.modified_time().map(|t| t.instant);
+    let op_published = header.published_time().map(|t| t.instant);
+    // The parse is done with the text: hand it over rather than copy it.
+    let html = options
+        .keep_html
+        .then(|| std::mem::take(&mut parsed.source.html));
     ArticleReport {
         index: 0,
         guid: None,
@@ -225,8 +230,8 @@ fn check_article(
         line: 1,
         position: Position::START,
         diagnostics,
-        op_modified: header.modified_time().map(|t| t.instant),
-        op_published: header.published_time().map(|t| t.instant),
+        op_modified,
+        op_published,
         title,
         link: None,
         html,
