@@ -97,6 +97,9 @@ pub struct IngestArgs {
         default_value = "America/Los_Angeles"
     )]
     pub default_timezone: String,
+    /// Days a warning is kept after it was last seen (0: keep forever).
+    #[arg(long, env = "IARSS_STORE_RETENTION_DAYS", default_value_t = 30)]
+    pub retention_days: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
