@@ -66,7 +66,7 @@ async fn ingest_twice(url: &str, feed: &Path) -> (Duration, Duration) {
         })
         .await
         .expect("add page");
-    let source = FeedSource::Path(feed.to_path_buf());
+    let source = FeedSource::parse(&feed.display().to_string());
     let options = RunOptions::default();
     let t = Instant::now();
     let first = run_feed(&store, &page, &source, FeedKind::Production, &options)

@@ -12,9 +12,12 @@
 //! [`model`] holds the plain domain types every stage shares.
 
 pub mod cli;
+pub mod config;
 pub mod fetch;
 pub mod ingest;
 pub mod model;
 pub mod parse;
+pub mod schedule;
+pub mod server;
 pub mod store;
 pub mod validate;

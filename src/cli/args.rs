@@ -66,6 +66,23 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Run the service: fetch every enabled page's feeds on schedule; health, metrics and
+    /// operator pages over HTTP.
+    Daemon(DaemonArgs),
+}
+
+/// `iarss daemon` arguments.
+#[derive(Debug, clap::Args)]
+pub struct DaemonArgs {
+    /// TOML configuration file.
+    #[arg(long)]
+    pub config: Option<String>,
+    /// HTTP address for health, metrics and the operator pages.
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Print the effective configuration (secrets masked) and exit.
+    #[arg(long)]
+    pub print_config: bool,
 }
 
 /// `iarss ingest` arguments.

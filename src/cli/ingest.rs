@@ -10,7 +10,6 @@ use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::ingest::{FeedSource, RunOptions, RunResult, run_feed};
 use crate::model::Domain;
 use crate::store::{FeedKind, NewPage, Page, Store, StoreError};
-use crate::validate::RuleId;
 
 /// Runs `iarss ingest`.
 pub fn run(db: Option<&str>, args: IngestArgs) -> u8 {
@@ -64,7 +63,15 @@ pub fn run(db: Option<&str>, args: IngestArgs) -> u8 {
             && let FeedSource::Url(url) = &source
             && let Err(e) = crate::fetch::refuse_private(url).await
         {
-            refused(&store, &page, &source, kind, e).await
+            crate::ingest::record_refusal(
+                &store,
+                &page,
+                &source.display(),
+                kind,
+                &e.to_string(),
+                &options,
+            )
+            .await
         } else {
             run_feed(&store, &page, &source, kind, &options).await
         };
@@ -89,31 +96,6 @@ pub fn run(db: Option<&str>, args: IngestArgs) -> u8 {
             }
         }
     })
-}
-
-/// A run refused before fetching, recorded as a `fetch_error`.
-async fn refused(
-    store: &Store,
-    page: &Page,
-    source: &FeedSource,
-    kind: FeedKind,
-    e: crate::fetch::FetchError,
-) -> Result<RunResult, StoreError> {
-    let mut run = crate::store::FeedRun::start(&page.id, &source.display(), kind);
-    run.outcome = crate::store::RunOutcome::FetchError;
-    run.error = Some(e.to_string());
-    run.finished_at = crate::store::now_ms();
-    let diagnostics = vec![crate::store::LoggedDiagnostic {
-        canonical_url: None,
-        rule: RuleId::FeedFetchFailed,
-        message: e.to_string(),
-        line: None,
-        column: None,
-    }];
-    store
-        .commit_run(&mut run, &[], &diagnostics, None, None)
-        .await?;
-    Ok(RunResult { run, diagnostics })
 }
 
 async fn resolve_page(

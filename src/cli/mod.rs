@@ -2,6 +2,7 @@
 //! command, and [`output`] renders results. Only this module and `main.rs` use `anyhow`.
 
 pub mod args;
+pub mod daemon;
 pub mod ingest;
 pub mod lint;
 pub mod output;
@@ -24,22 +25,32 @@ pub const EXIT_USAGE: u8 = 2;
 /// Parses the command line, runs the command and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    if !matches!(cli.command, Command::Daemon(_)) {
+        init_tracing(false);
+    }
     let code = match cli.command {
         Command::Lint(args) => lint::run(args),
         Command::Rules { format } => rules::list(format),
         Command::Explain { rule } => rules::explain(&rule),
         Command::Ingest(args) => ingest::run(cli.db.as_deref(), args),
+        Command::Daemon(args) => daemon::run(cli.db.as_deref(), args),
         other => store_cmds::run(cli.db.as_deref(), other),
     };
     ExitCode::from(code)
 }
 
-fn init_tracing() {
+/// Logs to stderr, filtered by `IARSS_LOG` (default: warnings; `info` for the daemon).
+pub fn init_tracing(json: bool) {
+    let default = if json { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("IARSS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }

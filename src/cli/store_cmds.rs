@@ -151,7 +151,11 @@ pub fn run(db: Option<&str>, command: Command) -> u8 {
                 }
                 Ok(EXIT_OK)
             }
-            Command::Lint(_) | Command::Rules { .. } | Command::Explain { .. } | Command::Ingest(_) => Ok(EXIT_USAGE),
+            Command::Lint(_)
+            | Command::Rules { .. }
+            | Command::Explain { .. }
+            | Command::Ingest(_)
+            | Command::Daemon(_) => Ok(EXIT_USAGE),
         }
     });
     runtime.block_on(store.close());

@@ -1,33 +1,51 @@
 //! Downloading feeds over HTTP(S) with every limit a hostile or broken server could push:
-//! a whole-download timeout, a cap on decompressed body bytes, a bounded number of
-//! redirects. Errors are classified so each maps to one run outcome and feed-level rule.
+//! a whole-download timeout and a read-idle timeout against trickling bodies, a streaming
+//! cap on decompressed body bytes (Content-Length is not trusted), at most five redirects,
+//! and the SSRF guard, which checks the address actually connected to (the resolver drops
+//! private addresses, and every redirect hop to an IP literal is checked), so neither DNS
+//! tricks nor redirects reach loopback, private, link-local or similar networks.
+//!
+//! Errors are classified so each maps to one run outcome and feed-level rule.
 
+mod guard;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 
 use crate::validate::RuleId;
 
+pub use guard::{is_private, refuse_private};
+
 /// Fetch settings.
 #[derive(Clone, Debug)]
 pub struct FetchConfig {
     /// Whole download: connect, headers and body.
     pub timeout: Duration,
+    /// Longest pause between two body chunks.
+    pub read_idle_timeout: Duration,
     /// Cap on body bytes after decompression.
     pub max_body_bytes: u64,
     /// `User-Agent` header.
     pub user_agent: String,
     /// Redirects followed at most.
     pub max_redirects: usize,
+    /// Let feeds live on loopback and private networks (the guard is off).
+    pub allow_private_networks: bool,
 }
 
 impl Default for FetchConfig {
     fn default() -> Self {
         FetchConfig {
             timeout: Duration::from_secs(30),
+            read_idle_timeout: Duration::from_secs(10),
             max_body_bytes: 16 * 1024 * 1024,
             user_agent: format!("iarss/{}", env!("CARGO_PKG_VERSION")),
             max_redirects: 5,
+            // The operator's own `lint URL` / `ingest --feed URL` may fetch anything; the
+            // daemon turns the guard on (cli.md, [fetch] allow_private_networks = false).
+            allow_private_networks: true,
         }
     }
 }
@@ -59,15 +77,30 @@ pub struct Conditional {
 /// Why a download failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    /// DNS, connect, TLS or protocol failure, or too many redirects.
+    /// The host name does not resolve.
+    #[error("DNS: {0}")]
+    Dns(String),
+    /// No connection (refused, unreachable, reset).
+    #[error("connect: {0}")]
+    Connect(String),
+    /// The TLS handshake or certificate failed.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The SSRF guard refused the address.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// More than the allowed redirects, or a redirect loop.
+    #[error("too many redirects (more than {0})")]
+    Redirects(usize),
+    /// Any other HTTP failure.
     #[error("{0}")]
     Failed(String),
     /// A status other than 2xx/304 after redirects.
     #[error("HTTP status {0}")]
     Status(u16),
-    /// Not done within the timeout.
-    #[error("the download did not finish within {0:?}")]
-    Timeout(Duration),
+    /// Not done within the timeout, or the body stalled.
+    #[error("{0}")]
+    Timeout(String),
     /// The body is larger than allowed.
     #[error("the body is larger than {0} bytes")]
     TooLarge(u64),
@@ -77,9 +110,9 @@ impl FetchError {
     /// The feed-level rule this failure is reported as.
     pub fn rule(&self) -> RuleId {
         match self {
-            FetchError::Failed(_) | FetchError::Status(_) => RuleId::FeedFetchFailed,
             FetchError::Timeout(_) => RuleId::FeedDownloadTimeout,
             FetchError::TooLarge(_) => RuleId::FeedTooLarge,
+            _ => RuleId::FeedFetchFailed,
         }
     }
 
@@ -90,6 +123,21 @@ impl FetchError {
             _ => None,
         }
     }
+
+    /// A short class for metrics and logs.
+    pub fn class(&self) -> &'static str {
+        match self {
+            FetchError::Dns(_) => "dns",
+            FetchError::Connect(_) => "connect",
+            FetchError::Tls(_) => "tls",
+            FetchError::Refused(_) => "refused",
+            FetchError::Redirects(_) => "redirects",
+            FetchError::Failed(_) => "http",
+            FetchError::Status(_) => "status",
+            FetchError::Timeout(_) => "timeout",
+            FetchError::TooLarge(_) => "too_large",
+        }
+    }
 }
 
 fn install_crypto() {
@@ -97,90 +145,193 @@ fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Downloads `url`.
+/// A reusable HTTP client with the limits and the guard of one configuration.
+#[derive(Clone, Debug)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    config: FetchConfig,
+}
+
+impl Fetcher {
+    /// A client for `config`.
+    pub fn new(config: FetchConfig) -> Result<Fetcher, FetchError> {
+        install_crypto();
+        let allow = config.allow_private_networks;
+        let max = config.max_redirects;
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > max {
+                return attempt.error(guard::RedirectRefused(format!("more than {max} redirects")));
+            }
+            let url = attempt.url();
+            if !matches!(url.scheme(), "http" | "https") {
+                let reason = format!("redirect to a {} URL", url.scheme());
+                return attempt.error(guard::RedirectRefused(reason));
+            }
+            if !allow && let Some(reason) = guard::literal_refusal(url) {
+                return attempt.error(guard::RedirectRefused(reason));
+            }
+            attempt.follow()
+        });
+        let mut builder = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .redirect(policy)
+            .connect_timeout(config.timeout)
+            .pool_idle_timeout(Duration::from_secs(90));
+        if !allow {
+            builder = builder.dns_resolver(Arc::new(guard::GuardedResolver));
+        }
+        let client = builder
+            .build()
+            .map_err(|e| FetchError::Failed(format!("cannot build an HTTP client: {e}")))?;
+        Ok(Fetcher { client, config })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &FetchConfig {
+        &self.config
+    }
+
+    /// Downloads `url`, sending `conditional` validators when given.
+    pub async fn get(
+        &self,
+        url: &str,
+        conditional: Option<&Conditional>,
+    ) -> Result<Fetched, FetchError> {
+        let config = &self.config;
+        if !config.allow_private_networks
+            && let Ok(parsed) = url::Url::parse(url)
+            && let Some(reason) = guard::literal_refusal(&parsed)
+        {
+            return Err(FetchError::Refused(reason));
+        }
+        let download = async {
+            let mut request = self.client.get(url);
+            if let Some(c) = conditional {
+                if let Some(etag) = &c.etag {
+                    request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+                }
+                if let Some(lm) = &c.last_modified {
+                    request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+                }
+            }
+            let response = request.send().await.map_err(|e| classify(e, config))?;
+            let status = response.status().as_u16();
+            let header = |name: reqwest::header::HeaderName| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let etag = header(reqwest::header::ETAG);
+            let last_modified = header(reqwest::header::LAST_MODIFIED);
+            let charset = header(reqwest::header::CONTENT_TYPE)
+                .as_deref()
+                .and_then(content_type_charset);
+            if status == 304 {
+                return Ok(Fetched {
+                    status,
+                    body: Vec::new(),
+                    charset,
+                    etag,
+                    last_modified,
+                });
+            }
+            if !response.status().is_success() {
+                return Err(FetchError::Status(status));
+            }
+            let mut body = Vec::new();
+            let mut stream = response.bytes_stream();
+            loop {
+                // A body that trickles stalls here, not just at the overall deadline.
+                let next = tokio::time::timeout(config.read_idle_timeout, stream.next())
+                    .await
+                    .map_err(|_| {
+                        FetchError::Timeout(format!(
+                            "the body stalled for more than {:?}",
+                            config.read_idle_timeout
+                        ))
+                    })?;
+                let Some(chunk) = next else { break };
+                let chunk = chunk.map_err(|e| classify(e, config))?;
+                // Counted after decompression, so a gzip bomb stops at the cap.
+                if body.len() as u64 + chunk.len() as u64 > config.max_body_bytes {
+                    return Err(FetchError::TooLarge(config.max_body_bytes));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Fetched {
+                status,
+                body,
+                charset,
+                etag,
+                last_modified,
+            })
+        };
+        match tokio::time::timeout(config.timeout, download).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout(format!(
+                "the download did not finish within {:?}",
+                config.timeout
+            ))),
+        }
+    }
+}
+
+/// Downloads `url` once with a client for `config`.
 pub async fn fetch(url: &str, config: &FetchConfig) -> Result<Fetched, FetchError> {
     fetch_conditional(url, config, None).await
 }
 
-/// Downloads `url`, sending `conditional` validators when given.
+/// Downloads `url` once, sending `conditional` validators when given.
 pub async fn fetch_conditional(
     url: &str,
     config: &FetchConfig,
     conditional: Option<&Conditional>,
 ) -> Result<Fetched, FetchError> {
-    install_crypto();
-    let client = reqwest::Client::builder()
-        .user_agent(config.user_agent.clone())
-        .redirect(reqwest::redirect::Policy::limited(config.max_redirects))
-        .connect_timeout(config.timeout)
-        .build()
-        .map_err(|e| FetchError::Failed(format!("cannot build an HTTP client: {e}")))?;
-    let download = async {
-        let mut request = client.get(url);
-        if let Some(c) = conditional {
-            if let Some(etag) = &c.etag {
-                request = request.header(reqwest::header::IF_NONE_MATCH, etag);
-            }
-            if let Some(lm) = &c.last_modified {
-                request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
-            }
-        }
-        let response = request.send().await.map_err(classify)?;
-        let status = response.status().as_u16();
-        let header = |name: reqwest::header::HeaderName| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let etag = header(reqwest::header::ETAG);
-        let last_modified = header(reqwest::header::LAST_MODIFIED);
-        if !(response.status().is_success() || status == 304) {
-            return Err(FetchError::Status(status));
-        }
-        let charset = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(content_type_charset);
-        let mut body = Vec::new();
-        let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(classify)?;
-            if body.len() as u64 + chunk.len() as u64 > config.max_body_bytes {
-                return Err(FetchError::TooLarge(config.max_body_bytes));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Fetched {
-            status,
-            body,
-            charset,
-            etag,
-            last_modified,
-        })
-    };
-    match tokio::time::timeout(config.timeout, download).await {
-        Ok(result) => result,
-        Err(_) => Err(FetchError::Timeout(config.timeout)),
-    }
+    Fetcher::new(config.clone())?.get(url, conditional).await
 }
 
-fn classify(err: reqwest::Error) -> FetchError {
-    if err.is_timeout() {
-        return FetchError::Timeout(Duration::from_secs(0));
-    }
-    if err.is_redirect() {
-        return FetchError::Failed("too many redirects".into());
-    }
-    let mut message = err.to_string();
+fn classify(err: reqwest::Error, config: &FetchConfig) -> FetchError {
+    let mut chain = err.to_string();
     let mut source = std::error::Error::source(&err);
+    let mut refused = None;
     while let Some(s) = source {
-        message = format!("{message}: {s}");
+        if let Some(r) = s.downcast_ref::<guard::RedirectRefused>() {
+            refused = Some(r.0.clone());
+        }
+        if let Some(r) = s.downcast_ref::<guard::AddressRefused>() {
+            refused = Some(r.0.clone());
+        }
+        chain = format!("{chain}: {s}");
         source = s.source();
     }
-    FetchError::Failed(message)
+    if let Some(reason) = refused {
+        if reason.starts_with("more than") {
+            return FetchError::Redirects(config.max_redirects);
+        }
+        return FetchError::Refused(reason);
+    }
+    if err.is_redirect() {
+        return FetchError::Redirects(config.max_redirects);
+    }
+    if err.is_timeout() {
+        return FetchError::Timeout(format!("timed out: {chain}"));
+    }
+    let lower = chain.to_ascii_lowercase();
+    if lower.contains("dns error")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
+        return FetchError::Dns(chain);
+    }
+    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        return FetchError::Tls(chain);
+    }
+    if err.is_connect() {
+        return FetchError::Connect(chain);
+    }
+    FetchError::Failed(chain)
 }
 
 /// The `charset` parameter of a `Content-Type` value.
@@ -191,59 +342,4 @@ pub fn content_type_charset(value: &str) -> Option<String> {
             .eq_ignore_ascii_case("charset")
             .then(|| v.trim().trim_matches('"').to_string())
     })
-}
-
-/// `true` for addresses the SSRF guard refuses: loopback, private, link-local (cloud
-/// metadata), unique-local, CGNAT, unspecified, broadcast and documentation ranges.
-pub fn is_private(ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-                || o[0] == 0
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_private(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-        }
-    }
-}
-
-/// Refuses URLs whose host resolves to loopback, private, link-local or similar addresses
-/// (`--deny-private-networks`).
-pub async fn refuse_private(url: &str) -> Result<(), FetchError> {
-    let parsed = url::Url::parse(url).map_err(|e| FetchError::Failed(format!("bad URL: {e}")))?;
-    let host = parsed
-        .host_str()
-        .unwrap_or_default()
-        .trim_matches(['[', ']'])
-        .to_string();
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let lookup = tokio::net::lookup_host((host.as_str(), port));
-    let addrs = tokio::time::timeout(Duration::from_secs(10), lookup)
-        .await
-        .map_err(|_| FetchError::Failed(format!("resolving {host} timed out")))?
-        .map_err(|e| FetchError::Failed(format!("cannot resolve {host}: {e}")))?;
-    for addr in addrs {
-        if is_private(addr.ip()) {
-            return Err(FetchError::Failed(format!(
-                "{host} resolves to {}, a private or local address (refused by --deny-private-networks)",
-                addr.ip()
-            )));
-        }
-    }
-    Ok(())
 }

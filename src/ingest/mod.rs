@@ -25,25 +25,33 @@ use crate::validate::{CheckOptions, InputReport, RuleId, check_input};
 pub enum FeedSource {
     /// An http(s) URL.
     Url(String),
-    /// A local file.
-    Path(PathBuf),
+    /// A local file, as a path or a `file://` URL (kept as written, for the run record).
+    Path {
+        /// What the page or the command line said.
+        written: String,
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 impl FeedSource {
-    /// `http(s)://…` is a URL; anything else a path.
+    /// `http(s)://…` is a URL; anything else (`file://…` included) a file.
     pub fn parse(s: &str) -> FeedSource {
         if s.starts_with("http://") || s.starts_with("https://") {
             FeedSource::Url(s.to_string())
         } else {
-            FeedSource::Path(PathBuf::from(s.strip_prefix("file://").unwrap_or(s)))
+            FeedSource::Path {
+                written: s.to_string(),
+                path: PathBuf::from(s.strip_prefix("file://").unwrap_or(s)),
+            }
         }
     }
 
-    /// As recorded in the run.
+    /// As recorded in the run (and matched against the page's feed URL).
     pub fn display(&self) -> String {
         match self {
             FeedSource::Url(u) => u.clone(),
-            FeedSource::Path(p) => p.display().to_string(),
+            FeedSource::Path { written, .. } => written.clone(),
         }
     }
 }
@@ -53,6 +61,8 @@ impl FeedSource {
 pub struct RunOptions {
     /// Download limits and user agent.
     pub fetch: FetchConfig,
+    /// A client to reuse (the daemon's); built from `fetch` when absent.
+    pub fetcher: Option<fetch::Fetcher>,
     /// Time allowed to load and parse once the body is received.
     pub parse_budget: Duration,
     /// Zone for offset-less datetimes.
@@ -69,6 +79,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             fetch: FetchConfig::default(),
+            fetcher: None,
             parse_budget: Duration::from_secs(10),
             zone: chrono_tz::America::Los_Angeles,
             conditional: false,
@@ -121,7 +132,7 @@ pub async fn run_feed(
 
     let mut validators = None;
     let (bytes, charset) = match source {
-        FeedSource::Path(path) => match tokio::fs::read(path).await {
+        FeedSource::Path { path, .. } => match tokio::fs::read(path).await {
             Ok(b) => (b, None),
             Err(e) => {
                 let d = Diagnostic::new(
@@ -144,7 +155,11 @@ pub async fn run_feed(
             } else {
                 None
             };
-            match fetch::fetch_conditional(url, &options.fetch, conditional.as_ref()).await {
+            let fetched = match &options.fetcher {
+                Some(fetcher) => fetcher.get(url, conditional.as_ref()).await,
+                None => fetch::fetch_conditional(url, &options.fetch, conditional.as_ref()).await,
+            };
+            match fetched {
                 Ok(f) if f.status == 304 => {
                     run.outcome = RunOutcome::NotModified;
                     run.http_status = Some(304);
@@ -270,6 +285,21 @@ fn retention_ms(options: &RunOptions) -> Option<i64> {
 fn describe_fetch_error(url: &str, e: &FetchError) -> String {
     let shown = crate::store::mask_url(url);
     format!("{shown}: {e}")
+}
+
+/// Records a run of `feed_url` refused before fetching (a URL the guard or the
+/// configuration does not allow), as a `fetch_error` with `feed-fetch-failed`.
+pub async fn record_refusal(
+    store: &Store,
+    page: &Page,
+    feed_url: &str,
+    kind: FeedKind,
+    message: &str,
+    options: &RunOptions,
+) -> Result<RunResult, StoreError> {
+    let run = FeedRun::start(&page.id, feed_url, kind);
+    let d = Diagnostic::new(RuleId::FeedFetchFailed, message, None);
+    fail(store, run, d, options).await
 }
 
 /// Records a run that failed as a whole: no article is touched.

@@ -11,6 +11,7 @@ pub mod articles;
 pub mod diagnostics;
 pub mod pages;
 pub mod runs;
+pub mod schedule;
 
 use std::path::Path;
 use std::time::Duration;
@@ -23,6 +24,7 @@ pub use articles::{ArticleContent, ArticleHead, ArticleWrite, StoredArticle};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
 pub use pages::{FeedKind, FeedState, NewPage, Page};
 pub use runs::{FeedRun, RunOutcome, Validators};
+pub use schedule::ClaimedFeed;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

@@ -297,10 +297,17 @@ pub(super) async fn upsert_feed(
     .bind(page_id)
     .bind(kind.as_str())
     .bind(url)
-    .bind(now_ms())
+    .bind(now_ms() + phase_ms(page_id, kind))
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// A stable offset within the default 3-minute cycle, so that pages added together (or a
+/// daemon started over thousands of them) do not all fire in the same second.
+pub fn phase_ms(page_id: &str, kind: FeedKind) -> i64 {
+    let h = xxhash_rust::xxh3::xxh3_64(format!("{page_id}\0{}", kind.as_str()).as_bytes());
+    (h % 180_000) as i64
 }
 
 pub(super) fn feed_kind(s: &str) -> FeedKind {

@@ -1,0 +1,213 @@
+//! `iarss daemon`: the long-running service.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::{error, info};
+
+use super::args::DaemonArgs;
+use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::config::Config;
+use crate::fetch::{FetchConfig, Fetcher};
+use crate::ingest::RunOptions;
+use crate::schedule::{Heartbeat, ScheduleOptions, Scheduler};
+use crate::server::{AppState, router};
+use crate::store::{Backend, Store};
+
+/// Runs `iarss daemon`.
+pub fn run(db: Option<&str>, args: DaemonArgs) -> u8 {
+    let mut config = match Config::load(args.config.as_deref(), std::env::vars()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    // Flags beat the environment, which beats the file.
+    if let Some(db) = db {
+        config.database_url = db.to_string();
+    }
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if args.print_config {
+        print!("{}", config.to_toml_masked());
+        return EXIT_OK;
+    }
+    super::init_tracing(config.json_logs);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    runtime.block_on(serve(config))
+}
+
+/// The lock that makes one daemon the owner of a SQLite database.
+fn lock_sqlite(url: &str) -> Result<File, String> {
+    let path = url.trim_start_matches("sqlite://");
+    let path = path.split('?').next().unwrap_or(path);
+    let lock_path = PathBuf::from(format!("{path}.daemon-lock"));
+    let file = File::create(&lock_path)
+        .map_err(|e| format!("cannot create {}: {e}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(_) => Err(format!(
+            "another iarss daemon owns {url} (lock {}); on SQLite one daemon owns the database — use PostgreSQL to run several",
+            lock_path.display()
+        )),
+    }
+}
+
+async fn serve(config: Config) -> u8 {
+    let store = match Store::open(&config.database_url).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let _lock = if store.backend() == Backend::Sqlite {
+        match lock_sqlite(&config.database_url) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(&[0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0])
+        .ok()
+        .and_then(|b| b.install_recorder().ok());
+    let fetch = FetchConfig {
+        timeout: config.fetch.timeout.0,
+        read_idle_timeout: config.fetch.read_idle_timeout.0,
+        max_body_bytes: config.fetch.max_body_bytes,
+        user_agent: config.fetch.user_agent.clone(),
+        max_redirects: 5,
+        allow_private_networks: config.fetch.allow_private_networks,
+    };
+    let fetcher = match Fetcher::new(fetch.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let zone = config
+        .validate
+        .default_timezone
+        .parse()
+        .unwrap_or(chrono_tz::America::Los_Angeles);
+    let retention = config.store.retention.0;
+    let run = RunOptions {
+        fetch,
+        fetcher: Some(fetcher),
+        parse_budget: config.fetch.parse_budget.0,
+        zone,
+        conditional: true,
+        retention: (!retention.is_zero()).then_some(retention),
+        threads: 1,
+    };
+    let schedule = ScheduleOptions {
+        interval: config.schedule.interval.0,
+        max_backoff: config.schedule.max_backoff.0,
+        concurrency: config.schedule.concurrency,
+        per_host: config.schedule.per_host,
+        lease: config.schedule.lease.0,
+        tick: config.schedule.tick.0,
+        shutdown_grace: config.fetch.timeout.0 + config.fetch.parse_budget.0,
+        allow_file_urls: config.fetch.allow_file_urls,
+    };
+    let owner = format!(
+        "{}-{}-{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "iarss".into()),
+        std::process::id(),
+        crate::store::now_ms()
+    );
+    let heartbeat = Arc::new(Heartbeat::default());
+    heartbeat.beat();
+    let stale_after_ms = (schedule.tick.as_millis() as i64) * 3 + 10_000;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let scheduler = Scheduler::new(
+        store.clone(),
+        owner.clone(),
+        schedule,
+        run,
+        Arc::clone(&heartbeat),
+    );
+    let scheduler_task = tokio::spawn(scheduler.run(stop_rx.clone()));
+
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", config.listen);
+            let _ = stop_tx.send(true);
+            let _ = scheduler_task.await;
+            return EXIT_FAILURE;
+        }
+    };
+    info!(listen = %config.listen, owner = %owner, database = %crate::store::mask_url(&config.database_url), "iarss daemon running");
+    let app = router(AppState {
+        store: store.clone(),
+        metrics,
+        heartbeat,
+        stale_after_ms,
+    });
+    let mut stop_for_server = stop_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop_for_server.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    wait_for_signal().await;
+    info!("shutting down: no new claims; finishing in-flight runs");
+    let _ = stop_tx.send(true);
+    if let Err(e) = scheduler_task.await {
+        error!(error = %e, "the scheduler ended badly");
+    }
+    match tokio::time::timeout(Duration::from_secs(5), server).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => error!(error = %e, "the HTTP server failed"),
+        _ => error!("the HTTP server did not stop in time"),
+    }
+    store.close().await;
+    info!("stopped");
+    EXIT_OK
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,372 @@
+//! The daemon's configuration: a TOML file, then `IARSS_<SECTION>_<KEY>` environment
+//! variables, then flags, each overriding the one before. Unknown keys are errors, in the
+//! file and in the environment alike.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {reason}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The TOML is invalid or has unknown keys.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A duration written `30s`, `3m`, `1h`, `1h 30m`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span(pub Duration);
+
+impl Serialize for Span {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(self.0).to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s).map(Span).map_err(|e| {
+            serde::de::Error::custom(format!("`{s}` is not a duration like 30s, 3m, 1h: {e}"))
+        })
+    }
+}
+
+/// `[schedule]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// How often each feed is fetched.
+    pub interval: Span,
+    /// Cap of the backoff after consecutive failures.
+    pub max_backoff: Span,
+    /// Fetches in flight at once.
+    pub concurrency: usize,
+    /// Fetches in flight at once to one host.
+    pub per_host: usize,
+    /// How long a claim holds a feed (longer than download + parse budget + commit).
+    pub lease: Span,
+    /// How often the scheduler looks for due feeds.
+    pub tick: Span,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            interval: Span(Duration::from_secs(180)),
+            max_backoff: Span(Duration::from_secs(3600)),
+            concurrency: 64,
+            per_host: 4,
+            lease: Span(Duration::from_secs(120)),
+            tick: Span(Duration::from_secs(1)),
+        }
+    }
+}
+
+/// `[validate]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValidateConfig {
+    /// Zone for datetimes without an offset.
+    pub default_timezone: String,
+}
+
+impl Default for ValidateConfig {
+    fn default() -> Self {
+        ValidateConfig {
+            default_timezone: "America/Los_Angeles".into(),
+        }
+    }
+}
+
+/// `[fetch]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetchSection {
+    /// Whole download.
+    pub timeout: Span,
+    /// Longest pause between two body chunks.
+    pub read_idle_timeout: Span,
+    /// Load + parse.
+    pub parse_budget: Span,
+    /// Cap on decompressed body bytes.
+    pub max_body_bytes: u64,
+    /// `User-Agent`.
+    pub user_agent: String,
+    /// Allow feeds on loopback and private addresses (the SSRF guard refuses them).
+    pub allow_private_networks: bool,
+    /// Allow `file://` feed URLs (demos, tests).
+    pub allow_file_urls: bool,
+}
+
+impl Default for FetchSection {
+    fn default() -> Self {
+        FetchSection {
+            timeout: Span(Duration::from_secs(30)),
+            read_idle_timeout: Span(Duration::from_secs(10)),
+            parse_budget: Span(Duration::from_secs(10)),
+            max_body_bytes: 16 * 1024 * 1024,
+            user_agent: format!("iarss/{}", env!("CARGO_PKG_VERSION")),
+            allow_private_networks: false,
+            allow_file_urls: false,
+        }
+    }
+}
+
+/// `[store]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSection {
+    /// How long a warning is kept after it was last seen (`0s`: forever).
+    pub retention: Span,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection {
+            retention: Span(Duration::from_secs(30 * 24 * 3600)),
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// HTTP address for health, metrics and the operator pages.
+    pub listen: SocketAddr,
+    /// JSON logs instead of text.
+    pub json_logs: bool,
+    /// `[schedule]`.
+    pub schedule: ScheduleConfig,
+    /// `[validate]`.
+    pub validate: ValidateConfig,
+    /// `[fetch]`.
+    pub fetch: FetchSection,
+    /// `[store]`.
+    pub store: StoreSection,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: crate::store::DEFAULT_DATABASE_URL.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            json_logs: false,
+            schedule: ScheduleConfig::default(),
+            validate: ValidateConfig::default(),
+            fetch: FetchSection::default(),
+            store: StoreSection::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the file (if any), then applies `IARSS_…` variables from `env`.
+    pub fn load(
+        file: Option<&str>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+                    path: path.to_string(),
+                    reason: e.to_string(),
+                })?;
+                text.parse()
+                    .map_err(|e| ConfigError::Invalid(format!("{path}: {e}")))?
+            }
+            None => toml::Table::new(),
+        };
+        let defaults = toml::Table::try_from(Config::default())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let env: BTreeMap<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("IARSS_"))
+            .collect();
+        for (name, value) in env {
+            let Some((section, key)) = env_key(&defaults, &name) else {
+                // Variables for other commands are not configuration of the daemon.
+                if [
+                    "IARSS_LOG",
+                    "IARSS_TEST_DATABASE_URL",
+                    "IARSS_STORE_RETENTION_DAYS",
+                ]
+                .contains(&name.as_str())
+                {
+                    continue;
+                }
+                return Err(ConfigError::Invalid(format!(
+                    "unknown configuration variable {name}"
+                )));
+            };
+            let typed = typed_value(&defaults, section.as_deref(), &key, &value)
+                .map_err(|e| ConfigError::Invalid(format!("{name}: {e}")))?;
+            match section {
+                Some(s) => {
+                    let entry = table
+                        .entry(s)
+                        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                    if let toml::Value::Table(t) = entry {
+                        t.insert(key, typed);
+                    }
+                }
+                None => {
+                    table.insert(key, typed);
+                }
+            }
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.schedule.interval.0 < Duration::from_secs(1) {
+            return Err(ConfigError::Invalid(
+                "schedule.interval must be at least 1s".into(),
+            ));
+        }
+        if self.schedule.concurrency == 0 || self.schedule.per_host == 0 {
+            return Err(ConfigError::Invalid(
+                "schedule.concurrency and per_host must be positive".into(),
+            ));
+        }
+        if self.schedule.lease.0 <= self.fetch.timeout.0 + self.fetch.parse_budget.0 {
+            return Err(ConfigError::Invalid(
+                "schedule.lease must be longer than fetch.timeout + fetch.parse_budget".into(),
+            ));
+        }
+        self.validate
+            .default_timezone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "`{}` is not an IANA time zone",
+                    self.validate.default_timezone
+                ))
+            })?;
+        Ok(())
+    }
+
+    /// The effective configuration as TOML, secrets masked.
+    pub fn to_toml_masked(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = crate::store::mask_url(&self.database_url);
+        toml::to_string(&shown).unwrap_or_default()
+    }
+}
+
+/// `IARSS_SCHEDULE_INTERVAL` → (`schedule`, `interval`); `IARSS_LISTEN` → (none, `listen`).
+fn env_key(defaults: &toml::Table, name: &str) -> Option<(Option<String>, String)> {
+    let rest = name.strip_prefix("IARSS_")?.to_ascii_lowercase();
+    if defaults.get(&rest).is_some_and(|v| !v.is_table()) {
+        return Some((None, rest));
+    }
+    for (section, value) in defaults {
+        if let toml::Value::Table(t) = value
+            && let Some(key) = rest.strip_prefix(&format!("{section}_"))
+            && t.contains_key(key)
+        {
+            return Some((Some(section.clone()), key.to_string()));
+        }
+    }
+    None
+}
+
+/// An environment value typed like the default it replaces.
+fn typed_value(
+    defaults: &toml::Table,
+    section: Option<&str>,
+    key: &str,
+    value: &str,
+) -> Result<toml::Value, String> {
+    let default = match section {
+        Some(s) => defaults.get(s).and_then(|t| t.get(key)),
+        None => defaults.get(key),
+    };
+    Ok(match default {
+        Some(toml::Value::Integer(_)) => toml::Value::Integer(
+            value
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{value}` is not a whole number"))?,
+        ),
+        Some(toml::Value::Boolean(_)) => match value.trim() {
+            "true" | "1" | "yes" => toml::Value::Boolean(true),
+            "false" | "0" | "no" => toml::Value::Boolean(false),
+            _ => return Err(format!("`{value}` is not true or false")),
+        },
+        _ => toml::Value::String(value.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn environment_overrides_and_types() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("IARSS_SCHEDULE_INTERVAL", "10s"),
+                ("IARSS_FETCH_MAX_BODY_BYTES", "1024"),
+                ("IARSS_FETCH_ALLOW_PRIVATE_NETWORKS", "true"),
+                ("IARSS_DATABASE_URL", "sqlite://x.db"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.schedule.interval.0, Duration::from_secs(10));
+        assert_eq!(c.fetch.max_body_bytes, 1024);
+        assert!(c.fetch.allow_private_networks);
+        assert_eq!(c.database_url, "sqlite://x.db");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        assert!(Config::load(None, env(&[("IARSS_SCHEDULE_INTERVALL", "10s")])).is_err());
+        let dir = std::env::temp_dir().join(format!("iarss-config-{}", std::process::id()));
+        std::fs::write(&dir, "[schedule]\nintervall = \"3m\"\n").unwrap();
+        let err = Config::load(dir.to_str(), Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("intervall"), "{err}");
+        std::fs::write(&dir, "[fetch]\ntimeout = \"soon\"\n").unwrap();
+        assert!(Config::load(dir.to_str(), Vec::new()).is_err());
+        let _ = std::fs::remove_file(dir);
+    }
+
+    #[test]
+    fn printed_config_masks_the_password() {
+        let c = Config::load(
+            None,
+            env(&[("IARSS_DATABASE_URL", "postgres://u:secret@db/iarss")]),
+        )
+        .unwrap();
+        let text = c.to_toml_masked();
+        assert!(!text.contains("secret") && text.contains("***"), "{text}");
+    }
+}

@@ -1,0 +1,307 @@
+//! The scheduler: due feeds are claimed from the store (never from per-feed timers), run
+//! with bounded concurrency overall and per host, and rescheduled on a cadence anchored to
+//! their due time; failing feeds back off exponentially but are never dropped.
+//!
+//! [`next_due`] is the cadence and backoff arithmetic; [`Scheduler`] the loop.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Mutex, Semaphore, watch};
+use tokio::task::JoinSet;
+use tracing::{info, warn};
+
+use crate::ingest::{FeedSource, RunOptions, record_refusal, run_feed};
+use crate::store::{ClaimedFeed, RunOutcome, Store, now_ms};
+
+/// Scheduler settings.
+#[derive(Clone, Debug)]
+pub struct ScheduleOptions {
+    /// Fetch cadence of every feed.
+    pub interval: Duration,
+    /// Cap of the backoff.
+    pub max_backoff: Duration,
+    /// Runs in flight at once.
+    pub concurrency: usize,
+    /// Runs in flight at once per host.
+    pub per_host: usize,
+    /// How long a claim holds a feed.
+    pub lease: Duration,
+    /// How often due feeds are looked for.
+    pub tick: Duration,
+    /// How long in-flight runs may finish at shutdown.
+    pub shutdown_grace: Duration,
+    /// Accept `file://` feed URLs.
+    pub allow_file_urls: bool,
+}
+
+/// When a feed is due next, after a run at `now` of a slot due at `due`.
+///
+/// Success (and the first two failures) keep the cadence anchored to the schedule: the next
+/// slot after `now`, so a missed slot is skipped, not run in a burst. After `failures` ≥ 3
+/// failed runs in a row the feed waits interval × 2^(failures−2), capped, with ±10 % jitter
+/// drawn from `jitter` (0.0–1.0).
+pub fn next_due(
+    due: i64,
+    now: i64,
+    failures: i64,
+    interval: Duration,
+    max_backoff: Duration,
+    jitter: f64,
+) -> i64 {
+    let interval_ms = interval.as_millis().max(1) as i64;
+    if failures >= 3 {
+        let factor = 1i64 << (failures - 2).min(30);
+        let delay = interval_ms
+            .saturating_mul(factor)
+            .min(max_backoff.as_millis() as i64);
+        let jittered = delay as f64 * (0.9 + 0.2 * jitter.clamp(0.0, 1.0));
+        return now + jittered as i64;
+    }
+    let mut next = due + interval_ms;
+    if next <= now {
+        let missed = (now - next) / interval_ms + 1;
+        next += missed * interval_ms;
+    }
+    next
+}
+
+/// A cheap uniform-ish number in [0, 1) for jitter, from the clock and the feed.
+fn jitter_for(feed: &ClaimedFeed) -> f64 {
+    let seed = format!("{}{}{}", feed.page_id, feed.kind.as_str(), now_ms());
+    (xxhash_rust::xxh3::xxh3_64(seed.as_bytes()) % 10_000) as f64 / 10_000.0
+}
+
+/// Liveness of the loop, read by `/readyz`.
+#[derive(Debug, Default)]
+pub struct Heartbeat(AtomicI64);
+
+impl Heartbeat {
+    /// Marks the loop alive now.
+    pub fn beat(&self) {
+        self.0.store(now_ms(), Ordering::Relaxed);
+    }
+
+    /// Milliseconds since the last beat.
+    pub fn age_ms(&self) -> i64 {
+        now_ms() - self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The scheduler of one daemon.
+pub struct Scheduler {
+    store: Store,
+    owner: String,
+    options: ScheduleOptions,
+    run: RunOptions,
+    heartbeat: Arc<Heartbeat>,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Scheduler {
+    /// A scheduler claiming as `owner`.
+    pub fn new(
+        store: Store,
+        owner: String,
+        options: ScheduleOptions,
+        run: RunOptions,
+        heartbeat: Arc<Heartbeat>,
+    ) -> Arc<Self> {
+        Arc::new(Scheduler {
+            store,
+            owner,
+            options,
+            run,
+            heartbeat,
+            hosts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    async fn host_permit(&self, url: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let host = url::Url::parse(url).ok()?.host_str()?.to_string();
+        let sem = {
+            let mut hosts = self.hosts.lock().await;
+            hosts
+                .entry(host)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.options.per_host)))
+                .clone()
+        };
+        sem.acquire_owned().await.ok()
+    }
+
+    /// Runs until `shutdown` turns true: claims, runs and reschedules due feeds; then stops
+    /// claiming, lets in-flight runs finish within the grace period, and releases leases.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let slots = Arc::new(Semaphore::new(self.options.concurrency));
+        let mut tasks = JoinSet::new();
+        let mut last_gauges = 0i64;
+        info!(owner = %self.owner, "scheduler started");
+        loop {
+            self.heartbeat.beat();
+            if *shutdown.borrow() {
+                break;
+            }
+            while tasks.try_join_next().is_some() {}
+            let free = slots.available_permits() as i64;
+            match self
+                .store
+                .claim_due(&self.owner, self.options.lease.as_millis() as i64, free)
+                .await
+            {
+                Ok(claims) => {
+                    for claim in claims {
+                        let Ok(permit) = slots.clone().acquire_owned().await else {
+                            break;
+                        };
+                        let me = Arc::clone(&self);
+                        tasks.spawn(async move {
+                            me.run_claim(claim).await;
+                            drop(permit);
+                        });
+                    }
+                }
+                Err(e) => warn!(error = %e, "claiming due feeds failed"),
+            }
+            if now_ms() - last_gauges > 5_000 {
+                last_gauges = now_ms();
+                if let Ok(n) = self.store.due_backlog().await {
+                    metrics::gauge!("iarss_due_backlog").set(n as f64);
+                }
+                if let Ok(n) = self.store.feeds_in_backoff().await {
+                    metrics::gauge!("iarss_feeds_in_backoff").set(n as f64);
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.options.tick) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        info!(
+            in_flight = tasks.len(),
+            "scheduler stopping: no more claims"
+        );
+        let grace = tokio::time::sleep(self.options.shutdown_grace);
+        tokio::pin!(grace);
+        loop {
+            tokio::select! {
+                next = tasks.join_next() => if next.is_none() { break },
+                _ = &mut grace => {
+                    warn!(abandoned = tasks.len(), "shutdown grace over: abandoning in-flight runs");
+                    tasks.abort_all();
+                    while tasks.join_next().await.is_some() {}
+                    break;
+                }
+            }
+        }
+        match self.store.release_leases(&self.owner).await {
+            Ok(n) => info!(released = n, "leases released"),
+            Err(e) => warn!(error = %e, "releasing leases failed"),
+        }
+    }
+
+    /// One claimed feed: run it, record metrics, reschedule it.
+    async fn run_claim(&self, claim: ClaimedFeed) {
+        let started = now_ms();
+        let lag = (started - claim.due_at).max(0) as f64 / 1000.0;
+        metrics::histogram!("iarss_schedule_lag_seconds").record(lag);
+        let _host = self.host_permit(&claim.url).await;
+        let outcome = self.run_one(&claim).await;
+        let finished = now_ms();
+        metrics::histogram!("iarss_run_duration_seconds")
+            .record((finished - started) as f64 / 1000.0);
+        let failures = match outcome {
+            Some(o) if o.is_success() => 0,
+            _ => claim.consecutive_failures + 1,
+        };
+        let next = next_due(
+            claim.due_at,
+            finished,
+            failures,
+            self.options.interval,
+            self.options.max_backoff,
+            jitter_for(&claim),
+        );
+        if let Err(e) = self.store.reschedule(&claim, &self.owner, next).await {
+            warn!(page_id = %claim.page_id, error = %e, "rescheduling failed; the lease will expire");
+        }
+    }
+
+    async fn run_one(&self, claim: &ClaimedFeed) -> Option<RunOutcome> {
+        let page = match self.store.page(&claim.page_id).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return None,
+            Err(e) => {
+                warn!(page_id = %claim.page_id, error = %e, "reading the page failed");
+                return None;
+            }
+        };
+        let source = FeedSource::parse(&claim.url);
+        let mut run = self.run.clone();
+        run.conditional = true;
+        let result = if matches!(source, FeedSource::Path { .. }) && !self.options.allow_file_urls {
+            let message = format!(
+                "`{}` is not an http(s) URL (file URLs need [fetch] allow_file_urls = true)",
+                claim.url
+            );
+            record_refusal(&self.store, &page, &claim.url, claim.kind, &message, &run).await
+        } else {
+            run_feed(&self.store, &page, &source, claim.kind, &run).await
+        };
+        match result {
+            Ok(result) => {
+                let r = &result.run;
+                metrics::counter!("iarss_runs_total", "outcome" => r.outcome.as_str()).increment(1);
+                metrics::counter!("iarss_fetched_bytes_total").increment(r.bytes);
+                for (action, n) in [
+                    ("inserted", r.inserted),
+                    ("updated", r.updated),
+                    ("unchanged", r.unchanged),
+                    ("ignored", r.ignored),
+                    ("rejected", r.rejected),
+                ] {
+                    metrics::counter!("iarss_articles_total", "action" => action).increment(n);
+                }
+                for d in &result.diagnostics {
+                    metrics::counter!("iarss_diagnostics_total", "rule" => d.rule.as_str())
+                        .increment(1);
+                }
+                Some(r.outcome)
+            }
+            Err(e) => {
+                warn!(page_id = %page.id, error = %e, "the run could not be recorded");
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    #[test]
+    fn cadence_is_anchored_and_skips_missed_slots() {
+        let i = Duration::from_secs(180);
+        let cap = Duration::from_secs(3600);
+        assert_eq!(next_due(0, 10_000, 0, i, cap, 0.5), 3 * MIN);
+        // A run that overran two slots lands on the next slot, not three at once.
+        assert_eq!(next_due(0, 7 * MIN, 0, i, cap, 0.5), 9 * MIN);
+        assert_eq!(next_due(0, 10_000, 2, i, cap, 0.5), 3 * MIN);
+    }
+
+    #[test]
+    fn backoff_doubles_from_the_third_failure_and_is_capped() {
+        let i = Duration::from_secs(180);
+        let cap = Duration::from_secs(3600);
+        assert_eq!(next_due(0, 0, 3, i, cap, 0.5), 6 * MIN);
+        assert_eq!(next_due(0, 0, 4, i, cap, 0.5), 12 * MIN);
+        assert_eq!(next_due(0, 0, 40, i, cap, 0.5), 60 * MIN);
+        let low = next_due(0, 0, 3, i, cap, 0.0);
+        let high = next_due(0, 0, 3, i, cap, 1.0);
+        assert!(low < 6 * MIN && high > 6 * MIN && high - low <= 2 * 36_000);
+    }
+}

@@ -1,0 +1,167 @@
+//! The operator pages: plain, read-only HTML over the store.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use super::AppState;
+use crate::store::{FeedKind, rfc3339};
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn layout(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · iarss</title>\
+         <style>body{{font:14px system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse}}\
+         td,th{{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}}.error{{color:#b00}}\
+         .warning{{color:#a60}}</style></head><body><h1>{t}</h1>{body}</body></html>",
+        t = escape(title)
+    ))
+}
+
+fn failure(e: impl std::fmt::Display) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("store error: {e}\n"),
+    )
+        .into_response()
+}
+
+/// `/`: every page with each feed's last outcome.
+pub async fn index(State(state): State<AppState>) -> Response {
+    let pages = match state.store.pages().await {
+        Ok(p) => p,
+        Err(e) => return failure(e),
+    };
+    let mut rows = String::new();
+    for p in &pages {
+        for kind in [FeedKind::Production, FeedKind::Development] {
+            let Some(url) = p.feed(kind) else { continue };
+            let s = state
+                .store
+                .feed_state(&p.id, kind)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            rows.push_str(&format!(
+                "<tr><td><a href=\"/pages/{id}\">{id}</a></td><td>{domain}</td><td>{enabled}</td><td>{kind}</td>\
+                 <td>{url}</td><td>{outcome}</td><td>{failures}</td><td>{next}</td><td class=\"error\">{error}</td></tr>",
+                id = escape(&p.id),
+                domain = escape(p.domain.as_str()),
+                enabled = if p.enabled { "enabled" } else { "disabled" },
+                kind = kind.as_str(),
+                url = escape(&crate::store::mask_url(url)),
+                outcome = escape(s.last_outcome.as_deref().unwrap_or("–")),
+                failures = s.consecutive_failures,
+                next = s.next_due_at.map(rfc3339).unwrap_or_default(),
+                error = escape(s.last_error.as_deref().unwrap_or("")),
+            ));
+        }
+    }
+    layout(
+        "Feeds",
+        &format!(
+            "<table><tr><th>page</th><th>domain</th><th></th><th>feed</th><th>URL</th><th>last outcome</th>\
+             <th>failures</th><th>next due</th><th>last error</th></tr>{rows}</table>"
+        ),
+    )
+    .into_response()
+}
+
+/// `/pages/{id}`: the page's recent runs with their feed-level errors.
+pub async fn page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.store.page(&id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return (
+                StatusCode::NOT_FOUND,
+                layout("Not found", "<p>No such page.</p>"),
+            )
+                .into_response();
+        }
+        Err(e) => return failure(e),
+    }
+    let runs = match state.store.runs(Some(&id), 100).await {
+        Ok(r) => r,
+        Err(e) => return failure(e),
+    };
+    let mut rows = String::new();
+    for r in &runs {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {} / {} / {} / {}</td><td class=\"error\">{}</td></tr>",
+            r.id.unwrap_or_default(),
+            rfc3339(r.started_at),
+            r.feed.as_str(),
+            r.outcome.as_str(),
+            r.items,
+            r.inserted,
+            r.updated,
+            r.unchanged,
+            r.ignored,
+            r.rejected,
+            escape(r.error.as_deref().unwrap_or("")),
+        ));
+    }
+    layout(
+        &format!("Page {id}"),
+        &format!(
+            "<p><a href=\"/\">All feeds</a></p><table><tr><th>run</th><th>started</th><th>feed</th><th>outcome</th>\
+             <th>items</th><th>inserted / updated / unchanged / ignored / rejected</th><th>feed error</th></tr>{rows}</table>"
+        ),
+    )
+    .into_response()
+}
+
+/// Query of `/articles`.
+#[derive(Deserialize)]
+pub struct ArticleQuery {
+    url: String,
+}
+
+/// `/articles?url=…`: an article and its diagnostics.
+pub async fn article(State(state): State<AppState>, Query(q): Query<ArticleQuery>) -> Response {
+    let stored = match state.store.article(&q.url).await {
+        Ok(a) => a,
+        Err(e) => return failure(e),
+    };
+    let warnings = match state.store.warnings(None, Some(&q.url)).await {
+        Ok(w) => w,
+        Err(e) => return failure(e),
+    };
+    let head = match &stored {
+        Some(a) => format!(
+            "<p>{} · page <a href=\"/pages/{p}\">{p}</a> · revision {} · updated {}</p>",
+            escape(&a.status),
+            a.revision,
+            rfc3339(a.updated_at),
+            p = escape(&a.page_id)
+        ),
+        None => "<p>Not stored.</p>".into(),
+    };
+    let mut rows = String::new();
+    for w in &warnings {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td class=\"{sev}\">{sev}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            w.run_id,
+            escape(&w.rule),
+            escape(&w.message),
+            w.line.map(|l| format!("{l}:{}", w.column.unwrap_or(0))).unwrap_or_default(),
+            w.occurrences,
+            sev = escape(&w.severity),
+        ));
+    }
+    layout(
+        &q.url,
+        &format!(
+            "{head}<table><tr><th>run</th><th>severity</th><th>rule</th><th>message</th><th>line:col</th><th>seen</th></tr>{rows}</table>"
+        ),
+    )
+    .into_response()
+}

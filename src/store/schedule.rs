@@ -1,0 +1,143 @@
+//! The scheduling state of feeds: claiming due feeds with a lease, by the database's
+//! clock, and rescheduling them after a run. On PostgreSQL claims take row locks with
+//! `SKIP LOCKED`, so several daemons on one database never claim the same feed; a lease
+//! that expires (a killed daemon) lets another daemon take the feed over.
+
+use sqlx::Row;
+
+use super::pages::{FeedKind, feed_kind};
+use super::{Backend, Store, StoreError, dynamic};
+
+/// A feed claimed for one run.
+#[derive(Clone, Debug)]
+pub struct ClaimedFeed {
+    /// The page.
+    pub page_id: String,
+    /// Which feed.
+    pub kind: FeedKind,
+    /// Its URL.
+    pub url: String,
+    /// When it was due (ms).
+    pub due_at: i64,
+    /// Failed runs in a row before this one.
+    pub consecutive_failures: i64,
+    /// The database's clock at the claim (ms).
+    pub claimed_at: i64,
+}
+
+impl Store {
+    /// The database's clock, in ms.
+    fn now_sql(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS BIGINT)",
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        }
+    }
+
+    /// Claims up to `limit` due feeds of enabled pages for `owner`, for `lease_ms`.
+    pub async fn claim_due(
+        &self,
+        owner: &str,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedFeed>, StoreError> {
+        if limit <= 0 {
+            return Ok(Vec::new());
+        }
+        let now = self.now_sql();
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE OF f SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE feeds SET lease_owner = $1, lease_expires_at = {now} + $2 \
+             WHERE (page_id, kind) IN ( \
+               SELECT f.page_id, f.kind FROM feeds f JOIN pages p ON p.id = f.page_id \
+               WHERE p.enabled = 1 AND f.next_due_at <= {now} \
+                 AND (f.lease_expires_at IS NULL OR f.lease_expires_at < {now}) \
+               ORDER BY f.next_due_at LIMIT $3 {lock}) \
+             RETURNING page_id, kind, url, next_due_at, consecutive_failures, {now} AS claimed_at"
+        );
+        let rows = dynamic(sql)
+            .bind(owner)
+            .bind(lease_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ClaimedFeed {
+                    page_id: r.try_get("page_id")?,
+                    kind: feed_kind(&r.try_get::<String, _>("kind")?),
+                    url: r.try_get("url")?,
+                    due_at: r
+                        .try_get::<Option<i64>, _>("next_due_at")?
+                        .unwrap_or_default(),
+                    consecutive_failures: r.try_get("consecutive_failures")?,
+                    claimed_at: r.try_get("claimed_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Sets the feed's next due time and releases `owner`'s lease.
+    pub async fn reschedule(
+        &self,
+        feed: &ClaimedFeed,
+        owner: &str,
+        next_due_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE feeds SET next_due_at = $1, lease_owner = NULL, lease_expires_at = NULL \
+             WHERE page_id = $2 AND kind = $3 AND lease_owner = $4",
+        )
+        .bind(next_due_at)
+        .bind(&feed.page_id)
+        .bind(feed.kind.as_str())
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Releases every lease `owner` holds (at shutdown), leaving due times alone.
+    pub async fn release_leases(&self, owner: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE feeds SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Due feeds of enabled pages that nobody holds: the backlog.
+    pub async fn due_backlog(&self) -> Result<i64, StoreError> {
+        let now = self.now_sql();
+        let row = dynamic(format!(
+            "SELECT COUNT(*) AS n FROM feeds f JOIN pages p ON p.id = f.page_id \
+             WHERE p.enabled = 1 AND f.next_due_at <= {now} \
+               AND (f.lease_expires_at IS NULL OR f.lease_expires_at < {now})"
+        ))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Feeds of enabled pages with three or more failures in a row (in backoff).
+    pub async fn feeds_in_backoff(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM feeds f JOIN pages p ON p.id = f.page_id \
+             WHERE p.enabled = 1 AND f.consecutive_failures >= 3",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// A cheap query that proves the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1 AS one").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+}
