@@ -87,7 +87,9 @@ async fn serve(config: Config) -> u8 {
         None
     };
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
-        .set_buckets(&[0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0])
+        .set_buckets(&[
+            0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+        ])
         .ok()
         .and_then(|b| b.install_recorder().ok());
     let fetch = FetchConfig {

@@ -138,12 +138,17 @@ impl Scheduler {
         let mut tasks = JoinSet::new();
         let mut last_gauges = 0i64;
         info!(owner = %self.owner, "scheduler started");
+        let interval_ms = self.options.interval.as_millis() as i64;
         loop {
             self.heartbeat.beat();
             if *shutdown.borrow() {
                 break;
             }
             while tasks.try_join_next().is_some() {}
+            // Pages added meanwhile (with the default cycle) join this daemon's cycle.
+            if let Err(e) = self.store.fit_due_times(interval_ms).await {
+                warn!(error = %e, "fitting due times failed");
+            }
             let free = slots.available_permits() as i64;
             match self
                 .store

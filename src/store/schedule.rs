@@ -135,6 +135,22 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 
+    /// Brings feeds due further out than one `interval_ms` (a page added with the default
+    /// cycle under a shorter configured one) into the next cycle, keeping their phase.
+    /// Feeds in backoff (three or more failures in a row) are due later on purpose.
+    pub async fn fit_due_times(&self, interval_ms: i64) -> Result<u64, StoreError> {
+        let now = super::now_ms();
+        let done = sqlx::query(
+            "UPDATE feeds SET next_due_at = $1 + (next_due_at % $2) \
+             WHERE next_due_at > $1 + $2 AND consecutive_failures < 3",
+        )
+        .bind(now)
+        .bind(interval_ms.max(1))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// A cheap query that proves the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1 AS one").fetch_one(&self.pool).await?;
