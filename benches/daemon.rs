@@ -93,7 +93,7 @@ fn publisher(log: Log, stop: Arc<AtomicBool>) -> u16 {
                         .or_default()
                         .push(Instant::now());
                     // A tenth of the pages change on every fetch; the rest never change.
-                    let changing = page % 10 == 0;
+                    let changing = page.is_multiple_of(10);
                     let version = versions.entry(page).or_insert(0);
                     if changing {
                         *version += 1;

@@ -1,0 +1,1115 @@
+//! `iarss daemon` as a process (cli.md, Daemon configuration; ingestion.md, Fetching):
+//! health, readiness and metrics, the configuration contract, one daemon per SQLite
+//! database, backoff and its reset, pages added while running, graceful shutdown, and
+//! several daemons sharing a PostgreSQL database, one of them killed mid-run.
+//!
+//! Feeds are served by a std-only HTTP server on 127.0.0.1 that records every request with
+//! its time. Every daemon runs under a guard that kills it when the test ends, passed or
+//! failed. The PostgreSQL test needs `IARSS_TEST_DATABASE_URL` (an admin URL);
+//! `scripts/with-postgres.sh` sets it, starting a throwaway server when needed.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus, Output};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sqlx::postgres::PgConnection;
+use sqlx::{AssertSqlSafe, Connection, Executor};
+
+const FEED: &[u8] = include_bytes!("../testdata/feeds/example.xml");
+
+// ----------------------------------------------------------------------------------------
+// A feed server that records what it was asked
+// ----------------------------------------------------------------------------------------
+
+/// One request: its path, user agent and arrival time.
+#[derive(Clone, Debug)]
+struct Hit {
+    path: String,
+    agent: String,
+    at: Instant,
+}
+
+type Handler = dyn Fn(&Hit, &mut TcpStream) + Send + Sync;
+
+/// A server on 127.0.0.1:0, one thread per connection (one request each), that stops
+/// accepting when dropped or after 90 s.
+struct Server {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    hits: Arc<Mutex<Vec<Hit>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(handler: impl Fn(&Hit, &mut TcpStream) + Send + Sync + 'static) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("local addr");
+        let stop = Arc::new(AtomicBool::new(false));
+        let hits = Arc::new(Mutex::new(Vec::new()));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let thread = {
+            let (stop, hits) = (stop.clone(), hits.clone());
+            thread::spawn(move || {
+                let deadline = Instant::now() + Duration::from_secs(90);
+                while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            let (hits, handler) = (hits.clone(), handler.clone());
+                            thread::spawn(move || serve_one(stream, &hits, &*handler));
+                        }
+                        Err(_) => thread::sleep(Duration::from_millis(1)),
+                    }
+                }
+            })
+        };
+        Server {
+            addr,
+            stop,
+            hits,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().expect("hits").clone()
+    }
+
+    fn hits_of(&self, path: &str) -> Vec<Hit> {
+        self.hits().into_iter().filter(|h| h.path == path).collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve_one(mut stream: TcpStream, hits: &Mutex<Vec<Hit>>, handler: &Handler) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
+    let Ok(clone) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(clone);
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let at = Instant::now();
+    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let mut agent = String::new();
+    loop {
+        let mut h = String::new();
+        match reader.read_line(&mut h) {
+            Ok(n) if n > 2 => {
+                if let Some((k, v)) = h.trim_end().split_once(':')
+                    && k.trim().eq_ignore_ascii_case("user-agent")
+                {
+                    agent = v.trim().to_string();
+                }
+            }
+            _ => break,
+        }
+    }
+    let hit = Hit { path, agent, at };
+    hits.lock().expect("hits").push(hit.clone());
+    handler(&hit, &mut stream);
+    let _ = stream.flush();
+}
+
+fn respond(stream: &mut TcpStream, status: &str, body: &[u8]) {
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/rss+xml; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
+}
+
+/// A valid feed with no items for `domain`.
+fn empty_feed(domain: &str) -> Vec<u8> {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\">\n<channel>\n\
+         <title>{domain}</title>\n<link>https://{domain}/</link>\n\
+         <description>No articles today</description>\n</channel>\n</rss>\n"
+    )
+    .into_bytes()
+}
+
+// ----------------------------------------------------------------------------------------
+// Daemons
+// ----------------------------------------------------------------------------------------
+
+/// A free port on 127.0.0.1 (bound, then released for the daemon).
+fn free_addr() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}
+
+/// `iarss` with no `IARSS_…` configuration inherited from the test's environment.
+fn clean_iarss() -> std::process::Command {
+    let mut cmd = common::iarss();
+    for (k, _) in std::env::vars() {
+        if k.starts_with("IARSS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// The configuration every test daemon starts from: local feeds allowed, a fast loop.
+const FAST: &[(&str, &str)] = &[
+    ("IARSS_FETCH_ALLOW_PRIVATE_NETWORKS", "true"),
+    ("IARSS_SCHEDULE_INTERVAL", "2s"),
+    ("IARSS_SCHEDULE_TICK", "100ms"),
+    ("IARSS_FETCH_TIMEOUT", "5s"),
+    ("IARSS_FETCH_PARSE_BUDGET", "5s"),
+    ("IARSS_LOG", "info"),
+];
+
+/// A running `iarss daemon`, killed when dropped.
+struct Daemon {
+    name: String,
+    child: Child,
+    listen: SocketAddr,
+    log: PathBuf,
+    status: Option<ExitStatus>,
+}
+
+impl Daemon {
+    /// Starts a daemon on `db` with `FAST`, then `env` on top.
+    fn spawn(dir: &Path, name: &str, db: &str, env: &[(&str, &str)]) -> Daemon {
+        let listen = free_addr();
+        let log = dir.join(format!("{name}.log"));
+        let out = File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        let mut cmd = clean_iarss();
+        cmd.args(["daemon", "--db", db, "--listen", &listen.to_string()])
+            .envs(FAST.iter().copied())
+            .envs(env.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .stdout(out)
+            .stderr(err);
+        let child = cmd.spawn().expect("spawn iarss daemon");
+        Daemon {
+            name: name.to_string(),
+            child,
+            listen,
+            log,
+            status: None,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn get(&self, path: &str) -> Option<(u16, String)> {
+        http_get(self.listen, path)
+    }
+
+    /// Waits until `/readyz` answers 200.
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = self.try_status() {
+                panic!(
+                    "daemon {} exited early with {status}\n{}",
+                    self.name,
+                    self.log()
+                );
+            }
+            if self.get("/readyz").is_some_and(|(code, _)| code == 200) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        panic!("daemon {} never became ready\n{}", self.name, self.log());
+    }
+
+    fn try_status(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait().expect("try_wait");
+        }
+        self.status
+    }
+
+    /// Waits at most `limit` for the process to end.
+    fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(s) = self.try_status() {
+                return Some(s);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([format!("-{signal}"), self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} {}", self.pid());
+    }
+
+    /// SIGTERM, then the exit code, which must come within `limit`.
+    fn terminate(&mut self, limit: Duration) -> i32 {
+        self.signal("TERM");
+        let status = self.wait_exit(limit).unwrap_or_else(|| {
+            panic!(
+                "daemon {} still running {limit:?} after SIGTERM\n{}",
+                self.name,
+                self.log()
+            )
+        });
+        status.code().unwrap_or(-1)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if self.try_status().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if thread::panicking() {
+            eprintln!(
+                "--- log of daemon {} ({}) ---",
+                self.name,
+                self.log.display()
+            );
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+/// A bare HTTP/1.1 GET: the status and the body.
+fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok()?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+/// `iarss --db DB ARGS` as a second process.
+fn cli(db: &str, args: &[&str]) -> Output {
+    clean_iarss()
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("run iarss")
+}
+
+fn cli_ok(db: &str, args: &[&str]) -> Output {
+    let out = cli(db, args);
+    assert!(
+        out.status.success(),
+        "iarss {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn cli_json(db: &str, args: &[&str]) -> Value {
+    let out = cli_ok(db, args);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "iarss {args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// The page's entry in `pages list --format json`.
+fn page_entry(db: &str, id: &str) -> Value {
+    let pages = cli_json(db, &["pages", "list", "--format", "json"]);
+    pages
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["page_id"] == id).cloned())
+        .unwrap_or_else(|| panic!("no page {id} in {pages}"))
+}
+
+fn runs(db: &str, page: &str) -> Vec<Value> {
+    match cli_json(
+        db,
+        &["runs", "--page", page, "--limit", "500", "--format", "json"],
+    ) {
+        Value::Array(a) => a,
+        other => panic!("runs is not an array: {other}"),
+    }
+}
+
+/// Polls `check` every 50 ms until it is true or `limit` passed.
+fn wait_until(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn sqlite_db(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("iarss.db").display())
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+// ----------------------------------------------------------------------------------------
+// Health, readiness, metrics
+// ----------------------------------------------------------------------------------------
+
+#[test]
+fn health_readiness_and_metrics() {
+    let dir = common::scratch("daemon-health");
+    let db = sqlite_db(&dir);
+    let server = Server::start(|_, s| respond(s, "200 OK", FEED));
+    cli_ok(
+        &db,
+        &[
+            "pages",
+            "add",
+            "--id",
+            "news",
+            "--domain",
+            "news.example.com",
+            "--feed",
+            &server.url("/feed.xml"),
+        ],
+    );
+    let mut daemon = Daemon::spawn(&dir, "health", &db, &[]);
+    daemon.wait_ready();
+    let (code, body) = daemon.get("/healthz").expect("/healthz answers");
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = daemon.get("/readyz").expect("/readyz answers");
+    assert_eq!(code, 200, "{body}");
+
+    // The page is fetched within one interval of the daemon's start, and the run counted.
+    assert!(
+        wait_until(Duration::from_secs(5), || !runs(&db, "news").is_empty()),
+        "no run within 5 s; server saw {:?}",
+        server.hits()
+    );
+    let run = &runs(&db, "news")[0];
+    assert_eq!(run["outcome"], "ok", "{run}");
+    assert_eq!(run["items"], 3, "{run}");
+    let mut metrics = String::new();
+    assert!(
+        wait_until(Duration::from_secs(3), || {
+            metrics = daemon.get("/metrics").map(|(_, b)| b).unwrap_or_default();
+            metrics.contains("iarss_runs_total{outcome=\"ok\"}")
+        }),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("# TYPE iarss_runs_total counter"),
+        "{metrics}"
+    );
+    let (code, _) = daemon.get("/").expect("the operator index answers");
+    assert_eq!(code, 200);
+
+    assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
+}
+
+// ----------------------------------------------------------------------------------------
+// Configuration
+// ----------------------------------------------------------------------------------------
+
+#[test]
+fn print_config_masks_secrets_and_bad_configuration_exits_2() {
+    let dir = common::scratch("daemon-config");
+    let file = dir.join("iarss.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:9999\"\n[fetch]\ntimeout = \"7s\"\nuser_agent = \"from-file\"\n\
+         [schedule]\nconcurrency = 8\n",
+    )
+    .expect("write config");
+    let file = file.to_str().expect("utf-8 path");
+
+    let out = clean_iarss()
+        .args([
+            "daemon",
+            "--print-config",
+            "--config",
+            file,
+            "--listen",
+            "127.0.0.1:7777",
+            "--db",
+            "postgres://iarss:S3cretPw@db.example.com:5432/iarss",
+        ])
+        .env("IARSS_FETCH_TIMEOUT", "9s")
+        .env("IARSS_SCHEDULE_INTERVAL", "2s")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!text.contains("S3cretPw"), "{text}");
+    let doc: toml::Table = text.parse().unwrap_or_else(|e| panic!("{e}: {text}"));
+    let url = doc["database_url"].as_str().expect("database_url");
+    assert!(
+        url.contains("***") && url.contains("db.example.com"),
+        "{url}"
+    );
+    // Flags beat the environment, which beats the file.
+    assert_eq!(doc["listen"].as_str(), Some("127.0.0.1:7777"));
+    assert_eq!(doc["fetch"]["timeout"].as_str(), Some("9s"));
+    assert_eq!(doc["fetch"]["user_agent"].as_str(), Some("from-file"));
+    assert_eq!(doc["schedule"]["interval"].as_str(), Some("2s"));
+    assert_eq!(doc["schedule"]["concurrency"].as_integer(), Some(8));
+    assert_eq!(
+        doc["fetch"]["allow_private_networks"].as_bool(),
+        Some(false)
+    );
+    for key in ["max_backoff", "lease", "tick"] {
+        assert!(doc["schedule"].get(key).is_some(), "schedule.{key}: {text}");
+    }
+    for key in ["parse_budget", "max_body_bytes"] {
+        assert!(doc["fetch"].get(key).is_some(), "fetch.{key}: {text}");
+    }
+
+    // An unknown variable in the daemon's namespace.
+    let out = clean_iarss()
+        .args(["daemon", "--print-config"])
+        .env("IARSS_SCHEDULE_X", "1")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("IARSS_SCHEDULE_X"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+
+    // An unknown key in the file, without --print-config too (nothing starts).
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[schedule]\nintervall = \"3m\"\n").expect("write");
+    let db = sqlite_db(&dir);
+    let out = clean_iarss()
+        .args(["daemon", "--db", &db, "--listen", &free_addr().to_string()])
+        .arg("--config")
+        .arg(&bad)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("intervall"), "{}", stderr(&out));
+    assert!(!dir.join("iarss.db").exists(), "no store was opened");
+
+    // A value of the wrong type, and a lease too short for a run.
+    for (name, value) in [
+        ("IARSS_SCHEDULE_INTERVAL", "soon"),
+        ("IARSS_FETCH_MAX_BODY_BYTES", "lots"),
+        ("IARSS_SCHEDULE_LEASE", "20s"),
+    ] {
+        let out = clean_iarss()
+            .args(["daemon", "--print-config"])
+            .env(name, value)
+            .output()
+            .expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name}={value}: {}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).trim().is_empty());
+    }
+}
+
+#[test]
+fn a_second_daemon_on_one_sqlite_database_refuses_to_start() {
+    let dir = common::scratch("daemon-sqlite-lock");
+    let db = sqlite_db(&dir);
+    let mut first = Daemon::spawn(&dir, "first", &db, &[]);
+    first.wait_ready();
+    let mut second = Daemon::spawn(&dir, "second", &db, &[]);
+    let status = second
+        .wait_exit(Duration::from_secs(15))
+        .expect("the second daemon exits by itself");
+    assert_eq!(status.code(), Some(1), "{}", second.log());
+    let log = second.log();
+    assert!(
+        log.contains("another iarss daemon") && log.contains("PostgreSQL"),
+        "{log}"
+    );
+    assert!(
+        log.lines().filter(|l| l.starts_with("error:")).count() == 1,
+        "{log}"
+    );
+    // The first one is unaffected.
+    assert_eq!(first.get("/readyz").map(|(c, _)| c), Some(200));
+    assert_eq!(first.terminate(Duration::from_secs(10)), 0);
+}
+
+// ----------------------------------------------------------------------------------------
+// Scheduling
+// ----------------------------------------------------------------------------------------
+
+#[test]
+fn a_failing_feed_backs_off_and_a_success_resets_it() {
+    let dir = common::scratch("daemon-backoff");
+    let db = sqlite_db(&dir);
+    let healthy = Arc::new(AtomicBool::new(false));
+    let server = {
+        let healthy = healthy.clone();
+        Server::start(move |_, s| {
+            if healthy.load(Ordering::SeqCst) {
+                respond(s, "200 OK", FEED);
+            } else {
+                respond(s, "500 Internal Server Error", b"down");
+            }
+        })
+    };
+    cli_ok(
+        &db,
+        &[
+            "pages",
+            "add",
+            "--id",
+            "news",
+            "--domain",
+            "news.example.com",
+            "--feed",
+            &server.url("/feed.xml"),
+        ],
+    );
+    let mut daemon = Daemon::spawn(
+        &dir,
+        "backoff",
+        &db,
+        &[
+            ("IARSS_SCHEDULE_INTERVAL", "1s"),
+            ("IARSS_SCHEDULE_MAX_BACKOFF", "2s"),
+        ],
+    );
+    daemon.wait_ready();
+
+    // Failures 1 and 2 keep the cadence; from the third on the feed waits 2 × interval
+    // (capped at max_backoff = 2 s), with ±10 % jitter. It is never disabled.
+    let mut entry = Value::Null;
+    assert!(
+        wait_until(Duration::from_secs(12), || {
+            entry = page_entry(&db, "news");
+            entry["consecutive_failures"].as_i64().unwrap_or(0) >= 5
+        }),
+        "{entry}; hits {:?}",
+        server.hits().len()
+    );
+    assert_eq!(entry["enabled"], true, "{entry}");
+    assert_eq!(entry["last_outcome"], "fetch_error", "{entry}");
+    let failed = runs(&db, "news");
+    assert!(failed.len() >= 5, "{failed:?}");
+    for r in &failed {
+        assert_eq!(r["outcome"], "fetch_error", "{r}");
+        assert_eq!(r["http_status"], 500, "{r}");
+    }
+    let hits = server.hits_of("/feed.xml");
+    let gaps: Vec<f64> = hits
+        .windows(2)
+        .map(|w| (w[1].at - w[0].at).as_secs_f64())
+        .collect();
+    // hits[i] is failure i+1; the gap after failure n is gaps[n-1].
+    assert!(gaps.len() >= 4, "{gaps:?}");
+    for (i, gap) in gaps.iter().enumerate() {
+        let failures = i + 1;
+        if failures < 3 {
+            assert!(
+                (0.7..1.6).contains(gap),
+                "gap after failure {failures}: {gaps:?}"
+            );
+        } else {
+            assert!(
+                (1.7..2.6).contains(gap),
+                "gap after failure {failures}: {gaps:?}"
+            );
+        }
+    }
+
+    healthy.store(true, Ordering::SeqCst);
+    assert!(
+        wait_until(Duration::from_secs(6), || {
+            entry = page_entry(&db, "news");
+            entry["consecutive_failures"] == 0
+        }),
+        "{entry}"
+    );
+    assert_eq!(entry["last_outcome"], "ok", "{entry}");
+    assert_eq!(entry["enabled"], true);
+    // Back on the one-second cadence after the success.
+    let recovered = server.hits_of("/feed.xml").len();
+    assert!(
+        wait_until(Duration::from_secs(4), || server.hits_of("/feed.xml").len()
+            >= recovered + 2),
+        "{:?}",
+        server.hits_of("/feed.xml")
+    );
+    let after = runs(&db, "news");
+    assert_eq!(after[0]["outcome"], "ok", "{:?}", after[0]);
+    assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
+}
+
+#[test]
+fn pages_added_while_running_are_fetched_within_one_cycle() {
+    let dir = common::scratch("daemon-added");
+    let db = sqlite_db(&dir);
+    let server = Server::start(|hit, s| {
+        let domain = hit.path.trim_start_matches("/feed/");
+        respond(s, "200 OK", &empty_feed(domain));
+    });
+    cli_ok(&db, &["migrate"]);
+    let mut daemon = Daemon::spawn(&dir, "added", &db, &[]);
+    daemon.wait_ready();
+
+    let mut added = Vec::new();
+    for i in 0..5 {
+        let domain = format!("late{i}.example.org");
+        let path = format!("/feed/{domain}");
+        cli_ok(
+            &db,
+            &[
+                "pages",
+                "add",
+                "--id",
+                &format!("late{i}"),
+                "--domain",
+                &domain,
+                "--feed",
+                &server.url(&path),
+            ],
+        );
+        added.push((path, Instant::now()));
+    }
+    // interval 2 s, tick 100 ms: every page within one interval (plus a little slack).
+    assert!(
+        wait_until(Duration::from_secs(4), || added
+            .iter()
+            .all(|(p, _)| !server.hits_of(p).is_empty())),
+        "fetched: {:?}",
+        server.hits().iter().map(|h| &h.path).collect::<Vec<_>>()
+    );
+    for (path, at) in &added {
+        let first = server.hits_of(path)[0].at;
+        let waited = first.duration_since(*at);
+        assert!(waited < Duration::from_millis(2600), "{path}: {waited:?}");
+    }
+    // And then on the cadence: the next fetch one interval later.
+    assert!(wait_until(Duration::from_secs(4), || added
+        .iter()
+        .all(|(p, _)| server.hits_of(p).len() >= 2)));
+    for (path, _) in &added {
+        let hits = server.hits_of(path);
+        let gap = hits[1].at - hits[0].at;
+        assert!(
+            gap > Duration::from_millis(1500) && gap < Duration::from_millis(2600),
+            "{path}: {gap:?}"
+        );
+    }
+    for i in 0..5 {
+        let entry = page_entry(&db, &format!("late{i}"));
+        assert_eq!(entry["last_outcome"], "ok", "{entry}");
+    }
+    assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
+}
+
+#[test]
+fn the_ssrf_guard_is_on_by_default() {
+    let dir = common::scratch("daemon-guard");
+    let db = sqlite_db(&dir);
+    let server = Server::start(|_, s| respond(s, "200 OK", FEED));
+    cli_ok(
+        &db,
+        &[
+            "pages",
+            "add",
+            "--id",
+            "news",
+            "--domain",
+            "news.example.com",
+            "--feed",
+            &server.url("/feed.xml"),
+        ],
+    );
+    let mut daemon = Daemon::spawn(
+        &dir,
+        "guard",
+        &db,
+        &[("IARSS_FETCH_ALLOW_PRIVATE_NETWORKS", "false")],
+    );
+    daemon.wait_ready();
+    assert!(wait_until(Duration::from_secs(5), || !runs(&db, "news").is_empty()));
+    let run = &runs(&db, "news")[0];
+    assert_eq!(run["outcome"], "fetch_error", "{run}");
+    let warnings = cli_json(&db, &["warnings", "--page", "news", "--format", "json"]);
+    assert_eq!(warnings[0]["rule"], "feed-fetch-failed", "{warnings}");
+    assert!(server.hits().is_empty(), "{:?}", server.hits());
+    assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
+}
+
+// ----------------------------------------------------------------------------------------
+// Shutdown
+// ----------------------------------------------------------------------------------------
+
+#[test]
+fn sigterm_lets_the_in_flight_run_finish() {
+    let dir = common::scratch("daemon-sigterm");
+    let db = sqlite_db(&dir);
+    let answered = Arc::new(Mutex::new(None::<Instant>));
+    let server = {
+        let answered = answered.clone();
+        Server::start(move |_, s| {
+            thread::sleep(Duration::from_millis(1000));
+            respond(s, "200 OK", FEED);
+            *answered.lock().expect("answered") = Some(Instant::now());
+        })
+    };
+    cli_ok(
+        &db,
+        &[
+            "pages",
+            "add",
+            "--id",
+            "news",
+            "--domain",
+            "news.example.com",
+            "--feed",
+            &server.url("/feed.xml"),
+        ],
+    );
+    let mut daemon = Daemon::spawn(&dir, "sigterm", &db, &[]);
+    daemon.wait_ready();
+    assert!(
+        wait_until(Duration::from_secs(5), || !server.hits().is_empty()),
+        "the feed was never requested"
+    );
+    // The request is in flight: the server answers only a second after it came.
+    assert!(answered.lock().expect("answered").is_none());
+    daemon.signal("TERM");
+    let status = daemon
+        .wait_exit(Duration::from_secs(6))
+        .unwrap_or_else(|| panic!("still running 6 s after SIGTERM\n{}", daemon.log()));
+    let exited = Instant::now();
+    assert_eq!(status.code(), Some(0), "{}", daemon.log());
+    let answered = answered
+        .lock()
+        .expect("answered")
+        .expect("the server answered");
+    assert!(answered <= exited);
+    let recorded = runs(&db, "news");
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0]["outcome"], "ok", "{:?}", recorded[0]);
+    assert_eq!(recorded[0]["items"], 3);
+    assert_eq!(server.hits().len(), 1);
+}
+
+// ----------------------------------------------------------------------------------------
+// Several daemons on one PostgreSQL database
+// ----------------------------------------------------------------------------------------
+
+/// A fresh PostgreSQL database, dropped again when the test passes.
+struct PgDb {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PgDb {
+    fn create(test: &str) -> PgDb {
+        let admin = std::env::var("IARSS_TEST_DATABASE_URL").unwrap_or_else(|_| {
+            panic!(
+                "IARSS_TEST_DATABASE_URL is not set: the multi-daemon test needs a PostgreSQL \
+                 server. Run it through scripts/with-postgres.sh (e.g. `scripts/with-postgres.sh \
+                 cargo test --release --test daemon`), which starts a throwaway one, or set \
+                 IARSS_TEST_DATABASE_URL to an admin URL such as \
+                 postgres://postgres@127.0.0.1:5432/postgres"
+            )
+        });
+        let name = format!("iarss_daemon_{test}_{}", std::process::id()).to_lowercase();
+        pg_admin(
+            &admin,
+            &[
+                format!("DROP DATABASE IF EXISTS \"{name}\""),
+                format!("CREATE DATABASE \"{name}\""),
+            ],
+        );
+        let mut url = url::Url::parse(&admin).expect("IARSS_TEST_DATABASE_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        PgDb {
+            admin,
+            name,
+            url: url.to_string(),
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            eprintln!("kept the database of the failed test: {}", self.url);
+            return;
+        }
+        pg_admin(
+            &self.admin,
+            &[format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            )],
+        );
+    }
+}
+
+fn pg_admin(admin: &str, statements: &[String]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let mut conn = PgConnection::connect(admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to IARSS_TEST_DATABASE_URL {admin}: {e}"));
+        for sql in statements {
+            conn.execute(AssertSqlSafe(sql.clone()))
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        let _ = conn.close().await;
+    });
+}
+
+const PAGES: usize = 200;
+const DEAD: &str = "iarss-test-d0";
+
+#[test]
+fn three_daemons_share_a_postgres_database_and_survive_a_kill() {
+    let pg = PgDb::create("shared");
+    let dir = common::scratch("daemon-shared");
+    // Just before d0 is killed its requests stop being answered, so that it surely dies
+    // with runs in flight and feeds leased.
+    let stall_dead = Arc::new(AtomicBool::new(false));
+    let server = {
+        let stall_dead = stall_dead.clone();
+        Server::start(move |hit, s| {
+            if hit.agent == DEAD && stall_dead.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_secs(3));
+            }
+            thread::sleep(Duration::from_millis(10));
+            let domain = hit.path.trim_start_matches("/feed/");
+            respond(s, "200 OK", &empty_feed(domain));
+        })
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let store = iarss::store::Store::open(&pg.url)
+            .await
+            .expect("open store");
+        for i in 0..PAGES {
+            let domain = format!("p{i:03}.example.net");
+            store
+                .add_page(&iarss::store::NewPage {
+                    id: format!("p{i:03}"),
+                    name: domain.clone(),
+                    domain: iarss::model::Domain::parse(&domain).expect("domain"),
+                    feed_url: Some(server.url(&format!("/feed/{domain}"))),
+                    dev_feed_url: None,
+                    enabled: true,
+                })
+                .await
+                .expect("add page");
+        }
+        store.close().await;
+    });
+
+    // interval 2 s, tick 100 ms; a short lease, which must exceed timeout + parse budget.
+    // (A feed taken over from a dead daemon runs at its due time + lease, and the cadence
+    // then keeps its next slot: with a 2.5 s lease that is 1.5 s later, so consecutive
+    // fetches stay more than half an interval apart.)
+    let env = |agent: &'static str| {
+        vec![
+            ("IARSS_SCHEDULE_INTERVAL", "2s"),
+            ("IARSS_SCHEDULE_TICK", "100ms"),
+            ("IARSS_SCHEDULE_LEASE", "2500ms"),
+            ("IARSS_FETCH_TIMEOUT", "1s"),
+            ("IARSS_FETCH_PARSE_BUDGET", "1s"),
+            ("IARSS_FETCH_USER_AGENT", agent),
+        ]
+    };
+    let mut daemons = vec![
+        Daemon::spawn(&dir, "d0", &pg.url, &env(DEAD)),
+        Daemon::spawn(&dir, "d1", &pg.url, &env("iarss-test-d1")),
+        Daemon::spawn(&dir, "d2", &pg.url, &env("iarss-test-d2")),
+    ];
+    for d in &mut daemons {
+        d.wait_ready();
+    }
+    let started = Instant::now();
+    thread::sleep(Duration::from_millis(4000));
+    stall_dead.store(true, Ordering::SeqCst);
+    let stalled_from = Instant::now();
+    thread::sleep(Duration::from_millis(500));
+    daemons[0].signal("KILL");
+    let killed = Instant::now();
+    let status = daemons[0]
+        .wait_exit(Duration::from_secs(5))
+        .expect("SIGKILL ends the daemon");
+    assert_eq!(status.code(), None, "killed by a signal");
+    // Long enough for the dead daemon's leases to expire and every page to come round.
+    thread::sleep(Duration::from_millis(5000));
+    for d in &mut daemons[1..] {
+        assert_eq!(d.terminate(Duration::from_secs(10)), 0, "{}", d.log());
+    }
+    let hits = server.hits();
+    let since = |h: &Hit| h.at.saturating_duration_since(started).as_secs_f64();
+
+    let mut per_page: BTreeMap<String, Vec<&Hit>> = BTreeMap::new();
+    for h in &hits {
+        if h.at >= started {
+            per_page.entry(h.path.clone()).or_default().push(h);
+        }
+    }
+    assert_eq!(per_page.len(), PAGES, "pages fetched: {}", per_page.len());
+    let half_interval = Duration::from_secs(1);
+    let mut by_agent: HashMap<&str, usize> = HashMap::new();
+    for (path, page_hits) in &per_page {
+        let shown: Vec<(f64, &str)> = page_hits
+            .iter()
+            .map(|h| (since(h), h.agent.as_str()))
+            .collect();
+        assert!(page_hits.len() >= 2, "{path} fetched only {shown:?}");
+        for w in page_hits.windows(2) {
+            assert!(
+                w[1].at - w[0].at >= half_interval,
+                "{path} fetched twice within half an interval: {shown:?}"
+            );
+        }
+        for h in page_hits {
+            *by_agent.entry(h.agent.as_str()).or_default() += 1;
+        }
+        // Every page keeps being fetched by the survivors.
+        assert!(
+            page_hits
+                .iter()
+                .any(|h| h.at > killed + Duration::from_millis(2600) && h.agent != DEAD),
+            "{path} not fetched after the kill: {shown:?}"
+        );
+    }
+    // The runs d0 had in flight when it died are taken over once their lease expired.
+    let in_flight: Vec<&Hit> = hits
+        .iter()
+        .filter(|h| h.agent == DEAD && h.at >= stalled_from)
+        .collect();
+    assert!(
+        !in_flight.is_empty(),
+        "d0 had nothing in flight when killed"
+    );
+    for dead in &in_flight {
+        let next = per_page[&dead.path]
+            .iter()
+            .find(|h| h.at > dead.at)
+            .unwrap_or_else(|| panic!("{} never fetched again", dead.path));
+        assert_ne!(next.agent, DEAD);
+        assert!(
+            next.at - dead.at >= Duration::from_millis(2000),
+            "{} taken over {:?} after d0 fetched it, before its lease expired",
+            dead.path,
+            next.at - dead.at
+        );
+    }
+    // The work was shared, and the dead daemon fetched nothing after its death.
+    for agent in [DEAD, "iarss-test-d1", "iarss-test-d2"] {
+        assert!(
+            by_agent.get(agent).copied().unwrap_or(0) > 0,
+            "{by_agent:?}"
+        );
+    }
+    assert!(
+        hits.iter()
+            .all(|h| h.agent != DEAD || h.at <= killed + Duration::from_millis(200)),
+        "the killed daemon kept fetching"
+    );
+
+    // Every fetch the survivors made is recorded as an ok run (they stopped gracefully),
+    // and d0's answered fetches too.
+    let recorded = runtime.block_on(async {
+        let store = iarss::store::Store::open(&pg.url)
+            .await
+            .expect("open store");
+        let runs = store.runs(None, 100_000).await.expect("runs");
+        store.close().await;
+        runs
+    });
+    let answered = hits
+        .iter()
+        .filter(|h| h.agent != DEAD || h.at < stalled_from)
+        .count();
+    assert!(
+        recorded.len() + 5 >= answered && recorded.len() <= hits.len(),
+        "{} runs for {} fetches ({answered} answered)",
+        recorded.len(),
+        hits.len()
+    );
+    assert!(
+        recorded
+            .iter()
+            .all(|r| r.outcome == iarss::store::RunOutcome::Ok),
+        "{:?}",
+        recorded
+            .iter()
+            .find(|r| r.outcome != iarss::store::RunOutcome::Ok)
+    );
+}
