@@ -131,6 +131,7 @@ async fn serve(config: Config) -> u8 {
         tick: config.schedule.tick.0,
         shutdown_grace: config.fetch.timeout.0 + config.fetch.parse_budget.0,
         allow_file_urls: config.fetch.allow_file_urls,
+        run_bound: config.fetch.timeout.0 + config.fetch.parse_budget.0,
     };
     let owner = format!(
         "{}-{}-{}",

@@ -126,9 +126,24 @@ pub async fn run_feed(
     kind: FeedKind,
     options: &RunOptions,
 ) -> Result<RunResult, StoreError> {
+    // The span follows the future across awaits, so concurrent runs never share one.
+    let span = tracing::info_span!(
+        "feed_run",
+        page_id = %page.id,
+        feed = %crate::store::mask_url(&source.display()),
+        kind = kind.as_str()
+    );
+    tracing::Instrument::instrument(run_feed_inner(store, page, source, kind, options), span).await
+}
+
+async fn run_feed_inner(
+    store: &Store,
+    page: &Page,
+    source: &FeedSource,
+    kind: FeedKind,
+    options: &RunOptions,
+) -> Result<RunResult, StoreError> {
     let mut run = FeedRun::start(&page.id, &source.display(), kind);
-    let span = tracing::info_span!("feed_run", page_id = %page.id, feed = %run.feed_url, kind = kind.as_str());
-    let _enter = span.enter();
 
     let mut validators = None;
     let (bytes, charset) = match source {

@@ -35,6 +35,10 @@ pub struct ScheduleOptions {
     pub shutdown_grace: Duration,
     /// Accept `file://` feed URLs.
     pub allow_file_urls: bool,
+    /// The longest a run takes once started (download timeout + parse budget + commit):
+    /// a claim that waited so long for a host slot that this no longer fits in its lease is
+    /// handed back rather than run, so a lease never expires under a running fetch.
+    pub run_bound: Duration,
 }
 
 /// When a feed is due next, after a run at `now` of a slot due at `due`.
@@ -212,6 +216,15 @@ impl Scheduler {
         let lag = (started - claim.due_at).max(0) as f64 / 1000.0;
         metrics::histogram!("iarss_schedule_lag_seconds").record(lag);
         let _host = self.host_permit(&claim.url).await;
+        let lease_ms = self.options.lease.as_millis() as i64;
+        let bound_ms = self.options.run_bound.as_millis() as i64;
+        if now_ms() + bound_ms > claim.claimed_at + lease_ms {
+            warn!(page_id = %claim.page_id, "waited too long for a slot on its host; handing the claim back");
+            if let Err(e) = self.store.reschedule(&claim, &self.owner, now_ms()).await {
+                warn!(page_id = %claim.page_id, error = %e, "handing back failed; the lease will expire");
+            }
+            return;
+        }
         let outcome = self.run_one(&claim).await;
         let finished = now_ms();
         metrics::histogram!("iarss_run_duration_seconds")

@@ -177,7 +177,8 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
         .bind(&run.page_id)
-        .bind(&run.feed_url)
+        // Credentials in a feed URL are used for the fetch but never recorded.
+        .bind(super::mask_url(&run.feed_url))
         .bind(run.feed.as_str())
         .bind(run.outcome.as_str())
         .bind(run.http_status.map(i64::from))
