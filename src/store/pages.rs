@@ -272,7 +272,44 @@ impl Store {
         Ok(())
     }
 
-    /// Every page's `(id, domain)`, for deciding which page owns a nested domain.
+    /// The `(id, domain)` of every page whose domain is one of these hosts or a parent
+    /// domain of one, for deciding which page owns a canonical URL when domains nest.
+    pub async fn domains_matching(
+        &self,
+        hosts: &[String],
+    ) -> Result<Vec<(String, Domain)>, StoreError> {
+        let mut candidates: Vec<String> = Vec::new();
+        for host in hosts {
+            let mut rest = host.as_str();
+            loop {
+                if !candidates.iter().any(|c| c == rest) {
+                    candidates.push(rest.to_string());
+                }
+                match rest.split_once('.') {
+                    Some((_, parent)) if !parent.is_empty() => rest = parent,
+                    _ => break,
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for chunk in candidates.chunks(super::articles::CHUNK) {
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let mut q = dynamic(format!(
+                "SELECT id, domain FROM pages WHERE domain IN ({})",
+                params.join(", ")
+            ));
+            for c in chunk {
+                q = q.bind(c.as_str());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                let domain: String = row.try_get("domain")?;
+                out.push((row.try_get("id")?, Domain::from_normalised(domain)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every page's `(id, domain)`.
     pub async fn domains(&self) -> Result<Vec<(String, Domain)>, StoreError> {
         Ok(self
             .pages()
