@@ -21,9 +21,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use common::PgDb;
 use serde_json::Value;
-use sqlx::postgres::PgConnection;
-use sqlx::{AssertSqlSafe, Connection, Executor};
 
 const FEED: &[u8] = include_bytes!("../testdata/feeds/example.xml");
 
@@ -858,76 +857,6 @@ fn sigterm_lets_the_in_flight_run_finish() {
 // ----------------------------------------------------------------------------------------
 // Several daemons on one PostgreSQL database
 // ----------------------------------------------------------------------------------------
-
-/// A fresh PostgreSQL database, dropped again when the test passes.
-struct PgDb {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl PgDb {
-    fn create(test: &str) -> PgDb {
-        let admin = std::env::var("IARSS_TEST_DATABASE_URL").unwrap_or_else(|_| {
-            panic!(
-                "IARSS_TEST_DATABASE_URL is not set: the multi-daemon test needs a PostgreSQL \
-                 server. Run it through scripts/with-postgres.sh (e.g. `scripts/with-postgres.sh \
-                 cargo test --release --test daemon`), which starts a throwaway one, or set \
-                 IARSS_TEST_DATABASE_URL to an admin URL such as \
-                 postgres://postgres@127.0.0.1:5432/postgres"
-            )
-        });
-        let name = format!("iarss_daemon_{test}_{}", std::process::id()).to_lowercase();
-        pg_admin(
-            &admin,
-            &[
-                format!("DROP DATABASE IF EXISTS \"{name}\""),
-                format!("CREATE DATABASE \"{name}\""),
-            ],
-        );
-        let mut url = url::Url::parse(&admin).expect("IARSS_TEST_DATABASE_URL is a URL");
-        url.set_path(&format!("/{name}"));
-        PgDb {
-            admin,
-            name,
-            url: url.to_string(),
-        }
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        if thread::panicking() {
-            eprintln!("kept the database of the failed test: {}", self.url);
-            return;
-        }
-        pg_admin(
-            &self.admin,
-            &[format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            )],
-        );
-    }
-}
-
-fn pg_admin(admin: &str, statements: &[String]) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let mut conn = PgConnection::connect(admin)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to IARSS_TEST_DATABASE_URL {admin}: {e}"));
-        for sql in statements {
-            conn.execute(AssertSqlSafe(sql.clone()))
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        }
-        let _ = conn.close().await;
-    });
-}
 
 const PAGES: usize = 200;
 const DEAD: &str = "iarss-test-d0";

@@ -13,9 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use chrono::{DateTime, Utc};
+use common::PgDb;
 use serde_json::Value;
-use sqlx::postgres::PgConnection;
-use sqlx::{AssertSqlSafe, Connection, Executor};
 
 // ----------------------------------------------------------------------------------------
 // Backends
@@ -25,83 +24,6 @@ use sqlx::{AssertSqlSafe, Connection, Executor};
 fn sqlite_db(test: &str) -> String {
     let dir = common::scratch(&format!("store-sqlite-{test}"));
     format!("sqlite://{}", dir.join("iarss.db").display())
-}
-
-/// A fresh PostgreSQL database, dropped again when the test passes.
-struct PgDb {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl PgDb {
-    fn create(test: &str) -> PgDb {
-        let admin = std::env::var("IARSS_TEST_DATABASE_URL").unwrap_or_else(|_| {
-            panic!(
-                "IARSS_TEST_DATABASE_URL is not set: the PostgreSQL store tests need a server. \
-                 Run them through scripts/with-postgres.sh (e.g. `scripts/with-postgres.sh \
-                 cargo test --release --test store`), which starts a throwaway one, or set \
-                 IARSS_TEST_DATABASE_URL to an admin URL such as \
-                 postgres://postgres@127.0.0.1:5432/postgres"
-            )
-        });
-        let test: String = test
-            .trim_start_matches("scenario_")
-            .chars()
-            .take(40)
-            .collect();
-        let name = format!("iarss_{test}_{}", std::process::id()).to_lowercase();
-        pg_admin(
-            &admin,
-            &[
-                format!("DROP DATABASE IF EXISTS \"{name}\""),
-                format!("CREATE DATABASE \"{name}\""),
-            ],
-        );
-        let mut url = url::Url::parse(&admin).expect("IARSS_TEST_DATABASE_URL is a URL");
-        url.set_path(&format!("/{name}"));
-        PgDb {
-            admin,
-            name,
-            url: url.to_string(),
-        }
-    }
-
-    fn url(&self) -> &str {
-        &self.url
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("kept the database of the failed test: {}", self.url);
-            return;
-        }
-        pg_admin(
-            &self.admin,
-            &[format!("DROP DATABASE IF EXISTS \"{}\"", self.name)],
-        );
-    }
-}
-
-/// Runs statements on the admin connection.
-fn pg_admin(admin: &str, statements: &[String]) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let mut conn = PgConnection::connect(admin)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to IARSS_TEST_DATABASE_URL {admin}: {e}"));
-        for sql in statements {
-            conn.execute(AssertSqlSafe(sql.clone()))
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        }
-        let _ = conn.close().await;
-    });
 }
 
 /// One test per backend for each scenario.

@@ -101,3 +101,88 @@ pub fn rules_of(doc: &serde_json::Value) -> Vec<String> {
         .map(|d| d["rule"].as_str().unwrap_or_default().to_string())
         .collect()
 }
+
+/// A fresh PostgreSQL database on the server of `IARSS_TEST_DATABASE_URL` (an admin URL),
+/// dropped again when the test passes and kept, with its URL printed, when it fails.
+pub struct PgDb {
+    admin: String,
+    name: String,
+    /// The database's URL.
+    pub url: String,
+}
+
+impl PgDb {
+    /// Creates `iarss_<test>_<pid>`; fails with a clear message when there is no server.
+    pub fn create(test: &str) -> PgDb {
+        let admin = std::env::var("IARSS_TEST_DATABASE_URL").unwrap_or_else(|_| {
+            panic!(
+                "IARSS_TEST_DATABASE_URL is not set: the PostgreSQL tests need a server. Run \
+                 them through scripts/with-postgres.sh (e.g. `scripts/with-postgres.sh cargo \
+                 test --release`), which starts a throwaway one, or set \
+                 IARSS_TEST_DATABASE_URL to an admin URL such as \
+                 postgres://postgres@127.0.0.1:5432/postgres"
+            )
+        });
+        let test: String = test
+            .trim_start_matches("scenario_")
+            .chars()
+            .take(40)
+            .collect();
+        let name = format!("iarss_{test}_{}", std::process::id()).to_lowercase();
+        pg_admin(
+            &admin,
+            &[
+                format!("DROP DATABASE IF EXISTS \"{name}\""),
+                format!("CREATE DATABASE \"{name}\""),
+            ],
+        );
+        let mut url = url::Url::parse(&admin).expect("IARSS_TEST_DATABASE_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        PgDb {
+            admin,
+            name,
+            url: url.to_string(),
+        }
+    }
+
+    /// The database's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept the database of the failed test: {}", self.url);
+            return;
+        }
+        pg_admin(
+            &self.admin,
+            &[format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            )],
+        );
+    }
+}
+
+/// Runs statements on the admin connection.
+fn pg_admin(admin: &str, statements: &[String]) {
+    use sqlx::{Connection, Executor};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let mut conn = sqlx::postgres::PgConnection::connect(admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to IARSS_TEST_DATABASE_URL {admin}: {e}"));
+        for sql in statements {
+            conn.execute(sqlx::AssertSqlSafe(sql.clone()))
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        let _ = conn.close().await;
+    });
+}
