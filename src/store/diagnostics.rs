@@ -72,6 +72,7 @@ fn dedup_key(page_id: &str, d: &LoggedDiagnostic) -> String {
 /// distinct diagnostics, counting recurrences on the existing row.
 pub(super) async fn record(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: super::Backend,
     page_id: &str,
     run_id: i64,
     now: i64,
@@ -90,6 +91,35 @@ pub(super) async fn record(
             }
         }
     }
+    // Recurrences at the same position (the common case: an unchanged feed) are counted with
+    // one UPDATE per chunk; the keys are our own hex digests, so they are written inline.
+    let known = known_positions(tx, backend, &order).await?;
+    let mut by_count: HashMap<i64, Vec<&str>> = HashMap::new();
+    let mut rest: Vec<String> = Vec::new();
+    for key in &order {
+        let (d, count) = groups[key];
+        let here = (d.line.map(i64::from), d.column.map(i64::from));
+        match known.get(key) {
+            Some(pos) if *pos == here => by_count.entry(count).or_default().push(key.as_str()),
+            _ => rest.push(key.clone()),
+        }
+    }
+    for (count, keys) in by_count {
+        for chunk in keys.chunks(CHUNK) {
+            let list: Vec<String> = chunk.iter().map(|k| format!("'{k}'")).collect();
+            dynamic(format!(
+                "UPDATE diagnostics SET occurrences = occurrences + $1, last_run_id = $2, last_seen_at = $3 \
+                 WHERE dedup_key IN ({})",
+                list.join(", ")
+            ))
+            .bind(count)
+            .bind(run_id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    let order = rest;
     for chunk in order.chunks(INSERT_ROWS) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| {
@@ -125,6 +155,41 @@ pub(super) async fn record(
     }
     Ok(())
 }
+
+/// The stored `(line, col)` of the diagnostics among `keys` that already exist, read in one
+/// aggregated round trip per chunk.
+async fn known_positions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: super::Backend,
+    keys: &[String],
+) -> Result<HashMap<String, (Option<i64>, Option<i64>)>, StoreError> {
+    let aggregate = match backend {
+        super::Backend::Sqlite => "json_group_array(json_array(dedup_key, line, col))",
+        super::Backend::Postgres => {
+            "COALESCE(json_agg(json_build_array(dedup_key, line, col)), '[]')::text"
+        }
+    };
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(CHUNK) {
+        let list: Vec<String> = chunk.iter().map(|k| format!("'{k}'")).collect();
+        let json: String = dynamic(format!(
+            "SELECT {aggregate} AS known FROM diagnostics WHERE dedup_key IN ({})",
+            list.join(", ")
+        ))
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("known")?;
+        let rows: Vec<(String, Option<i64>, Option<i64>)> = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+        for (key, line, col) in rows {
+            out.insert(key, (line, col));
+        }
+    }
+    Ok(out)
+}
+
+/// Keys per `IN (…)` list.
+const CHUNK: usize = 500;
 
 /// Rows per multi-row insert (8 parameters each, well under both backends' limits).
 const INSERT_ROWS: usize = 200;

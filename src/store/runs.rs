@@ -213,7 +213,15 @@ impl Store {
         {
             apply(&mut tx, &run.page_id, run_id, now, write).await?;
         }
-        record(&mut tx, &run.page_id, run_id, now, diagnostics).await?;
+        record(
+            &mut tx,
+            self.backend,
+            &run.page_id,
+            run_id,
+            now,
+            diagnostics,
+        )
+        .await?;
         // The feed's state follows runs of its configured URL only.
         let failures = if run.outcome.is_success() {
             "0"
