@@ -37,7 +37,7 @@ pub fn run(db: Option<&str>, args: DaemonArgs) -> u8 {
         print!("{}", config.to_toml_masked());
         return EXIT_OK;
     }
-    super::init_tracing(config.json_logs);
+    super::init_tracing(config.json_logs, "info");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -26,7 +26,7 @@ pub const EXIT_USAGE: u8 = 2;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Daemon(_)) {
-        init_tracing(false);
+        init_tracing(false, "warn");
     }
     let code = match cli.command {
         Command::Lint(args) => lint::run(args),
@@ -39,9 +39,8 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Logs to stderr, filtered by `IARSS_LOG` (default: warnings; `info` for the daemon).
-pub fn init_tracing(json: bool) {
-    let default = if json { "info" } else { "warn" };
+/// Logs to stderr as text or JSON lines, filtered by `IARSS_LOG` (else `default`).
+pub fn init_tracing(json: bool, default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("IARSS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
