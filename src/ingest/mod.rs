@@ -258,19 +258,7 @@ async fn run_feed_inner(
         return fail(store, run, d, options).await;
     }
 
-    // Only pages whose domain could own one of these canonical hosts matter.
-    let hosts: Vec<String> = report
-        .articles
-        .iter()
-        .filter_map(|a| {
-            a.canonical_url
-                .as_deref()
-                .and_then(crate::model::CanonicalUrl::parse)
-        })
-        .map(|c| c.host())
-        .collect();
-    let domains = store.domains_matching(&hosts).await?;
-    let mut plan = update::plan(store, page, kind, report, &domains).await?;
+    let mut plan = update::plan(store, page, kind, report).await?;
     run.items = plan.counts.items;
     run.inserted = plan.counts.inserted;
     run.updated = plan.counts.updated;

@@ -2,7 +2,7 @@
 //! ingestion.md and the `update-…` rules of rules.md, decided against the stored heads.
 
 use super::{logged, owner_of};
-use crate::model::{CanonicalUrl, Diagnostic, Domain};
+use crate::model::{CanonicalUrl, Diagnostic};
 use crate::store::{
     ArticleContent, ArticleHead, ArticleWrite, FeedKind, LoggedDiagnostic, Page, Store, StoreError,
 };
@@ -124,23 +124,29 @@ pub async fn plan(
     page: &Page,
     kind: FeedKind,
     mut report: InputReport,
-    domains: &[(String, Domain)],
 ) -> Result<Plan, StoreError> {
     let mut plan = Plan::default();
     for d in &report.diagnostics {
         plan.diagnostics.push(logged(d, None));
     }
+    // Each canonical is parsed once; only pages whose domain could own one of these hosts
+    // are read, to decide ownership when page domains nest.
+    let canonicals: Vec<Option<CanonicalUrl>> = report
+        .articles
+        .iter()
+        .map(|a| a.canonical_url.as_deref().and_then(CanonicalUrl::parse))
+        .collect();
+    let hosts: Vec<String> = canonicals
+        .iter()
+        .flatten()
+        .map(CanonicalUrl::host)
+        .collect();
+    let domains = store.domains_matching(&hosts).await?;
     // Nested page domains: an article belongs to the page with the longest matching domain.
-    for article in &mut report.articles {
-        let Some(canonical) = article
-            .canonical_url
-            .as_deref()
-            .and_then(CanonicalUrl::parse)
-        else {
-            continue;
-        };
+    for (article, canonical) in report.articles.iter_mut().zip(&canonicals) {
+        let Some(canonical) = canonical else { continue };
         let host = canonical.host();
-        if let Some(owner) = owner_of(&host, domains)
+        if let Some(owner) = owner_of(&host, &domains)
             && owner != page.id
             && page.domain.matches_host(&host)
         {

@@ -308,16 +308,6 @@ impl Store {
         }
         Ok(out)
     }
-
-    /// Every page's `(id, domain)`.
-    pub async fn domains(&self) -> Result<Vec<(String, Domain)>, StoreError> {
-        Ok(self
-            .pages()
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p.domain))
-            .collect())
-    }
 }
 
 /// Creates or repoints a page's feed row.
