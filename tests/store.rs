@@ -62,10 +62,12 @@ on_both_backends!(
     scenario_duplicate_canonicals_in_one_feed,
     scenario_error_keeps_the_article_out,
     scenario_reingesting_the_same_feed_changes_nothing,
+    scenario_recurring_warnings_follow_their_item,
     scenario_unparsable_feed_fails_the_run,
     scenario_missing_feed_file_is_a_fetch_error,
     scenario_pages_are_managed,
     scenario_nested_domains_belong_to_the_longest,
+    scenario_long_feed_is_decided_like_a_short_one,
     scenario_deleted_article_is_inserted_again,
     scenario_ingest_by_domain_creates_the_page,
 );
@@ -1078,6 +1080,71 @@ fn scenario_reingesting_the_same_feed_changes_nothing(db: &str) {
     assert_eq!(ctx.runs().len(), 4);
 }
 
+/// A recurring diagnostic keeps one row wherever its item moves: in one run, some recur at
+/// the same place, some have moved (the row takes the new line) and some are new.
+fn scenario_recurring_warnings_follow_their_item(db: &str) {
+    let ctx = Ctx::new(db);
+    ctx.add_page("news", "news.example.com");
+    let foreign = "https://other.example.org/2024/03/foreign";
+    let elsewhere = "https://elsewhere.example.net/2024/03/also-foreign";
+    let first = ctx.completed("news", &ctx.feed(&[item(A), item(foreign)]), &[]);
+    let line_of = |run: &Value, url: &str| -> Value {
+        let found: Vec<&Value> = run["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|d| d["canonical_url"] == url)
+            .collect();
+        assert_eq!(found.len(), 1, "{run:#}");
+        found[0]["line"].clone()
+    };
+    let stored = |url: &str| -> Vec<Value> {
+        ctx.warnings()
+            .into_iter()
+            .filter(|w| w["canonical_url"] == url)
+            .collect()
+    };
+    let foreign_line = line_of(&first, foreign);
+
+    // Same items, same places, and one new foreign item after them.
+    let second = ctx.completed(
+        "news",
+        &ctx.feed(&[item(A), item(foreign), item(elsewhere)]),
+        &[],
+    );
+    assert_eq!(line_of(&second, foreign), foreign_line);
+    let [kept] = stored(foreign)
+        .try_into()
+        .expect("one row for the recurring diagnostic");
+    assert_eq!(kept["occurrences"], 2, "{kept}");
+    assert_eq!(kept["line"], foreign_line, "{kept}");
+    assert_eq!(kept["run_id"], second["run_id"], "{kept}");
+    assert_eq!(kept["first_run_id"], first["run_id"], "{kept}");
+    let [new] = stored(elsewhere)
+        .try_into()
+        .expect("one row for the new diagnostic");
+    assert_eq!(new["occurrences"], 1, "{new}");
+
+    // A new item on top moves every other item down.
+    let third = ctx.completed(
+        "news",
+        &ctx.feed(&[item(B), item(A), item(foreign), item(elsewhere)]),
+        &[],
+    );
+    let moved_line = line_of(&third, foreign);
+    assert_ne!(moved_line, foreign_line, "the item moved");
+    let [moved] = stored(foreign).try_into().expect("still one row");
+    assert_eq!(moved["occurrences"], 3, "{moved}");
+    assert_eq!(
+        moved["line"], moved_line,
+        "the row follows its item: {moved}"
+    );
+    assert_eq!(moved["run_id"], third["run_id"], "{moved}");
+    let [again] = stored(elsewhere).try_into().expect("still one row");
+    assert_eq!(again["occurrences"], 2, "{again}");
+    assert_eq!(again["line"], line_of(&third, elsewhere), "{again}");
+}
+
 /// A feed that does not parse fails the run, which is recorded; no article is touched,
 /// not even the items read completely before the fault.
 fn scenario_unparsable_feed_fails_the_run(db: &str) {
@@ -1279,6 +1346,71 @@ fn scenario_nested_domains_belong_to_the_longest(db: &str) {
     let run = ctx.completed("root", &feed, &[]);
     assert_eq!(counts(&run).rejected, 1, "{run:#}");
     assert_eq!(ctx.articles_raw(), stored);
+}
+
+/// A feed long enough that the run looks its articles up in batches while it still parses
+/// is decided exactly as a short one: ownership between nested page domains, updates,
+/// unchanged articles.
+fn scenario_long_feed_is_decided_like_a_short_one(db: &str) {
+    let ctx = Ctx::new(db);
+    ctx.add_page("root", "example.com");
+    ctx.add_page("news", "news.example.com");
+    let url = |i: usize| format!("https://example.com/2024/03/story-{i}");
+    // Every 50th item is on the more specific domain of the other page.
+    let nested = |i: usize| i % 50 == 49;
+    let canonical = |i: usize| {
+        if nested(i) {
+            format!("https://news.example.com/2024/03/story-{i}")
+        } else {
+            url(i)
+        }
+    };
+    let items: Vec<Item> = (0..300)
+        .map(|i| item(&canonical(i)).modified("2024-03-10T10:00:00Z"))
+        .collect();
+    let run = ctx.completed("root", &ctx.feed(&items), &[]);
+    assert_eq!(
+        counts(&run),
+        Counts {
+            items: 300,
+            inserted: 294,
+            rejected: 6,
+            ..Counts::default()
+        }
+    );
+    for i in (0..300).filter(|i| nested(*i)) {
+        diagnostic(&run, "canonical-domain-mismatch", Some(&canonical(i)));
+    }
+
+    // Two late items change within the window, one far outside it.
+    let mut changed = items.clone();
+    changed[250] = item(&url(250))
+        .modified("2024-03-10T11:00:00Z")
+        .body("Updated late in the feed.");
+    changed[280] = item(&url(280))
+        .modified("2024-03-10T12:00:00Z")
+        .body("Updated last in the feed.");
+    changed[290] = item(&url(290))
+        .modified("2024-03-12T12:00:00Z")
+        .body("Too late.");
+    let run = ctx.completed("root", &ctx.feed(&changed), &[]);
+    assert_eq!(
+        counts(&run),
+        Counts {
+            items: 300,
+            updated: 2,
+            unchanged: 291,
+            ignored: 1,
+            rejected: 6,
+            ..Counts::default()
+        }
+    );
+    diagnostic(&run, "update-outside-24h-window", Some(&url(290)));
+    assert!(ctx.shown(&url(250)).contains("Updated late in the feed."));
+    assert!(ctx.shown(&url(280)).contains("Updated last in the feed."));
+    assert!(!ctx.shown(&url(290)).contains("Too late."));
+    assert_eq!(ctx.article(&url(10))["page_id"], "root");
+    assert_eq!(ctx.articles().len(), 294);
 }
 
 /// A deleted article that is still in the feed is inserted again as new.

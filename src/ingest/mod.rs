@@ -5,6 +5,7 @@
 //! This is the only module that calls fetch, parse, validate and store in turn; both
 //! `iarss ingest` and the daemon run feeds through [`run_feed`].
 
+pub mod lookups;
 pub mod update;
 
 use std::path::PathBuf;
@@ -13,12 +14,13 @@ use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
 use crate::fetch::{self, Conditional, FetchConfig, FetchError};
-use crate::model::{Diagnostic, Domain};
+use crate::model::{CanonicalUrl, Diagnostic, Domain};
 use crate::parse::InputKind;
 use crate::store::{
     FeedKind, FeedRun, LoggedDiagnostic, Page, RunOutcome, Store, StoreError, Validators, now_ms,
 };
-use crate::validate::{CheckOptions, InputReport, RuleId, check_input};
+use crate::validate::{CanonicalTap, CheckOptions, InputReport, RuleId, check_input};
+use lookups::Lookups;
 
 /// Where a run reads its feed from.
 #[derive(Clone, Debug)]
@@ -207,6 +209,12 @@ async fn run_feed_inner(
     run.bytes = bytes.len() as u64;
 
     // The budget runs from the moment the body is in; parsing never blocks the runtime.
+    // The parser tells each article's canonical URL as soon as the article is checked, and
+    // the store looks them up in batches meanwhile (lookups.rs).
+    // Batches are gathered on the parser's side: waking the runtime once per article would
+    // cost the parse more than the overlap saves.
+    let (tap, mut checked) = tokio::sync::mpsc::unbounded_channel::<Vec<CanonicalUrl>>();
+    let gathered = std::sync::Mutex::new(Vec::with_capacity(lookups::BATCH));
     let check = CheckOptions {
         domain: Some(page.domain.clone()),
         zone: options.zone,
@@ -214,36 +222,56 @@ async fn run_feed_inner(
         budget: Some(options.parse_budget),
         http_charset: charset,
         keep_html: true,
+        on_canonical: Some(CanonicalTap::new(move |c| {
+            let Ok(mut batch) = gathered.lock() else {
+                return;
+            };
+            batch.push(c.clone());
+            if batch.len() >= lookups::BATCH {
+                // The run may have given up on the parse already; nothing is lost then.
+                let _ = tap.send(std::mem::take(&mut *batch));
+            }
+        })),
     };
     let budget = options.parse_budget;
     let started = Instant::now();
-    let report = tokio::task::spawn_blocking(move || {
+    let mut parse = tokio::task::spawn_blocking(move || {
         let split = bytes.len().min(64 * 1024);
         check_input(bytes[..split].to_vec(), &bytes[split..], &check)
     });
-    let report: InputReport =
-        match tokio::time::timeout(budget + Duration::from_millis(500), report).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(join)) => {
-                let d = Diagnostic::new(
-                    RuleId::FeedNotWellFormed,
-                    format!("the feed could not be parsed: {join}"),
-                    None,
-                );
-                return fail(store, run, d, options).await;
-            }
-            Err(_) => {
-                let d = Diagnostic::new(
-                    RuleId::FeedParseBudgetExceeded,
-                    format!(
-                        "the feed was not parsed within the {} s budget",
-                        budget.as_secs_f64()
-                    ),
-                    None,
-                );
-                return fail(store, run, d, options).await;
-            }
-        };
+    let deadline = tokio::time::sleep(budget + Duration::from_millis(500));
+    tokio::pin!(deadline);
+    let mut lookups = Lookups::default();
+    let parsed = loop {
+        tokio::select! {
+            biased;
+            joined = &mut parse => break Some(joined),
+            () = &mut deadline => break None,
+            Some(batch) = checked.recv() => lookups.load(store, &batch).await?,
+        }
+    };
+    let report: InputReport = match parsed {
+        Some(Ok(r)) => r,
+        Some(Err(join)) => {
+            let d = Diagnostic::new(
+                RuleId::FeedNotWellFormed,
+                format!("the feed could not be parsed: {join}"),
+                None,
+            );
+            return fail(store, run, d, options).await;
+        }
+        None => {
+            let d = Diagnostic::new(
+                RuleId::FeedParseBudgetExceeded,
+                format!(
+                    "the feed was not parsed within the {} s budget",
+                    budget.as_secs_f64()
+                ),
+                None,
+            );
+            return fail(store, run, d, options).await;
+        }
+    };
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "parsed");
     if report.kind == InputKind::Article {
         let d = Diagnostic::new(
@@ -258,7 +286,11 @@ async fn run_feed_inner(
         return fail(store, run, d, options).await;
     }
 
-    let mut plan = update::plan(store, page, kind, report).await?;
+    let parse_ms = started.elapsed().as_millis() as u64;
+    let planning = Instant::now();
+    let mut plan = update::plan(store, page, kind, report, lookups).await?;
+    let plan_ms = planning.elapsed().as_millis() as u64;
+    let committing = Instant::now();
     run.items = plan.counts.items;
     run.inserted = plan.counts.inserted;
     run.updated = plan.counts.updated;
@@ -278,6 +310,9 @@ async fn run_feed_inner(
         .await?;
     info!(
         run_id = run.id,
+        parse_ms,
+        plan_ms,
+        commit_ms = committing.elapsed().as_millis() as u64,
         items = run.items,
         inserted = run.inserted,
         updated = run.updated,

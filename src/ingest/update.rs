@@ -1,6 +1,7 @@
 //! What each item of a parsed feed does to the store: the identity and update rules of
 //! ingestion.md and the `update-…` rules of rules.md, decided against the stored heads.
 
+use super::lookups::Lookups;
 use super::{logged, owner_of};
 use crate::model::{CanonicalUrl, Diagnostic};
 use crate::store::{
@@ -41,7 +42,8 @@ pub struct Plan {
 
 /// `content:encoded` as the store keeps it: XML-decoded, line ends normalised.
 fn stored_text(html: String) -> String {
-    if html.contains('\r') {
+    // `memchr` scans with SIMD; `str::contains` walks a word at a time.
+    if memchr::memchr(b'\r', html.as_bytes()).is_some() {
         html.replace("\r\n", "\n").replace('\r', "\n")
     } else {
         html
@@ -118,35 +120,36 @@ fn content_of(report: &mut ArticleReport) -> ArticleContent {
     }
 }
 
-/// Decides every item of a parsed feed against the store.
+/// Decides every item of a parsed feed against the store, with what `lookups` already
+/// holds of it.
 pub async fn plan(
     store: &Store,
     page: &Page,
     kind: FeedKind,
     mut report: InputReport,
+    mut lookups: Lookups,
 ) -> Result<Plan, StoreError> {
     let mut plan = Plan::default();
     for d in &report.diagnostics {
         plan.diagnostics.push(logged(d, None));
     }
-    // Each canonical is parsed once; only pages whose domain could own one of these hosts
-    // are read, to decide ownership when page domains nest.
-    let canonicals: Vec<Option<CanonicalUrl>> = report
-        .articles
-        .iter()
-        .map(|a| a.canonical_url.as_deref().and_then(CanonicalUrl::parse))
-        .collect();
-    let hosts: Vec<String> = canonicals
-        .iter()
-        .flatten()
-        .map(CanonicalUrl::host)
-        .collect();
-    let domains = store.domains_matching(&hosts).await?;
-    // Nested page domains: an article belongs to the page with the longest matching domain.
-    for (article, canonical) in report.articles.iter_mut().zip(&canonicals) {
-        let Some(canonical) = canonical else { continue };
+    // Whatever the parse did not look up yet: stored heads, and the pages whose domain could
+    // own one of these hosts (ownership goes to the longest domain when page domains nest).
+    lookups
+        .load(
+            store,
+            report
+                .articles
+                .iter()
+                .filter_map(|a| a.canonical_url.as_ref()),
+        )
+        .await?;
+    for article in &mut report.articles {
+        let Some(canonical) = &article.canonical_url else {
+            continue;
+        };
         let host = canonical.host();
-        if let Some(owner) = owner_of(&host, &domains)
+        if let Some(owner) = owner_of(&host, &lookups.domains)
             && owner != page.id
             && page.domain.matches_host(&host)
         {
@@ -160,21 +163,15 @@ pub async fn plan(
             ));
         }
     }
-    let candidates: Vec<String> = report
-        .articles
-        .iter()
-        .filter(|a| a.is_error_free())
-        .filter_map(|a| a.canonical_url.clone())
-        .collect();
-    let heads = store.article_heads(&candidates).await?;
+    let heads = &lookups.heads;
     let status = match kind {
         FeedKind::Production => "live",
         FeedKind::Development => "draft",
     };
     for article in &mut report.articles {
         plan.counts.items += 1;
-        let canonical = article.canonical_url.clone();
-        let canonical = canonical.as_deref();
+        let canonical = article.canonical_url.take();
+        let canonical = canonical.as_ref().map(CanonicalUrl::as_str);
         let mut extra: Vec<LoggedDiagnostic> = Vec::new();
         let superseded = article
             .diagnostics

@@ -120,9 +120,6 @@ fn article_from_row(row: &AnyRow, with_html: bool) -> Result<StoredArticle, Stor
     })
 }
 
-/// How many values one `IN (…)` list takes (SQLite allows 32766 parameters).
-pub(super) const CHUNK: usize = 500;
-
 impl Store {
     /// The stored heads of these canonical URLs (those that exist).
     ///
@@ -130,7 +127,7 @@ impl Store {
     /// articles at once, and one round trip beats streaming a row at a time.
     pub async fn article_heads(
         &self,
-        canonicals: &[String],
+        canonicals: &[&str],
     ) -> Result<HashMap<String, ArticleHead>, StoreError> {
         type HeadRow = (
             String,
@@ -151,33 +148,30 @@ impl Store {
                  op_published, op_modified, revision)), '[]')::text"
             }
         };
-        let mut out = HashMap::new();
-        for chunk in canonicals.chunks(CHUNK) {
-            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT {aggregate} AS heads FROM articles WHERE canonical_url IN ({})",
-                params.join(", ")
+        let mut out = HashMap::with_capacity(canonicals.len());
+        let sql = format!(
+            "SELECT {aggregate} AS heads FROM articles WHERE canonical_url IN ({})",
+            super::json_list(self.backend)
+        );
+        let json: String = dynamic(sql)
+            .bind(super::json_param(canonicals)?)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("heads")?;
+        let rows: Vec<HeadRow> = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+        for (url, page_id, status, content_hash, op_published, op_modified, revision) in rows {
+            out.insert(
+                url,
+                ArticleHead {
+                    page_id,
+                    status,
+                    content_hash,
+                    op_published,
+                    op_modified,
+                    revision,
+                },
             );
-            let mut query = dynamic(sql);
-            for c in chunk {
-                query = query.bind(c.as_str());
-            }
-            let json: String = query.fetch_one(&self.pool).await?.try_get("heads")?;
-            let rows: Vec<HeadRow> = serde_json::from_str(&json)
-                .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
-            for (url, page_id, status, content_hash, op_published, op_modified, revision) in rows {
-                out.insert(
-                    url,
-                    ArticleHead {
-                        page_id,
-                        status,
-                        content_hash,
-                        op_published,
-                        op_modified,
-                        revision,
-                    },
-                );
-            }
         }
         Ok(out)
     }

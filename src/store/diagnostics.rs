@@ -3,7 +3,7 @@
 //! rule and message) is counted on its first row instead of stored again, and rows not
 //! seen within the retention period are pruned, so the log stays bounded.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
@@ -91,34 +91,13 @@ pub(super) async fn record(
             }
         }
     }
-    // Recurrences at the same position (the common case: an unchanged feed) are counted with
-    // one UPDATE per chunk; the keys are our own hex digests, so they are written inline.
-    let known = known_positions(tx, backend, &order).await?;
-    let mut by_count: HashMap<i64, Vec<&str>> = HashMap::new();
-    let mut rest: Vec<String> = Vec::new();
-    for key in &order {
-        let (d, count) = groups[key];
-        let here = (d.line.map(i64::from), d.column.map(i64::from));
-        match known.get(key) {
-            Some(pos) if *pos == here => by_count.entry(count).or_default().push(key.as_str()),
-            _ => rest.push(key.clone()),
-        }
-    }
-    for (count, keys) in by_count {
-        for chunk in keys.chunks(CHUNK) {
-            let list: Vec<String> = chunk.iter().map(|k| format!("'{k}'")).collect();
-            dynamic(format!(
-                "UPDATE diagnostics SET occurrences = occurrences + $1, last_run_id = $2, last_seen_at = $3 \
-                 WHERE dedup_key IN ({})",
-                list.join(", ")
-            ))
-            .bind(count)
-            .bind(run_id)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        }
-    }
+    // Recurrences at the same position (the common case: an unchanged feed) are counted by
+    // one statement; only keys it did not count are upserted.
+    let counted = count_recurrences(tx, backend, run_id, now, &order, &groups).await?;
+    let rest: Vec<String> = match counted {
+        Counted::All => Vec::new(),
+        Counted::Some(done) => order.into_iter().filter(|k| !done.contains(k)).collect(),
+    };
     let order = rest;
     for chunk in order.chunks(INSERT_ROWS) {
         let rows: Vec<String> = (0..chunk.len())
@@ -156,40 +135,73 @@ pub(super) async fn record(
     Ok(())
 }
 
-/// The stored `(line, col)` of the diagnostics among `keys` that already exist, read in one
-/// aggregated round trip per chunk.
-async fn known_positions(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    backend: super::Backend,
-    keys: &[String],
-) -> Result<HashMap<String, (Option<i64>, Option<i64>)>, StoreError> {
-    let aggregate = match backend {
-        super::Backend::Sqlite => "json_group_array(json_array(dedup_key, line, col))",
-        super::Backend::Postgres => {
-            "COALESCE(json_agg(json_build_array(dedup_key, line, col)), '[]')::text"
-        }
-    };
-    let mut out = HashMap::new();
-    for chunk in keys.chunks(CHUNK) {
-        let list: Vec<String> = chunk.iter().map(|k| format!("'{k}'")).collect();
-        let json: String = dynamic(format!(
-            "SELECT {aggregate} AS known FROM diagnostics WHERE dedup_key IN ({})",
-            list.join(", ")
-        ))
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("known")?;
-        let rows: Vec<(String, Option<i64>, Option<i64>)> = serde_json::from_str(&json)
-            .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
-        for (key, line, col) in rows {
-            out.insert(key, (line, col));
-        }
-    }
-    Ok(out)
+/// Which keys [`count_recurrences`] counted.
+enum Counted {
+    All,
+    Some(HashSet<String>),
 }
 
-/// Keys per `IN (…)` list.
-const CHUNK: usize = 500;
+/// Adds this run's count to every stored diagnostic among `keys` that recurs at the same
+/// position. The keys go as one JSON parameter, so the statement text never changes and
+/// stays prepared; the keys counted are read back only when not all of them were.
+async fn count_recurrences(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: super::Backend,
+    run_id: i64,
+    now: i64,
+    keys: &[String],
+    groups: &HashMap<String, (&LoggedDiagnostic, i64)>,
+) -> Result<Counted, StoreError> {
+    if keys.is_empty() {
+        return Ok(Counted::All);
+    }
+    let rows: Vec<(&str, Option<u32>, Option<u32>, i64)> = keys
+        .iter()
+        .map(|k| {
+            let (d, count) = groups[k];
+            (k.as_str(), d.line, d.column, count)
+        })
+        .collect();
+    let json = super::json_param(&rows)?;
+    let (update, counted) = match backend {
+        super::Backend::Sqlite => (
+            "UPDATE diagnostics SET occurrences = occurrences + v.n, last_run_id = $2, last_seen_at = $3 \
+             FROM (SELECT value ->> 0 AS k, value ->> 1 AS l, value ->> 2 AS c, value ->> 3 AS n \
+             FROM json_each($1)) AS v \
+             WHERE diagnostics.dedup_key = v.k AND diagnostics.line IS v.l AND diagnostics.col IS v.c",
+            "SELECT json_group_array(dedup_key) AS keys FROM diagnostics WHERE last_run_id = $2 \
+             AND dedup_key IN (SELECT value ->> 0 FROM json_each($1))",
+        ),
+        super::Backend::Postgres => (
+            "UPDATE diagnostics AS d SET occurrences = d.occurrences + v.n, last_run_id = $2, \
+             last_seen_at = $3 FROM (SELECT e ->> 0 AS k, (e ->> 1)::bigint AS l, \
+             (e ->> 2)::bigint AS c, (e ->> 3)::bigint AS n FROM jsonb_array_elements($1::jsonb) AS e) AS v \
+             WHERE d.dedup_key = v.k AND d.line IS NOT DISTINCT FROM v.l \
+             AND d.col IS NOT DISTINCT FROM v.c",
+            "SELECT COALESCE(json_agg(dedup_key), '[]')::text AS keys FROM diagnostics \
+             WHERE last_run_id = $2 AND dedup_key IN (SELECT v ->> 0 FROM jsonb_array_elements($1::jsonb) AS v)",
+        ),
+    };
+    let done = sqlx::query(update)
+        .bind(&json)
+        .bind(run_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if done == keys.len() as u64 {
+        return Ok(Counted::All);
+    }
+    let found: String = sqlx::query(counted)
+        .bind(&json)
+        .bind(run_id)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("keys")?;
+    let found: HashSet<String> = serde_json::from_str(&found)
+        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+    Ok(Counted::Some(found))
+}
 
 /// Rows per multi-row insert (8 parameters each, well under both backends' limits).
 const INSERT_ROWS: usize = 200;

@@ -226,6 +226,24 @@ pub(crate) fn dynamic<'q>(
     sqlx::query(sqlx::AssertSqlSafe(sql))
 }
 
+/// A subquery over the strings of the JSON array bound as `$1`, for `x IN (…)`.
+///
+/// Lists of keys go as one JSON parameter rather than one parameter per key: the statement
+/// text never changes with the number of keys, so it stays prepared, and no list is ever too
+/// long for the backend's parameter limit.
+pub(crate) fn json_list(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "SELECT value FROM json_each($1)",
+        Backend::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)",
+    }
+}
+
+/// `values` as the JSON parameter of a statement.
+pub(crate) fn json_param<T: serde::Serialize + ?Sized>(values: &T) -> Result<String, StoreError> {
+    serde_json::to_string(values)
+        .map_err(|e| StoreError::Database(sqlx::Error::Encode(Box::new(e))))
+}
+
 /// Now, in milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     Utc::now().timestamp_millis()

@@ -291,22 +291,20 @@ impl Store {
                 }
             }
         }
-        let mut out = Vec::new();
-        for chunk in candidates.chunks(super::articles::CHUNK) {
-            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let mut q = dynamic(format!(
-                "SELECT id, domain FROM pages WHERE domain IN ({})",
-                params.join(", ")
-            ));
-            for c in chunk {
-                q = q.bind(c.as_str());
-            }
-            for row in q.fetch_all(&self.pool).await? {
+        let sql = format!(
+            "SELECT id, domain FROM pages WHERE domain IN ({})",
+            super::json_list(self.backend)
+        );
+        let rows = dynamic(sql)
+            .bind(super::json_param(&candidates)?)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
                 let domain: String = row.try_get("domain")?;
-                out.push((row.try_get("id")?, Domain::from_normalised(domain)));
-            }
-        }
-        Ok(out)
+                Ok((row.try_get("id")?, Domain::from_normalised(domain)))
+            })
+            .collect()
     }
 }
 

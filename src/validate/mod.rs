@@ -14,7 +14,7 @@ pub mod run;
 
 pub use context::ArticleContext;
 pub use rule::{Group, RuleId, Severity, UnknownRule};
-pub use run::{ArticleReport, CheckOptions, InputReport, Verdict, check_input};
+pub use run::{ArticleReport, CanonicalTap, CheckOptions, InputReport, Verdict, check_input};
 
 use crate::model::{CanonicalUrl, Diagnostic};
 use crate::parse::ParsedArticle;

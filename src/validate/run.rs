@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::{ArticleContext, RuleId, Severity, validate_article};
-use crate::model::{Diagnostic, Domain, Position};
+use crate::model::{CanonicalUrl, Diagnostic, Domain, Position};
 use crate::parse::feed::ArticleSource;
 use crate::parse::source::SourceMap;
 use crate::parse::{
@@ -34,6 +34,26 @@ pub struct CheckOptions {
     pub http_charset: Option<String>,
     /// Keep each article's HTML in its report (for ingestion).
     pub keep_html: bool,
+    /// Told each article's canonical URL as soon as the article is checked.
+    pub on_canonical: Option<CanonicalTap>,
+}
+
+/// A callback told each article's canonical URL as soon as that article is checked, while
+/// the rest of the input is still being read: ingestion starts its store lookups with it.
+#[derive(Clone)]
+pub struct CanonicalTap(Arc<dyn Fn(&CanonicalUrl) + Send + Sync>);
+
+impl CanonicalTap {
+    /// A tap calling `f`.
+    pub fn new(f: impl Fn(&CanonicalUrl) + Send + Sync + 'static) -> Self {
+        CanonicalTap(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for CanonicalTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CanonicalTap")
+    }
 }
 
 impl Default for CheckOptions {
@@ -45,6 +65,7 @@ impl Default for CheckOptions {
             budget: Some(Duration::from_secs(10)),
             http_charset: None,
             keep_html: false,
+            on_canonical: None,
         }
     }
 }
@@ -68,8 +89,8 @@ pub struct ArticleReport {
     pub index: usize,
     /// The item's trimmed `guid`.
     pub guid: Option<String>,
-    /// The resolved canonical URL, exactly as written.
-    pub canonical_url: Option<String>,
+    /// The resolved canonical URL (its exact string is the article's identity).
+    pub canonical_url: Option<CanonicalUrl>,
     /// Line of the `<item>` start tag (1 for an article file).
     pub line: u32,
     /// Position of the `<item>` start tag (1:1 for an article file).
@@ -226,7 +247,7 @@ fn check_article(
     ArticleReport {
         index: 0,
         guid: None,
-        canonical_url: canonical.map(|c| c.as_str().to_string()),
+        canonical_url: canonical,
         line: 1,
         position: Position::START,
         diagnostics,
@@ -239,7 +260,7 @@ fn check_article(
     }
 }
 
-/// Checks one feed item: item rules, then the article.
+/// Checks one feed item: item rules, then the article; tells the tap its canonical URL.
 fn check_item(mut item: RawItem, options: &CheckOptions) -> ArticleReport {
     let (mut item_diags, content_ok) = super::rules::item::check(&item, options.zone);
     let source = item.content.take();
@@ -273,6 +294,9 @@ fn check_item(mut item: RawItem, options: &CheckOptions) -> ArticleReport {
     item_diags.append(&mut report.diagnostics);
     item_diags.sort_by_key(|d| d.position);
     report.diagnostics = item_diags;
+    if let (Some(tap), Some(canonical)) = (&options.on_canonical, &report.canonical_url) {
+        (tap.0)(canonical);
+    }
     report
 }
 
@@ -403,7 +427,10 @@ fn mark_duplicates(reports: &mut [ArticleReport]) {
     let mut by_canonical: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, r) in reports.iter().enumerate() {
         if let (true, Some(c)) = (r.is_error_free(), &r.canonical_url) {
-            by_canonical.entry(c.clone()).or_default().push(i);
+            by_canonical
+                .entry(c.as_str().to_string())
+                .or_default()
+                .push(i);
         }
     }
     for (canonical, group) in by_canonical {
@@ -432,7 +459,7 @@ fn mark_duplicates(reports: &mut [ArticleReport]) {
             ));
         }
     }
-    let mut first_by_guid: HashMap<String, (usize, Option<String>)> = HashMap::new();
+    let mut first_by_guid: HashMap<String, (usize, Option<CanonicalUrl>)> = HashMap::new();
     for i in 0..reports.len() {
         let Some(guid) = reports[i].guid.clone() else {
             continue;

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::LintedInput;
-use crate::model::Diagnostic;
+use crate::model::{CanonicalUrl, Diagnostic};
 use crate::validate::{ArticleReport, Verdict};
 
 /// A diagnostic as the JSON contract names its fields.
@@ -58,7 +58,7 @@ impl Serialize for Articles<'_> {
         s.collect_seq(self.0.iter().map(|a| JsonArticle {
             index: a.index,
             guid: a.guid.as_deref(),
-            canonical_url: a.canonical_url.as_deref(),
+            canonical_url: a.canonical_url.as_ref().map(CanonicalUrl::as_str),
             line: a.line,
             verdict: a.verdict(),
             diagnostics: Diagnostics(&a.diagnostics),

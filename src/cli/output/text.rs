@@ -140,7 +140,9 @@ fn summary(inputs: &[LintedInput]) -> String {
                 "  {:>5}  line {:<7} {}  {}",
                 format!("#{}", a.index),
                 a.line,
-                a.canonical_url.as_deref().unwrap_or("(no canonical URL)"),
+                a.canonical_url
+                    .as_ref()
+                    .map_or("(no canonical URL)", |c| c.as_str()),
                 what
             );
         }

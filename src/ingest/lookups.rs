@@ -1,0 +1,60 @@
+//! What a run reads from the store about its articles before deciding what they do: the
+//! stored heads of their canonical URLs and the pages whose domains could own their hosts.
+//!
+//! A run looks these up in batches while the feed is still being parsed (the parser tells
+//! each canonical URL as soon as its article is checked), so the store's work overlaps the
+//! parse instead of following it; the plan looks up whatever is left.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::model::{CanonicalUrl, Domain};
+use crate::store::{ArticleHead, Store, StoreError};
+
+/// Canonical URLs gathered before a batch is looked up: fewer, larger lookups cost the
+/// store less than one per article.
+pub const BATCH: usize = 64;
+
+/// Stored heads and candidate owning pages, as far as looked up.
+#[derive(Debug, Default)]
+pub struct Lookups {
+    /// Stored heads by canonical URL (only those that exist).
+    pub heads: HashMap<String, ArticleHead>,
+    /// `(page id, domain)` of every page whose domain is one of the looked-up hosts or a
+    /// parent of one.
+    pub domains: Vec<(String, Domain)>,
+    urls: HashSet<String>,
+    hosts: HashSet<String>,
+}
+
+impl Lookups {
+    /// Looks up whatever of `canonicals` has not been looked up yet.
+    pub async fn load<'a>(
+        &mut self,
+        store: &Store,
+        canonicals: impl IntoIterator<Item = &'a CanonicalUrl>,
+    ) -> Result<(), StoreError> {
+        let mut urls: Vec<&str> = Vec::new();
+        let mut hosts: Vec<String> = Vec::new();
+        for canonical in canonicals {
+            if self.urls.insert(canonical.as_str().to_string()) {
+                urls.push(canonical.as_str());
+            }
+            let host = canonical.host();
+            if !self.hosts.contains(&host) {
+                self.hosts.insert(host.clone());
+                hosts.push(host);
+            }
+        }
+        if !hosts.is_empty() {
+            for (id, domain) in store.domains_matching(&hosts).await? {
+                if !self.domains.iter().any(|(known, _)| *known == id) {
+                    self.domains.push((id, domain));
+                }
+            }
+        }
+        if !urls.is_empty() {
+            self.heads.extend(store.article_heads(&urls).await?);
+        }
+        Ok(())
+    }
+}
