@@ -53,7 +53,20 @@ fn lint_once(path: &Path) -> Duration {
     t.elapsed()
 }
 
-async fn ingest_twice(url: &str, feed: &Path) -> (Duration, Duration) {
+/// The timings of one database.
+struct Measured {
+    /// The first run (every article inserted).
+    first: Duration,
+    /// The unchanged second runs.
+    seconds: Vec<Duration>,
+    /// A plain lint before each second run.
+    lints: Vec<Duration>,
+}
+
+/// Stores the feed once into a fresh database (the first run), then runs it again
+/// `repeats` times unchanged, each second run right after a plain lint so that both see
+/// the machine in the same state.
+async fn ingest_and_repeat(url: &str, feed: &Path, repeats: usize) -> Measured {
     let store = Store::open(url).await.expect("open store");
     let page = store
         .add_page(&NewPage {
@@ -74,14 +87,29 @@ async fn ingest_twice(url: &str, feed: &Path) -> (Duration, Duration) {
         .expect("first run");
     let first_time = t.elapsed();
     assert_eq!(first.run.inserted, 500, "{:?}", first.run);
-    let t = Instant::now();
-    let second = run_feed(&store, &page, &source, FeedKind::Production, &options)
-        .await
-        .expect("second run");
-    let second_time = t.elapsed();
-    assert_eq!(second.run.unchanged, 500, "{:?}", second.run);
+    let mut seconds = Vec::new();
+    let mut lints = Vec::new();
+    for _ in 0..repeats {
+        // Plain lint on a blocking thread, as ingest parses.
+        let f = feed.to_path_buf();
+        lints.push(
+            tokio::task::spawn_blocking(move || lint_once(&f))
+                .await
+                .expect("lint thread"),
+        );
+        let t = Instant::now();
+        let second = run_feed(&store, &page, &source, FeedKind::Production, &options)
+            .await
+            .expect("second run");
+        seconds.push(t.elapsed());
+        assert_eq!(second.run.unchanged, 500, "{:?}", second.run);
+    }
     store.close().await;
-    (first_time, second_time)
+    Measured {
+        first: first_time,
+        seconds,
+        lints,
+    }
 }
 
 async fn fresh_postgres(admin: &str) -> String {
@@ -112,58 +140,53 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    // Plain lint is measured next to every ingest pair, on a blocking thread as ingest
-    // parses, so both see the same process state.
-    let mut lints: Vec<Duration> = Vec::new();
-    let mut lint_now = |runtime: &tokio::runtime::Runtime| {
-        let f = feed.clone();
-        let d = runtime
-            .block_on(async move { tokio::task::spawn_blocking(move || lint_once(&f)).await })
-            .expect("lint thread");
-        lints.push(d);
-    };
     let rate = |d: Duration| 500.0 / d.as_secs_f64();
     println!("iarss ingest benchmark: medium feed, 500 articles, one core\n");
     println!(
         "{:<12} {:>14} {:>14} {:>14} {:>18}",
         "backend", "plain lint", "first run", "second run", "second / lint"
     );
-    let mut rows = Vec::new();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     let db = dir.join("ingest-bench.db");
-    // Best of three, each on a fresh database: this machine's timings are noisy.
-    let best = |runs: Vec<(Duration, Duration)>| {
-        let first = runs.iter().map(|r| r.0).min().expect("runs");
-        let second = runs.iter().map(|r| r.1).min().expect("runs");
-        (first, second)
-    };
-    let sqlite_runs = (0..3)
+    // This machine's timings are noisy: each figure is the best of several, the first runs
+    // on three fresh databases, the second runs and the lints five of each per database.
+    const DATABASES: usize = 3;
+    const REPEATS: usize = 5;
+    let mut rows: Vec<(&str, Vec<Measured>)> = Vec::new();
+    let sqlite_runs = (0..DATABASES)
         .map(|_| {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
             }
             let url = format!("sqlite://{}", db.display());
-            lint_now(&runtime);
-            runtime.block_on(ingest_twice(&url, &feed))
+            runtime.block_on(ingest_and_repeat(&url, &feed, REPEATS))
         })
         .collect();
-    rows.push(("sqlite", best(sqlite_runs)));
-
+    rows.push(("sqlite", sqlite_runs));
     match std::env::var("IARSS_TEST_DATABASE_URL") {
         Ok(admin) => {
-            let pg_runs = (0..3)
+            let pg_runs = (0..DATABASES)
                 .map(|_| {
                     let url = runtime.block_on(fresh_postgres(&admin));
-                    lint_now(&runtime);
-                    runtime.block_on(ingest_twice(&url, &feed))
+                    runtime.block_on(ingest_and_repeat(&url, &feed, REPEATS))
                 })
                 .collect();
-            rows.push(("postgres", best(pg_runs)));
+            rows.push(("postgres", pg_runs));
         }
         Err(_) => println!("(PostgreSQL skipped: run through scripts/with-postgres.sh)"),
     }
-    let lint = lints.iter().copied().min().expect("lint runs");
-    for (name, (first, second)) in rows {
+    for (name, runs) in rows {
+        let first = runs.iter().map(|r| r.first).min().expect("runs");
+        let second = runs
+            .iter()
+            .flat_map(|r| r.seconds.iter().copied())
+            .min()
+            .expect("runs");
+        let lint = runs
+            .iter()
+            .flat_map(|r| r.lints.iter().copied())
+            .min()
+            .expect("runs");
         println!(
             "{:<12} {:>8.0} art/s {:>8.0} art/s {:>8.0} art/s {:>17.2}x",
             name,
