@@ -36,9 +36,12 @@ impl Lookups {
         let mut urls: Vec<&str> = Vec::new();
         let mut hosts: Vec<String> = Vec::new();
         for canonical in canonicals {
-            if self.urls.insert(canonical.as_str().to_string()) {
-                urls.push(canonical.as_str());
+            // A URL looked up already had its host looked up with it.
+            if self.urls.contains(canonical.as_str()) {
+                continue;
             }
+            self.urls.insert(canonical.as_str().to_string());
+            urls.push(canonical.as_str());
             let host = canonical.host();
             if !self.hosts.contains(&host) {
                 self.hosts.insert(host.clone());

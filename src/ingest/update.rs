@@ -120,6 +120,30 @@ fn content_of(report: &mut ArticleReport) -> ArticleContent {
     }
 }
 
+/// `canonical-domain-mismatch` for articles whose host belongs to a page with a longer
+/// (more specific) domain than this page's.
+fn mark_nested_owners(page: &Page, lookups: &Lookups, report: &mut InputReport) {
+    for article in &mut report.articles {
+        let Some(canonical) = &article.canonical_url else {
+            continue;
+        };
+        let host = canonical.host();
+        if let Some(owner) = owner_of(&host, &lookups.domains)
+            && owner != page.id
+            && page.domain.matches_host(&host)
+        {
+            article.diagnostics.push(Diagnostic::new(
+                RuleId::CanonicalDomainMismatch,
+                format!(
+                    "canonical URL `{}` belongs to page `{owner}`, whose domain is more specific",
+                    canonical.as_str()
+                ),
+                Some(article.position),
+            ));
+        }
+    }
+}
+
 /// Decides every item of a parsed feed against the store, with what `lookups` already
 /// holds of it.
 pub async fn plan(
@@ -144,24 +168,9 @@ pub async fn plan(
                 .filter_map(|a| a.canonical_url.as_ref()),
         )
         .await?;
-    for article in &mut report.articles {
-        let Some(canonical) = &article.canonical_url else {
-            continue;
-        };
-        let host = canonical.host();
-        if let Some(owner) = owner_of(&host, &lookups.domains)
-            && owner != page.id
-            && page.domain.matches_host(&host)
-        {
-            article.diagnostics.push(Diagnostic::new(
-                RuleId::CanonicalDomainMismatch,
-                format!(
-                    "canonical URL `{}` belongs to page `{owner}`, whose domain is more specific",
-                    canonical.as_str()
-                ),
-                Some(article.position),
-            ));
-        }
+    // Only another page's domain can take an article from this page.
+    if lookups.domains.iter().any(|(id, _)| *id != page.id) {
+        mark_nested_owners(page, &lookups, &mut report);
     }
     let heads = &lookups.heads;
     let status = match kind {
