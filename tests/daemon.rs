@@ -1042,3 +1042,146 @@ fn three_daemons_share_a_postgres_database_and_survive_a_kill() {
             .find(|r| r.outcome != iarss::store::RunOutcome::Ok)
     );
 }
+
+// ----------------------------------------------------------------------------------------
+// Store failures
+// ----------------------------------------------------------------------------------------
+
+/// A restarted sole owner of a SQLite database does not wait for the leases of its dead
+/// predecessor: holding the owner lock proves nobody else runs.
+#[test]
+fn a_restarted_sqlite_owner_takes_back_its_predecessors_leases() {
+    let dir = common::scratch("daemon-stale-leases");
+    let db = sqlite_db(&dir);
+    let server = Server::start(|_, s| respond(s, "200 OK", FEED));
+    cli_ok(
+        &db,
+        &[
+            "pages",
+            "add",
+            "--id",
+            "news",
+            "--domain",
+            "news.example.com",
+            "--feed",
+            &server.url("/feed.xml"),
+        ],
+    );
+    // What a daemon killed in the middle of a run leaves: a claim held for an hour more.
+    common::execute_sql(
+        &db,
+        "UPDATE feeds SET next_due_at = 0, lease_owner = 'dead-daemon', \
+         lease_expires_at = CAST(unixepoch('subsec') * 1000 AS BIGINT) + 3600000",
+    );
+    let mut daemon = Daemon::spawn(&dir, "restarted", &db, &[]);
+    daemon.wait_ready();
+    assert!(
+        wait_until(Duration::from_secs(5), || !runs(&db, "news").is_empty()),
+        "the feed waits for a dead daemon's lease\n{}",
+        daemon.log()
+    );
+    assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
+}
+
+/// Commits that keep failing (here: the articles table refuses every write, as a full disk
+/// would) are recorded as `store_error` runs, count for backoff, and make `/readyz` answer
+/// 503 quickly; it answers 200 again once a commit succeeds.
+#[test]
+fn failing_commits_are_recorded_and_make_the_daemon_unready() {
+    let dir = common::scratch("daemon-store-errors");
+    let db = sqlite_db(&dir);
+    let server = Server::start(|_, s| respond(s, "200 OK", FEED));
+    cli_ok(
+        &db,
+        &[
+            "pages",
+            "add",
+            "--id",
+            "news",
+            "--domain",
+            "news.example.com",
+            "--feed",
+            &server.url("/feed.xml"),
+        ],
+    );
+    common::execute_sql(
+        &db,
+        "CREATE TRIGGER refuse BEFORE INSERT ON articles \
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full (simulated)'); END;",
+    );
+    let mut daemon = Daemon::spawn(
+        &dir,
+        "store-errors",
+        &db,
+        &[("IARSS_SCHEDULE_INTERVAL", "1s")],
+    );
+    daemon.wait_ready();
+    let mut body = String::new();
+    assert!(
+        wait_until(Duration::from_secs(15), || {
+            let started = Instant::now();
+            let answer = daemon.get("/readyz");
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "/readyz took {:?}",
+                started.elapsed()
+            );
+            let (code, text) = answer.unwrap_or_default();
+            body = text;
+            code == 503
+        }),
+        "/readyz stays ready while every commit fails: {body}\n{}",
+        daemon.log()
+    );
+    assert!(
+        body.contains("commits failed") && body.contains("simulated"),
+        "{body}"
+    );
+    let all = runs(&db, "news");
+    assert!(all.len() >= 3, "{all:#?}");
+    assert!(
+        all.iter().all(|r| r["outcome"] == "store_error"),
+        "{all:#?}"
+    );
+    let page = page_entry(&db, "news");
+    assert_eq!(page["last_outcome"], "store_error", "{page:#}");
+    assert!(page["consecutive_failures"].as_i64() >= Some(3), "{page:#}");
+
+    // The disk has room again: the next commit succeeds and the daemon is ready.
+    common::execute_sql(&db, "DROP TRIGGER refuse");
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            daemon.get("/readyz").is_some_and(|(code, _)| code == 200)
+        }),
+        "{}",
+        daemon.log()
+    );
+    assert!(wait_until(Duration::from_secs(5), || runs(&db, "news")[0]
+        ["outcome"]
+        == "ok"));
+    assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
+}
+
+/// A read-only database makes the daemon unready at once, before any commit fails.
+#[test]
+fn a_read_only_database_is_not_ready() {
+    let dir = common::scratch("daemon-read-only");
+    let db = sqlite_db(&dir);
+    cli_ok(&db, &["pages", "list"]);
+    // Opened read-only, as a file on a read-only mount would be (root writes a 0444 file).
+    let ro = format!("{db}?mode=ro");
+    let mut daemon = Daemon::spawn(&dir, "read-only", &ro, &[]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut answer = None;
+    while Instant::now() < deadline {
+        if let Some(a) = daemon.get("/readyz") {
+            answer = Some(a);
+            break;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    let (code, body) = answer.expect("/readyz answers");
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("does not take writes"), "{body}");
+    let _ = daemon.terminate(Duration::from_secs(10));
+}

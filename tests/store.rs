@@ -70,6 +70,8 @@ on_both_backends!(
     scenario_long_feed_is_decided_like_a_short_one,
     scenario_deleted_article_is_inserted_again,
     scenario_ingest_by_domain_creates_the_page,
+    scenario_production_and_development_runs_at_once,
+    scenario_uncommittable_run_is_recorded_as_store_error,
 );
 
 #[test]
@@ -1478,4 +1480,140 @@ fn scenario_ingest_by_domain_creates_the_page(db: &str) {
     assert_eq!(run["page_id"], "news.example.com");
     assert_eq!(counts(&run).unchanged, 1, "{run:#}");
     assert_eq!(ctx.pages().len(), 1);
+}
+
+/// A page's production and development feeds carry the same new articles and run at the
+/// same moment (two `iarss ingest` processes): both runs are recorded and the articles end
+/// as if the runs had committed one after the other — live, inserted by one run.
+fn scenario_production_and_development_runs_at_once(db: &str) {
+    let ctx = Ctx::new(db);
+    ctx.add_page("news", "news.example.com");
+    for round in 0..6 {
+        let items: Vec<Item> = (0..40)
+            .map(|i| item(&format!("https://news.example.com/r{round}/a{i}")))
+            .collect();
+        let feed = ctx.feed(&items);
+        let feed = feed.to_string_lossy().to_string();
+        let spawn = |extra: &[&str]| {
+            common::iarss()
+                .arg("--db")
+                .arg(&ctx.db)
+                .args([
+                    "ingest", "--page", "news", "--feed", &feed, "--format", "json",
+                ])
+                .args(extra)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn iarss")
+        };
+        let production = spawn(&[]);
+        let development = spawn(&["--development"]);
+        let runs: Vec<Value> = [production, development]
+            .into_iter()
+            .map(|child| {
+                let out = child.wait_with_output().expect("wait");
+                assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "round {round}: {}",
+                    stderr(&out)
+                );
+                common::json(&out)
+            })
+            .collect();
+        let (prod, dev) = (counts(&runs[0]), counts(&runs[1]));
+        assert_eq!(prod.items + dev.items, 80, "round {round}");
+        assert_eq!(
+            prod.inserted + dev.inserted,
+            40,
+            "one run inserts: {prod:?} {dev:?}"
+        );
+        if prod.inserted == 40 {
+            // Production first: the development run finds them live and identical.
+            assert_eq!(dev.unchanged, 40, "{dev:?}");
+        } else {
+            // Development first: the production run makes the drafts live.
+            assert_eq!((dev.inserted, prod.updated), (40, 40), "{prod:?} {dev:?}");
+        }
+        let live = ctx
+            .articles()
+            .iter()
+            .filter(|a| {
+                a["status"] == "live"
+                    && a["canonical_url"]
+                        .as_str()
+                        .is_some_and(|u| u.contains(&format!("/r{round}/")))
+            })
+            .count();
+        assert_eq!(live, 40, "round {round}: every article ends live");
+    }
+    let runs = ctx.runs();
+    assert_eq!(runs.len(), 12, "every run is recorded");
+    assert!(runs.iter().all(|r| r["outcome"] == "ok"), "{runs:#?}");
+}
+
+/// A run whose results cannot be committed changes no article, is recorded with outcome
+/// `store_error` and counts for the feed's failures; `ingest` exits 1.
+fn scenario_uncommittable_run_is_recorded_as_store_error(db: &str) {
+    let ctx = Ctx::new(db);
+    // The page's own feed (a file URL), so the run also moves the feed's state.
+    let path = ctx.dir.join("own-feed.xml");
+    let url = format!("file://{}", path.display());
+    ctx.ok(&[
+        "pages",
+        "add",
+        "--id",
+        "news",
+        "--domain",
+        "news.example.com",
+        "--feed",
+        &url,
+    ]);
+    let ingest = |items: &[Item]| {
+        std::fs::write(&path, rss(items)).expect("write feed");
+        let out = ctx.run(&[
+            "ingest", "--page", "news", "--feed", &url, "--format", "json",
+        ]);
+        (out.status.code(), common::json(&out))
+    };
+    let (code, _) = ingest(&[item(A)]);
+    assert_eq!(code, Some(0));
+    let stored = ctx.articles_raw();
+    // The articles table refuses writes from now on; runs and feeds still take them.
+    break_article_writes(db);
+    let (code, run) = ingest(&[
+        item(A).modified("2024-03-10T09:00:00Z").body("New."),
+        item(B),
+    ]);
+    assert_eq!(code, Some(1), "{run:#}");
+    assert_eq!(run["outcome"], "store_error", "{run:#}");
+    assert_eq!(counts(&run).inserted + counts(&run).updated, 0, "{run:#}");
+    let runs = ctx.runs();
+    assert_eq!(runs.len(), 2, "the failed run is recorded");
+    assert_eq!(runs[0]["outcome"], "store_error");
+    assert!(
+        runs[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("simulated")),
+        "with the error text: {:#}",
+        runs[0]
+    );
+    assert_eq!(ctx.articles_raw(), stored, "no article changed");
+    let pages = ctx.pages();
+    assert_eq!(pages[0]["last_outcome"], "store_error", "{:#}", pages[0]);
+    assert_eq!(pages[0]["consecutive_failures"], 1, "{:#}", pages[0]);
+}
+
+/// Makes every insert or update of `articles` fail, as a full disk or a lost connection
+/// would fail the run's commit, while the short transaction that records a run still works.
+fn break_article_writes(db: &str) {
+    let sql = if db.starts_with("sqlite:") {
+        "CREATE TRIGGER refuse_insert BEFORE INSERT ON articles BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END;\n\
+         CREATE TRIGGER refuse_update BEFORE UPDATE ON articles BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END;"
+    } else {
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'could not extend file (simulated)'; END $$;\n\
+         CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON articles FOR EACH ROW EXECUTE FUNCTION refuse();"
+    };
+    common::execute_sql(db, sql);
 }

@@ -77,7 +77,15 @@ async fn serve(config: Config) -> u8 {
     };
     let _lock = if store.backend() == Backend::Sqlite {
         match lock_sqlite(&config.database_url) {
-            Ok(f) => Some(f),
+            Ok(f) => {
+                // Holding the lock proves that whoever holds a lease is dead.
+                match store.release_all_leases().await {
+                    Ok(0) => {}
+                    Ok(n) => info!(released = n, "released the leases of a previous daemon"),
+                    Err(e) => tracing::warn!(error = %e, "releasing stale leases failed"),
+                }
+                Some(f)
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_FAILURE;

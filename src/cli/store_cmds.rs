@@ -59,6 +59,7 @@ pub fn run_json(r: &FeedRun) -> Value {
         "unchanged": r.unchanged,
         "ignored": r.ignored,
         "rejected": r.rejected,
+        "error": r.error,
     })
 }
 
@@ -164,6 +165,10 @@ pub fn run(db: Option<&str>, command: Command) -> u8 {
         Err(StoreError::NoSuchPage(id)) => {
             eprintln!("error: no page `{id}`");
             EXIT_FAILURE
+        }
+        Err(e @ StoreError::InvalidPage(_)) => {
+            eprintln!("error: {e}");
+            EXIT_USAGE
         }
         Err(e) => {
             eprintln!("error: {e}");

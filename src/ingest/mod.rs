@@ -17,7 +17,8 @@ use crate::fetch::{self, Conditional, FetchConfig, FetchError};
 use crate::model::{CanonicalUrl, Diagnostic, Domain};
 use crate::parse::InputKind;
 use crate::store::{
-    FeedKind, FeedRun, LoggedDiagnostic, Page, RunOutcome, Store, StoreError, Validators, now_ms,
+    FeedKind, FeedRun, LoggedDiagnostic, Page, RunOutcome, Store, StoreError, UnrecordedRun,
+    Validators, now_ms,
 };
 use crate::validate::{CanonicalTap, CheckOptions, InputReport, RuleId, check_input};
 use lookups::Lookups;
@@ -120,7 +121,15 @@ fn logged(d: &Diagnostic, canonical_url: Option<&str>) -> LoggedDiagnostic {
     }
 }
 
+/// How often a run plans and commits again when another run of its page committed first
+/// (or a write conflicted) before it gives up with `store_error`.
+const COMMIT_ATTEMPTS: u32 = 5;
+
 /// Runs one feed of `page` and commits the run.
+///
+/// Every run ends recorded: a run whose results cannot be committed is recorded with
+/// outcome `store_error` in a transaction of its own. `Err` means even that record failed;
+/// the run is then kept in [`Store::health`] and logged.
 pub async fn run_feed(
     store: &Store,
     page: &Page,
@@ -135,7 +144,14 @@ pub async fn run_feed(
         feed = %crate::store::mask_url(&source.display()),
         kind = kind.as_str()
     );
-    tracing::Instrument::instrument(run_feed_inner(store, page, source, kind, options), span).await
+    let run = async {
+        let mut run = FeedRun::start(&page.id, &source.display(), kind);
+        match run_feed_inner(store, page, source, kind, options, &mut run).await {
+            Ok(result) => Ok(result),
+            Err(e) => record_store_error(store, run, e).await,
+        }
+    };
+    tracing::Instrument::instrument(run, span).await
 }
 
 async fn run_feed_inner(
@@ -144,22 +160,24 @@ async fn run_feed_inner(
     source: &FeedSource,
     kind: FeedKind,
     options: &RunOptions,
+    run: &mut FeedRun,
 ) -> Result<RunResult, StoreError> {
-    let mut run = FeedRun::start(&page.id, &source.display(), kind);
-
     let mut validators = None;
     let (bytes, charset) = match source {
-        FeedSource::Path { path, .. } => match tokio::fs::read(path).await {
-            Ok(b) => (b, None),
-            Err(e) => {
-                let d = Diagnostic::new(
-                    RuleId::FeedFetchFailed,
-                    format!("cannot read {}: {e}", path.display()),
-                    None,
-                );
-                return fail(store, run, d, options).await;
+        FeedSource::Path { path, .. } => {
+            // Under the download's cap: a device or an endless pipe stops there.
+            let (path, cap) = (path.clone(), options.fetch.max_body_bytes);
+            let read = tokio::task::spawn_blocking(move || fetch::read_file_capped(&path, cap))
+                .await
+                .unwrap_or_else(|e| Err(FetchError::Failed(e.to_string())));
+            match read {
+                Ok(b) => (b, None),
+                Err(e) => {
+                    let d = Diagnostic::new(e.rule(), e.to_string(), None);
+                    return fail(store, run, d, options).await;
+                }
             }
-        },
+        }
         FeedSource::Url(url) => {
             let conditional = if options.conditional {
                 store
@@ -182,11 +200,11 @@ async fn run_feed_inner(
                     run.http_status = Some(304);
                     run.finished_at = now_ms();
                     store
-                        .commit_run(&mut run, &[], &[], None, retention_ms(options))
+                        .commit_run(run, &[], &[], None, retention_ms(options), None)
                         .await?;
                     info!(run_id = run.id, "not modified");
                     return Ok(RunResult {
-                        run,
+                        run: run.clone(),
                         diagnostics: Vec::new(),
                     });
                 }
@@ -207,6 +225,9 @@ async fn run_feed_inner(
         }
     };
     run.bytes = bytes.len() as u64;
+    // Read before any stored article is looked up: a commit by another run of the page
+    // after this point makes this run plan again (PageSeq).
+    let mut seen = store.page_seq(&page.id).await?;
 
     // The budget runs from the moment the body is in; parsing never blocks the runtime.
     // The parser tells each article's canonical URL as soon as the article is checked, and
@@ -253,12 +274,23 @@ async fn run_feed_inner(
     let report: InputReport = match parsed {
         Some(Ok(r)) => r,
         Some(Err(join)) => {
-            let d = Diagnostic::new(
-                RuleId::FeedNotWellFormed,
-                format!("the feed could not be parsed: {join}"),
-                None,
-            );
-            return fail(store, run, d, options).await;
+            // Not the feed's fault: a defect of iarss, recorded as such.
+            let message = match join.try_into_panic() {
+                Ok(panic) => format!(
+                    "iarss failed while checking the feed (please report this): {}",
+                    panic_message(panic.as_ref())
+                ),
+                Err(join) => format!("the check of the feed was cancelled: {join}"),
+            };
+            tracing::error!(%message, "feed run failed internally");
+            run.outcome = RunOutcome::InternalError;
+            run.error = Some(message);
+            run.finished_at = now_ms();
+            store.record_failed_run(run).await?;
+            return Ok(RunResult {
+                run: run.clone(),
+                diagnostics: Vec::new(),
+            });
         }
         None => {
             let d = Diagnostic::new(
@@ -288,31 +320,44 @@ async fn run_feed_inner(
 
     let parse_ms = started.elapsed().as_millis() as u64;
     let planning = Instant::now();
-    let mut plan = update::plan(store, page, kind, report, lookups).await?;
-    let plan_ms = planning.elapsed().as_millis() as u64;
-    let committing = Instant::now();
-    run.items = plan.counts.items;
-    run.inserted = plan.counts.inserted;
-    run.updated = plan.counts.updated;
-    run.unchanged = plan.counts.unchanged;
-    run.ignored = plan.counts.ignored;
-    run.rejected = plan.counts.rejected;
-    run.outcome = RunOutcome::Ok;
-    run.finished_at = now_ms();
-    store
-        .commit_run(
-            &mut run,
-            &plan.writes,
-            &plan.diagnostics,
-            validators.as_ref(),
-            retention_ms(options),
-        )
-        .await?;
+    let mut attempt = 1;
+    let (mut plan, plan_ms, committing) = loop {
+        let plan = update::plan(store, page, kind, &report, lookups).await?;
+        let plan_ms = planning.elapsed().as_millis() as u64;
+        let committing = Instant::now();
+        run.set_counts(&plan.counts);
+        run.outcome = RunOutcome::Ok;
+        run.finished_at = now_ms();
+        let committed = store
+            .commit_run(
+                run,
+                &plan.writes,
+                &plan.diagnostics,
+                validators.as_ref(),
+                retention_ms(options),
+                Some(seen),
+            )
+            .await;
+        match committed {
+            Ok(_) => break (plan, plan_ms, committing),
+            Err(e) if e.is_conflict() && attempt < COMMIT_ATTEMPTS => {
+                // Another run of the page (or a write of another process) came first:
+                // decide again from what is stored now, as if this run had started later.
+                tracing::debug!(attempt, error = %e, "planning the run again");
+                tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+                attempt += 1;
+                seen = store.page_seq(&page.id).await?;
+                lookups = Lookups::default();
+            }
+            Err(e) => return Err(e),
+        }
+    };
     info!(
         run_id = run.id,
         parse_ms,
         plan_ms,
         commit_ms = committing.elapsed().as_millis() as u64,
+        attempts = attempt,
         items = run.items,
         inserted = run.inserted,
         updated = run.updated,
@@ -322,9 +367,52 @@ async fn run_feed_inner(
         "feed run committed"
     );
     Ok(RunResult {
-        run,
+        run: run.clone(),
         diagnostics: std::mem::take(&mut plan.diagnostics),
     })
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
+}
+
+/// Records a run whose results could not be committed (ingestion.md, store failures): no
+/// article changed, outcome `store_error`, in a transaction of its own. When even that
+/// fails, the run is logged and kept in memory for `/readyz` and the operator pages.
+async fn record_store_error(
+    store: &Store,
+    mut run: FeedRun,
+    e: StoreError,
+) -> Result<RunResult, StoreError> {
+    run.set_counts(&crate::store::Counts::default());
+    run.outcome = RunOutcome::StoreError;
+    run.error = Some(format!("the run's results could not be committed: {e}"));
+    run.finished_at = now_ms();
+    tracing::error!(error = %e, "the run's results could not be committed");
+    match store.record_failed_run(&mut run).await {
+        Ok(run_id) => {
+            warn!(run_id, outcome = "store_error", "feed run failed");
+            Ok(RunResult {
+                run,
+                diagnostics: Vec::new(),
+            })
+        }
+        Err(record) => {
+            tracing::error!(error = %record, "the failed run could not be recorded either");
+            store.health().unrecorded(UnrecordedRun {
+                page_id: run.page_id.clone(),
+                feed_url: crate::store::mask_url(&run.feed_url),
+                finished_at: run.finished_at,
+                error: format!("{e}; recording the run failed too: {record}"),
+            });
+            Err(record)
+        }
+    }
 }
 
 fn retention_ms(options: &RunOptions) -> Option<i64> {
@@ -346,15 +434,18 @@ pub async fn record_refusal(
     message: &str,
     options: &RunOptions,
 ) -> Result<RunResult, StoreError> {
-    let run = FeedRun::start(&page.id, feed_url, kind);
+    let mut run = FeedRun::start(&page.id, feed_url, kind);
     let d = Diagnostic::new(RuleId::FeedFetchFailed, message, None);
-    fail(store, run, d, options).await
+    match fail(store, &mut run, d, options).await {
+        Ok(result) => Ok(result),
+        Err(e) => record_store_error(store, run, e).await,
+    }
 }
 
 /// Records a run that failed as a whole: no article is touched.
 async fn fail(
     store: &Store,
-    mut run: FeedRun,
+    run: &mut FeedRun,
     d: Diagnostic,
     options: &RunOptions,
 ) -> Result<RunResult, StoreError> {
@@ -363,7 +454,7 @@ async fn fail(
     run.finished_at = now_ms();
     let diagnostics = vec![logged(&d, None)];
     store
-        .commit_run(&mut run, &[], &diagnostics, None, retention_ms(options))
+        .commit_run(run, &[], &diagnostics, None, retention_ms(options), None)
         .await?;
     warn!(
         run_id = run.id,
@@ -372,7 +463,10 @@ async fn fail(
         "feed run failed: {}",
         d.message
     );
-    Ok(RunResult { run, diagnostics })
+    Ok(RunResult {
+        run: run.clone(),
+        diagnostics,
+    })
 }
 
 /// Which page owns a canonical host when page domains nest: the longest matching domain.

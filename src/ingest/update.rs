@@ -3,31 +3,15 @@
 
 use super::lookups::Lookups;
 use super::{logged, owner_of};
-use crate::model::{CanonicalUrl, Diagnostic};
+use crate::model::CanonicalUrl;
 use crate::store::{
-    ArticleContent, ArticleHead, ArticleWrite, FeedKind, LoggedDiagnostic, Page, Store, StoreError,
+    ArticleContent, ArticleHead, ArticleWrite, Counts, FeedKind, LoggedDiagnostic, Page, Store,
+    StoreError,
 };
 use crate::validate::{ArticleReport, InputReport, RuleId};
 
 /// The 24 h window of `update-outside-24h-window`.
 const UPDATE_WINDOW_MS: i64 = 24 * 3600 * 1000;
-
-/// Per-run counts (ingestion.md, Run counts).
-#[derive(Clone, Debug, Default)]
-pub struct Counts {
-    /// Every `item`.
-    pub items: u64,
-    /// New canonical URLs stored.
-    pub inserted: u64,
-    /// Content applied or a draft made live.
-    pub updated: u64,
-    /// Identical to the stored version.
-    pub unchanged: u64,
-    /// Superseded, or refused by the update rules.
-    pub ignored: u64,
-    /// With an error-severity diagnostic.
-    pub rejected: u64,
-}
 
 /// What a run will write.
 #[derive(Debug, Default)]
@@ -38,16 +22,6 @@ pub struct Plan {
     pub diagnostics: Vec<LoggedDiagnostic>,
     /// The counts.
     pub counts: Counts,
-}
-
-/// `content:encoded` as the store keeps it: XML-decoded, line ends normalised.
-fn stored_text(html: String) -> String {
-    // `memchr` scans with SIMD; `str::contains` walks a word at a time.
-    if memchr::memchr(b'\r', html.as_bytes()).is_some() {
-        html.replace("\r\n", "\n").replace('\r', "\n")
-    } else {
-        html
-    }
 }
 
 /// A 128-bit content fingerprint: it only tells whether a publisher's article changed, so a
@@ -106,51 +80,56 @@ fn decide_content(
     }
 }
 
-/// The article's content for the store; takes its HTML out of the report (no copy).
-fn content_of(report: &mut ArticleReport) -> ArticleContent {
-    let html = stored_text(report.html.take().unwrap_or_default());
+/// The article's HTML as the store keeps it, borrowed unless line ends need normalising.
+fn stored_html(report: &ArticleReport) -> std::borrow::Cow<'_, str> {
+    let html = report.html.as_deref().unwrap_or_default();
+    // `memchr` scans with SIMD; `str::contains` walks a word at a time.
+    if memchr::memchr(b'\r', html.as_bytes()).is_some() {
+        std::borrow::Cow::Owned(html.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(html)
+    }
+}
+
+/// The article's content for the store (a copy of its HTML: a run may be planned again
+/// when another run of the page committed first).
+fn content_of(
+    report: &ArticleReport,
+    html: std::borrow::Cow<'_, str>,
+    content_hash: String,
+) -> ArticleContent {
     ArticleContent {
         title: report.title.clone(),
         op_published: report.op_published.map(|t| t.timestamp_millis()),
         op_modified: report.op_modified.map(|t| t.timestamp_millis()),
-        content_hash: hash(&html),
-        html,
+        content_hash,
+        html: html.into_owned(),
         guid: report.guid.clone(),
         item_link: report.link.clone(),
     }
 }
 
-/// `canonical-domain-mismatch` for articles whose host belongs to a page with a longer
+/// `canonical-domain-mismatch` for an article whose host belongs to a page with a longer
 /// (more specific) domain than this page's.
-fn mark_nested_owners(page: &Page, lookups: &Lookups, report: &mut InputReport) {
-    for article in &mut report.articles {
-        let Some(canonical) = &article.canonical_url else {
-            continue;
-        };
-        let host = canonical.host();
-        if let Some(owner) = owner_of(&host, &lookups.domains)
-            && owner != page.id
-            && page.domain.matches_host(&host)
-        {
-            article.diagnostics.push(Diagnostic::new(
-                RuleId::CanonicalDomainMismatch,
-                format!(
-                    "canonical URL `{}` belongs to page `{owner}`, whose domain is more specific",
-                    canonical.as_str()
-                ),
-                Some(article.position),
-            ));
-        }
-    }
+fn nested_owner(page: &Page, lookups: &Lookups, canonical: &CanonicalUrl) -> Option<String> {
+    let host = canonical.host();
+    let owner = owner_of(&host, &lookups.domains)?;
+    (owner != page.id && page.domain.matches_host(&host)).then(|| {
+        format!(
+            "canonical URL `{}` belongs to page `{owner}`, whose domain is more specific",
+            canonical.as_str()
+        )
+    })
 }
 
 /// Decides every item of a parsed feed against the store, with what `lookups` already
-/// holds of it.
+/// holds of it. The report is only read: a run whose commit found that another run of the
+/// page committed first plans again from fresh lookups.
 pub async fn plan(
     store: &Store,
     page: &Page,
     kind: FeedKind,
-    mut report: InputReport,
+    report: &InputReport,
     mut lookups: Lookups,
 ) -> Result<Plan, StoreError> {
     let mut plan = Plan::default();
@@ -169,50 +148,59 @@ pub async fn plan(
         )
         .await?;
     // Only another page's domain can take an article from this page.
-    if lookups.domains.iter().any(|(id, _)| *id != page.id) {
-        mark_nested_owners(page, &lookups, &mut report);
-    }
+    let nesting = lookups.domains.iter().any(|(id, _)| *id != page.id);
     let heads = &lookups.heads;
     let status = match kind {
         FeedKind::Production => "live",
         FeedKind::Development => "draft",
     };
-    for article in &mut report.articles {
+    for article in &report.articles {
         plan.counts.items += 1;
-        let canonical = article.canonical_url.take();
-        let canonical = canonical.as_ref().map(CanonicalUrl::as_str);
+        let canonical_url = article.canonical_url.as_ref();
+        let canonical = canonical_url.map(CanonicalUrl::as_str);
+        let at = |rule: RuleId, message: String| LoggedDiagnostic {
+            canonical_url: canonical.map(str::to_string),
+            rule,
+            message,
+            line: Some(article.position.line),
+            column: Some(article.position.column),
+        };
         let mut extra: Vec<LoggedDiagnostic> = Vec::new();
+        if nesting
+            && let Some(message) = canonical_url.and_then(|c| nested_owner(page, &lookups, c))
+        {
+            extra.push(at(RuleId::CanonicalDomainMismatch, message));
+        }
         let superseded = article
             .diagnostics
             .iter()
             .any(|d| d.rule == RuleId::FeedDuplicateCanonical);
         match canonical {
-            _ if !article.is_error_free() => plan.counts.rejected += 1,
+            _ if !article.is_error_free() || !extra.is_empty() => plan.counts.rejected += 1,
             _ if superseded => plan.counts.ignored += 1,
             None => plan.counts.rejected += 1,
             Some(url) => match heads.get(url) {
                 Some(head) if head.page_id != page.id => {
                     plan.counts.rejected += 1;
-                    extra.push(LoggedDiagnostic {
-                        canonical_url: Some(url.to_string()),
-                        rule: RuleId::CanonicalDomainMismatch,
-                        message: format!("`{url}` is stored under page `{}`", head.page_id),
-                        line: Some(article.position.line),
-                        column: Some(article.position.column),
-                    });
+                    extra.push(at(
+                        RuleId::CanonicalDomainMismatch,
+                        format!("`{url}` is stored under page `{}`", head.page_id),
+                    ));
                 }
                 None => {
                     plan.counts.inserted += 1;
+                    let html = stored_html(article);
+                    let content_hash = hash(&html);
                     plan.writes.push(ArticleWrite::Insert {
                         canonical_url: url.to_string(),
                         status,
-                        content: content_of(article),
+                        content: content_of(article, html, content_hash),
                     });
                 }
                 Some(head) if kind == FeedKind::Development && head.status == "live" => {
                     // The development feed never changes a live article; an identical one
                     // is `unchanged` (Run counts decide that before `ignored`).
-                    if head.content_hash == content_of(article).content_hash {
+                    if head.content_hash == hash(&stored_html(article)) {
                         plan.counts.unchanged += 1;
                     } else {
                         plan.counts.ignored += 1;
@@ -220,20 +208,14 @@ pub async fn plan(
                 }
                 Some(head) => {
                     let make_live = kind == FeedKind::Production && head.status == "draft";
-                    let content = content_of(article);
-                    let modified = content.op_modified;
-                    let decision = decide_content(head, &content.content_hash, modified);
-                    let apply = match decision {
+                    let html = stored_html(article);
+                    let incoming_hash = hash(&html);
+                    let modified = article.op_modified.map(|t| t.timestamp_millis());
+                    let apply = match decide_content(head, &incoming_hash, modified) {
                         ContentDecision::Identical => None,
-                        ContentDecision::Apply => Some(content),
+                        ContentDecision::Apply => Some(content_of(article, html, incoming_hash)),
                         ContentDecision::Refuse(rule, message) => {
-                            extra.push(LoggedDiagnostic {
-                                canonical_url: Some(url.to_string()),
-                                rule,
-                                message,
-                                line: Some(article.position.line),
-                                column: Some(article.position.column),
-                            });
+                            extra.push(at(rule, message));
                             None
                         }
                     };

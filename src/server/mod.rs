@@ -31,37 +31,77 @@ pub struct AppState {
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
+    // A page that waits for a store that does not answer says so within seconds rather
+    // than hanging for the pool's acquire timeout.
+    let operator_pages = Router::new()
+        .route("/", get(pages::index))
+        .route("/pages/{id}", get(pages::page))
+        .route("/articles", get(pages::article))
+        .layer(axum::middleware::from_fn(answer_in_time));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route("/", get(pages::index))
-        .route("/pages/{id}", get(pages::page))
-        .route("/articles", get(pages::article))
+        .merge(operator_pages)
         .with_state(state)
+}
+
+/// How long an operator page may wait for the store.
+const PAGE_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn answer_in_time(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match tokio::time::timeout(PAGE_WITHIN, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the store did not answer within {} s; see /readyz\n",
+                PAGE_WITHIN.as_secs()
+            ),
+        )
+            .into_response(),
+    }
 }
 
 async fn healthz() -> &'static str {
     "ok\n"
 }
 
-async fn readyz(State(state): State<AppState>) -> Response {
-    if let Err(e) = state.store.ping().await {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("store unreachable: {e}\n"),
-        )
-            .into_response();
+/// Readiness answers within this long, whatever the store does.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(900);
+
+/// Commits failed in a row that make the daemon unready.
+const UNREADY_AFTER_FAILED_COMMITS: u32 = 3;
+
+/// Why the daemon is not ready, if it is not (ingestion.md: the store answers within 1 s
+/// and takes writes, the last commits did not all fail, the scheduler loop is alive).
+pub async fn unready_reason(state: &AppState) -> Option<String> {
+    let failed = state.store.health().failures_in_a_row();
+    if failed >= UNREADY_AFTER_FAILED_COMMITS {
+        return Some(format!(
+            "the last {failed} commits failed: {}",
+            state.store.health().last_error().unwrap_or_default()
+        ));
+    }
+    match tokio::time::timeout(READY_WITHIN, state.store.ping_writable()).await {
+        Err(_) => {
+            return Some(format!(
+                "the store did not answer within {} ms",
+                READY_WITHIN.as_millis()
+            ));
+        }
+        Ok(Err(e)) => return Some(format!("the store does not take writes: {e}")),
+        Ok(Ok(())) => {}
     }
     let age = state.heartbeat.age_ms();
-    if age > state.stale_after_ms {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("scheduler loop silent for {} ms\n", age),
-        )
-            .into_response();
+    (age > state.stale_after_ms).then(|| format!("scheduler loop silent for {age} ms"))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match unready_reason(&state).await {
+        Some(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")).into_response(),
+        None => (StatusCode::OK, "ready\n").into_response(),
     }
-    (StatusCode::OK, "ready\n").into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

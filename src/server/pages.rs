@@ -15,6 +15,19 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// `s` as one URL path segment: every byte but the unreserved ones percent-encoded.
+fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn layout(title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · iarss</title>\
@@ -51,9 +64,10 @@ pub async fn index(State(state): State<AppState>) -> Response {
                 .flatten()
                 .unwrap_or_default();
             rows.push_str(&format!(
-                "<tr><td><a href=\"/pages/{id}\">{id}</a></td><td>{domain}</td><td>{enabled}</td><td>{kind}</td>\
+                "<tr><td><a href=\"/pages/{link}\">{id}</a></td><td>{domain}</td><td>{enabled}</td><td>{kind}</td>\
                  <td>{url}</td><td>{outcome}</td><td>{failures}</td><td>{next}</td><td class=\"error\">{error}</td></tr>",
                 id = escape(&p.id),
+                link = path_segment(&p.id),
                 domain = escape(p.domain.as_str()),
                 enabled = if p.enabled { "enabled" } else { "disabled" },
                 kind = kind.as_str(),
@@ -68,11 +82,44 @@ pub async fn index(State(state): State<AppState>) -> Response {
     layout(
         "Feeds",
         &format!(
-            "<table><tr><th>page</th><th>domain</th><th></th><th>feed</th><th>URL</th><th>last outcome</th>\
-             <th>failures</th><th>next due</th><th>last error</th></tr>{rows}</table>"
+            "{health}<table><tr><th>page</th><th>domain</th><th></th><th>feed</th><th>URL</th><th>last outcome</th>\
+             <th>failures</th><th>next due</th><th>last error</th></tr>{rows}</table>",
+            health = store_health(&state)
         ),
     )
     .into_response()
+}
+
+/// What the store's commits did lately, when something went wrong: commits failing in a
+/// row, and runs that could not even be recorded (they exist only in this process).
+fn store_health(state: &AppState) -> String {
+    let health = state.store.health();
+    let mut out = String::new();
+    let failed = health.failures_in_a_row();
+    if failed > 0 {
+        out.push_str(&format!(
+            "<p class=\"error\">The last {failed} commit(s) failed: {}</p>",
+            escape(&health.last_error().unwrap_or_default())
+        ));
+    }
+    let unrecorded = health.unrecorded_runs();
+    if !unrecorded.is_empty() {
+        out.push_str(
+            "<h2>Runs that could not be recorded</h2><table><tr><th>finished</th><th>page</th>\
+             <th>feed</th><th>error</th></tr>",
+        );
+        for r in &unrecorded {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"error\">{}</td></tr>",
+                rfc3339(r.finished_at),
+                escape(&r.page_id),
+                escape(&r.feed_url),
+                escape(&r.error)
+            ));
+        }
+        out.push_str("</table><h2>Feeds</h2>");
+    }
+    out
 }
 
 /// `/pages/{id}`: the page's recent runs with their feed-level errors.
@@ -137,11 +184,12 @@ pub async fn article(State(state): State<AppState>, Query(q): Query<ArticleQuery
     };
     let head = match &stored {
         Some(a) => format!(
-            "<p>{} · page <a href=\"/pages/{p}\">{p}</a> · revision {} · updated {}</p>",
+            "<p>{} · page <a href=\"/pages/{link}\">{p}</a> · revision {} · updated {}</p>",
             escape(&a.status),
             a.revision,
             rfc3339(a.updated_at),
-            p = escape(&a.page_id)
+            p = escape(&a.page_id),
+            link = path_segment(&a.page_id)
         ),
         None => "<p>Not stored.</p>".into(),
     };

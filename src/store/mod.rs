@@ -9,6 +9,7 @@
 
 pub mod articles;
 pub mod diagnostics;
+pub mod health;
 pub mod pages;
 pub mod runs;
 pub mod schedule;
@@ -22,8 +23,9 @@ use sqlx::{AnyPool, Executor};
 
 pub use articles::{ArticleContent, ArticleHead, ArticleWrite, StoredArticle};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
+pub use health::{CommitHealth, UnrecordedRun};
 pub use pages::{FeedKind, FeedState, NewPage, Page};
-pub use runs::{FeedRun, RunOutcome, Validators};
+pub use runs::{Counts, FeedRun, PageSeq, RunOutcome, Validators};
 pub use schedule::ClaimedFeed;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -69,6 +71,9 @@ pub enum StoreError {
         /// The page that owns it.
         page: String,
     },
+    /// A page's id or feed URL is not one iarss accepts.
+    #[error("{0}")]
+    InvalidPage(String),
     /// The page id is taken.
     #[error("page `{0}` already exists")]
     PageExists(String),
@@ -83,9 +88,37 @@ pub enum StoreError {
     /// No such article.
     #[error("no article with canonical URL `{0}`")]
     NoSuchArticle(String),
+    /// Another run of the page committed after this run read the store: plan again.
+    #[error("another run of page `{0}` committed first")]
+    Superseded(String),
+    /// The store did not answer in time.
+    #[error("the store did not answer within {0} ms")]
+    TimedOut(u64),
     /// Any other database error.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// A write conflict that goes away when the run plans and commits again: another run
+    /// committed first, a unique key taken meanwhile, a serialization failure or deadlock
+    /// (PostgreSQL), a busy or locked database (SQLite).
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            StoreError::Superseded(_) => true,
+            StoreError::Database(sqlx::Error::Database(e)) => {
+                if e.is_unique_violation() {
+                    return true;
+                }
+                let code = e.code().unwrap_or_default();
+                // PostgreSQL: serialization_failure, deadlock_detected. SQLite: BUSY, LOCKED
+                // and their extended codes (the low byte is the primary code).
+                matches!(code.as_ref(), "40001" | "40P01")
+                    || code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// The store.
@@ -93,6 +126,7 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    health: std::sync::Arc<CommitHealth>,
 }
 
 /// The URL with any password replaced by `***`, for messages and logs.
@@ -146,9 +180,23 @@ impl Store {
             )
             .await;
             let reason = match probe {
-                Ok(Ok(conn)) => {
+                Ok(Ok(mut conn)) => {
+                    // SQLite opens any file; reading the schema proves it is a database.
+                    let checked = match backend {
+                        Backend::Sqlite => conn
+                            .execute("SELECT count(*) FROM sqlite_master")
+                            .await
+                            .map(|_| ()),
+                        Backend::Postgres => Ok(()),
+                    };
                     let _ = conn.close().await;
-                    None
+                    match checked {
+                        Ok(()) => None,
+                        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("26") => {
+                            Some("the file is not a SQLite database".to_string())
+                        }
+                        Err(e) => Some(e.to_string()),
+                    }
                 }
                 Ok(Err(e)) => Some(e.to_string()),
                 Err(_) => Some("no answer within 10 s".to_string()),
@@ -185,7 +233,11 @@ impl Store {
                 url: mask_url(url),
                 reason: e.to_string(),
             })?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            health: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -205,6 +257,11 @@ impl Store {
     /// Which backend.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How the latest commits went, for `/readyz` and the operator pages.
+    pub fn health(&self) -> &CommitHealth {
+        &self.health
     }
 
     /// The connection pool.

@@ -106,11 +106,49 @@ fn page_from_row(row: &AnyRow) -> Result<Page, StoreError> {
     })
 }
 
+/// A page id is a slug: it names the page in URLs, commands and logs.
+pub fn check_page_id(id: &str) -> Result<(), StoreError> {
+    let slug = !id.is_empty()
+        && id.len() <= 200
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if slug {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidPage(format!(
+            "page id `{id}` must be 1 to 200 letters, digits, `-`, `_` or `.`"
+        )))
+    }
+}
+
+/// A feed URL is an absolute http(s) URL, or a `file://` URL (which only a daemon
+/// configured with `fetch.allow_file_urls` fetches).
+pub fn check_feed_url(url: &str) -> Result<(), StoreError> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(()),
+        Ok(u) if u.scheme() == "file" => Ok(()),
+        Ok(u) => Err(StoreError::InvalidPage(format!(
+            "feed URL `{}`: the scheme `{}` is not http, https or file",
+            crate::store::mask_url(url),
+            u.scheme()
+        ))),
+        Err(e) => Err(StoreError::InvalidPage(format!(
+            "feed URL `{}` is not an absolute URL: {e}",
+            crate::store::mask_url(url)
+        ))),
+    }
+}
+
 const PAGE_COLUMNS: &str = "id, name, domain, feed_url, dev_feed_url, enabled";
 
 impl Store {
     /// Creates a page; its domain must not belong to another page.
     pub async fn add_page(&self, page: &NewPage) -> Result<Page, StoreError> {
+        check_page_id(&page.id)?;
+        for url in [&page.feed_url, &page.dev_feed_url].into_iter().flatten() {
+            check_feed_url(url)?;
+        }
         if let Some(owner) = self.page_by_domain(&page.domain).await? {
             return Err(StoreError::DomainTaken {
                 domain: page.domain.to_string(),

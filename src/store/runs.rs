@@ -26,6 +26,10 @@ pub enum RunOutcome {
     ParseError,
     /// Not parsed within the budget.
     ParseBudgetExceeded,
+    /// The run's results could not be committed.
+    StoreError,
+    /// A defect in iarss stopped the run (a panic); the message says where.
+    InternalError,
 }
 
 impl RunOutcome {
@@ -39,6 +43,8 @@ impl RunOutcome {
             RunOutcome::TooLarge => "too_large",
             RunOutcome::ParseError => "parse_error",
             RunOutcome::ParseBudgetExceeded => "parse_budget_exceeded",
+            RunOutcome::StoreError => "store_error",
+            RunOutcome::InternalError => "internal_error",
         }
     }
 
@@ -55,6 +61,8 @@ impl RunOutcome {
             "too_large" => RunOutcome::TooLarge,
             "parse_error" => RunOutcome::ParseError,
             "parse_budget_exceeded" => RunOutcome::ParseBudgetExceeded,
+            "store_error" => RunOutcome::StoreError,
+            "internal_error" => RunOutcome::InternalError,
             _ => RunOutcome::Ok,
         }
     }
@@ -121,6 +129,35 @@ impl FeedRun {
     }
 }
 
+/// Per-run counts (ingestion.md, Run counts).
+#[derive(Clone, Debug, Default)]
+pub struct Counts {
+    /// Every `item`.
+    pub items: u64,
+    /// New canonical URLs stored.
+    pub inserted: u64,
+    /// Content applied or a draft made live.
+    pub updated: u64,
+    /// Identical to the stored version.
+    pub unchanged: u64,
+    /// Superseded, or refused by the update rules.
+    pub ignored: u64,
+    /// With an error-severity diagnostic.
+    pub rejected: u64,
+}
+
+impl FeedRun {
+    /// Sets the article counts (`items` and each action).
+    pub fn set_counts(&mut self, counts: &Counts) {
+        self.items = counts.items;
+        self.inserted = counts.inserted;
+        self.updated = counts.updated;
+        self.unchanged = counts.unchanged;
+        self.ignored = counts.ignored;
+        self.rejected = counts.rejected;
+    }
+}
+
 /// The warnings log is pruned with every this many runs.
 const PRUNE_EVERY: i64 = 64;
 
@@ -158,9 +195,28 @@ fn run_from_row(row: &AnyRow) -> Result<FeedRun, StoreError> {
     })
 }
 
+/// What a run read of its page before looking up its articles: the page's commit sequence
+/// number (see migration 0003). A commit that finds another number plans again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageSeq(i64);
+
 impl Store {
+    /// The page's commit sequence number, read before a run looks up its articles.
+    pub async fn page_seq(&self, page_id: &str) -> Result<PageSeq, StoreError> {
+        let row = sqlx::query("SELECT commit_seq FROM pages WHERE id = $1")
+            .bind(page_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NoSuchPage(page_id.to_string()))?;
+        Ok(PageSeq(row.try_get("commit_seq")?))
+    }
+
     /// Commits a finished run: the run row, its article writes, its diagnostics and the
     /// feed's state, in one transaction. Returns the run id.
+    ///
+    /// With `seen`, the commit goes through only if no other run of the page committed
+    /// since `seen` was read ([`StoreError::Superseded`] otherwise); on PostgreSQL it also
+    /// holds the page's row until it commits, so runs of one page commit one at a time.
     pub async fn commit_run(
         &self,
         run: &mut FeedRun,
@@ -168,9 +224,50 @@ impl Store {
         diagnostics: &[LoggedDiagnostic],
         validators: Option<&Validators>,
         retention_ms: Option<i64>,
+        seen: Option<PageSeq>,
+    ) -> Result<i64, StoreError> {
+        let result = self
+            .commit_run_tx(run, writes, diagnostics, validators, retention_ms, seen)
+            .await;
+        match &result {
+            Ok(_) => self.health.committed(),
+            Err(e) if !e.is_conflict() => self.health.failed(&e.to_string()),
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// Records a run whose results could not be committed (outcome `store_error` or
+    /// `internal_error`, no article write, no diagnostic), in a short transaction of its
+    /// own. It counts for the feed's failures; it does not count as a successful commit.
+    pub async fn record_failed_run(&self, run: &mut FeedRun) -> Result<i64, StoreError> {
+        self.commit_run_tx(run, &[], &[], None, None, None).await
+    }
+
+    async fn commit_run_tx(
+        &self,
+        run: &mut FeedRun,
+        writes: &[ArticleWrite],
+        diagnostics: &[LoggedDiagnostic],
+        validators: Option<&Validators>,
+        retention_ms: Option<i64>,
+        seen: Option<PageSeq>,
     ) -> Result<i64, StoreError> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
+        // First, so that SQLite takes its write lock before anything is read.
+        if let Some(PageSeq(seq)) = seen {
+            let done = sqlx::query(
+                "UPDATE pages SET commit_seq = commit_seq + 1 WHERE id = $1 AND commit_seq = $2",
+            )
+            .bind(&run.page_id)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Superseded(run.page_id.clone()));
+            }
+        }
         let row = sqlx::query(
             "INSERT INTO feed_runs (page_id, feed_url, feed, outcome, http_status, started_at, finished_at, \
              bytes, items, inserted, updated, unchanged, ignored, rejected, error) \

@@ -111,6 +111,18 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Releases every lease, whoever holds it: for the sole owner of a SQLite database at
+    /// start, whose owner lock proves that the holders are dead.
+    pub async fn release_all_leases(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE feeds SET lease_owner = NULL, lease_expires_at = NULL \
+             WHERE lease_owner IS NOT NULL",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Due feeds of enabled pages that nobody holds: the backlog.
     pub async fn due_backlog(&self) -> Result<i64, StoreError> {
         let now = self.now_sql();
@@ -154,6 +166,17 @@ impl Store {
     /// A cheap query that proves the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1 AS one").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Proves the database takes writes: an update that matches no row still needs write
+    /// access (a read-only SQLite file or PostgreSQL standby refuses it), and is rolled back.
+    pub async fn ping_writable(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE pages SET commit_seq = commit_seq WHERE 1 = 0")
+            .execute(&mut *tx)
+            .await?;
+        tx.rollback().await?;
         Ok(())
     }
 }

@@ -186,3 +186,30 @@ fn pg_admin(admin: &str, statements: &[String]) {
         let _ = conn.close().await;
     });
 }
+
+/// Runs `sql` (one or more statements) on the database at `url` (SQLite or PostgreSQL).
+pub fn execute_sql(url: &str, sql: &str) {
+    use sqlx::{Connection, Executor};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let result = if url.starts_with("sqlite:") {
+            let mut conn = sqlx::sqlite::SqliteConnection::connect(url)
+                .await
+                .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+            conn.execute(sqlx::AssertSqlSafe(sql.to_string()))
+                .await
+                .map(|_| ())
+        } else {
+            let mut conn = sqlx::postgres::PgConnection::connect(url)
+                .await
+                .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+            conn.execute(sqlx::AssertSqlSafe(sql.to_string()))
+                .await
+                .map(|_| ())
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    });
+}
