@@ -24,6 +24,12 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// A configuration file is at most this large.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The longest span any setting may have.
+const MAX_SPAN: Duration = Duration::from_secs(366 * 24 * 3600);
+
 /// A duration written `30s`, `3m`, `1h`, `1h 30m`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Span(pub Duration);
@@ -182,9 +188,21 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut table: toml::Table = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+                // Bounded (rules.md decision 25): `--config /dev/zero` is an error, not a hang.
+                let bytes =
+                    crate::fetch::read_file_capped(std::path::Path::new(path), MAX_CONFIG_BYTES)
+                        .map_err(|e| ConfigError::Read {
+                            path: path.to_string(),
+                            reason: match e {
+                                crate::fetch::FetchError::TooLarge(_) => {
+                                    "larger than 1 MiB: not a configuration file".to_string()
+                                }
+                                other => other.to_string(),
+                            },
+                        })?;
+                let text = String::from_utf8(bytes).map_err(|e| ConfigError::Read {
                     path: path.to_string(),
-                    reason: e.to_string(),
+                    reason: format!("not UTF-8 text: {e}"),
                 })?;
                 text.parse()
                     .map_err(|e| ConfigError::Invalid(format!("{path}: {e}")))?
@@ -240,6 +258,42 @@ impl Config {
         if self.schedule.interval.0 < Duration::from_secs(1) {
             return Err(ConfigError::Invalid(
                 "schedule.interval must be at least 1s".into(),
+            ));
+        }
+        // Every span ends up added to a millisecond timestamp: keep it far from overflow.
+        for (key, span) in [
+            ("schedule.interval", self.schedule.interval),
+            ("schedule.max_backoff", self.schedule.max_backoff),
+            ("schedule.lease", self.schedule.lease),
+            ("schedule.tick", self.schedule.tick),
+            ("fetch.timeout", self.fetch.timeout),
+            ("fetch.read_idle_timeout", self.fetch.read_idle_timeout),
+            ("fetch.parse_budget", self.fetch.parse_budget),
+            ("store.retention", self.store.retention),
+        ] {
+            if span.0 > MAX_SPAN {
+                return Err(ConfigError::Invalid(format!(
+                    "{key} = \"{}\" is longer than a year",
+                    humantime::format_duration(span.0)
+                )));
+            }
+        }
+        // A zero here would spin the loop, time out every fetch, or refuse every body.
+        for (key, span) in [
+            ("schedule.tick", self.schedule.tick),
+            ("fetch.timeout", self.fetch.timeout),
+            ("fetch.read_idle_timeout", self.fetch.read_idle_timeout),
+            ("fetch.parse_budget", self.fetch.parse_budget),
+        ] {
+            if span.0.is_zero() {
+                return Err(ConfigError::Invalid(format!(
+                    "{key} must be longer than 0s"
+                )));
+            }
+        }
+        if self.fetch.max_body_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "fetch.max_body_bytes must be at least 1".into(),
             ));
         }
         if self.schedule.concurrency == 0 || self.schedule.per_host == 0 {
@@ -343,6 +397,41 @@ mod tests {
         assert_eq!(c.fetch.max_body_bytes, 1024);
         assert!(c.fetch.allow_private_networks);
         assert_eq!(c.database_url, "sqlite://x.db");
+    }
+
+    #[test]
+    fn settings_that_cannot_work_are_refused_with_their_key() {
+        for (var, value, key) in [
+            ("IARSS_SCHEDULE_TICK", "0s", "schedule.tick"),
+            ("IARSS_FETCH_TIMEOUT", "0s", "fetch.timeout"),
+            ("IARSS_FETCH_MAX_BODY_BYTES", "0", "fetch.max_body_bytes"),
+            (
+                "IARSS_SCHEDULE_INTERVAL",
+                "200000000000s",
+                "schedule.interval",
+            ),
+            (
+                "IARSS_SCHEDULE_MAX_BACKOFF",
+                "5000y",
+                "schedule.max_backoff",
+            ),
+        ] {
+            let err = Config::load(None, env(&[(var, value)]))
+                .map(|_| ())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{var}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_configuration_file_is_read_under_a_cap() {
+        if std::path::Path::new("/dev/zero").exists() {
+            let err = Config::load(Some("/dev/zero"), Vec::new())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("1 MiB"), "{err}");
+        }
     }
 
     #[test]

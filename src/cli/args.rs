@@ -117,6 +117,9 @@ pub struct IngestArgs {
     /// Days a warning is kept after it was last seen (0: keep forever).
     #[arg(long, env = "IARSS_STORE_RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u64,
+    /// Largest feed read, in bytes, from a file or a URL (larger is `feed-too-large`).
+    #[arg(long, env = "IARSS_FETCH_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BYTES)]
+    pub max_bytes: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
@@ -230,12 +233,34 @@ pub struct LintArgs {
         default_value = "America/Los_Angeles"
     )]
     pub default_timezone: String,
-    /// Threads used to check articles (0 = one per core).
-    #[arg(long, default_value_t = 1)]
+    /// Threads used to check articles (0 = one per core; at most 256).
+    #[arg(long, default_value_t = 1, value_parser = parse_threads)]
     pub threads: usize,
+    /// Largest input read, in bytes, from a file, standard input or a URL (larger is
+    /// `feed-too-large`).
+    #[arg(long, env = "IARSS_FETCH_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BYTES)]
+    pub max_bytes: u64,
     /// Write the output here instead of standard output.
     #[arg(long)]
     pub output: Option<PathBuf>,
+}
+
+/// The size cap of an input: the same as a download's (`fetch.max_body_bytes`).
+pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
+/// More check threads than this only cost memory and start-up time.
+pub const MAX_THREADS: usize = 256;
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of threads"))?;
+    if n > MAX_THREADS {
+        return Err(format!(
+            "{n} threads is more than the {MAX_THREADS} allowed (0 uses one per core)"
+        ));
+    }
+    Ok(n)
 }
 
 /// Formats of `lint`.

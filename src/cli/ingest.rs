@@ -53,6 +53,10 @@ pub fn run(db: Option<&str>, args: IngestArgs) -> u8 {
             }
         };
         let options = RunOptions {
+            fetch: crate::fetch::FetchConfig {
+                max_body_bytes: args.max_bytes,
+                ..Default::default()
+            },
             zone,
             conditional: args.conditional,
             retention: (args.retention_days > 0)

@@ -1,16 +1,18 @@
 //! `iarss lint`: check feeds and article files, render the diagnostics, exit 0/1/2.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::Ordering;
 
 use super::args::{LintArgs, LintFormat};
 use super::output::{self, LintedInput};
 use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
-use crate::fetch::{self, FetchConfig};
+use crate::fetch::{self, CappedReader, FetchConfig, FetchError};
 use crate::model::Domain;
 use crate::parse::InputKind;
-use crate::validate::{CheckOptions, InputReport, check_input};
+use crate::validate::{CheckOptions, InputReport, RuleId, check_input};
 
 /// How many bytes are read before deciding feed versus article.
 const HEAD_BYTES: usize = 64 * 1024;
@@ -27,6 +29,8 @@ pub struct LintRequest {
     pub deny_warnings: bool,
     /// Refuse private addresses.
     pub deny_private_networks: bool,
+    /// Size cap of each input.
+    pub max_bytes: u64,
 }
 
 impl LintRequest {
@@ -58,12 +62,22 @@ impl LintRequest {
             format: args.format,
             deny_warnings: args.deny_warnings,
             deny_private_networks: args.deny_private_networks,
+            max_bytes: args.max_bytes,
         })
     }
 }
 
 /// Runs `iarss lint`.
 pub fn run(args: LintArgs) -> u8 {
+    if args.inputs.is_empty() && io::stdin().is_terminal() {
+        // Waiting for a terminal to send a feed is never what was meant.
+        eprintln!(
+            "error: no input given\n\nUsage: iarss lint [OPTIONS] [INPUTS]...\n\n\
+             Give a feed or article file, an http(s) URL, or `-` to read standard input; \
+             see `iarss lint --help`."
+        );
+        return EXIT_USAGE;
+    }
     let request = match LintRequest::from_args(&args) {
         Ok(r) => r,
         Err(e) => {
@@ -121,18 +135,41 @@ fn lint_one(input: &str, request: &LintRequest) -> Result<LintedInput, String> {
     if input.starts_with("http://") || input.starts_with("https://") {
         return Ok(lint_url(input, request));
     }
+    let too_large = |cap: u64| {
+        let report = InputReport::failed(
+            InputKind::Feed,
+            RuleId::FeedTooLarge,
+            format!("the input is larger than {cap} bytes (--max-bytes)"),
+            None,
+        );
+        Ok(LintedInput::new(input, report, None))
+    };
     if input == "-" {
-        let mut bytes = Vec::new();
-        io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        let bytes = match fetch::read_capped(io::stdin().lock(), request.max_bytes) {
+            Ok(b) => b,
+            Err(FetchError::TooLarge(cap)) => return too_large(cap),
+            Err(e) => return Err(format!("standard input: {e}")),
+        };
         let report = check_bytes(&bytes, &request.options);
         return Ok(LintedInput::new(input, report, Some(bytes)));
     }
-    let mut file = File::open(input).map_err(|e| format!("cannot open: {e}"))?;
-    let head = read_head(&mut file).map_err(|e| format!("cannot read: {e}"))?;
-    let report = check_input(head, file, &request.options);
+    let file = match fetch::local::open_capped(Path::new(input), request.max_bytes) {
+        Ok(f) => f,
+        Err(FetchError::TooLarge(cap)) => return too_large(cap),
+        Err(e) => return Err(e.to_string()),
+    };
+    // A device or a growing file is read under the cap as it streams.
+    let mut reader = CappedReader::new(file, request.max_bytes);
+    let exceeded = reader.exceeded();
+    let head = match read_head(&mut reader) {
+        Ok(head) => head,
+        Err(_) if exceeded.load(Ordering::Relaxed) => return too_large(request.max_bytes),
+        Err(e) => return Err(format!("cannot read: {e}")),
+    };
+    let report = check_input(head, reader, &request.options);
+    if exceeded.load(Ordering::Relaxed) {
+        return too_large(request.max_bytes);
+    }
     Ok(LintedInput::new(input, report, None))
 }
 
@@ -157,7 +194,10 @@ fn lint_url(url: &str, request: &LintRequest) -> LintedInput {
             return LintedInput::new(url, report, None);
         }
     };
-    let config = FetchConfig::default();
+    let config = FetchConfig {
+        max_body_bytes: request.max_bytes,
+        ..FetchConfig::default()
+    };
     let result = runtime.block_on(async {
         if request.deny_private_networks {
             fetch::refuse_private(url).await?;

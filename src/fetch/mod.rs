@@ -8,6 +8,7 @@
 //! Errors are classified so each maps to one run outcome and feed-level rule.
 
 mod guard;
+pub mod local;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use futures_util::StreamExt;
 use crate::validate::RuleId;
 
 pub use guard::{is_private, refuse_private};
+pub use local::{CappedReader, read_capped, read_file_capped};
 
 /// Fetch settings.
 #[derive(Clone, Debug)]

@@ -179,7 +179,8 @@ fn zone_offset(z: &str) -> Option<i32> {
         m if m.len() == 1 && m.as_bytes()[0].is_ascii_alphabetic() && m != "J" => 0,
         _ => {
             let b = z.as_bytes();
-            if b.len() != 5 || !(b[0] == b'+' || b[0] == b'-') {
+            // ASCII only: slicing by byte index inside a multi-byte character would panic.
+            if b.len() != 5 || !(b[0] == b'+' || b[0] == b'-') || !z.is_ascii() {
                 return None;
             }
             let hh = parse_num(&z[1..3], 2, 2)? as i32;
@@ -291,6 +292,20 @@ impl<'a> Cursor<'a> {
 mod tests {
     use super::*;
     use chrono_tz::America::Los_Angeles as LA;
+
+    #[test]
+    fn non_ascii_zones_are_refused_not_a_panic() {
+        for raw in [
+            "Fri, 20 Nov 2026 08:00:00 +0é0",
+            "Fri, 20 Nov 2026 08:00:00 é000",
+            "20 Nov 2026 08:00 +€",
+            "2026-11-20T08:00:00+0é:0",
+            "2026-11-20T08:00:00é",
+        ] {
+            assert!(parse_pubdate(raw, LA).is_none(), "{raw}");
+            assert!(parse_datetime(raw, LA).is_none(), "{raw}");
+        }
+    }
 
     fn iso(s: &str) -> Option<String> {
         parse_datetime(s, LA).map(|v| v.instant.to_rfc3339())

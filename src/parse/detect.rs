@@ -26,8 +26,8 @@ pub fn detect_kind(head: &[u8]) -> InputKind {
                 None => return InputKind::Feed,
             }
         } else if rest.starts_with("<?") || rest.starts_with("<!") {
-            match rest.find('>') {
-                Some(end) => rest = &rest[end + 1..],
+            match markup_declaration_end(rest) {
+                Some(end) => rest = &rest[end..],
                 None => return InputKind::Feed,
             }
         } else {
@@ -50,6 +50,31 @@ pub fn detect_kind(head: &[u8]) -> InputKind {
     match name.as_str() {
         "html" | "article" | "head" | "body" => InputKind::Article,
         _ => InputKind::Feed,
+    }
+}
+
+/// Where a `<?…?>` or `<!…>` at the start of `text` ends (just past its `>`). A doctype's
+/// internal subset (`<!DOCTYPE rss [ <!ENTITY …> ]>`) holds `>` of its own: it is skipped
+/// whole, up to the `]` that is followed (after white space) by `>`.
+fn markup_declaration_end(text: &str) -> Option<usize> {
+    let gt = text.find('>')?;
+    let is_doctype = text
+        .get(2..9)
+        .is_some_and(|w| w.eq_ignore_ascii_case("doctype"));
+    match text.find('[') {
+        Some(open) if is_doctype && open < gt => {
+            let mut from = open + 1;
+            loop {
+                let close = from + text[from..].find(']')?;
+                let after = &text[close + 1..];
+                let trimmed = after.trim_start();
+                if trimmed.starts_with('>') {
+                    return Some(close + 1 + (after.len() - trimmed.len()) + 1);
+                }
+                from = close + 1;
+            }
+        }
+        _ => Some(gt + 1),
     }
 }
 
@@ -138,6 +163,20 @@ mod tests {
         assert_eq!(detect_kind(b"<!doctype html><html>"), InputKind::Article);
         assert_eq!(detect_kind(b"\xEF\xBB\xBF<feed>"), InputKind::Feed);
         assert_eq!(detect_kind(b""), InputKind::Feed);
+    }
+
+    #[test]
+    fn a_doctype_internal_subset_is_skipped_whole() {
+        let feed = b"<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY nbsp \"&#160;\">\n\
+                     <!ENTITY copy \"&#169;\">\n] >\n<rss version=\"2.0\"><channel/></rss>";
+        assert_eq!(detect_kind(feed), InputKind::Feed);
+        let article = b"<!doctype html [ <!ENTITY x \"y\"> ]><html><body></body></html>";
+        assert_eq!(detect_kind(article), InputKind::Article);
+        // An unterminated subset is not an article either.
+        assert_eq!(
+            detect_kind(b"<!DOCTYPE rss [ <!ENTITY a 'b'>"),
+            InputKind::Feed
+        );
     }
 
     #[test]

@@ -17,6 +17,18 @@ use crate::model::Position;
 /// The content module namespace of `content:encoded`.
 pub const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
 
+/// A namespace that templates in the wild write for the content module: its URI with
+/// `https`, or without the trailing slash (rules.md decision 24).
+fn is_near_miss_content_ns(uri: &str) -> bool {
+    let rest = uri
+        .strip_prefix("http://")
+        .or_else(|| uri.strip_prefix("https://"));
+    rest.is_some_and(|r| {
+        let r = r.strip_suffix('/').unwrap_or(r);
+        r == "purl.org/rss/1.0/modules/content"
+    })
+}
+
 /// A simple text element of an item, with the position of its start tag.
 #[derive(Clone, Debug)]
 pub struct ItemField {
@@ -63,6 +75,9 @@ pub struct RawItem {
     pub content: Option<ArticleSource>,
     /// Position of the `<content:encoded>` start tag.
     pub content_position: Option<Position>,
+    /// The namespace of an `encoded` child that is not the content module's (rules.md
+    /// decision 24), so that `item-missing-content` can say why it was not read.
+    pub encoded_elsewhere: Option<String>,
     /// Raw bytes of the item in the feed (for throughput accounting).
     pub bytes: u64,
 }
@@ -76,6 +91,9 @@ pub struct ChannelInfo {
     pub missing: Vec<&'static str>,
     /// Number of `item` children.
     pub items: usize,
+    /// The near-miss content namespace URI read as the content module, as written, with
+    /// the position of its first use (rules.md decision 24).
+    pub nonstandard_content_ns: Option<(String, Position)>,
 }
 
 /// Why a feed could not be read as RSS.
@@ -381,23 +399,41 @@ impl FeedState {
                         None => Place::Elsewhere,
                     }
                 }
-                (Place::Item, Some(CONTENT_NS), "encoded") => {
-                    let item = self.item.as_mut().expect("inside an item");
-                    if item.content.is_none() {
-                        item.content = Some(ArticleSource::default());
-                        item.content_position = Some(position);
-                        self.content_started = true;
-                        Place::Content
+                (Place::Item, Some(uri), "encoded") if uri != CONTENT_NS => {
+                    if is_near_miss_content_ns(uri) {
+                        let channel = self.channel.as_mut().expect("inside a channel");
+                        if channel.nonstandard_content_ns.is_none() {
+                            channel.nonstandard_content_ns = Some((uri.to_string(), position));
+                        }
+                        self.start_content(position)
                     } else {
+                        let item = self.item.as_mut().expect("inside an item");
+                        if item.encoded_elsewhere.is_none() {
+                            item.encoded_elsewhere = Some(uri.to_string());
+                        }
                         Place::Elsewhere
                     }
                 }
+                (Place::Item, Some(_), "encoded") => self.start_content(position),
                 _ => Place::Elsewhere,
             }
         };
         self.depth += 1;
         self.stack.push(place);
         Ok(())
+    }
+
+    /// The first `content:encoded` of the item is its article; later ones are ignored.
+    fn start_content(&mut self, position: Position) -> Place {
+        let item = self.item.as_mut().expect("inside an item");
+        if item.content.is_none() {
+            item.content = Some(ArticleSource::default());
+            item.content_position = Some(position);
+            self.content_started = true;
+            Place::Content
+        } else {
+            Place::Elsewhere
+        }
     }
 
     fn end(&mut self, on_item: &mut impl FnMut(RawItem), event_bytes: u64) {

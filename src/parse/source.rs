@@ -191,6 +191,8 @@ pub struct DecodedReader<R> {
     encoding: &'static Encoding,
     raw: Vec<u8>,
     raw_eof: bool,
+    /// The decoder was flushed at the end of the input; it must not be used again.
+    flushed: bool,
     out: Vec<u8>,
     out_start: usize,
     /// Position of everything consumed so far.
@@ -216,6 +218,7 @@ impl<R: Read> DecodedReader<R> {
             encoding: sniffed.encoding,
             raw,
             raw_eof: false,
+            flushed: false,
             out: Vec::with_capacity(CHUNK * 3),
             out_start: 0,
             consumed: PositionCounter::new(Position::START),
@@ -336,6 +339,10 @@ impl<R: Read> DecodedReader<R> {
                 self.raw_eof = n == 0;
             }
             if self.raw.is_empty() && self.raw_eof {
+                if self.flushed {
+                    return Ok(());
+                }
+                self.flushed = true;
                 // Flush the decoder: a truncated sequence at the end is an error.
                 let mut tmp = [0u8; 16];
                 let (res, _, written) =
@@ -539,6 +546,19 @@ mod tests {
         assert!(sniff_xml_encoding(b"<?xml version='1.0' encoding='bogus'?>", None).is_err());
         let s = sniff_xml_encoding(b"<rss/>", Some("koi8-r")).unwrap();
         assert_eq!(s.encoding.name(), "KOI8-R");
+    }
+
+    #[test]
+    fn an_empty_non_utf8_input_ends_without_a_panic() {
+        for (bytes, charset) in [(b"\xFF\xFE".to_vec(), None), (Vec::new(), Some("utf-16le"))] {
+            let sniffed = sniff_xml_encoding(&bytes, charset).unwrap();
+            let mut r = DecodedReader::new(bytes, io::empty(), sniffed);
+            let mut s = String::new();
+            assert_eq!(r.read_to_string(&mut s).unwrap(), 0);
+            // Readers ask again after the end; the finished decoder must not be used.
+            assert_eq!(r.read_to_string(&mut s).unwrap(), 0);
+            assert!(r.fill_buf().unwrap().is_empty());
+        }
     }
 
     #[test]

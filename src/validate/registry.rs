@@ -15,6 +15,7 @@ declare_rules! {
     (FeedNotRss, "feed-not-rss", Error, Feed, "Feed root is not rss version 2.0, or it has no channel"),
     (FeedChannelIncomplete, "feed-channel-incomplete", Warning, Feed, "Channel has no title, link or description"),
     (FeedNoItems, "feed-no-items", Warning, Feed, "Channel has no item elements"),
+    (FeedContentNamespaceNonstandard, "feed-content-namespace-nonstandard", Warning, Feed, "The content module is bound to a near-miss namespace URI (https, or no trailing slash)"),
     (FeedDuplicateCanonical, "feed-duplicate-canonical", Warning, Feed, "Another item in the feed has the same canonical URL; only one is ingested"),
     (FeedDuplicateGuid, "feed-duplicate-guid", Warning, Feed, "Two items share a guid but have different canonical URLs"),
     (FeedTooLarge, "feed-too-large", Error, Feed, "Feed body, headers or redirects exceed their size limits"),

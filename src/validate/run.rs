@@ -414,6 +414,16 @@ fn check_feed<R: Read>(head: Vec<u8>, rest: R, options: &CheckOptions) -> InputR
             channel.position,
         ));
     }
+    if let Some((uri, position)) = &channel.nonstandard_content_ns {
+        diagnostics.push(Diagnostic::new(
+            RuleId::FeedContentNamespaceNonstandard,
+            format!(
+                "`content:encoded` is bound to `{uri}`, read as the content module `{}`; declare that URI exactly",
+                crate::parse::feed::CONTENT_NS
+            ),
+            Some(*position),
+        ));
+    }
     InputReport {
         kind: InputKind::Feed,
         diagnostics,

@@ -40,10 +40,13 @@ fn render_one(renderer: &Renderer, name: &str, lines: &SourceLines, d: &Diagnost
     let help_group = Group::with_title(Level::HELP.secondary_title(help.as_str()));
     let line_text = d.position.and_then(|p| lines.line(p.line));
     let rendered = match (d.position, line_text) {
-        (Some(p), Some(text)) => {
-            let start = char_to_byte(text, p.column.saturating_sub(1) as usize);
-            let end = tag_end(text, start);
-            let snippet = Snippet::source(text)
+        (Some(p), Some(line)) => {
+            let start = lines.column_to_byte(line, p.column.saturating_sub(1) as usize);
+            // A frame shows a bounded window of a long line: rendering whole lines would make
+            // the output quadratic in a one-line feed.
+            let (text, start, cut) = frame_window(line, start);
+            let end = tag_end(&text, start);
+            let snippet = Snippet::source(text.as_str())
                 .line_start(p.line as usize)
                 .path(name)
                 .annotation(
@@ -51,7 +54,16 @@ fn render_one(renderer: &Renderer, name: &str, lines: &SourceLines, d: &Diagnost
                         .span(start..end)
                         .label(d.rule.summary()),
                 );
-            renderer.render(&[title.element(snippet), help_group])
+            let rendered = renderer
+                .render(&[title.element(snippet), help_group])
+                .to_string();
+            if !cut {
+                return rendered;
+            }
+            // The renderer counts the column from the window's start; say the file's own.
+            let shown = format!("{name}:{}:{}", p.line, text[..start].chars().count() + 1);
+            let actual = format!("{name}:{}:{}", p.line, p.column);
+            return rendered.replacen(&shown, &actual, 1);
         }
         (Some(p), None) => {
             let located = format!("{name}:{}:{}", p.line, p.column);
@@ -74,15 +86,38 @@ fn render_one(renderer: &Renderer, name: &str, lines: &SourceLines, d: &Diagnost
     rendered.to_string()
 }
 
-fn char_to_byte(text: &str, chars: usize) -> usize {
-    text.char_indices()
-        .nth(chars)
-        .map_or(text.len(), |(i, _)| i)
+/// Characters of context a frame keeps on each side of the position.
+const FRAME_CONTEXT: usize = 100;
+
+/// The part of `line` around byte `start`, with `…` where it was cut, where `start` is in
+/// it, and whether the start of the line was cut.
+fn frame_window(line: &str, start: usize) -> (String, usize, bool) {
+    let start = start.min(line.len());
+    let from = line[..start]
+        .char_indices()
+        .rev()
+        .nth(FRAME_CONTEXT - 1)
+        .map_or(0, |(i, _)| i);
+    let to = line[start..]
+        .char_indices()
+        .nth(2 * FRAME_CONTEXT)
+        .map_or(line.len(), |(i, _)| start + i);
+    let mut text = String::with_capacity(to - from + 8);
+    if from > 0 {
+        text.push('…');
+    }
+    let at = text.len() + (start - from);
+    text.push_str(&line[from..to]);
+    if to < line.len() {
+        text.push('…');
+    }
+    (text, at, from > 0)
 }
 
 /// The span to underline: the tag starting at `start`, up to its `>` on the same line.
 fn tag_end(text: &str, start: usize) -> usize {
-    let rest = &text[start.min(text.len())..];
+    let start = start.min(text.len());
+    let rest = &text[start..];
     if !rest.starts_with('<') && !rest.starts_with('&') {
         return (start + rest.chars().next().map_or(0, char::len_utf8)).min(text.len());
     }
@@ -169,6 +204,8 @@ fn summary(inputs: &[LintedInput]) -> String {
 struct SourceLines {
     text: String,
     starts: Vec<usize>,
+    /// Columns are characters; in ASCII text they are bytes too.
+    ascii: bool,
 }
 
 impl SourceLines {
@@ -198,7 +235,22 @@ impl SourceLines {
             }
             i += 1;
         }
-        SourceLines { text, starts }
+        let ascii = text.is_ascii();
+        SourceLines {
+            text,
+            starts,
+            ascii,
+        }
+    }
+
+    /// The byte offset of 0-based character `column` in `line`.
+    fn column_to_byte(&self, line: &str, column: usize) -> usize {
+        if self.ascii {
+            return column.min(line.len());
+        }
+        line.char_indices()
+            .nth(column)
+            .map_or(line.len(), |(i, _)| i)
     }
 
     fn line(&self, line: u32) -> Option<&str> {

@@ -16,10 +16,16 @@ pub fn check(item: &RawItem, zone: Tz) -> (Vec<Diagnostic>, bool) {
         .as_ref()
         .is_some_and(|c| !c.html.chars().all(|ch| ch.is_whitespace()));
     if !content_ok {
-        let message = if item.content.is_some() {
-            "`content:encoded` is empty"
-        } else {
-            "the item has no `content:encoded` (is the content namespace declared?)"
+        let message = match (&item.content, &item.encoded_elsewhere) {
+            (Some(_), _) => "`content:encoded` is empty".to_string(),
+            (None, Some(uri)) => format!(
+                "the item has no `content:encoded`: its `encoded` element is in the namespace \
+                 `{uri}`, not the content module `{}`",
+                crate::parse::feed::CONTENT_NS
+            ),
+            (None, None) => {
+                "the item has no `content:encoded` (is the content namespace declared?)".to_string()
+            }
         };
         let position = item.content_position.or(at);
         out.push(Diagnostic::new(
