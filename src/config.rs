@@ -114,6 +114,9 @@ pub struct FetchSection {
     pub allow_private_networks: bool,
     /// Allow `file://` feed URLs (demos, tests).
     pub allow_file_urls: bool,
+    /// An HTTP proxy for every fetch (empty: none). Proxies from the environment are not
+    /// used; behind this one, every redirect hop's host is still checked by the guard.
+    pub proxy: String,
 }
 
 impl Default for FetchSection {
@@ -126,6 +129,7 @@ impl Default for FetchSection {
             user_agent: format!("iarss/{}", env!("CARGO_PKG_VERSION")),
             allow_private_networks: false,
             allow_file_urls: false,
+            proxy: String::new(),
         }
     }
 }
@@ -321,7 +325,8 @@ impl Config {
     /// The effective configuration as TOML, secrets masked.
     pub fn to_toml_masked(&self) -> String {
         let mut shown = self.clone();
-        shown.database_url = crate::store::mask_url(&self.database_url);
+        shown.database_url = crate::model::mask_url(&self.database_url);
+        shown.fetch.proxy = crate::model::mask_url(&self.fetch.proxy);
         toml::to_string(&shown).unwrap_or_default()
     }
 }

@@ -952,3 +952,144 @@ async fn basic_auth_credentials_are_sent_and_never_logged() {
     assert!(requests[1].header("Authorization").is_some());
     assert_ne!(requests[1].header("Authorization"), Some(expected));
 }
+
+// ----------------------------------------------------------------------------------------
+// Servers that ask to wait, redirect elsewhere, or drop kept-alive connections
+// ----------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_on_429_and_503_is_kept_for_the_scheduler() {
+    let server = Server::start(8, |req, stream| {
+        let (status, after) = match req.path.as_str() {
+            "/busy" => ("429 Too Many Requests", "120"),
+            "/down" => ("503 Service Unavailable", "Fri, 31 Dec 2100 23:59:59 GMT"),
+            _ => ("503 Service Unavailable", "soon"),
+        };
+        respond(stream, status, &[("Retry-After", after)], b"later");
+    });
+    let f = fetcher(FetchConfig::default());
+    let err = f.get(&server.url("/busy"), None).await.expect_err("429");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(120)), "{err:?}");
+    assert_eq!(err.status(), Some(429));
+    assert_eq!(err.rule(), RuleId::FeedFetchFailed);
+    let err = f.get(&server.url("/down"), None).await.expect_err("503");
+    assert!(
+        err.retry_after()
+            .is_some_and(|d| d > Duration::from_secs(86_400)),
+        "{err:?}"
+    );
+    // An unreadable Retry-After is an ordinary status error.
+    let err = f.get(&server.url("/bad"), None).await.expect_err("503");
+    assert!(matches!(err, FetchError::Status(503)), "{err:?}");
+
+    let (store, page) = store_with_page("retry-after", &server.url("/busy")).await;
+    let result = run(
+        &store,
+        &page,
+        &server.url("/busy"),
+        &options(FetchConfig::default()),
+    )
+    .await;
+    assert_failed(&result, RunOutcome::FetchError, RuleId::FeedFetchFailed);
+    assert_eq!(result.retry_after, Some(Duration::from_secs(120)));
+    assert_eq!(result.run.http_status, Some(429));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_to_another_scheme_says_so() {
+    let server = Server::start(4, |_, stream| {
+        respond(
+            stream,
+            "302 Found",
+            &[("Location", "ftp://news.example.com/feed.xml")],
+            b"",
+        );
+    });
+    let err = fetcher(FetchConfig::default())
+        .get(&server.url("/feed.xml"), None)
+        .await
+        .expect_err("not followed");
+    let text = err.to_string();
+    assert!(
+        text.contains("ftp://news.example.com/feed.xml") && text.contains("not an http(s) URL"),
+        "{text}"
+    );
+}
+
+/// A server that answers the first request of its first connection with keep-alive, then
+/// reads the next request on it and closes without a word (its keep-alive timeout hit just
+/// then); later connections are answered normally.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_alive_connection_closed_by_the_server_is_retried_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    thread::spawn(move || {
+        // Reads one request head; false when the connection ended first.
+        let read_head = |reader: &mut BufReader<TcpStream>| -> bool {
+            loop {
+                let mut line = String::new();
+                match reader.read_line(&mut line) {
+                    Ok(0) | Err(_) => return false,
+                    Ok(_) if line == "\r\n" || line == "\n" => return true,
+                    Ok(_) => {}
+                }
+            }
+        };
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { continue };
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            if !read_head(&mut reader) {
+                continue;
+            }
+            let body = FEED;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n",
+                body.len(),
+                if n == 0 { "keep-alive" } else { "close" }
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body);
+            let _ = stream.flush();
+            if n == 0 {
+                // The next request arrives on this connection; it is dropped unanswered.
+                let _ = read_head(&mut reader);
+            }
+        }
+    });
+    let url = format!("http://{addr}/feed.xml");
+    let f = fetcher(FetchConfig::default());
+    assert_eq!(f.get(&url, None).await.expect("first").body, FEED);
+    let second = f
+        .get(&url, None)
+        .await
+        .expect("sent again on a fresh connection");
+    assert_eq!(second.body, FEED);
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+/// `HTTP_PROXY` in the environment is not used: behind a proxy the guard could not see the
+/// address a feed URL reaches.
+#[test]
+fn proxies_from_the_environment_are_ignored() {
+    let feed = Server::start(2, |_, stream| respond_feed(stream, FEED));
+    let proxy = Server::start(2, |_, stream| {
+        respond(stream, "502 Bad Gateway", &[], b"proxied");
+    });
+    let out = common::iarss()
+        .args(["lint", &feed.url("/feed.xml"), "--format", "json"])
+        .env("HTTP_PROXY", proxy.url(""))
+        .env("http_proxy", proxy.url(""))
+        .env("ALL_PROXY", proxy.url(""))
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .expect("run iarss");
+    let doc = common::json(&out);
+    assert_eq!(doc["inputs"][0]["kind"], "feed", "{doc:#}");
+    assert!(proxy.requests().is_empty(), "the proxy was used");
+    assert_eq!(feed.requests().len(), 1);
+}

@@ -107,6 +107,7 @@ async fn serve(config: Config) -> u8 {
         user_agent: config.fetch.user_agent.clone(),
         max_redirects: 5,
         allow_private_networks: config.fetch.allow_private_networks,
+        proxy: (!config.fetch.proxy.is_empty()).then(|| config.fetch.proxy.clone()),
     };
     let fetcher = match Fetcher::new(fetch.clone()) {
         Ok(f) => f,

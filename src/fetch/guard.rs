@@ -6,37 +6,84 @@
 //! connector (so a name that resolves to 127.0.0.1 is refused), and on IP-literal URLs of the
 //! request and every redirect hop (which never reach a resolver).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use super::FetchError;
 
-/// `true` for addresses the guard refuses.
+/// `true` for addresses the guard refuses: everything that is not globally routable
+/// unicast. An IPv6 address that carries an IPv4 address (mapped, compatible, translated,
+/// NAT64, 6to4, Teredo) is judged by the IPv4 address it reaches.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-                || o[0] == 0
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_private(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-        }
+        IpAddr::V4(v4) => !is_global_v4(v4),
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            Some(v4) => !is_global_v4(v4),
+            None => !is_global_v6(v6),
+        },
+    }
+}
+
+fn is_global_v4(v4: Ipv4Addr) -> bool {
+    let o = v4.octets();
+    !(v4.is_loopback()
+        || v4.is_private()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_broadcast()
+        || v4.is_documentation()
+        || v4.is_multicast()
+        || o[0] == 0
+        // Shared address space (CGNAT), 100.64.0.0/10.
+        || (o[0] == 100 && (64..128).contains(&o[1]))
+        // IETF protocol assignments, 192.0.0.0/24.
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+        // Benchmarking, 198.18.0.0/15.
+        || (o[0] == 198 && (o[1] & 0xfe) == 18)
+        // Reserved for future use, 240.0.0.0/4.
+        || o[0] >= 240)
+}
+
+fn is_global_v6(v6: Ipv6Addr) -> bool {
+    let s = v6.segments();
+    !(v6.is_loopback()
+        || v6.is_unspecified()
+        || v6.is_multicast()
+        // Unique local fc00::/7, link-local fe80::/10, deprecated site-local fec0::/10.
+        || (s[0] & 0xfe00) == 0xfc00
+        || (s[0] & 0xffc0) == 0xfe80
+        || (s[0] & 0xffc0) == 0xfec0
+        // Documentation 2001:db8::/32, benchmarking 2001:2::/48, ORCHID 2001:10::/28.
+        || (s[0] == 0x2001 && s[1] == 0x0db8)
+        || (s[0] == 0x2001 && s[1] == 0x0002 && s[2] == 0)
+        || (s[0] == 0x2001 && (s[1] & 0xfff0) == 0x0010)
+        // Discard-only 100::/64, local-use NAT64 64:ff9b:1::/48.
+        || (s[0] == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0)
+        || (s[0] == 0x0064 && s[1] == 0xff9b && s[2] == 1))
+}
+
+/// The IPv4 address an IPv6 address reaches, for the forms that embed one.
+fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let low =
+        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    match s {
+        // IPv4-compatible ::a.b.c.d (but not :: and ::1, which are IPv6's own).
+        [0, 0, 0, 0, 0, 0, hi, lo] if hi != 0 => Some(low(hi, lo)),
+        // IPv4-translated ::ffff:0:a.b.c.d.
+        [0, 0, 0, 0, 0xffff, 0, hi, lo] => Some(low(hi, lo)),
+        // NAT64 well-known prefix 64:ff9b::/96.
+        [0x0064, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(low(hi, lo)),
+        // 6to4 2002:AABB:CCDD::/48.
+        [0x2002, hi, lo, ..] => Some(low(hi, lo)),
+        // Teredo 2001:0::/32: the client's address, inverted, in the last 32 bits.
+        [0x2001, 0, _, _, _, _, hi, lo] => Some(low(!hi, !lo)),
+        _ => None,
     }
 }
 
@@ -161,5 +208,54 @@ mod tests {
         for ip in ["93.184.216.34", "2606:2800:220:1::1", "100.128.0.1"] {
             assert!(!is_private(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn ipv6_forms_that_embed_a_private_ipv4_address_are_refused() {
+        for ip in [
+            "64:ff9b::7f00:1",                      // NAT64 of 127.0.0.1
+            "64:ff9b::a9fe:a9fe",                   // NAT64 of 169.254.169.254
+            "2002:7f00:1::1",                       // 6to4 of 127.0.0.1
+            "2002:c0a8:101::1",                     // 6to4 of 192.168.1.1
+            "::127.0.0.1",                          // IPv4-compatible
+            "::10.0.0.1",                           // IPv4-compatible
+            "::ffff:0:127.0.0.1",                   // IPv4-translated
+            "::ffff:0:a00:1",                       // IPv4-translated 10.0.0.1
+            "2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo client 127.0.0.1
+        ] {
+            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        }
+        // The same forms around a public address are public.
+        for ip in [
+            "64:ff9b::5db8:d822",
+            "2002:5db8:d822::1",
+            "::ffff:0:5db8:d822",
+        ] {
+            assert!(!is_private(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn ranges_that_are_never_public_are_refused() {
+        for ip in [
+            "224.0.0.1",       // multicast
+            "239.255.255.250", // multicast
+            "240.0.0.1",       // reserved
+            "255.255.255.254", // reserved
+            "198.18.0.1",      // benchmarking
+            "198.19.255.1",    // benchmarking
+            "192.0.0.8",       // IETF protocol assignments
+            "192.0.2.1",       // documentation
+            "198.51.100.1",    // documentation
+            "203.0.113.1",     // documentation
+            "ff02::1",         // multicast
+            "2001:db8::1",     // documentation
+            "fec0::1",         // site-local
+            "100::1",          // discard-only
+            "64:ff9b:1::1",    // local-use NAT64
+        ] {
+            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        }
+        assert!(!is_private("198.20.0.1".parse().unwrap()));
     }
 }

@@ -35,6 +35,10 @@ pub struct FetchConfig {
     pub max_redirects: usize,
     /// Let feeds live on loopback and private networks (the guard is off).
     pub allow_private_networks: bool,
+    /// An HTTP proxy for every fetch. Proxies from the environment (`HTTP_PROXY`, …) are
+    /// never used: behind a proxy the guard could not see the addresses connected to, so
+    /// with one configured every hop's host is resolved and checked here first.
+    pub proxy: Option<String>,
 }
 
 impl Default for FetchConfig {
@@ -48,6 +52,7 @@ impl Default for FetchConfig {
             // The operator's own `lint URL` / `ingest --feed URL` may fetch anything; the
             // daemon turns the guard on (cli.md, [fetch] allow_private_networks = false).
             allow_private_networks: true,
+            proxy: None,
         }
     }
 }
@@ -106,6 +111,14 @@ pub enum FetchError {
     /// The body is larger than allowed.
     #[error("the body is larger than {0} bytes")]
     TooLarge(u64),
+    /// `429` or `503` with `Retry-After`: the next fetch waits at least that long.
+    #[error("HTTP status {status}; the server asks to retry after {} s", after.as_secs())]
+    RetryLater {
+        /// The status.
+        status: u16,
+        /// How long the server asked to wait.
+        after: Duration,
+    },
 }
 
 impl FetchError {
@@ -121,7 +134,15 @@ impl FetchError {
     /// The HTTP status, when the server answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            FetchError::Status(s) => Some(*s),
+            FetchError::Status(s) | FetchError::RetryLater { status: s, .. } => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// How long the server asked to wait before the next fetch.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::RetryLater { after, .. } => Some(*after),
             _ => None,
         }
     }
@@ -135,7 +156,7 @@ impl FetchError {
             FetchError::Refused(_) => "refused",
             FetchError::Redirects(_) => "redirects",
             FetchError::Failed(_) => "http",
-            FetchError::Status(_) => "status",
+            FetchError::Status(_) | FetchError::RetryLater { .. } => "status",
             FetchError::Timeout(_) => "timeout",
             FetchError::TooLarge(_) => "too_large",
         }
@@ -166,7 +187,10 @@ impl Fetcher {
             }
             let url = attempt.url();
             if !matches!(url.scheme(), "http" | "https") {
-                let reason = format!("redirect to a {} URL", url.scheme());
+                let reason = format!(
+                    "redirect to `{}`, which is not an http(s) URL",
+                    mask(url.as_str())
+                );
                 return attempt.error(guard::RedirectRefused(reason));
             }
             if !allow && let Some(reason) = guard::literal_refusal(url) {
@@ -176,9 +200,17 @@ impl Fetcher {
         });
         let mut builder = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
-            .redirect(policy)
             .connect_timeout(config.timeout)
             .pool_idle_timeout(Duration::from_secs(90));
+        builder = match &config.proxy {
+            // Behind a proxy, redirects are followed in `get`, where each hop is checked.
+            Some(proxy) => builder
+                .proxy(reqwest::Proxy::all(proxy).map_err(|e| {
+                    FetchError::Failed(format!("fetch.proxy `{}`: {e}", mask(proxy)))
+                })?)
+                .redirect(reqwest::redirect::Policy::none()),
+            None => builder.no_proxy().redirect(policy),
+        };
         if !allow {
             builder = builder.dns_resolver(Arc::new(guard::GuardedResolver));
         }
@@ -207,16 +239,7 @@ impl Fetcher {
             return Err(FetchError::Refused(reason));
         }
         let download = async {
-            let mut request = self.client.get(url);
-            if let Some(c) = conditional {
-                if let Some(etag) = &c.etag {
-                    request = request.header(reqwest::header::IF_NONE_MATCH, etag);
-                }
-                if let Some(lm) = &c.last_modified {
-                    request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
-                }
-            }
-            let response = request.send().await.map_err(|e| classify(e, config))?;
+            let response = self.send_following(url, conditional).await?;
             let status = response.status().as_u16();
             let header = |name: reqwest::header::HeaderName| {
                 response
@@ -238,6 +261,21 @@ impl Fetcher {
                     etag,
                     last_modified,
                 });
+            }
+            if matches!(status, 429 | 503)
+                && let Some(after) = header(reqwest::header::RETRY_AFTER)
+                    .as_deref()
+                    .and_then(parse_retry_after)
+            {
+                return Err(FetchError::RetryLater { status, after });
+            }
+            if response.status().is_redirection() {
+                // The client follows http(s) redirects; any left are to other schemes.
+                let to = header(reqwest::header::LOCATION).unwrap_or_default();
+                return Err(FetchError::Refused(format!(
+                    "HTTP status {status}: redirect to `{}`, which is not an http(s) URL",
+                    mask(&to)
+                )));
             }
             if !response.status().is_success() {
                 return Err(FetchError::Status(status));
@@ -278,6 +316,123 @@ impl Fetcher {
             ))),
         }
     }
+}
+
+impl Fetcher {
+    /// Sends the GET, following redirects here when a proxy is configured (each hop's host
+    /// resolved and checked by the guard first).
+    async fn send_following(
+        &self,
+        url: &str,
+        conditional: Option<&Conditional>,
+    ) -> Result<reqwest::Response, FetchError> {
+        let config = &self.config;
+        let guarded = !config.allow_private_networks;
+        if config.proxy.is_none() {
+            return self.send_once(url, conditional).await;
+        }
+        let mut current =
+            url::Url::parse(url).map_err(|e| FetchError::Failed(format!("bad URL: {e}")))?;
+        for _ in 0..=config.max_redirects {
+            if !matches!(current.scheme(), "http" | "https") {
+                return Err(FetchError::Refused(format!(
+                    "redirect to `{}`, which is not an http(s) URL",
+                    mask(current.as_str())
+                )));
+            }
+            if guarded {
+                guard::refuse_private(current.as_str())
+                    .await
+                    .map_err(|e| match e {
+                        FetchError::Refused(m) => {
+                            FetchError::Refused(m.replace(" (--deny-private-networks)", ""))
+                        }
+                        other => other,
+                    })?;
+            }
+            let response = self.send_once(current.as_str(), conditional).await?;
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            match location {
+                Some(to) if response.status().is_redirection() && response.status() != 304 => {
+                    current = current
+                        .join(to)
+                        .map_err(|e| FetchError::Failed(format!("bad redirect `{to}`: {e}")))?;
+                }
+                _ => return Ok(response),
+            }
+        }
+        Err(FetchError::Redirects(config.max_redirects))
+    }
+
+    /// One GET. A kept-alive connection that the server closed without notice fails before
+    /// anything of the response is read: that request is sent once more on a fresh one.
+    async fn send_once(
+        &self,
+        url: &str,
+        conditional: Option<&Conditional>,
+    ) -> Result<reqwest::Response, FetchError> {
+        let request = || {
+            let mut request = self.client.get(url);
+            if let Some(c) = conditional {
+                if let Some(etag) = &c.etag {
+                    request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+                }
+                if let Some(lm) = &c.last_modified {
+                    request = request.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+                }
+            }
+            request
+        };
+        match request().send().await {
+            Ok(response) => Ok(response),
+            Err(e) if is_stale_connection(&e) => {
+                tracing::debug!(error = %e, "the kept-alive connection was closed; sending again");
+                request()
+                    .send()
+                    .await
+                    .map_err(|e| classify(e, &self.config))
+            }
+            Err(e) => Err(classify(e, &self.config)),
+        }
+    }
+}
+
+/// A request that failed because its pooled connection had been closed by the server
+/// (nothing of a response was read, so sending the GET again is safe).
+fn is_stale_connection(err: &reqwest::Error) -> bool {
+    if err.is_timeout() || err.is_redirect() || err.is_body() || err.is_decode() {
+        return false;
+    }
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        let text = s.to_string().to_ascii_lowercase();
+        if text.contains("connection closed before message completed")
+            || text.contains("connection reset")
+            || text.contains("broken pipe")
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// A `Retry-After` value: delay-seconds or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let ms = at.timestamp_millis() - chrono::Utc::now().timestamp_millis();
+    Some(Duration::from_millis(ms.max(0) as u64))
+}
+
+fn mask(url: &str) -> String {
+    crate::model::mask_url(url)
 }
 
 /// Downloads `url` once with a client for `config`.

@@ -99,6 +99,8 @@ pub struct RunResult {
     pub run: FeedRun,
     /// Its diagnostics, feed-level first.
     pub diagnostics: Vec<LoggedDiagnostic>,
+    /// How long the server asked to wait before the next fetch (`429`/`503`).
+    pub retry_after: Option<Duration>,
 }
 
 fn outcome_for(rule: RuleId) -> RunOutcome {
@@ -206,6 +208,7 @@ async fn run_feed_inner(
                     return Ok(RunResult {
                         run: run.clone(),
                         diagnostics: Vec::new(),
+                        retry_after: None,
                     });
                 }
                 Ok(f) => {
@@ -219,7 +222,9 @@ async fn run_feed_inner(
                 Err(e) => {
                     run.http_status = e.status();
                     let d = Diagnostic::new(e.rule(), describe_fetch_error(url, &e), None);
-                    return fail(store, run, d, options).await;
+                    let mut result = fail(store, run, d, options).await?;
+                    result.retry_after = e.retry_after();
+                    return Ok(result);
                 }
             }
         }
@@ -290,6 +295,7 @@ async fn run_feed_inner(
             return Ok(RunResult {
                 run: run.clone(),
                 diagnostics: Vec::new(),
+                retry_after: None,
             });
         }
         None => {
@@ -369,6 +375,7 @@ async fn run_feed_inner(
     Ok(RunResult {
         run: run.clone(),
         diagnostics: std::mem::take(&mut plan.diagnostics),
+        retry_after: None,
     })
 }
 
@@ -400,6 +407,7 @@ async fn record_store_error(
             Ok(RunResult {
                 run,
                 diagnostics: Vec::new(),
+                retry_after: None,
             })
         }
         Err(record) => {
@@ -466,6 +474,7 @@ async fn fail(
     Ok(RunResult {
         run: run.clone(),
         diagnostics,
+        retry_after: None,
     })
 }
 

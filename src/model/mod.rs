@@ -7,4 +7,4 @@ mod url;
 
 pub use diagnostic::{Diagnostic, Position};
 pub use time::{DateTimeValue, parse_datetime, parse_pubdate};
-pub use url::{CanonicalUrl, Domain, DomainError, host_matches_domain};
+pub use url::{CanonicalUrl, Domain, DomainError, host_matches_domain, mask_url};

@@ -96,7 +96,11 @@ impl Domain {
             return Err(DomainError(trimmed.to_string()));
         }
         match url::Host::parse(bare) {
-            Ok(url::Host::Domain(d)) => Ok(Domain(d.trim_end_matches('.').to_string())),
+            // Percent-decoding and IDNA mapping can leave only dots (`%2e`, `。`): no name.
+            Ok(url::Host::Domain(d)) => match d.trim_end_matches('.') {
+                "" => Err(DomainError(trimmed.to_string())),
+                name => Ok(Domain(name.to_string())),
+            },
             Ok(other) => Ok(Domain(other.to_string())),
             Err(_) => Err(DomainError(trimmed.to_string())),
         }
@@ -134,6 +138,17 @@ pub fn host_matches_domain(host: &str, domain: &str) -> bool {
             && host.as_bytes()[host.len() - domain.len() - 1] == b'.')
 }
 
+/// The URL with any password replaced by `***`, for messages and logs.
+pub fn mask_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +161,15 @@ mod tests {
         assert!(d.matches_host("news.example.com"));
         assert!(!d.matches_host("badexample.com"));
         assert!(!d.matches_host("example.com.evil.net"));
+    }
+
+    #[test]
+    fn a_domain_of_dots_only_is_refused() {
+        // Host parsing decodes `%2e` and maps the ideographic full stop to `.`.
+        for raw in ["%2e", "\u{3002}", "%2E.", "\u{3002}\u{ff0e}"] {
+            assert!(Domain::parse(raw).is_err(), "{raw:?}");
+        }
+        assert_eq!(Domain::parse("a%2e").unwrap().as_str(), "a");
     }
 
     #[test]

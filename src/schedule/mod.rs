@@ -72,6 +72,23 @@ pub fn next_due(
     next
 }
 
+/// `next`, or later when the server asked to be left alone for `retry_after` (`429`/`503`
+/// with `Retry-After`), capped at `max_backoff` from `now`.
+pub fn not_before_retry_after(
+    next: i64,
+    now: i64,
+    retry_after: Option<Duration>,
+    max_backoff: Duration,
+) -> i64 {
+    match retry_after {
+        Some(wait) => {
+            let wait = wait.min(max_backoff).as_millis() as i64;
+            next.max(now.saturating_add(wait))
+        }
+        None => next,
+    }
+}
+
 /// A cheap uniform-ish number in [0, 1) for jitter, from the clock and the feed.
 fn jitter_for(feed: &ClaimedFeed) -> f64 {
     let seed = format!("{}{}{}", feed.page_id, feed.kind.as_str(), now_ms());
@@ -225,7 +242,7 @@ impl Scheduler {
             }
             return;
         }
-        let outcome = self.run_one(&claim).await;
+        let (outcome, retry_after) = self.run_one(&claim).await;
         let finished = now_ms();
         metrics::histogram!("iarss_run_duration_seconds")
             .record((finished - started) as f64 / 1000.0);
@@ -241,18 +258,21 @@ impl Scheduler {
             self.options.max_backoff,
             jitter_for(&claim),
         );
+        let next = not_before_retry_after(next, finished, retry_after, self.options.max_backoff);
         if let Err(e) = self.store.reschedule(&claim, &self.owner, next).await {
             warn!(page_id = %claim.page_id, error = %e, "rescheduling failed; the lease will expire");
         }
     }
 
-    async fn run_one(&self, claim: &ClaimedFeed) -> Option<RunOutcome> {
+    /// Runs the claimed feed: its outcome (none when it could not be recorded) and how
+    /// long its server asked to wait.
+    async fn run_one(&self, claim: &ClaimedFeed) -> (Option<RunOutcome>, Option<Duration>) {
         let page = match self.store.page(&claim.page_id).await {
             Ok(Some(p)) => p,
-            Ok(None) => return None,
+            Ok(None) => return (None, None),
             Err(e) => {
                 warn!(page_id = %claim.page_id, error = %e, "reading the page failed");
-                return None;
+                return (None, None);
             }
         };
         let source = FeedSource::parse(&claim.url);
@@ -285,11 +305,11 @@ impl Scheduler {
                     metrics::counter!("iarss_diagnostics_total", "rule" => d.rule.as_str())
                         .increment(1);
                 }
-                Some(r.outcome)
+                (Some(r.outcome), result.retry_after)
             }
             Err(e) => {
                 warn!(page_id = %page.id, error = %e, "the run could not be recorded");
-                None
+                (None, None)
             }
         }
     }
@@ -309,6 +329,19 @@ mod tests {
         // A run that overran two slots lands on the next slot, not three at once.
         assert_eq!(next_due(0, 7 * MIN, 0, i, cap, 0.5), 9 * MIN);
         assert_eq!(next_due(0, 10_000, 2, i, cap, 0.5), 3 * MIN);
+    }
+
+    #[test]
+    fn retry_after_delays_the_next_fetch_up_to_the_cap() {
+        let cap = Duration::from_secs(3600);
+        assert_eq!(not_before_retry_after(3 * MIN, 0, None, cap), 3 * MIN);
+        let ten = Some(Duration::from_secs(600));
+        assert_eq!(not_before_retry_after(3 * MIN, 0, ten, cap), 10 * MIN);
+        // A shorter wait than the cadence changes nothing.
+        let short = Some(Duration::from_secs(30));
+        assert_eq!(not_before_retry_after(3 * MIN, 0, short, cap), 3 * MIN);
+        let day = Some(Duration::from_secs(86_400));
+        assert_eq!(not_before_retry_after(3 * MIN, 0, day, cap), 60 * MIN);
     }
 
     #[test]

@@ -24,6 +24,8 @@ use sqlx::{AnyPool, Executor};
 pub use articles::{ArticleContent, ArticleHead, ArticleWrite, StoredArticle};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
 pub use health::{CommitHealth, UnrecordedRun};
+// Where the store's callers have always found it.
+pub use crate::model::mask_url;
 pub use pages::{FeedKind, FeedState, NewPage, Page};
 pub use runs::{Counts, FeedRun, PageSeq, RunOutcome, Validators};
 pub use schedule::ClaimedFeed;
@@ -127,17 +129,6 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     health: std::sync::Arc<CommitHealth>,
-}
-
-/// The URL with any password replaced by `***`, for messages and logs.
-pub fn mask_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
 }
 
 impl Store {
