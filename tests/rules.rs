@@ -149,3 +149,19 @@ fn fixture_text_output_snapshots() {
         insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
     });
 }
+
+/// `docs/rules.md` is what the registry says; `IARSS_UPDATE_DOCS=1` rewrites it.
+#[test]
+fn the_rules_reference_in_docs_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md");
+    let generated = iarss::validate::reference::markdown();
+    if std::env::var_os("IARSS_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &generated).expect("write docs/rules.md");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/rules.md is stale: regenerate it with `IARSS_UPDATE_DOCS=1 cargo test --release \
+         --test rules the_rules_reference_in_docs_is_current`"
+    );
+}

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// Ingests Instant Articles from RSS feeds, and lints them before they are published.
 #[derive(Debug, Parser)]
-#[command(name = "iarss", version, about)]
+#[command(name = "iarss", version, about, after_help = MAIN_HELP)]
 pub struct Cli {
     /// Database URL (`sqlite://iarss.db`, `postgres://…`).
     #[arg(long, global = true, env = "IARSS_DATABASE_URL")]
@@ -16,12 +16,69 @@ pub struct Cli {
     pub command: Command,
 }
 
+const MAIN_HELP: &str = "\
+Examples:
+  iarss lint feed.xml --domain example.com     check a feed before publishing it
+  iarss ingest --feed feed.xml --domain example.com
+                                               one run into ./iarss.db (SQLite)
+  iarss daemon --config daemon.toml            fetch every page's feeds on schedule
+  iarss explain figure-in-paragraph            what a rule means and how to fix it
+
+Every command opens `sqlite://iarss.db` unless --db or IARSS_DATABASE_URL says otherwise.
+Exit codes: 0 success, 1 failure (lint errors, a failed run), 2 bad usage or unreadable input.
+The documentation is in docs/ of the source repository (cli.md, ingestion.md, configuration.md, rules.md).";
+
+const LINT_HELP: &str = "\
+Examples:
+  iarss lint feed.xml                              text output with code frames
+  iarss lint feed.xml --domain example.com         canonical URLs must be on the page's domain
+  iarss lint a.xml article.html https://host/feed  several inputs
+  curl -s https://host/feed | iarss lint -         standard input
+  iarss lint feed.xml --format sarif > iarss.sarif for GitHub code scanning
+  iarss lint feed.xml --format json                the stable JSON contract (version 1)
+
+Exit codes:
+  0  no error-severity diagnostic (with --deny-warnings: no diagnostic at all)
+  1  at least one, feed-level errors included
+  2  bad arguments, or an input that cannot be opened (with several inputs: the highest)";
+
+const INGEST_HELP: &str = "\
+Examples:
+  iarss ingest --feed https://example.com/ia.rss --page news
+  iarss ingest --feed feed.xml --domain example.com     creates the page if needed (disabled)
+  iarss ingest --feed dev.xml --page news --development articles become drafts
+  iarss ingest --feed feed.xml --page news --format json
+
+Exit codes:
+  0  the run completed (outcome ok or not_modified, even with rejected articles)
+  1  the run failed (fetch_error, timeout, too_large, parse_error, parse_budget_exceeded,
+     store_error, internal_error); the run is recorded all the same
+  2  could not run (bad arguments, unknown page)";
+
+const LIST_HELP: &str = "\
+Exit codes: 0 success, 1 the store cannot be opened or an object does not exist, 2 bad usage.";
+
+const DAEMON_HELP: &str = "\
+Examples:
+  iarss daemon                                   SQLite ./iarss.db, 127.0.0.1:8080
+  iarss daemon --config /etc/iarss/daemon.toml
+  IARSS_SCHEDULE_INTERVAL=5m iarss daemon        any key as IARSS_<SECTION>_<KEY>
+  iarss daemon --config daemon.toml --print-config
+
+HTTP: /healthz (alive), /readyz (store answers and takes writes, commits succeed, loop alive),
+/metrics (Prometheus), / (operator pages).
+Exit codes: 0 stopped by SIGTERM or Ctrl-C, 1 could not start (store, listener), 2 bad configuration.";
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check feeds or article files against the Instant Articles rules.
+    #[command(after_help = LINT_HELP)]
     Lint(LintArgs),
     /// List every rule: id, severity, summary.
+    #[command(
+        after_help = "Example:\n  iarss rules --format json | jq '.[] | select(.severity == \"error\") | .id'"
+    )]
     Rules {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
@@ -33,14 +90,22 @@ pub enum Command {
         rule: String,
     },
     /// Fetch (or read) one feed, validate it and store its articles: one run.
+    #[command(after_help = INGEST_HELP)]
     Ingest(IngestArgs),
     /// Manage publisher pages.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  iarss pages add --id news --domain example.com --feed https://example.com/ia.rss\n  iarss pages list\n  iarss pages fetch-now news"
+    )]
     Pages(PagesCommand),
     /// Stored articles.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  iarss articles list --page news\n  iarss articles show https://example.com/2026/11/story"
+    )]
     Articles(ArticlesCommand),
     /// Feed runs, newest first.
+    #[command(after_help = LIST_HELP)]
     Runs {
         /// Only this page's runs.
         #[arg(long)]
@@ -53,6 +118,9 @@ pub enum Command {
         format: ListFormat,
     },
     /// The warnings log, newest first.
+    #[command(
+        after_help = "Example: why an article did not show or did not update:\n  iarss warnings --article https://example.com/2026/11/story"
+    )]
     Warnings {
         /// Only this page's.
         #[arg(long)]
@@ -68,7 +136,17 @@ pub enum Command {
     Migrate,
     /// Run the service: fetch every enabled page's feeds on schedule; health, metrics and
     /// operator pages over HTTP.
+    #[command(after_help = DAEMON_HELP)]
     Daemon(DaemonArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  iarss completions bash > /etc/bash_completion.d/iarss")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    #[command(after_help = "Example:\n  iarss man > /usr/local/share/man/man1/iarss.1")]
+    Man,
 }
 
 /// `iarss daemon` arguments.

@@ -34,6 +34,21 @@ pub fn main() -> ExitCode {
         Command::Explain { rule } => rules::explain(&rule),
         Command::Ingest(args) => ingest::run(cli.db.as_deref(), args),
         Command::Daemon(args) => daemon::run(cli.db.as_deref(), args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "iarss", &mut std::io::stdout());
+            EXIT_OK
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            match clap_mangen::Man::new(command).render(&mut std::io::stdout()) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    eprintln!("error: cannot write the manual page: {e}");
+                    EXIT_FAILURE
+                }
+            }
+        }
         other => store_cmds::run(cli.db.as_deref(), other),
     };
     ExitCode::from(code)

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
 use super::args::{ArticlesCommand, Command, ListFormat, PagesCommand};
+use super::output::table::Table;
 use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::model::Domain;
 use crate::store::{
@@ -63,6 +64,50 @@ pub fn run_json(r: &FeedRun) -> Value {
     })
 }
 
+/// A diagnostic's position in words, or `-` for a feed-level one.
+fn position(line: Option<i64>, column: Option<i64>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("line {l}, column {c}"),
+        (Some(l), None) => format!("line {l}"),
+        _ => "-".into(),
+    }
+}
+
+/// A run's counts in words.
+pub fn counts_text(r: &FeedRun) -> String {
+    format!(
+        "inserted {}, updated {}, unchanged {}, ignored {}, rejected {}",
+        r.inserted, r.updated, r.unchanged, r.ignored, r.rejected
+    )
+}
+
+/// Runs as a table, newest first.
+fn runs_table(runs: &[FeedRun]) -> String {
+    let mut table = Table::new(&[
+        "run",
+        "started",
+        "page",
+        "feed",
+        "outcome",
+        "items",
+        "counts",
+        "error or feed URL",
+    ]);
+    for r in runs {
+        table.row(vec![
+            r.id.unwrap_or_default().to_string(),
+            rfc3339(r.started_at),
+            r.page_id.clone(),
+            r.feed.as_str().into(),
+            r.outcome.as_str().into(),
+            r.items.to_string(),
+            counts_text(r),
+            r.error.clone().unwrap_or_else(|| r.feed_url.clone()),
+        ]);
+    }
+    table.render("no runs recorded yet")
+}
+
 fn print_json(v: &Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
@@ -82,33 +127,25 @@ pub fn run(db: Option<&str>, command: Command) -> u8 {
             }
             Command::Pages(cmd) => pages(&store, cmd).await,
             Command::Articles(cmd) => articles(&store, cmd).await,
-            Command::Runs { page, limit, format } => {
+            Command::Runs {
+                page,
+                limit,
+                format,
+            } => {
                 let runs = store.runs(page.as_deref(), limit.max(0)).await?;
                 match format {
-                    ListFormat::Json => print_json(&Value::Array(runs.iter().map(run_json).collect())),
-                    ListFormat::Text => {
-                        for r in &runs {
-                            println!(
-                                "{:>6}  {}  {:<12} {:<11} {:<22} items {} (+{} ~{} ={} !{} x{})  {}",
-                                r.id.unwrap_or_default(),
-                                rfc3339(r.started_at),
-                                r.page_id,
-                                r.feed.as_str(),
-                                r.outcome.as_str(),
-                                r.items,
-                                r.inserted,
-                                r.updated,
-                                r.unchanged,
-                                r.ignored,
-                                r.rejected,
-                                r.error.as_deref().unwrap_or(&r.feed_url)
-                            );
-                        }
+                    ListFormat::Json => {
+                        print_json(&Value::Array(runs.iter().map(run_json).collect()))
                     }
+                    ListFormat::Text => print!("{}", runs_table(&runs)),
                 }
                 Ok(EXIT_OK)
             }
-            Command::Warnings { page, article, format } => {
+            Command::Warnings {
+                page,
+                article,
+                format,
+            } => {
                 let rows = store.warnings(page.as_deref(), article.as_deref()).await?;
                 match format {
                     ListFormat::Json => print_json(&Value::Array(
@@ -132,22 +169,23 @@ pub fn run(db: Option<&str>, command: Command) -> u8 {
                             .collect(),
                     )),
                     ListFormat::Text => {
+                        let mut table = Table::new(&[
+                            "run", "severity", "rule", "article", "position", "seen", "message",
+                        ]);
                         for w in &rows {
-                            let at = match (w.line, w.column) {
-                                (Some(l), Some(c)) => format!(":{l}:{c}"),
-                                _ => String::new(),
-                            };
-                            println!(
-                                "run {:<5} {}[{}] {}{}: {}{}",
-                                w.run_id,
-                                w.severity,
-                                w.rule,
-                                w.canonical_url.as_deref().unwrap_or(&w.page_id),
-                                at,
-                                w.message,
-                                if w.occurrences > 1 { format!(" (×{})", w.occurrences) } else { String::new() }
-                            );
+                            table.row(vec![
+                                w.run_id.to_string(),
+                                w.severity.clone(),
+                                w.rule.clone(),
+                                w.canonical_url
+                                    .clone()
+                                    .unwrap_or_else(|| format!("(feed of page {})", w.page_id)),
+                                position(w.line, w.column),
+                                format!("{}×", w.occurrences),
+                                w.message.clone(),
+                            ]);
                         }
+                        print!("{}", table.render("no warnings or errors recorded"));
                     }
                 }
                 Ok(EXIT_OK)
@@ -156,7 +194,9 @@ pub fn run(db: Option<&str>, command: Command) -> u8 {
             | Command::Rules { .. }
             | Command::Explain { .. }
             | Command::Ingest(_)
-            | Command::Daemon(_) => Ok(EXIT_USAGE),
+            | Command::Daemon(_)
+            | Command::Completions { .. }
+            | Command::Man => Ok(EXIT_USAGE),
         }
     });
     runtime.block_on(store.close());
@@ -182,6 +222,11 @@ async fn page_json(store: &Store, p: &Page) -> Result<Value, StoreError> {
         .feed_state(&p.id, FeedKind::Production)
         .await?
         .unwrap_or_default();
+    // What the run log says last, so `pages list` and `runs` agree.
+    let last_outcome = match store.last_run(&p.id, FeedKind::Production).await? {
+        Some(run) => Some(run.outcome.as_str().to_string()),
+        None => state.last_outcome,
+    };
     Ok(json!({
         "page_id": p.id,
         "name": p.name,
@@ -190,7 +235,7 @@ async fn page_json(store: &Store, p: &Page) -> Result<Value, StoreError> {
         "dev_feed_url": p.dev_feed_url,
         "enabled": p.enabled,
         "next_due_at": time(state.next_due_at),
-        "last_outcome": state.last_outcome,
+        "last_outcome": last_outcome,
         "consecutive_failures": state.consecutive_failures,
     }))
 }
@@ -231,21 +276,33 @@ async fn pages(store: &Store, cmd: PagesCommand) -> Result<u8, StoreError> {
             match format {
                 ListFormat::Json => print_json(&Value::Array(rows)),
                 ListFormat::Text => {
+                    let mut table = Table::new(&[
+                        "page",
+                        "domain",
+                        "state",
+                        "last outcome",
+                        "failures",
+                        "feed",
+                    ]);
                     for r in &rows {
-                        println!(
-                            "{:<20} {:<28} {:<8} last {:<22} failures {}  {}",
-                            r["page_id"].as_str().unwrap_or_default(),
-                            r["domain"].as_str().unwrap_or_default(),
+                        let text = |key: &str| r[key].as_str().unwrap_or("-").to_string();
+                        table.row(vec![
+                            text("page_id"),
+                            text("domain"),
                             if r["enabled"].as_bool().unwrap_or(false) {
-                                "enabled"
+                                "enabled".into()
                             } else {
-                                "disabled"
+                                "disabled".into()
                             },
-                            r["last_outcome"].as_str().unwrap_or("-"),
-                            r["consecutive_failures"],
-                            r["feed_url"].as_str().unwrap_or("-"),
-                        );
+                            text("last_outcome"),
+                            r["consecutive_failures"].to_string(),
+                            text("feed_url"),
+                        ]);
                     }
+                    print!(
+                        "{}",
+                        table.render("no pages yet: add one with `iarss pages add`")
+                    );
                 }
             }
         }
@@ -324,15 +381,21 @@ async fn articles(store: &Store, cmd: ArticlesCommand) -> Result<u8, StoreError>
                         .collect(),
                 )),
                 ListFormat::Text => {
+                    let mut table =
+                        Table::new(&["status", "page", "updated", "canonical URL", "title"]);
                     for a in &rows {
-                        println!(
-                            "{:<6} {:<14} {}  {}",
-                            a.status,
-                            a.page_id,
-                            a.canonical_url,
-                            a.title.as_deref().unwrap_or("")
-                        );
+                        table.row(vec![
+                            a.status.clone(),
+                            a.page_id.clone(),
+                            rfc3339(a.updated_at),
+                            a.canonical_url.clone(),
+                            a.title.clone().unwrap_or_default(),
+                        ]);
                     }
+                    print!(
+                        "{}",
+                        table.render("no articles stored yet: run `iarss ingest` or the daemon")
+                    );
                 }
             }
         }

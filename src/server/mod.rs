@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(operator_pages)
+        .fallback(pages::fallback)
         .with_state(state)
 }
 

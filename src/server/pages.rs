@@ -122,17 +122,28 @@ fn store_health(state: &AppState) -> String {
     out
 }
 
+/// The one "not found" answer of every route, an unknown address included.
+pub fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        layout(
+            "Not found",
+            "<p>There is nothing here. <a href=\"/\">All feeds</a></p>",
+        ),
+    )
+        .into_response()
+}
+
+/// Any address no route serves.
+pub async fn fallback() -> Response {
+    not_found()
+}
+
 /// `/pages/{id}`: the page's recent runs with their feed-level errors.
 pub async fn page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.store.page(&id).await {
         Ok(Some(_)) => {}
-        Ok(None) => {
-            return (
-                StatusCode::NOT_FOUND,
-                layout("Not found", "<p>No such page.</p>"),
-            )
-                .into_response();
-        }
+        Ok(None) => return not_found(),
         Err(e) => return failure(e),
     }
     let runs = match state.store.runs(Some(&id), 100).await {
@@ -182,6 +193,10 @@ pub async fn article(State(state): State<AppState>, Query(q): Query<ArticleQuery
         Ok(w) => w,
         Err(e) => return failure(e),
     };
+    // A rejected article is never stored but its errors are: that page is worth showing.
+    if stored.is_none() && warnings.is_empty() {
+        return not_found();
+    }
     let head = match &stored {
         Some(a) => format!(
             "<p>{} · page <a href=\"/pages/{link}\">{p}</a> · revision {} · updated {}</p>",
@@ -191,7 +206,7 @@ pub async fn article(State(state): State<AppState>, Query(q): Query<ArticleQuery
             p = escape(&a.page_id),
             link = path_segment(&a.page_id)
         ),
-        None => "<p>Not stored.</p>".into(),
+        None => "<p>Not stored: its errors kept it out (below).</p>".into(),
     };
     let mut rows = String::new();
     for w in &warnings {

@@ -363,6 +363,23 @@ impl Store {
         Ok(run_id)
     }
 
+    /// The newest run of the page's `feed`, whatever URL it read (a one-shot `ingest` of a
+    /// file counts too).
+    pub async fn last_run(
+        &self,
+        page_id: &str,
+        feed: FeedKind,
+    ) -> Result<Option<FeedRun>, StoreError> {
+        let row = sqlx::query(
+            "SELECT * FROM feed_runs WHERE page_id = $1 AND feed = $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(page_id)
+        .bind(feed.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(run_from_row).transpose()
+    }
+
     /// Runs, newest first.
     pub async fn runs(&self, page: Option<&str>, limit: i64) -> Result<Vec<FeedRun>, StoreError> {
         let rows = match page {

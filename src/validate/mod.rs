@@ -7,6 +7,7 @@
 //! they are in the registry, and reported where those stages run.
 
 pub mod context;
+pub mod reference;
 pub mod registry;
 pub mod rule;
 pub mod rules;

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 mod github;
 mod json;
 mod sarif;
+pub mod table;
 mod text;
 
 use super::args::LintFormat;

@@ -9,7 +9,7 @@ use super::LintedInput;
 use crate::model::Diagnostic;
 use crate::parse::InputKind;
 use crate::parse::source::sniff_xml_encoding;
-use crate::validate::Verdict;
+use crate::validate::{ArticleReport, Verdict};
 
 pub(super) fn render(inputs: &[LintedInput]) -> String {
     let renderer = if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
@@ -20,16 +20,50 @@ pub(super) fn render(inputs: &[LintedInput]) -> String {
     let mut out = String::new();
     for input in inputs {
         let lines = SourceLines::load(input);
-        for d in input.diagnostics() {
-            out.push_str(&render_one(&renderer, &input.name, &lines, d));
+        for d in &input.report.diagnostics {
+            out.push_str(&render_one(&renderer, &input.name, &lines, d, None));
             out.push_str("\n\n");
+        }
+        for article in &input.report.articles {
+            // In a feed, say which item a diagnostic belongs to: positions alone are hard
+            // to map back to an item in a long or one-line feed.
+            let item = (input.report.kind == InputKind::Feed).then(|| item_label(article));
+            for d in &article.diagnostics {
+                out.push_str(&render_one(
+                    &renderer,
+                    &input.name,
+                    &lines,
+                    d,
+                    item.as_deref(),
+                ));
+                out.push_str("\n\n");
+            }
         }
     }
     out.push_str(&summary(inputs));
     out
 }
 
-fn render_one(renderer: &Renderer, name: &str, lines: &SourceLines, d: &Diagnostic) -> String {
+/// `item #3 (https://…)`: the item's index and its canonical URL, else its guid.
+fn item_label(article: &ArticleReport) -> String {
+    let id = article
+        .canonical_url
+        .as_ref()
+        .map(|c| c.as_str().to_string())
+        .or_else(|| article.guid.as_ref().map(|g| format!("guid {g}")));
+    match id {
+        Some(id) => format!("in item #{} ({id})", article.index),
+        None => format!("in item #{}", article.index),
+    }
+}
+
+fn render_one(
+    renderer: &Renderer,
+    name: &str,
+    lines: &SourceLines,
+    d: &Diagnostic,
+    item: Option<&str>,
+) -> String {
     let level = if d.is_error() {
         Level::ERROR
     } else {
@@ -37,7 +71,13 @@ fn render_one(renderer: &Renderer, name: &str, lines: &SourceLines, d: &Diagnost
     };
     let title = level.primary_title(d.message.as_str()).id(d.rule.as_str());
     let help = d.help();
-    let help_group = Group::with_title(Level::HELP.secondary_title(help.as_str()));
+    let mut tail = Vec::new();
+    if let Some(item) = item {
+        tail.push(Group::with_title(Level::NOTE.secondary_title(item)));
+    }
+    tail.push(Group::with_title(
+        Level::HELP.secondary_title(help.as_str()),
+    ));
     let line_text = d.position.and_then(|p| lines.line(p.line));
     let rendered = match (d.position, line_text) {
         (Some(p), Some(line)) => {
@@ -55,7 +95,7 @@ fn render_one(renderer: &Renderer, name: &str, lines: &SourceLines, d: &Diagnost
                         .label(d.rule.summary()),
                 );
             let rendered = renderer
-                .render(&[title.element(snippet), help_group])
+                .render(&[vec![title.element(snippet)], tail].concat())
                 .to_string();
             if !cut {
                 return rendered;
@@ -68,19 +108,23 @@ fn render_one(renderer: &Renderer, name: &str, lines: &SourceLines, d: &Diagnost
         (Some(p), None) => {
             let located = format!("{name}:{}:{}", p.line, p.column);
             let note = Level::NOTE.secondary_title(located.as_str());
-            renderer.render(&[
-                Group::with_title(title),
-                Group::with_title(note),
-                help_group,
-            ])
+            renderer.render(
+                &[
+                    vec![Group::with_title(title), Group::with_title(note)],
+                    tail,
+                ]
+                .concat(),
+            )
         }
         (None, _) => {
             let note = Level::NOTE.secondary_title(name);
-            renderer.render(&[
-                Group::with_title(title),
-                Group::with_title(note),
-                help_group,
-            ])
+            renderer.render(
+                &[
+                    vec![Group::with_title(title), Group::with_title(note)],
+                    tail,
+                ]
+                .concat(),
+            )
         }
     };
     rendered.to_string()
