@@ -1,9 +1,10 @@
-//! Feeds from `../shared/tools/gen_feed.py`: every injected violation is reported with its
-//! rule id, no clean article is rejected, positions inside CDATA and entity-escaped content
-//! point at the offending tag, and the pathological shapes are decided.
+//! Generated feeds (`tests/common/feedgen.rs`): every injected violation is reported with
+//! its rule id, no clean article is rejected, positions inside CDATA and entity-escaped
+//! content point at the offending tag, and the pathological shapes are decided.
 
 mod common;
 
+use common::feedgen::{self, FeedSpec, Shape};
 use common::{all_diagnostics, generate, json, run, scratch};
 
 /// rules.md decision 4: with no head canonical but an absolute item `<link>`, the link is
@@ -19,28 +20,8 @@ fn reported_as(truth_rule: &str) -> &[&str] {
 #[test]
 fn injected_violations_are_reported_and_clean_articles_pass() {
     let dir = scratch("generated-invalid");
-    let truth_path = dir.join("truth.jsonl");
-    let feed = generate(
-        &dir,
-        "medium-invalid.xml",
-        &[
-            "--items",
-            "500",
-            "--seed",
-            "4",
-            "--invalid-rate",
-            "0.2",
-            "--escaped-rate",
-            "0.1",
-            "--truth",
-            &truth_path.to_string_lossy(),
-        ],
-    );
-    let truth: Vec<serde_json::Value> = std::fs::read_to_string(&truth_path)
-        .expect("truth file")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("truth line"))
-        .collect();
+    let (feed, truth) =
+        feedgen::generate_with_truth(&dir, "medium-invalid.xml", &FeedSpec::medium_invalid());
     let out = run(&[
         "lint",
         &feed.to_string_lossy(),
@@ -58,14 +39,14 @@ fn injected_violations_are_reported_and_clean_articles_pass() {
     assert_eq!(articles.len(), truth.len());
     let mut injected = 0;
     for (article, t) in articles.iter().zip(&truth) {
-        assert_eq!(article["guid"], t["guid"]);
+        assert_eq!(article["guid"], t.guid.as_str());
         let rules: Vec<&str> = article["diagnostics"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|d| d["rule"].as_str())
             .collect();
-        match t["rule"].as_str() {
+        match t.rule {
             Some(rule) => {
                 injected += 1;
                 let accepted = reported_as(rule);
@@ -82,16 +63,18 @@ fn injected_violations_are_reported_and_clean_articles_pass() {
         }
     }
     assert!(injected > 50, "only {injected} violations injected");
+    for (violation, _) in feedgen::RULES {
+        assert!(
+            truth.iter().any(|t| t.violation == Some(violation)),
+            "{violation} never injected"
+        );
+    }
 }
 
 #[test]
 fn clean_generated_feed_has_no_rejection() {
     let dir = scratch("generated-clean");
-    let feed = generate(
-        &dir,
-        "medium.xml",
-        &["--items", "200", "--seed", "2", "--escaped-rate", "0.3"],
-    );
+    let feed = generate(&dir, "medium.xml", &FeedSpec::new(200, 2).escaped_rate(0.3));
     let out = run(&[
         "lint",
         &feed.to_string_lossy(),
@@ -112,16 +95,7 @@ fn positions_point_at_the_tag_in_cdata_and_in_escaped_content() {
     let feed = generate(
         &dir,
         "positions.xml",
-        &[
-            "--items",
-            "300",
-            "--seed",
-            "11",
-            "--invalid-rate",
-            "0.5",
-            "--escaped-rate",
-            "0.5",
-        ],
+        &FeedSpec::new(300, 11).invalid_rate(0.5).escaped_rate(0.5),
     );
     let text = std::fs::read_to_string(&feed).expect("feed");
     let lines: Vec<&str> = text.lines().collect();
@@ -163,39 +137,14 @@ fn positions_point_at_the_tag_in_cdata_and_in_escaped_content() {
 #[test]
 fn pathological_shapes_are_decided() {
     let dir = scratch("generated-shapes");
-    let cases: [(&str, &[&str]); 4] = [
-        (
-            "huge.xml",
-            &[
-                "--items",
-                "1",
-                "--seed",
-                "5",
-                "--shape",
-                "huge",
-                "--article-bytes",
-                "4000000",
-            ],
-        ),
-        (
-            "deep.xml",
-            &[
-                "--items", "1", "--seed", "6", "--shape", "deep", "--depth", "10000",
-            ],
-        ),
-        (
-            "deepxml.xml",
-            &[
-                "--items", "1", "--seed", "7", "--shape", "deepxml", "--depth", "10000",
-            ],
-        ),
-        (
-            "tiny.xml",
-            &["--items", "20000", "--seed", "8", "--shape", "tiny"],
-        ),
+    let cases = [
+        ("huge.xml", FeedSpec::huge().article_bytes(4_000_000)),
+        ("deep.xml", FeedSpec::deep()),
+        ("deepxml.xml", FeedSpec::deepxml()),
+        ("tiny.xml", FeedSpec::new(20_000, 8).shape(Shape::Tiny)),
     ];
-    for (name, args) in cases {
-        let feed = generate(&dir, name, args);
+    for (name, spec) in cases {
+        let feed = generate(&dir, name, &spec);
         let out = run(&[
             "lint",
             &feed.to_string_lossy(),
@@ -225,4 +174,18 @@ fn pathological_shapes_are_decided() {
             assert!(rules.iter().any(|r| r == "nesting-too-deep"), "{rules:?}");
         }
     }
+}
+
+#[test]
+fn generator_is_deterministic() {
+    let spec = FeedSpec::new(40, 9).invalid_rate(0.5).escaped_rate(0.5);
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    let truth_a = feedgen::write_feed(&spec, &mut a).expect("write");
+    let truth_b = feedgen::write_feed(&spec, &mut b).expect("write");
+    assert!(a == b, "same spec, different bytes");
+    assert_eq!(truth_a, truth_b);
+    feedgen::write_feed(&FeedSpec { seed: 10, ..spec }, &mut c).expect("write");
+    assert!(a != c, "another seed, same bytes");
+    let text = String::from_utf8(a).expect("UTF-8");
+    assert!(text.contains("<lastBuildDate>Sun, 01 Nov 2026 06:00:00 +0000</lastBuildDate>"));
 }

@@ -1,6 +1,9 @@
-//! Helpers shared by the integration tests: running the binary, finding shared inputs.
+//! Helpers shared by the integration tests: running the binary, generating feeds, finding
+//! shared inputs.
 
 #![allow(dead_code)]
+
+pub mod feedgen;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -38,7 +41,7 @@ pub fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-/// `../shared` beside the project: the corpus, the generator and the specs.
+/// `../shared` beside the project: the corpus and the specs.
 pub fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
 }
@@ -51,18 +54,9 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Generates a feed with `../shared/tools/gen_feed.py`.
-pub fn generate(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
-    let out = dir.join(name);
-    let status = Command::new("python3")
-        .arg(shared().join("tools/gen_feed.py"))
-        .args(args)
-        .arg("--out")
-        .arg(&out)
-        .status()
-        .expect("python3 runs gen_feed.py");
-    assert!(status.success(), "gen_feed.py {args:?} failed");
-    out
+/// Generates a feed into `dir/name` (see `feedgen`).
+pub fn generate(dir: &Path, name: &str, spec: &feedgen::FeedSpec) -> PathBuf {
+    feedgen::generate(dir, name, spec)
 }
 
 /// Parses `lint --format json` output.
