@@ -8,7 +8,6 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use iarss::ingest::{FeedSource, RunOptions, run_feed};
@@ -16,23 +15,18 @@ use iarss::model::Domain;
 use iarss::store::{FeedKind, NewPage, Store};
 use iarss::validate::{CheckOptions, check_input};
 
+#[path = "../tests/common/feedgen.rs"]
+mod feedgen;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The medium reference feed (500 articles), generated unless a previous run left it in
+/// `target/bench-data/`.
 fn medium_feed() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&dir).expect("bench-data dir");
-    let path = dir.join("medium.xml");
-    if !path.exists() {
-        let status = Command::new("python3")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/gen_feed.py"))
-            .args(["--items", "500", "--seed", "2", "--out"])
-            .arg(&path)
-            .status()
-            .expect("python3 gen_feed.py");
-        assert!(status.success());
-    }
-    path
+    feedgen::cached(&dir, "medium", &feedgen::FeedSpec::medium())
 }
 
 fn lint_once(path: &Path) -> Duration {

@@ -1,7 +1,7 @@
 //! Lint throughput and memory, next to a plain pipeline (quick-xml item extraction +
 //! scraper parse + 11 selector queries per article) measured in the same run.
 //!
-//! `cargo bench --bench lint` generates the reference feeds with `../shared/tools/gen_feed.py`
+//! `cargo bench --bench lint` generates the reference feeds with `tests/common/feedgen.rs`
 //! into `target/bench-data/` (once) and prints MB/s of feed, articles/s, the ratio to the
 //! plain pipeline, multi-core scaling, peak memory, and the time to decide each
 //! pathological shape.
@@ -12,9 +12,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use feedgen::FeedSpec;
+
 use iarss::model::Domain;
 use iarss::validate::{CheckOptions, check_input};
 use quick_xml::events::Event;
+
+#[path = "../tests/common/feedgen.rs"]
+mod feedgen;
 
 // The same allocator as the `iarss` binary, for both pipelines.
 #[global_allocator]
@@ -26,24 +31,9 @@ fn data_dir() -> PathBuf {
     dir
 }
 
-fn generator() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/gen_feed.py")
-}
-
-/// Generates a feed with gen_feed.py unless it is already there.
-fn feed(name: &str, args: &[&str]) -> PathBuf {
-    let path = data_dir().join(format!("{name}.xml"));
-    if !path.exists() {
-        let status = Command::new("python3")
-            .arg(generator())
-            .args(args)
-            .arg("--out")
-            .arg(&path)
-            .status()
-            .expect("run python3 gen_feed.py");
-        assert!(status.success(), "gen_feed.py failed for {name}");
-    }
-    path
+/// The feed of `spec`, generated unless a previous run left it in `target/bench-data/`.
+fn feed(name: &str, spec: &FeedSpec) -> PathBuf {
+    feedgen::cached(&data_dir(), name, spec)
 }
 
 /// Runs `f` `runs` times and returns the fastest time.
@@ -138,17 +128,11 @@ fn mb(path: &Path) -> f64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6
 }
 
-/// Peak resident memory (MB) of `iarss lint FILE`.
-///
-/// A small Python parent runs it and reads its children's peak: measured from this process,
-/// the child's peak would include the pages it shared with the benchmark before `exec`.
+/// Peak resident memory (MB) of `iarss lint FILE`: the child's `VmHWM` (its own address
+/// space's high-water mark, which starts afresh at `exec`), read until it exits. What it may
+/// still allocate after the last read (every millisecond) is not counted.
 fn peak_rss_mb(path: &Path) -> f64 {
-    let script = "import resource, subprocess, sys\n\
-                  r = subprocess.run(sys.argv[1:])\n\
-                  assert r.returncode in (0, 1), r.returncode\n\
-                  print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
-    let out = Command::new("python3")
-        .args(["-c", script, env!("CARGO_BIN_EXE_iarss")])
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iarss"))
         .args([
             "lint",
             "--format",
@@ -162,18 +146,33 @@ fn peak_rss_mb(path: &Path) -> f64 {
             "1000000000",
         ])
         .arg(path)
-        .output()
-        .expect("run python3");
+        .spawn()
+        .expect("run iarss lint");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0.0f64;
+    let status = loop {
+        // After exit (a zombie) the file has no VmHWM line any more.
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(kb) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<f64>().ok())
+        {
+            peak_kb = peak_kb.max(kb);
+        }
+        if let Some(status) = child.try_wait().expect("wait for iarss lint") {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
     assert!(
-        out.status.success(),
-        "measuring iarss lint failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        matches!(status.code(), Some(0 | 1)),
+        "iarss lint of {} failed: {status}",
+        path.display()
     );
-    let kb: f64 = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("ru_maxrss in KB");
-    kb / 1024.0
+    assert!(peak_kb > 0.0, "no VmHWM read from {status_file}");
+    peak_kb / 1024.0
 }
 
 fn main() {
@@ -182,9 +181,8 @@ fn main() {
     unsafe { libmimalloc_sys::mi_option_set(5, 0) };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("iarss lint benchmark ({cores} cores)\n");
-    let medium = feed("medium", &["--items", "500", "--seed", "2"]);
-    let large = feed("large", &["--items", "5000", "--seed", "3"]);
-    // Measured before this process grows: a child's peak includes what it shared before exec.
+    let medium = feed("medium", &FeedSpec::medium());
+    let large = feed("large", &FeedSpec::large());
     let peak = peak_rss_mb(&large);
     println!(
         "{:<8} {:>8} {:>22} {:>22} {:>22} {:>7} {:>8}",
@@ -233,39 +231,14 @@ fn main() {
     println!("peak memory, `iarss lint` of the large feed: {peak:.1} MB (target < 80 MB)");
 
     println!("\npathological inputs (target: each decided in < 2 s)");
-    let shapes: [(&str, &[&str]); 4] = [
-        (
-            "huge",
-            &[
-                "--items",
-                "1",
-                "--seed",
-                "5",
-                "--shape",
-                "huge",
-                "--article-bytes",
-                "10485760",
-            ],
-        ),
-        (
-            "deep",
-            &[
-                "--items", "1", "--seed", "6", "--shape", "deep", "--depth", "10000",
-            ],
-        ),
-        (
-            "deepxml",
-            &[
-                "--items", "1", "--seed", "7", "--shape", "deepxml", "--depth", "10000",
-            ],
-        ),
-        (
-            "tiny",
-            &["--items", "100000", "--seed", "8", "--shape", "tiny"],
-        ),
+    let shapes = [
+        ("huge", FeedSpec::huge()),
+        ("deep", FeedSpec::deep()),
+        ("deepxml", FeedSpec::deepxml()),
+        ("tiny", FeedSpec::tiny()),
     ];
-    for (name, args) in shapes {
-        let path = feed(name, args);
+    for (name, spec) in shapes {
+        let path = feed(name, &spec);
         let t = Instant::now();
         let n = lint(&path, 1);
         println!(
