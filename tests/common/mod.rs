@@ -41,9 +41,37 @@ pub fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-/// `../shared` beside the project: the corpus and the specs.
+/// `../shared` beside the project: the real-input corpus and the specs. `IARSS_SHARED_DIR`
+/// overrides where it is looked for (e.g. `IARSS_SHARED_DIR=/nonexistent` to run the suite as
+/// a lone clone would).
 pub fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+    match std::env::var_os("IARSS_SHARED_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+    }
+}
+
+/// `../shared/corpus`, or `None` when it is not there: the caller (`test`, its name) is then
+/// skipped with one line on stderr. With `IARSS_REQUIRE_SHARED=1` (as CI sets it) a missing
+/// corpus fails the test instead.
+pub fn shared_corpus(test: &str) -> Option<PathBuf> {
+    let corpus = shared().join("corpus");
+    if corpus.is_dir() {
+        return Some(corpus);
+    }
+    let why = format!(
+        "{} is not beside the checkout (real-input corpus tests)",
+        corpus.display()
+    );
+    if std::env::var("IARSS_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+        panic!("{test}: {why}, and IARSS_REQUIRE_SHARED=1 requires it");
+    }
+    // Straight to the process's stderr, past the test harness's output capture.
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped {test}: {why}; set IARSS_REQUIRE_SHARED=1 to fail instead"
+    );
+    None
 }
 
 /// A scratch directory for one test, emptied first.
