@@ -4,9 +4,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+cat >&2 <<'MSG'
+test.sh: needs the Rust toolchain with rustfmt and clippy (added with rustup when missing),
+  PostgreSQL server binaries (/usr/lib/postgresql/*/bin; installed with apt when missing) for
+  the store and daemon tests, and optionally ../shared/corpus beside the checkout for the
+  real-input corpus tests (skipped with a note when absent; IARSS_REQUIRE_SHARED=1 fails
+  instead). A first build takes about 10-15 minutes on two cores; later ones a few.
+MSG
+
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    echo "test.sh: adding the $component component" >&2
+    rustup component add "$component"
+  fi
+done
+
 cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings
 cargo build --release --all-targets
+scripts/check-packaging.sh
 if cargo nextest --version >/dev/null 2>&1; then
   scripts/with-postgres.sh cargo nextest run --release --no-fail-fast
 else
