@@ -192,7 +192,7 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut table: toml::Table = match file {
             Some(path) => {
-                // Bounded (rules.md decision 25): `--config /dev/zero` is an error, not a hang.
+                // Bounded (docs/decisions.md, decision 25): `--config /dev/zero` errs, not hangs.
                 let bytes =
                     crate::fetch::read_file_capped(std::path::Path::new(path), MAX_CONFIG_BYTES)
                         .map_err(|e| ConfigError::Read {

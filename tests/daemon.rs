@@ -1,4 +1,4 @@
-//! `iarss daemon` as a process (cli.md, Daemon configuration; ingestion.md, Fetching):
+//! `iarss daemon` as a process (docs/configuration.md; docs/ingestion.md, Fetching):
 //! health, readiness and metrics, the configuration contract, one daemon per SQLite
 //! database, backoff and its reset, pages added while running, graceful shutdown, and
 //! several daemons sharing a PostgreSQL database, one of them killed mid-run.

@@ -1,7 +1,7 @@
-//! Downloading feeds (ingestion.md, Fetching; cli.md, Outcomes) against real HTTP servers
-//! on 127.0.0.1: conditional GET, HTTP failures, redirects, the time and size bounds, the
-//! SSRF guard, credentials in feed URLs and the parse budget, through `Fetcher` and
-//! `run_feed` as the daemon and `iarss ingest` use them.
+//! Downloading feeds (docs/ingestion.md, Fetching; docs/cli.md, Run outcomes) against real
+//! HTTP servers on 127.0.0.1: conditional GET, HTTP failures, redirects, the time and size
+//! bounds, the SSRF guard, credentials in feed URLs and the parse budget, through `Fetcher`
+//! and `run_feed` as the daemon and `iarss ingest` use them.
 //!
 //! Every server is a plain `std::net::TcpListener` on a thread that answers a bounded
 //! number of connections (one request each, `Connection: close`) and stops by itself.

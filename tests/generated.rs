@@ -7,7 +7,7 @@ mod common;
 use common::feedgen::{self, FeedSpec, Shape};
 use common::{all_diagnostics, generate, json, run, scratch};
 
-/// rules.md decision 4: with no head canonical but an absolute item `<link>`, the link is
+/// docs/decisions.md, decision 4: with no head canonical but an absolute item `<link>`, the link is
 /// used (`canonical-from-item-link`); the generator keeps the item link when it drops the
 /// head canonical, so that is what its `missing-canonical` articles report.
 fn reported_as(truth_rule: &str) -> &[&str] {

@@ -1,4 +1,4 @@
-//! The ingestion semantics of ingestion.md, as a user of the `iarss` binary sees them: exit
+//! The ingestion semantics of docs/ingestion.md, as a user of the `iarss` binary sees them: exit
 //! codes, `ingest --format json`, `articles list`, `runs` and `warnings`.
 //!
 //! Every scenario is a function of a database URL and runs twice: on a fresh SQLite file

@@ -1,6 +1,6 @@
 //! Reading a feed from a local file or standard input under the same size cap as a download
-//! (rules.md decision 25): a device such as `/dev/zero` or an endless pipe stops at the cap
-//! with `feed-too-large` instead of filling memory.
+//! (docs/decisions.md, decision 25): a device such as `/dev/zero` or an endless pipe stops
+//! at the cap with `feed-too-large` instead of filling memory.
 
 use std::fs::File;
 use std::io::{self, Read};

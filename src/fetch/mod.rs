@@ -50,7 +50,7 @@ impl Default for FetchConfig {
             user_agent: format!("iarss/{}", env!("CARGO_PKG_VERSION")),
             max_redirects: 5,
             // The operator's own `lint URL` / `ingest --feed URL` may fetch anything; the
-            // daemon turns the guard on (cli.md, [fetch] allow_private_networks = false).
+            // daemon turns the guard on (docs/configuration.md, `[fetch]`).
             allow_private_networks: true,
             proxy: None,
         }

@@ -1,5 +1,5 @@
 //! One feed run end to end: fetch (or read) the feed, parse and validate it, decide what
-//! each item does to the store (ingestion.md: identity, updates, run counts), and commit
+//! each item does to the store (docs/ingestion.md: identity, updates, run counts), and commit
 //! the run, its article writes and its warnings in one transaction.
 //!
 //! This is the only module that calls fetch, parse, validate and store in turn; both
@@ -388,7 +388,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
-/// Records a run whose results could not be committed (ingestion.md, store failures): no
+/// Records a run whose results could not be committed (docs/ingestion.md, `store_error`): no
 /// article changed, outcome `store_error`, in a transaction of its own. When even that
 /// fails, the run is logged and kept in memory for `/readyz` and the operator pages.
 async fn record_store_error(

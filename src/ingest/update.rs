@@ -1,5 +1,5 @@
 //! What each item of a parsed feed does to the store: the identity and update rules of
-//! ingestion.md and the `update-…` rules of rules.md, decided against the stored heads.
+//! docs/ingestion.md and the `update-…` rules of docs/rules.md, decided against the stored heads.
 
 use super::lookups::Lookups;
 use super::{logged, owner_of};

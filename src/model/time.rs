@@ -1,5 +1,6 @@
 //! Date-times as the platform reads them: the lenient ISO 8601 grammar of `op-published`
-//! and `op-modified` (rules.md decision 21) and RSS `pubDate` (RFC 5322 or ISO 8601).
+//! and `op-modified` (docs/decisions.md, decision 21) and RSS `pubDate` (RFC 5322 or
+//! ISO 8601).
 
 use chrono::{
     DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,

@@ -41,7 +41,7 @@ pub struct Head {
 
 impl Head {
     /// The head canonical: the first canonical link with a non-empty `href`
-    /// (rules.md, Canonical resolution, step 1).
+    /// (docs/decisions.md, Canonical resolution, step 1).
     pub fn canonical(&self) -> Option<&(NodeId, String)> {
         self.canonical_links
             .iter()

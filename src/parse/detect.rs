@@ -1,4 +1,4 @@
-//! Deciding whether an input is a feed or an article (rules.md decision 23), and decoding
+//! Deciding whether an input is a feed or an article (docs/decisions.md, decision 23), and decoding
 //! an article file's bytes.
 
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};

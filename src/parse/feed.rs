@@ -18,7 +18,7 @@ use crate::model::Position;
 pub const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
 
 /// A namespace that templates in the wild write for the content module: its URI with
-/// `https`, or without the trailing slash (rules.md decision 24).
+/// `https`, or without the trailing slash (docs/decisions.md, decision 24).
 fn is_near_miss_content_ns(uri: &str) -> bool {
     let rest = uri
         .strip_prefix("http://")
@@ -75,7 +75,7 @@ pub struct RawItem {
     pub content: Option<ArticleSource>,
     /// Position of the `<content:encoded>` start tag.
     pub content_position: Option<Position>,
-    /// The namespace of an `encoded` child that is not the content module's (rules.md
+    /// The namespace of an `encoded` child that is not the content module's (docs/decisions.md,
     /// decision 24), so that `item-missing-content` can say why it was not read.
     pub encoded_elsewhere: Option<String>,
     /// Raw bytes of the item in the feed (for throughput accounting).
@@ -92,7 +92,7 @@ pub struct ChannelInfo {
     /// Number of `item` children.
     pub items: usize,
     /// The near-miss content namespace URI read as the content module, as written, with
-    /// the position of its first use (rules.md decision 24).
+    /// the position of its first use (docs/decisions.md, decision 24).
     pub nonstandard_content_ns: Option<(String, Position)>,
 }
 

@@ -110,7 +110,7 @@ pub struct SniffedEncoding {
 
 /// Decides an XML document's encoding from its first bytes: a BOM first, then the byte
 /// pattern of `<?xml` (UTF-16 without BOM), then the declaration's `encoding`, then the
-/// HTTP `charset`, else UTF-8 (ingestion.md, Decoding a feed).
+/// HTTP `charset`, else UTF-8 (docs/ingestion.md, Fetching: Decoding).
 pub fn sniff_xml_encoding(
     head: &[u8],
     http_charset: Option<&str>,

@@ -8,7 +8,7 @@
 //! so elements get exact positions. html5ever's tree builder still decides the tree.
 //!
 //! The recorded [`SourceScan`] keeps the source nesting (a stack of start tags as written)
-//! that the paragraph rules are decided on (rules.md, Paragraph rules and HTML5 parsing),
+//! that the paragraph rules are decided on (docs/decisions.md, Paragraphs and HTML5 parsing),
 //! and flags tags nested deeper than [`MAX_SOURCE_DEPTH`], which are dropped so that no input
 //! makes tree building quadratic.
 

@@ -74,8 +74,9 @@ const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(900);
 /// Commits failed in a row that make the daemon unready.
 const UNREADY_AFTER_FAILED_COMMITS: u32 = 3;
 
-/// Why the daemon is not ready, if it is not (ingestion.md: the store answers within 1 s
-/// and takes writes, the last commits did not all fail, the scheduler loop is alive).
+/// Why the daemon is not ready, if it is not (docs/ingestion.md, Readiness: the store
+/// answers within 1 s and takes writes, the last commits did not all fail, the scheduler
+/// loop is alive).
 pub async fn unready_reason(state: &AppState) -> Option<String> {
     let failed = state.store.health().failures_in_a_row();
     if failed >= UNREADY_AFTER_FAILED_COMMITS {

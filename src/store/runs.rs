@@ -9,7 +9,7 @@ use super::diagnostics::{LoggedDiagnostic, record};
 use super::pages::{FeedKind, feed_kind};
 use super::{Store, StoreError, dynamic, now_ms};
 
-/// How a run ended (cli.md, Outcomes).
+/// How a run ended (docs/cli.md, Run outcomes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunOutcome {
     /// The feed parsed (article errors allowed).
@@ -129,7 +129,7 @@ impl FeedRun {
     }
 }
 
-/// Per-run counts (ingestion.md, Run counts).
+/// Per-run counts (docs/ingestion.md, Run counts).
 #[derive(Clone, Debug, Default)]
 pub struct Counts {
     /// Every `item`.

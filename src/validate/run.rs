@@ -432,7 +432,7 @@ fn check_feed<R: Read>(head: Vec<u8>, rest: R, options: &CheckOptions) -> InputR
     }
 }
 
-/// `feed-duplicate-canonical` (rules.md decision 18) and `feed-duplicate-guid`.
+/// `feed-duplicate-canonical` (docs/decisions.md, decision 18) and `feed-duplicate-guid`.
 fn mark_duplicates(reports: &mut [ArticleReport]) {
     let mut by_canonical: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, r) in reports.iter().enumerate() {

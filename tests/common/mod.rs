@@ -41,7 +41,7 @@ pub fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-/// `../shared` beside the project: the real-input corpus and the specs. `IARSS_SHARED_DIR`
+/// `../shared` beside the project: where the optional real-input corpus lives. `IARSS_SHARED_DIR`
 /// overrides where it is looked for (e.g. `IARSS_SHARED_DIR=/nonexistent` to run the suite as
 /// a lone clone would).
 pub fn shared() -> PathBuf {

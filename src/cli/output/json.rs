@@ -1,4 +1,4 @@
-//! `lint --format json` (version 1), exactly as cli.md specifies, streamed to the writer
+//! `lint --format json` (version 1), exactly as docs/cli.md specifies, streamed to the writer
 //! so a large feed's report is never held twice in memory.
 
 use std::io::{self, Write};

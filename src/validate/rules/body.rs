@@ -1,4 +1,4 @@
-//! Body text rules (rules.md 3.5): structure, paragraphs, lists, links, line breaks.
+//! Body text rules (docs/rules.md): structure, paragraphs, lists, links, line breaks.
 //!
 //! The paragraph rules are decided on the source nesting (the tags as written), since an
 //! HTML5 parser closes an open `<p>` when a `<figure>` or `<blockquote>` starts; all other

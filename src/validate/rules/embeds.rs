@@ -1,4 +1,4 @@
-//! Embed, ad, analytics and map rules (rules.md 3.7).
+//! Embed, ad, analytics and map rules (docs/rules.md).
 
 use html5ever::local_name;
 

@@ -1,4 +1,4 @@
-//! Related articles and footer rules (rules.md 3.8).
+//! Related articles and footer rules (docs/rules.md).
 
 use html5ever::local_name;
 

@@ -1,4 +1,4 @@
-//! Document and head rules (rules.md 3.3), canonical resolution included.
+//! Document and head rules (docs/rules.md), canonical resolution included.
 
 use html5ever::local_name;
 
@@ -131,7 +131,7 @@ fn has_valid_header_ad(c: &Checker) -> bool {
         .any(|ad| c.iframe_child(ad).is_some_and(|i| c.iframe_has_source(i)))
 }
 
-/// Canonical resolution, exactly one outcome per article (rules.md, Canonical resolution).
+/// Canonical resolution, exactly one outcome per article (docs/decisions.md, Canonical resolution).
 fn resolve_canonical(c: &mut Checker, head_node: Option<crate::parse::dom::NodeId>) {
     let head_canonical = c.article.ia.head.canonical().cloned();
     let item_link = c.cx.item.and_then(|i| i.link.as_ref());

@@ -1,4 +1,4 @@
-//! Header rules (rules.md 3.4): title, times, cover, kicker, authors, sponsors.
+//! Header rules (docs/rules.md): title, times, cover, kicker, authors, sponsors.
 
 use html5ever::local_name;
 

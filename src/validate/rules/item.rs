@@ -1,4 +1,4 @@
-//! Item rules (rules.md 3.2): the RSS `<item>`'s own fields.
+//! Item rules (docs/rules.md): the RSS `<item>`'s own fields.
 
 use chrono_tz::Tz;
 

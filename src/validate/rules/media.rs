@@ -1,4 +1,4 @@
-//! Image, video, audio, slideshow and caption rules (rules.md 3.6).
+//! Image, video, audio, slideshow and caption rules (docs/rules.md).
 
 use html5ever::local_name;
 
@@ -238,7 +238,7 @@ fn host_of(url: &str) -> Option<String> {
         .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
 }
 
-/// A third-party player or video page URL (rules.md, Video URLs).
+/// A third-party player or video page URL (docs/decisions.md, Video URLs).
 pub fn is_player_url(src: &str) -> bool {
     let Ok(url) = url::Url::parse(src) else {
         return false;

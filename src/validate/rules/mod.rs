@@ -1,4 +1,4 @@
-//! The rule checks, one file per group of rules.md section 3. Each group's `check` reads
+//! The rule checks, one file per rule group (rules in docs/rules.md). Each group's `check` reads
 //! the parsed article through a [`Checker`](super::context::Checker) and reports.
 
 pub mod body;
