@@ -371,7 +371,7 @@ async fn articles(store: &Store, cmd: ArticlesCommand) -> Result<u8, StoreError>
                                 "canonical_url": a.canonical_url,
                                 "page_id": a.page_id,
                                 "title": a.title,
-                                "status": a.status,
+                                "status": a.status.as_str(),
                                 "op_published": time(a.op_published),
                                 "op_modified": time(a.op_modified),
                                 "first_ingested_at": rfc3339(a.first_ingested_at),
@@ -385,7 +385,7 @@ async fn articles(store: &Store, cmd: ArticlesCommand) -> Result<u8, StoreError>
                         Table::new(&["status", "page", "updated", "canonical URL", "title"]);
                     for a in &rows {
                         table.row(vec![
-                            a.status.clone(),
+                            a.status.to_string(),
                             a.page_id.clone(),
                             rfc3339(a.updated_at),
                             a.canonical_url.clone(),

@@ -3,7 +3,7 @@
 
 use super::lookups::Lookups;
 use super::{logged, owner_of};
-use crate::model::CanonicalUrl;
+use crate::model::{ArticleStatus, CanonicalUrl};
 use crate::store::{
     ArticleContent, ArticleHead, ArticleWrite, Counts, FeedKind, LoggedDiagnostic, Page, Store,
     StoreError,
@@ -31,52 +31,132 @@ fn hash(text: &str) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
 }
 
-/// The update decision for an existing article (before status).
-enum ContentDecision {
-    Identical,
-    Apply,
-    Refuse(RuleId, String),
+/// An update rule's refusal, logged for the item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// `update-missing-op-modified`, `update-not-newer` or `update-outside-24h-window`.
+    pub rule: RuleId,
+    /// Why, with both times.
+    pub message: String,
 }
 
-fn decide_content(
-    head: &ArticleHead,
-    incoming_hash: &str,
-    incoming_modified: Option<i64>,
-) -> ContentDecision {
-    if head.content_hash == incoming_hash {
-        return ContentDecision::Identical;
+/// What an incoming version is, for the decision.
+#[derive(Clone, Copy, Debug)]
+pub struct Incoming<'a> {
+    /// Hash of its `content:encoded` as the store would keep it.
+    pub content_hash: &'a str,
+    /// Its `op-modified` (ms), if usable.
+    pub op_modified: Option<i64>,
+}
+
+/// What one item (error-free, not superseded, with a canonical URL on the page's domain)
+/// does to the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// A new canonical URL: stored with this status.
+    Insert(ArticleStatus),
+    /// New content, a draft made live, or both; a refusal of the content may come with a
+    /// draft made live.
+    Update {
+        /// The content replaces the stored one.
+        content: bool,
+        /// The draft becomes live.
+        make_live: bool,
+        /// Why the content was not applied, when it was not.
+        refusal: Option<Refusal>,
+    },
+    /// Identical to the stored version and no status change due.
+    Unchanged,
+    /// Left alone: refused by an update rule (logged), or a development version of a live
+    /// article (not logged).
+    Ignored(Option<Refusal>),
+    /// The canonical URL is stored under another page.
+    Foreign {
+        /// That page.
+        owner: String,
+    },
+}
+
+/// The identity and update rules (docs/ingestion.md, Identity and updates): what an
+/// incoming version does given the stored head of its canonical URL, if any. Status is
+/// decided first and independently: a draft arriving through the production feed goes live
+/// whatever its `op-modified`; the development feed never changes a live article.
+pub fn decide(
+    head: Option<&ArticleHead>,
+    page_id: &str,
+    kind: FeedKind,
+    incoming: Incoming<'_>,
+) -> Action {
+    let Some(head) = head else {
+        return Action::Insert(match kind {
+            FeedKind::Production => ArticleStatus::Live,
+            FeedKind::Development => ArticleStatus::Draft,
+        });
+    };
+    if head.page_id != page_id {
+        return Action::Foreign {
+            owner: head.page_id.clone(),
+        };
     }
-    let reference = head.modified_reference();
+    let identical = head.content_hash == incoming.content_hash;
+    if kind == FeedKind::Development && head.status == ArticleStatus::Live {
+        // Run counts decide `unchanged` before `ignored`.
+        return if identical {
+            Action::Unchanged
+        } else {
+            Action::Ignored(None)
+        };
+    }
+    let make_live = kind == FeedKind::Production && head.status == ArticleStatus::Draft;
+    let refusal = if identical {
+        None
+    } else {
+        refuse_content(head, incoming.op_modified)
+    };
+    let content = !identical && refusal.is_none();
+    match (content || make_live, &refusal) {
+        (true, _) => Action::Update {
+            content,
+            make_live,
+            refusal,
+        },
+        (false, None) => Action::Unchanged,
+        (false, Some(_)) => Action::Ignored(refusal),
+    }
+}
+
+/// Why changed content may not replace the stored version, if it may not.
+fn refuse_content(head: &ArticleHead, incoming_modified: Option<i64>) -> Option<Refusal> {
     let Some(modified) = incoming_modified else {
-        return ContentDecision::Refuse(
-            RuleId::UpdateMissingOpModified,
-            "the article changed but has no usable `op-modified`; the stored version stays".into(),
-        );
+        return Some(Refusal {
+            rule: RuleId::UpdateMissingOpModified,
+            message:
+                "the article changed but has no usable `op-modified`; the stored version stays"
+                    .into(),
+        });
     };
-    let Some(reference) = reference else {
-        return ContentDecision::Apply;
-    };
-    let show = |ms: i64| crate::store::rfc3339(ms);
+    let reference = head.modified_reference()?;
+    let show = crate::store::rfc3339;
     if modified <= reference {
-        ContentDecision::Refuse(
-            RuleId::UpdateNotNewer,
-            format!(
+        Some(Refusal {
+            rule: RuleId::UpdateNotNewer,
+            message: format!(
                 "`op-modified` {} is not later than the stored version's {}; the update is not applied",
                 show(modified),
                 show(reference)
             ),
-        )
+        })
     } else if modified - reference > UPDATE_WINDOW_MS {
-        ContentDecision::Refuse(
-            RuleId::UpdateOutside24hWindow,
-            format!(
+        Some(Refusal {
+            rule: RuleId::UpdateOutside24hWindow,
+            message: format!(
                 "`op-modified` {} is more than 24 h after the stored version's {}; the update is ignored",
                 show(modified),
                 show(reference)
             ),
-        )
+        })
     } else {
-        ContentDecision::Apply
+        None
     }
 }
 
@@ -150,10 +230,6 @@ pub async fn plan(
     // Only another page's domain can take an article from this page.
     let nesting = lookups.domains.iter().any(|(id, _)| *id != page.id);
     let heads = &lookups.heads;
-    let status = match kind {
-        FeedKind::Production => "live",
-        FeedKind::Development => "draft",
-    };
     for article in &report.articles {
         plan.counts.items += 1;
         let canonical_url = article.canonical_url.as_ref();
@@ -179,60 +255,49 @@ pub async fn plan(
             _ if !article.is_error_free() || !extra.is_empty() => plan.counts.rejected += 1,
             _ if superseded => plan.counts.ignored += 1,
             None => plan.counts.rejected += 1,
-            Some(url) => match heads.get(url) {
-                Some(head) if head.page_id != page.id => {
-                    plan.counts.rejected += 1;
-                    extra.push(at(
-                        RuleId::CanonicalDomainMismatch,
-                        format!("`{url}` is stored under page `{}`", head.page_id),
-                    ));
-                }
-                None => {
-                    plan.counts.inserted += 1;
-                    let html = stored_html(article);
-                    let content_hash = hash(&html);
-                    plan.writes.push(ArticleWrite::Insert {
-                        canonical_url: url.to_string(),
-                        status,
-                        content: content_of(article, html, content_hash),
-                    });
-                }
-                Some(head) if kind == FeedKind::Development && head.status == "live" => {
-                    // The development feed never changes a live article; an identical one
-                    // is `unchanged` (Run counts decide that before `ignored`).
-                    if head.content_hash == hash(&stored_html(article)) {
-                        plan.counts.unchanged += 1;
-                    } else {
-                        plan.counts.ignored += 1;
+            Some(url) => {
+                let html = stored_html(article);
+                let content_hash = hash(&html);
+                let incoming = Incoming {
+                    content_hash: &content_hash,
+                    op_modified: article.op_modified.map(|t| t.timestamp_millis()),
+                };
+                match decide(heads.get(url), &page.id, kind, incoming) {
+                    Action::Insert(status) => {
+                        plan.counts.inserted += 1;
+                        plan.writes.push(ArticleWrite::Insert {
+                            canonical_url: url.to_string(),
+                            status,
+                            content: content_of(article, html, content_hash),
+                        });
                     }
-                }
-                Some(head) => {
-                    let make_live = kind == FeedKind::Production && head.status == "draft";
-                    let html = stored_html(article);
-                    let incoming_hash = hash(&html);
-                    let modified = article.op_modified.map(|t| t.timestamp_millis());
-                    let apply = match decide_content(head, &incoming_hash, modified) {
-                        ContentDecision::Identical => None,
-                        ContentDecision::Apply => Some(content_of(article, html, incoming_hash)),
-                        ContentDecision::Refuse(rule, message) => {
-                            extra.push(at(rule, message));
-                            None
-                        }
-                    };
-                    if apply.is_some() || make_live {
+                    Action::Update {
+                        content,
+                        make_live,
+                        refusal,
+                    } => {
                         plan.counts.updated += 1;
+                        extra.extend(refusal.map(|r| at(r.rule, r.message)));
                         plan.writes.push(ArticleWrite::Update {
                             canonical_url: url.to_string(),
-                            content: apply,
+                            content: content.then(|| content_of(article, html, content_hash)),
                             make_live,
                         });
-                    } else if extra.is_empty() {
-                        plan.counts.unchanged += 1;
-                    } else {
+                    }
+                    Action::Unchanged => plan.counts.unchanged += 1,
+                    Action::Ignored(refusal) => {
                         plan.counts.ignored += 1;
+                        extra.extend(refusal.map(|r| at(r.rule, r.message)));
+                    }
+                    Action::Foreign { owner } => {
+                        plan.counts.rejected += 1;
+                        extra.push(at(
+                            RuleId::CanonicalDomainMismatch,
+                            format!("`{url}` is stored under page `{owner}`"),
+                        ));
                     }
                 }
-            },
+            }
         }
         for d in &article.diagnostics {
             plan.diagnostics.push(logged(d, canonical));
@@ -240,4 +305,176 @@ pub async fn plan(
         plan.diagnostics.extend(extra);
     }
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3600 * 1000;
+    const T0: i64 = 1_700_000_000_000;
+
+    fn head(status: ArticleStatus, modified: Option<i64>) -> ArticleHead {
+        ArticleHead {
+            page_id: "news".into(),
+            status,
+            content_hash: "old".into(),
+            op_published: Some(T0),
+            op_modified: modified,
+            revision: 1,
+        }
+    }
+
+    fn incoming(hash: &str, modified: Option<i64>) -> Incoming<'_> {
+        Incoming {
+            content_hash: hash,
+            op_modified: modified,
+        }
+    }
+
+    fn refused(action: &Action) -> Option<RuleId> {
+        match action {
+            Action::Ignored(Some(r)) => Some(r.rule),
+            Action::Update {
+                refusal: Some(r), ..
+            } => Some(r.rule),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_new_canonical_is_inserted_live_or_draft_by_feed() {
+        let new = incoming("x", None);
+        assert_eq!(
+            decide(None, "news", FeedKind::Production, new),
+            Action::Insert(ArticleStatus::Live)
+        );
+        assert_eq!(
+            decide(None, "news", FeedKind::Development, new),
+            Action::Insert(ArticleStatus::Draft)
+        );
+    }
+
+    #[test]
+    fn another_pages_article_is_foreign() {
+        let h = head(ArticleStatus::Live, None);
+        assert_eq!(
+            decide(Some(&h), "sport", FeedKind::Production, incoming("x", None)),
+            Action::Foreign {
+                owner: "news".into()
+            }
+        );
+    }
+
+    #[test]
+    fn content_is_applied_only_when_later_and_within_24_hours() {
+        let h = head(ArticleStatus::Live, Some(T0 + HOUR));
+        let prod = FeedKind::Production;
+        let later = decide(Some(&h), "news", prod, incoming("new", Some(T0 + 2 * HOUR)));
+        assert_eq!(
+            later,
+            Action::Update {
+                content: true,
+                make_live: false,
+                refusal: None
+            }
+        );
+        let same = decide(Some(&h), "news", prod, incoming("new", Some(T0 + HOUR)));
+        assert_eq!(refused(&same), Some(RuleId::UpdateNotNewer));
+        assert!(matches!(same, Action::Ignored(_)));
+        // 24 h are measured from the stored modified time, not from now.
+        let edge = decide(
+            Some(&h),
+            "news",
+            prod,
+            incoming("new", Some(T0 + 25 * HOUR)),
+        );
+        assert!(
+            matches!(edge, Action::Update { content: true, .. }),
+            "{edge:?}"
+        );
+        let far = decide(
+            Some(&h),
+            "news",
+            prod,
+            incoming("new", Some(T0 + 26 * HOUR)),
+        );
+        assert_eq!(refused(&far), Some(RuleId::UpdateOutside24hWindow));
+        let none = decide(Some(&h), "news", prod, incoming("new", None));
+        assert_eq!(refused(&none), Some(RuleId::UpdateMissingOpModified));
+        // Without a stored op-modified the reference is op-published.
+        let h = head(ArticleStatus::Live, None);
+        let after = decide(Some(&h), "news", prod, incoming("new", Some(T0 + HOUR)));
+        assert!(matches!(after, Action::Update { content: true, .. }));
+    }
+
+    #[test]
+    fn identical_content_is_unchanged_whatever_its_times() {
+        let h = head(ArticleStatus::Live, Some(T0));
+        for modified in [None, Some(T0 - HOUR), Some(T0 + 48 * HOUR)] {
+            assert_eq!(
+                decide(
+                    Some(&h),
+                    "news",
+                    FeedKind::Production,
+                    incoming("old", modified)
+                ),
+                Action::Unchanged
+            );
+        }
+    }
+
+    #[test]
+    fn status_is_decided_before_the_update_rules() {
+        // A draft through the production feed goes live even when its content may not change.
+        let draft = head(ArticleStatus::Draft, Some(T0));
+        let action = decide(
+            Some(&draft),
+            "news",
+            FeedKind::Production,
+            incoming("new", Some(T0)),
+        );
+        assert_eq!(
+            action,
+            Action::Update {
+                content: false,
+                make_live: true,
+                refusal: Some(Refusal {
+                    rule: RuleId::UpdateNotNewer,
+                    message: action_message(&action),
+                }),
+            }
+        );
+        // The development feed never changes a live article, and logs nothing for it.
+        let live = head(ArticleStatus::Live, Some(T0));
+        let dev = FeedKind::Development;
+        assert_eq!(
+            decide(Some(&live), "news", dev, incoming("new", Some(T0 + HOUR))),
+            Action::Ignored(None)
+        );
+        assert_eq!(
+            decide(Some(&live), "news", dev, incoming("old", None)),
+            Action::Unchanged
+        );
+        // A draft updated through the development feed stays a draft.
+        let action = decide(Some(&draft), "news", dev, incoming("new", Some(T0 + HOUR)));
+        assert_eq!(
+            action,
+            Action::Update {
+                content: true,
+                make_live: false,
+                refusal: None
+            }
+        );
+    }
+
+    fn action_message(action: &Action) -> String {
+        match action {
+            Action::Update {
+                refusal: Some(r), ..
+            }
+            | Action::Ignored(Some(r)) => r.message.clone(),
+            _ => String::new(),
+        }
+    }
 }

@@ -2,9 +2,11 @@
 //! (URLs, hosts, times) that input is turned into at the edge.
 
 mod diagnostic;
+mod status;
 mod time;
 mod url;
 
 pub use diagnostic::{Diagnostic, Position};
+pub use status::{ArticleStatus, UnknownStatus};
 pub use time::{DateTimeValue, parse_datetime, parse_pubdate};
 pub use url::{CanonicalUrl, Domain, DomainError, host_matches_domain, mask_url};

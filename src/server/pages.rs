@@ -200,7 +200,7 @@ pub async fn article(State(state): State<AppState>, Query(q): Query<ArticleQuery
     let head = match &stored {
         Some(a) => format!(
             "<p>{} · page <a href=\"/pages/{link}\">{p}</a> · revision {} · updated {}</p>",
-            escape(&a.status),
+            a.status.as_str(),
             a.revision,
             rfc3339(a.updated_at),
             p = escape(&a.page_id),

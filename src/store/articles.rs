@@ -6,14 +6,20 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, dynamic};
+use crate::model::ArticleStatus;
+
+fn status_of(text: &str) -> Result<ArticleStatus, StoreError> {
+    text.parse()
+        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
+}
 
 /// What the update rules need to know of a stored article.
 #[derive(Clone, Debug)]
 pub struct ArticleHead {
     /// The page it belongs to.
     pub page_id: String,
-    /// `live` or `draft`.
-    pub status: String,
+    /// Shown to readers or not.
+    pub status: ArticleStatus,
     /// Hash of its `content:encoded`.
     pub content_hash: String,
     /// Stored `op-published` (ms).
@@ -40,8 +46,8 @@ pub struct StoredArticle {
     pub page_id: String,
     /// Header title, whitespace collapsed.
     pub title: Option<String>,
-    /// `live` or `draft`.
-    pub status: String,
+    /// Shown to readers or not.
+    pub status: ArticleStatus,
     /// `op-published` (ms).
     pub op_published: Option<i64>,
     /// `op-modified` (ms).
@@ -82,8 +88,8 @@ pub enum ArticleWrite {
     Insert {
         /// Canonical URL.
         canonical_url: String,
-        /// `live` or `draft`.
-        status: &'static str,
+        /// Live from the production feed, draft from the development feed.
+        status: ArticleStatus,
         /// The content.
         content: ArticleContent,
     },
@@ -106,7 +112,7 @@ fn article_from_row(row: &AnyRow, with_html: bool) -> Result<StoredArticle, Stor
         canonical_url: row.try_get("canonical_url")?,
         page_id: row.try_get("page_id")?,
         title: row.try_get("title")?,
-        status: row.try_get("status")?,
+        status: status_of(&row.try_get::<String, _>("status")?)?,
         op_published: row.try_get("op_published")?,
         op_modified: row.try_get("op_modified")?,
         first_ingested_at: row.try_get("first_ingested_at")?,
@@ -165,7 +171,7 @@ impl Store {
                 url,
                 ArticleHead {
                     page_id,
-                    status,
+                    status: status_of(&status)?,
                     content_hash,
                     op_published,
                     op_modified,
@@ -230,86 +236,55 @@ impl Store {
     }
 }
 
-/// Applies one write inside a run's transaction.
-pub(super) async fn apply(
+/// Applies an update of an existing article inside a run's transaction (new articles go
+/// through [`insert_new`], many rows per statement).
+pub(super) async fn apply_update(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    page_id: &str,
     run_id: i64,
     now: i64,
-    write: &ArticleWrite,
+    canonical_url: &str,
+    content: Option<&ArticleContent>,
+    make_live: bool,
 ) -> Result<(), StoreError> {
-    match write {
-        ArticleWrite::Insert {
-            canonical_url,
-            status,
-            content,
-        } => {
-            sqlx::query(
-                "INSERT INTO articles (canonical_url, page_id, status, title, op_published, op_modified, html, \
-                 content_hash, guid, item_link, revision, first_ingested_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11)",
-            )
-            .bind(canonical_url)
-            .bind(page_id)
-            .bind(*status)
-            .bind(&content.title)
-            .bind(content.op_published)
-            .bind(content.op_modified)
-            .bind(&content.html)
-            .bind(&content.content_hash)
-            .bind(&content.guid)
-            .bind(&content.item_link)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-            insert_revision(tx, canonical_url, 1, run_id, status, content, now).await
-        }
-        ArticleWrite::Update {
-            canonical_url,
-            content,
-            make_live,
-        } => {
-            if *make_live {
-                sqlx::query(
-                    "UPDATE articles SET status = 'live', updated_at = $1 WHERE canonical_url = $2",
-                )
-                .bind(now)
-                .bind(canonical_url)
-                .execute(&mut **tx)
-                .await?;
-            }
-            if let Some(content) = content {
-                // The superseded version's text moves into its revision row.
-                sqlx::query(
-                    "UPDATE article_revisions SET html = (SELECT html FROM articles WHERE canonical_url = $1) \
-                     WHERE canonical_url = $1 AND revision = (SELECT revision FROM articles WHERE canonical_url = $1)",
-                )
-                .bind(canonical_url)
-                .execute(&mut **tx)
-                .await?;
-                let row = sqlx::query(
-                    "UPDATE articles SET title = $1, op_published = $2, op_modified = $3, html = $4, \
-                     content_hash = $5, guid = $6, item_link = $7, revision = revision + 1, updated_at = $8 \
-                     WHERE canonical_url = $9 RETURNING revision, status",
-                )
-                .bind(&content.title)
-                .bind(content.op_published)
-                .bind(content.op_modified)
-                .bind(&content.html)
-                .bind(&content.content_hash)
-                .bind(&content.guid)
-                .bind(&content.item_link)
-                .bind(now)
-                .bind(canonical_url)
-                .fetch_one(&mut **tx)
-                .await?;
-                let revision: i64 = row.try_get("revision")?;
-                let status: String = row.try_get("status")?;
-                insert_revision(tx, canonical_url, revision, run_id, &status, content, now).await?;
-            }
-            Ok(())
-        }
+    if make_live {
+        sqlx::query(
+            "UPDATE articles SET status = 'live', updated_at = $1 WHERE canonical_url = $2",
+        )
+        .bind(now)
+        .bind(canonical_url)
+        .execute(&mut **tx)
+        .await?;
     }
+    let Some(content) = content else {
+        return Ok(());
+    };
+    // The superseded version's text moves into its revision row.
+    sqlx::query(
+        "UPDATE article_revisions SET html = (SELECT html FROM articles WHERE canonical_url = $1) \
+         WHERE canonical_url = $1 AND revision = (SELECT revision FROM articles WHERE canonical_url = $1)",
+    )
+    .bind(canonical_url)
+    .execute(&mut **tx)
+    .await?;
+    let row = sqlx::query(
+        "UPDATE articles SET title = $1, op_published = $2, op_modified = $3, html = $4, \
+         content_hash = $5, guid = $6, item_link = $7, revision = revision + 1, updated_at = $8 \
+         WHERE canonical_url = $9 RETURNING revision, status",
+    )
+    .bind(&content.title)
+    .bind(content.op_published)
+    .bind(content.op_modified)
+    .bind(&content.html)
+    .bind(&content.content_hash)
+    .bind(&content.guid)
+    .bind(&content.item_link)
+    .bind(now)
+    .bind(canonical_url)
+    .fetch_one(&mut **tx)
+    .await?;
+    let revision: i64 = row.try_get("revision")?;
+    let status: String = row.try_get("status")?;
+    insert_revision(tx, canonical_url, revision, run_id, &status, content, now).await
 }
 
 async fn insert_revision(
@@ -342,7 +317,7 @@ pub(super) async fn insert_new(
     page_id: &str,
     run_id: i64,
     now: i64,
-    new: &[(&str, &str, &ArticleContent)],
+    new: &[(&str, ArticleStatus, &ArticleContent)],
 ) -> Result<(), StoreError> {
     for chunk in new.chunks(50) {
         let rows: Vec<String> = (0..chunk.len())
@@ -362,7 +337,7 @@ pub(super) async fn insert_new(
         for (url, status, c) in chunk {
             q = q
                 .bind(*url)
-                .bind(*status)
+                .bind(status.as_str())
                 .bind(c.title.as_deref())
                 .bind(c.op_published)
                 .bind(c.op_modified)
@@ -386,7 +361,7 @@ pub(super) async fn insert_new(
         .bind(run_id)
         .bind(now);
         for (url, status, c) in chunk {
-            q = q.bind(*url).bind(*status).bind(c.op_modified);
+            q = q.bind(*url).bind(status.as_str()).bind(c.op_modified);
         }
         q.execute(&mut **tx).await?;
     }

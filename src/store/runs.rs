@@ -4,10 +4,11 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::articles::{ArticleContent, ArticleWrite, apply, insert_new};
+use super::articles::{ArticleContent, ArticleWrite, apply_update, insert_new};
 use super::diagnostics::{LoggedDiagnostic, record};
 use super::pages::{FeedKind, feed_kind};
 use super::{Store, StoreError, dynamic, now_ms};
+use crate::model::ArticleStatus;
 
 /// How a run ended (docs/cli.md, Run outcomes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -292,7 +293,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let run_id: i64 = row.try_get("id")?;
-        let new: Vec<(&str, &str, &ArticleContent)> = writes
+        let new: Vec<(&str, ArticleStatus, &ArticleContent)> = writes
             .iter()
             .filter_map(|w| match w {
                 ArticleWrite::Insert {
@@ -304,11 +305,23 @@ impl Store {
             })
             .collect();
         insert_new(&mut tx, &run.page_id, run_id, now, &new).await?;
-        for write in writes
-            .iter()
-            .filter(|w| matches!(w, ArticleWrite::Update { .. }))
-        {
-            apply(&mut tx, &run.page_id, run_id, now, write).await?;
+        for write in writes {
+            if let ArticleWrite::Update {
+                canonical_url,
+                content,
+                make_live,
+            } = write
+            {
+                apply_update(
+                    &mut tx,
+                    run_id,
+                    now,
+                    canonical_url,
+                    content.as_ref(),
+                    *make_live,
+                )
+                .await?;
+            }
         }
         record(
             &mut tx,
