@@ -96,9 +96,14 @@ impl Domain {
             return Err(DomainError(trimmed.to_string()));
         }
         match url::Host::parse(bare) {
-            // Percent-decoding and IDNA mapping can leave only dots (`%2e`, `。`): no name.
+            // Percent-decoding and IDNA mapping (`%2e`, `。`) can make dots of their own: a
+            // name of dots only is none, and one that got trailing dots is parsed again
+            // without them, so that a domain parses to itself (`2.。。` is 0.0.0.2, as `2` is).
             Ok(url::Host::Domain(d)) => match d.trim_end_matches('.') {
                 "" => Err(DomainError(trimmed.to_string())),
+                name if name.len() < d.len() => {
+                    Domain::parse(name).map_err(|_| DomainError(trimmed.to_string()))
+                }
                 name => Ok(Domain(name.to_string())),
             },
             Ok(other) => Ok(Domain(other.to_string())),
@@ -170,6 +175,24 @@ mod tests {
             assert!(Domain::parse(raw).is_err(), "{raw:?}");
         }
         assert_eq!(Domain::parse("a%2e").unwrap().as_str(), "a");
+    }
+
+    #[test]
+    fn a_parsed_domain_parses_to_itself() {
+        // IDNA mapping turns `。` into a trailing dot after the trailing dots were trimmed.
+        for (raw, normalised) in [
+            ("2.\u{3002}\u{3002}", Some("0.0.0.2")),
+            ("1\u{3002}\u{3002}", Some("0.0.0.1")),
+            (".0.\u{3002}", None),
+            ("tvqq..2\u{3002}\u{3002}", None),
+            ("News.Example.COM\u{3002}\u{3002}", Some("news.example.com")),
+        ] {
+            let d = Domain::parse(raw).ok();
+            assert_eq!(d.as_ref().map(Domain::as_str), normalised, "{raw:?}");
+            if let Some(d) = d {
+                assert_eq!(Domain::parse(d.as_str()).unwrap(), d, "{raw:?}");
+            }
+        }
     }
 
     #[test]
