@@ -91,7 +91,7 @@ pub struct ValidateConfig {
 impl Default for ValidateConfig {
     fn default() -> Self {
         ValidateConfig {
-            default_timezone: "America/Los_Angeles".into(),
+            default_timezone: crate::model::DEFAULT_ZONE_NAME.into(),
         }
     }
 }

@@ -2,14 +2,23 @@
 //!
 //! Data flows one way:
 //!
-//! 1. [`fetch`] downloads a feed (or [`cli`] opens a file or stdin),
+//! 1. [`fetch`] downloads a feed (or reads a file or stdin under the same size cap),
 //! 2. [`parse`] streams it with quick-xml into items and parses each article with html5ever
 //!    into a typed [`InstantArticle`](parse::InstantArticle), keeping every position,
-//! 3. [`validate`] runs the rules of its one [`registry`](validate::registry) and produces
-//!    [`Diagnostic`](model::Diagnostic)s and a verdict per article,
-//! 4. the command line renders them ([`cli::output`]).
+//! 3. [`validate`] runs the checks of every rule and produces [`Diagnostic`](model::Diagnostic)s
+//!    and a verdict per article,
+//! 4. [`ingest`] decides what each item does to the [`store`] and commits the run; the
+//!    command line renders a lint ([`cli::output`]).
 //!
-//! [`model`] holds the plain domain types every stage shares.
+//! Layers, lowest first; each uses only the ones before it:
+//!
+//! - [`registry`]: every rule (id, severity, group, summary, documentation),
+//! - [`model`]: plain domain types (diagnostics, positions, URLs, domains, times, statuses),
+//! - [`parse`], then [`validate`],
+//! - [`fetch`] (downloads and capped local reads),
+//! - [`store`] (SQLite or PostgreSQL) and [`ingest`] (one feed run end to end),
+//! - [`schedule`] (the daemon's scheduler) and [`server`] (health, metrics, operator pages),
+//! - [`config`] (the daemon's settings) and [`cli`] (the command line).
 
 pub mod cli;
 pub mod config;
@@ -17,6 +26,7 @@ pub mod fetch;
 pub mod ingest;
 pub mod model;
 pub mod parse;
+pub mod registry;
 pub mod schedule;
 pub mod server;
 pub mod store;

@@ -189,7 +189,7 @@ pub struct IngestArgs {
     #[arg(
         long,
         env = "IARSS_VALIDATE_DEFAULT_TIMEZONE",
-        default_value = "America/Los_Angeles"
+        default_value = crate::model::DEFAULT_ZONE_NAME
     )]
     pub default_timezone: String,
     /// Days a warning is kept after it was last seen (0: keep forever).
@@ -308,7 +308,7 @@ pub struct LintArgs {
     #[arg(
         long,
         env = "IARSS_VALIDATE_DEFAULT_TIMEZONE",
-        default_value = "America/Los_Angeles"
+        default_value = crate::model::DEFAULT_ZONE_NAME
     )]
     pub default_timezone: String,
     /// Threads used to check articles (0 = one per core; at most 256).

@@ -120,7 +120,7 @@ async fn serve(config: Config) -> u8 {
         .validate
         .default_timezone
         .parse()
-        .unwrap_or(chrono_tz::America::Los_Angeles);
+        .unwrap_or(crate::model::DEFAULT_ZONE);
     let retention = config.store.retention.0;
     let run = RunOptions {
         fetch,
@@ -146,7 +146,7 @@ async fn serve(config: Config) -> u8 {
         "{}-{}-{}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "iarss".into()),
         std::process::id(),
-        crate::store::now_ms()
+        crate::model::now_ms()
     );
     let heartbeat = Arc::new(Heartbeat::default());
     heartbeat.beat();

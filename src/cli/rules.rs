@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::args::ListFormat;
 use super::{EXIT_OK, EXIT_USAGE};
-use crate::validate::RuleId;
+use crate::registry::RuleId;
 
 /// `iarss rules`.
 pub fn list(format: ListFormat) -> u8 {

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use crate::validate::RuleId;
+use crate::registry::RuleId;
 
 pub use guard::{is_private, refuse_private};
 pub use local::{CappedReader, read_capped, read_file_capped};

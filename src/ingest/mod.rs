@@ -84,7 +84,7 @@ impl Default for RunOptions {
             fetch: FetchConfig::default(),
             fetcher: None,
             parse_budget: Duration::from_secs(10),
-            zone: chrono_tz::America::Los_Angeles,
+            zone: crate::model::DEFAULT_ZONE,
             conditional: false,
             retention: Some(Duration::from_secs(30 * 24 * 3600)),
             threads: 1,

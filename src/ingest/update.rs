@@ -136,7 +136,7 @@ fn refuse_content(head: &ArticleHead, incoming_modified: Option<i64>) -> Option<
         });
     };
     let reference = head.modified_reference()?;
-    let show = crate::store::rfc3339;
+    let show = crate::model::rfc3339;
     if modified <= reference {
         Some(Refusal {
             rule: RuleId::UpdateNotNewer,

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::validate::{RuleId, Severity};
+use crate::registry::{RuleId, Severity};
 
 /// A 1-based line and column in the input as the user has it; columns count Unicode scalar
 /// values (a tab is one, a leading BOM is not counted).

@@ -8,5 +8,8 @@ mod url;
 
 pub use diagnostic::{Diagnostic, Position};
 pub use status::{ArticleStatus, UnknownStatus};
-pub use time::{DateTimeValue, parse_datetime, parse_pubdate};
+pub use time::{
+    DEFAULT_ZONE, DEFAULT_ZONE_NAME, DateTimeValue, from_ms, now_ms, parse_datetime, parse_pubdate,
+    rfc3339,
+};
 pub use url::{CanonicalUrl, Domain, DomainError, host_matches_domain, mask_url};

@@ -289,6 +289,28 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The zone offset-less datetimes are read in unless configured otherwise
+/// (`datetime-without-timezone` in docs/rules.md).
+pub const DEFAULT_ZONE: Tz = chrono_tz::America::Los_Angeles;
+
+/// [`DEFAULT_ZONE`] by its IANA name, for flags and configuration.
+pub const DEFAULT_ZONE_NAME: &str = "America/Los_Angeles";
+
+/// Now, in milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// Milliseconds since the epoch as a UTC time.
+pub fn from_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// RFC 3339 in UTC with a `Z` suffix, as every JSON output writes times.
+pub fn rfc3339(ms: i64) -> String {
+    from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -192,11 +192,11 @@ pub fn read_feed<R: Read>(
             Event::Comment(_) => {}
             Event::Start(start) => {
                 check_attributes(&reader, &start, &state.declared_entities, position)?;
-                state.start(ns_name.as_deref(), &start, position, false)?;
+                state.start(ns_name.as_deref(), &start, position)?;
             }
             Event::Empty(start) => {
                 check_attributes(&reader, &start, &state.declared_entities, position)?;
-                state.start(ns_name.as_deref(), &start, position, true)?;
+                state.start(ns_name.as_deref(), &start, position)?;
                 state.end(&mut on_item, reader.buffer_position() - start_offset);
             }
             Event::End(_) => {
@@ -310,7 +310,6 @@ impl FeedState {
         ns: Option<&str>,
         start: &BytesStart,
         position: Position,
-        _empty: bool,
     ) -> Result<(), FeedError> {
         let local = start.local_name();
         let local = local.as_ref();
@@ -635,19 +634,4 @@ fn check_attributes<R>(
         }
     }
     Ok(())
-}
-
-/// Decodes one item field's text from raw XML text (used for tests and single values).
-pub fn decode_text(raw: &str) -> Option<String> {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let after = &rest[amp + 1..];
-        let semi = after.find(';')?;
-        out.push_str(&resolve_reference(&after[..semi], &[]).ok()?);
-        rest = &after[semi + 1..];
-    }
-    out.push_str(rest);
-    Some(out)
 }

@@ -14,7 +14,8 @@ use tokio::task::JoinSet;
 use tracing::{info, warn};
 
 use crate::ingest::{FeedSource, RunOptions, record_refusal, run_feed};
-use crate::store::{ClaimedFeed, RunOutcome, Store, now_ms};
+use crate::model::now_ms;
+use crate::store::{ClaimedFeed, RunOutcome, Store};
 
 /// Scheduler settings.
 #[derive(Clone, Debug)]

@@ -6,7 +6,8 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::AppState;
-use crate::store::{FeedKind, rfc3339};
+use crate::model::rfc3339;
+use crate::store::FeedKind;
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::Row;
 
 use super::{Store, StoreError, dynamic};
-use crate::validate::RuleId;
+use crate::registry::RuleId;
 
 /// A diagnostic to log.
 #[derive(Clone, Debug)]

@@ -17,15 +17,14 @@ pub mod schedule;
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use articles::{ArticleContent, ArticleHead, ArticleWrite, StoredArticle};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
 pub use health::{CommitHealth, UnrecordedRun};
-// Where the store's callers have always found it.
-pub use crate::model::mask_url;
+// Where the store's callers have always found them.
+pub use crate::model::{from_ms, mask_url, now_ms, rfc3339};
 pub use pages::{FeedKind, FeedState, NewPage, Page};
 pub use runs::{Counts, FeedRun, PageSeq, RunOutcome, Validators};
 pub use schedule::ClaimedFeed;
@@ -290,19 +289,4 @@ pub(crate) fn json_list(backend: Backend) -> &'static str {
 pub(crate) fn json_param<T: serde::Serialize + ?Sized>(values: &T) -> Result<String, StoreError> {
     serde_json::to_string(values)
         .map_err(|e| StoreError::Database(sqlx::Error::Encode(Box::new(e))))
-}
-
-/// Now, in milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
-}
-
-/// Milliseconds since the epoch as a UTC time.
-pub fn from_ms(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
-}
-
-/// RFC 3339 in UTC with a `Z` suffix, as every JSON output writes times.
-pub fn rfc3339(ms: i64) -> String {
-    from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

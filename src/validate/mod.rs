@@ -1,20 +1,17 @@
-//! Validation: the rule registry and the checks of every rule that can be decided from the
-//! input alone.
+//! Validation: the checks of every rule that can be decided from the input alone.
 //!
-//! [`registry`] is the one table of rules; [`rules`] holds the checks, one file per group;
+//! The rules themselves are in [`registry`](crate::registry); [`rules`] holds the checks,
+//! one file per group;
 //! [`run`] drives a whole feed or article file through parse and check and returns an
 //! [`InputReport`]. `update-…` rules are decided by the store, fetch rules by the fetcher:
 //! they are in the registry, and reported where those stages run.
 
 pub mod context;
-pub mod reference;
-pub mod registry;
-pub mod rule;
 pub mod rules;
 pub mod run;
 
+pub use crate::registry::{Group, RuleId, Severity, UnknownRule};
 pub use context::ArticleContext;
-pub use rule::{Group, RuleId, Severity, UnknownRule};
 pub use run::{ArticleReport, CanonicalTap, CheckOptions, InputReport, Verdict, check_input};
 
 use crate::model::{CanonicalUrl, Diagnostic};

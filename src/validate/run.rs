@@ -60,7 +60,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             domain: None,
-            zone: chrono_tz::America::Los_Angeles,
+            zone: crate::model::DEFAULT_ZONE,
             threads: 1,
             budget: Some(Duration::from_secs(10)),
             http_charset: None,

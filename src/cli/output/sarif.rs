@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::LintedInput;
-use crate::validate::{RuleId, Severity};
+use crate::registry::{RuleId, Severity};
 
 pub(super) fn render(inputs: &[LintedInput], out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let rules: Vec<Value> = RuleId::ALL

@@ -1,5 +1,5 @@
 //! What a rule is: its id, severity, group and documentation, declared once in
-//! [`registry`](super::registry) with [`declare_rules!`].
+//! [`table`](super::table) with [`declare_rules!`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -97,13 +97,13 @@ macro_rules! declare_rules {
             }
 
             /// The rule's severity.
-            pub const fn severity(self) -> $crate::validate::rule::Severity {
-                match self { $(RuleId::$variant => $crate::validate::rule::Severity::$severity),* }
+            pub const fn severity(self) -> $crate::registry::Severity {
+                match self { $(RuleId::$variant => $crate::registry::Severity::$severity),* }
             }
 
             /// The section of the rules the rule belongs to.
-            pub const fn group(self) -> $crate::validate::rule::Group {
-                match self { $(RuleId::$variant => $crate::validate::rule::Group::$group),* }
+            pub const fn group(self) -> $crate::registry::Group {
+                match self { $(RuleId::$variant => $crate::registry::Group::$group),* }
             }
 
             /// The one-line summary shown by `iarss rules`.
@@ -119,13 +119,13 @@ macro_rules! declare_rules {
         }
 
         impl std::str::FromStr for RuleId {
-            type Err = $crate::validate::rule::UnknownRule;
+            type Err = $crate::registry::UnknownRule;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let s = $crate::validate::registry::resolve_alias(s);
+                let s = $crate::registry::resolve_alias(s);
                 match s {
                     $($id => Ok(RuleId::$variant),)*
-                    other => Err($crate::validate::rule::UnknownRule(other.to_string())),
+                    other => Err($crate::registry::UnknownRule(other.to_string())),
                 }
             }
         }
@@ -133,7 +133,7 @@ macro_rules! declare_rules {
 }
 pub(crate) use declare_rules;
 
-pub use super::registry::RuleId;
+pub use super::table::RuleId;
 
 impl fmt::Display for RuleId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -122,7 +122,7 @@ declare_rules! {
 const ALIASES: &[(&str, &str)] = &[];
 
 /// The current id for `id`, following [`ALIASES`].
-pub(crate) fn resolve_alias(id: &str) -> &str {
+pub fn resolve_alias(id: &str) -> &str {
     ALIASES
         .iter()
         .find(|(old, _)| *old == id)

@@ -10,8 +10,8 @@ use super::RuleId;
 pub fn markdown() -> String {
     let mut out = String::from(
         "# Rules\n\n\
-         Every rule iarss checks, generated from its rule registry (`src/validate/registry.rs`\n\
-         and `src/validate/docs/`); do not edit by hand. `iarss rules` lists the same table and\n\
+         Every rule iarss checks, generated from its rule registry (`src/registry/table.rs`\n\
+         and `src/registry/docs/`); do not edit by hand. `iarss rules` lists the same table and\n\
          `iarss explain ID` prints one rule's documentation.\n\n\
          An **error** keeps the article (or, for `feed-…` rules, the whole run) out of the store; a\n\
          **warning** is recorded and the article is ingested. The scope says what a rule looks at:\n\
