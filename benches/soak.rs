@@ -322,12 +322,11 @@ fn answer(sim: &Sim, page: usize, inm: Option<&str>, mut stream: TcpStream) -> b
                 body.extend_from_slice(&bytes);
             }
             body.extend_from_slice(RSS_TAIL.as_bytes());
-            let ok = write_head(
+            write_head(
                 &mut stream,
                 "200 OK",
                 &format!("Content-Length: {}\r\n", body.len()),
-            ) && stream.write_all(&body).is_ok();
-            ok
+            ) && stream.write_all(&body).is_ok()
         }
     }
 }
@@ -680,6 +679,8 @@ fn main() {
     );
 
     let http_port = free_port();
+    // Reaped below: by try_wait in the loop, or by the wait after SIGTERM.
+    #[allow(clippy::zombie_processes)]
     let mut daemon = spawn_daemon(&db, http_port, &log_path);
     let pid = daemon.id();
     let started = Instant::now();
