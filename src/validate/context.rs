@@ -264,12 +264,3 @@ impl<'a> Checker<'a> {
         !self.dom.is_text_empty(iframe)
     }
 }
-
-/// A positive integer attribute value, as the platform reads dimensions.
-pub fn positive_int(value: &str) -> Option<u64> {
-    let v = value.trim();
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    v.parse::<u64>().ok().filter(|n| *n > 0)
-}

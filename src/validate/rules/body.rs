@@ -10,6 +10,8 @@ use crate::parse::dom::{Dom, NodeData, NodeId, is_blank};
 use crate::validate::RuleId;
 use crate::validate::context::{Checker, FigureKind};
 
+use super::values::{image_renders, is_absolute_url, video_renders};
+
 /// Elements kept as text inside text blocks.
 const INLINE: &[&str] = &[
     "a", "b", "strong", "i", "em", "br", "span", "u", "s", "sub", "sup", "small", "mark", "q",
@@ -486,21 +488,6 @@ fn relative_url(c: &mut Checker, el: NodeId, name: &LocalName) {
     );
 }
 
-/// `true` for a URL with a scheme (`https:`, `data:`, `mailto:` …).
-pub fn is_absolute_url(value: &str) -> bool {
-    // A scheme: an ASCII letter, then letters, digits, `+`, `-` or `.`, then `:`.
-    let b = value.trim_start().as_bytes();
-    match b.iter().position(|&c| c == b':') {
-        Some(colon) if colon > 0 => {
-            b[0].is_ascii_alphabetic()
-                && b[1..colon]
-                    .iter()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
-        }
-        _ => false,
-    }
-}
-
 fn text_outside_paragraph(c: &mut Checker, article: NodeId) {
     let dom = c.dom;
     let mut hits = Vec::new();
@@ -563,27 +550,6 @@ fn empty_body(c: &mut Checker, article: NodeId) {
         article,
         "the article body has no content: no text paragraph, list, quote or media that renders",
     );
-}
-
-/// `true` for an http(s) URL, or a relative one (resolved against the canonical).
-pub fn is_http_or_relative(src: &str) -> bool {
-    let s = src.trim();
-    if s.is_empty() {
-        return false;
-    }
-    let lower = s.to_ascii_lowercase();
-    lower.starts_with("http://") || lower.starts_with("https://") || !is_absolute_url(s)
-}
-
-fn image_renders(dom: &Dom, fig: NodeId) -> bool {
-    dom.descendants(fig)
-        .find(|d| dom.is(*d, &local_name!("img")))
-        .and_then(|img| dom.attr(img, "src"))
-        .is_some_and(is_http_or_relative)
-}
-
-fn video_renders(dom: &Dom, fig: NodeId) -> bool {
-    !super::media::video_sources(dom, fig).is_empty()
 }
 
 fn figure_renders(c: &Checker, fig: NodeId) -> bool {

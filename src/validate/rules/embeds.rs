@@ -4,7 +4,9 @@ use html5ever::local_name;
 
 use crate::parse::dom::NodeId;
 use crate::validate::RuleId;
-use crate::validate::context::{Checker, FigureKind, positive_int};
+use crate::validate::context::{Checker, FigureKind};
+
+use super::values::{host, positive_int};
 
 const KNOWN_OP_CLASSES: &[&str] = &[
     "op-ad",
@@ -174,13 +176,6 @@ fn social(c: &mut Checker, fig: NodeId) {
             "no supported social network (Facebook, Instagram, Twitter/X, YouTube, Vine) recognised in this embed",
         );
     }
-}
-
-fn host(url: &str) -> Option<String> {
-    url::Url::parse(url.trim())
-        .ok()?
-        .host_str()
-        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
 }
 
 fn is_social_host(host: &str) -> bool {

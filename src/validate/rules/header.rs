@@ -7,7 +7,7 @@ use crate::parse::dom::NodeId;
 use crate::validate::RuleId;
 use crate::validate::context::{Checker, FigureKind};
 
-use super::media::{is_player_url, is_video_file_url, video_sources};
+use super::values::{is_player_url, is_video_file_url, video_sources};
 
 /// Runs the header rules.
 pub fn check(c: &mut Checker) {

@@ -2,9 +2,14 @@
 
 use html5ever::local_name;
 
-use crate::parse::dom::{Dom, NodeId};
+use crate::parse::dom::NodeId;
 use crate::validate::RuleId;
 use crate::validate::context::{Checker, FigureKind};
+
+use super::values::{
+    host, image_renders, is_absolute_url, is_http, is_player_url, positive_int, sources_of_video,
+    video_renders, video_sources,
+};
 
 const DATA_MODES: &[&str] = &[
     "aspect-fit",
@@ -26,19 +31,6 @@ const CAPTION_CLASSES: &[&str] = &[
     "op-vertical-top",
     "op-vertical-bottom",
 ];
-const PLAYER_HOSTS: &[&str] = &[
-    "youtube.com",
-    "youtube-nocookie.com",
-    "youtu.be",
-    "vimeo.com",
-    "dailymotion.com",
-    "dai.ly",
-    "facebook.com",
-    "fb.watch",
-    "twitch.tv",
-];
-const VIDEO_EXTENSIONS: &[&str] = &[".mp4", ".m4v", ".mov", ".webm", ".ogv", ".m3u8", ".mpd"];
-
 /// Runs the media rules.
 pub fn check(c: &mut Checker) {
     let dom = c.dom;
@@ -129,12 +121,7 @@ fn slideshow(c: &mut Checker, fig: NodeId) {
         let name = dom.name(child).cloned().unwrap_or(local_name!(""));
         match &*name {
             "figure" => {
-                let img_ok = dom
-                    .descendants(child)
-                    .find(|d| dom.is(*d, &local_name!("img")))
-                    .and_then(|i| dom.attr(i, "src"))
-                    .is_some_and(super::body::is_http_or_relative);
-                if img_ok || !video_sources(dom, child).is_empty() {
+                if image_renders(dom, child) || video_renders(dom, child) {
                     has_slide = true;
                 }
             }
@@ -187,9 +174,7 @@ fn image_source(c: &mut Checker, img: NodeId) {
         );
         return;
     }
-    if super::body::is_absolute_url(src)
-        && !(lower.starts_with("http://") || lower.starts_with("https://"))
-    {
+    if is_absolute_url(src) && !is_http(src) {
         c.report(
             RuleId::ImageSrcNotHttp,
             img,
@@ -209,65 +194,6 @@ fn short(s: &str) -> String {
     }
 }
 
-/// `(source element, src)` of a video figure's sources: `source[src]` children of its
-/// videos, or the `video[src]` itself.
-pub fn video_sources(dom: &Dom, fig: NodeId) -> Vec<(NodeId, String)> {
-    let mut out = Vec::new();
-    for video in dom
-        .descendants(fig)
-        .filter(|d| dom.is(*d, &local_name!("video")))
-    {
-        if let Some(src) = dom.attr(video, "src").filter(|s| !s.trim().is_empty()) {
-            out.push((video, src.trim().to_string()));
-        }
-        for source in dom.child_elements(video) {
-            if dom.is(source, &local_name!("source"))
-                && let Some(src) = dom.attr(source, "src").filter(|s| !s.trim().is_empty())
-            {
-                out.push((source, src.trim().to_string()));
-            }
-        }
-    }
-    out
-}
-
-fn host_of(url: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()?
-        .host_str()
-        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
-}
-
-/// A third-party player or video page URL (docs/decisions.md, Video URLs).
-pub fn is_player_url(src: &str) -> bool {
-    let Ok(url) = url::Url::parse(src) else {
-        return false;
-    };
-    let host = url
-        .host_str()
-        .unwrap_or("")
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    PLAYER_HOSTS
-        .iter()
-        .any(|h| crate::model::host_matches_domain(&host, h))
-        || host.starts_with("player.")
-        || url.path().contains("/embed/")
-}
-
-/// A URL whose path names a video file.
-pub fn is_video_file_url(src: &str) -> bool {
-    let path = src
-        .split('?')
-        .next()
-        .unwrap_or("")
-        .split('#')
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    VIDEO_EXTENSIONS.iter().any(|e| path.ends_with(e))
-}
-
 fn video(c: &mut Checker, video: NodeId) {
     let dom = c.dom;
     if dom.attr(video, "muted").is_some() {
@@ -278,12 +204,8 @@ fn video(c: &mut Checker, video: NodeId) {
         );
     }
     if dom.attr(video, "data-fb-disable-autoplay").is_some() {
-        let w = dom
-            .attr(video, "width")
-            .and_then(crate::validate::context::positive_int);
-        let h = dom
-            .attr(video, "height")
-            .and_then(crate::validate::context::positive_int);
+        let w = dom.attr(video, "width").and_then(positive_int);
+        let h = dom.attr(video, "height").and_then(positive_int);
         if let (Some(w), Some(h)) = (w, h)
             && w.saturating_mul(h) < 640 * 480
         {
@@ -298,23 +220,13 @@ fn video(c: &mut Checker, video: NodeId) {
     if in_cover {
         return; // cover-video-not-file speaks for header covers.
     }
-    let mut sources: Vec<(NodeId, String)> = Vec::new();
-    if let Some(src) = dom.attr(video, "src").filter(|s| !s.trim().is_empty()) {
-        sources.push((video, src.trim().to_string()));
-    }
-    for s in dom.child_elements(video) {
-        if dom.is(s, &local_name!("source"))
-            && let Some(src) = dom.attr(s, "src").filter(|s| !s.trim().is_empty())
-        {
-            sources.push((s, src.trim().to_string()));
-        }
-    }
+    let sources: Vec<(NodeId, String)> = sources_of_video(dom, video).collect();
     for (node, src) in sources {
         if is_player_url(&src) {
             c.report(
                 RuleId::VideoThirdPartyPlayer,
                 node,
-                format!("`{}` is a player or page URL, not a video file; embed players with op-interactive", host_of(&src).unwrap_or(src.clone())),
+                format!("`{}` is a player or page URL, not a video file; embed players with op-interactive", host(&src).unwrap_or(src.clone())),
             );
         }
     }

@@ -8,3 +8,4 @@ pub mod head;
 pub mod header;
 pub mod item;
 pub mod media;
+pub mod values;
