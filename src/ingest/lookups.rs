@@ -27,6 +27,16 @@ pub struct Lookups {
 }
 
 impl Lookups {
+    /// Which looked-up page owns a canonical host when page domains nest: the longest
+    /// matching domain.
+    pub fn owner_of(&self, host: &str) -> Option<&str> {
+        self.domains
+            .iter()
+            .filter(|(_, d)| d.matches_host(host))
+            .max_by_key(|(_, d)| d.as_str().len())
+            .map(|(id, _)| id.as_str())
+    }
+
     /// Looks up whatever of `canonicals` has not been looked up yet.
     pub async fn load<'a>(
         &mut self,

@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
 use crate::fetch::{self, Conditional, FetchConfig, FetchError};
-use crate::model::{CanonicalUrl, Diagnostic, Domain};
+use crate::model::{CanonicalUrl, Diagnostic};
 use crate::parse::InputKind;
 use crate::store::{
-    FeedKind, FeedRun, LoggedDiagnostic, Page, RunOutcome, Store, StoreError, UnrecordedRun,
-    Validators, now_ms,
+    FeedKind, FeedRun, LoggedDiagnostic, Page, PageSeq, RunOutcome, Store, StoreError,
+    UnrecordedRun, Validators, now_ms,
 };
 use crate::validate::{CanonicalTap, CheckOptions, InputReport, RuleId, check_input};
 use lookups::Lookups;
@@ -113,16 +113,6 @@ fn outcome_for(rule: RuleId) -> RunOutcome {
     }
 }
 
-fn logged(d: &Diagnostic, canonical_url: Option<&str>) -> LoggedDiagnostic {
-    LoggedDiagnostic {
-        canonical_url: canonical_url.map(str::to_string),
-        rule: d.rule,
-        message: d.message.clone(),
-        line: d.position.map(|p| p.line),
-        column: d.position.map(|p| p.column),
-    }
-}
-
 /// How often a run plans and commits again when another run of its page committed first
 /// (or a write conflicted) before it gives up with `store_error`.
 const COMMIT_ATTEMPTS: u32 = 5;
@@ -164,76 +154,156 @@ async fn run_feed_inner(
     options: &RunOptions,
     run: &mut FeedRun,
 ) -> Result<RunResult, StoreError> {
-    let mut validators = None;
-    let (bytes, charset) = match source {
+    let feed = Feed {
+        store,
+        page,
+        kind,
+        options,
+    };
+    let body = match acquire(&feed, source, run).await? {
+        Step::Next(body) => body,
+        Step::Done(result) => return Ok(result),
+    };
+    run.bytes = body.bytes.len() as u64;
+    // Read before any stored article is looked up: a commit by another run of the page
+    // after this point makes this run plan again (PageSeq).
+    let seen = store.page_seq(&page.id).await?;
+    let parsed = match parse_with_lookups(&feed, body.bytes, body.charset, run).await? {
+        Step::Next(parsed) => parsed,
+        Step::Done(result) => return Ok(result),
+    };
+    commit(&feed, parsed, seen, body.validators, run).await
+}
+
+/// What every stage of a run works with.
+struct Feed<'a> {
+    store: &'a Store,
+    page: &'a Page,
+    kind: FeedKind,
+    options: &'a RunOptions,
+}
+
+/// A stage's result: what the next stage takes, or the run, already recorded.
+enum Step<T> {
+    Next(T),
+    Done(RunResult),
+}
+
+/// A feed's body as fetched or read.
+struct Body {
+    bytes: Vec<u8>,
+    /// The `charset` of the HTTP `Content-Type`.
+    charset: Option<String>,
+    /// The HTTP validators to keep when the run succeeds.
+    validators: Option<Validators>,
+}
+
+/// A parsed feed, with what the store was asked about it meanwhile.
+struct Parsed {
+    report: InputReport,
+    lookups: Lookups,
+    parse_ms: u64,
+}
+
+/// Reads the file or downloads the URL (conditionally when asked); a 304 or a failure ends
+/// the run here.
+async fn acquire(
+    feed: &Feed<'_>,
+    source: &FeedSource,
+    run: &mut FeedRun,
+) -> Result<Step<Body>, StoreError> {
+    let Feed {
+        store,
+        page,
+        kind,
+        options,
+    } = *feed;
+    let url = match source {
         FeedSource::Path { path, .. } => {
             // Under the download's cap: a device or an endless pipe stops there.
             let (path, cap) = (path.clone(), options.fetch.max_body_bytes);
             let read = tokio::task::spawn_blocking(move || fetch::read_file_capped(&path, cap))
                 .await
                 .unwrap_or_else(|e| Err(FetchError::Failed(e.to_string())));
-            match read {
-                Ok(b) => (b, None),
+            return match read {
+                Ok(bytes) => Ok(Step::Next(Body {
+                    bytes,
+                    charset: None,
+                    validators: None,
+                })),
                 Err(e) => {
                     let d = Diagnostic::new(e.rule(), e.to_string(), None);
-                    return fail(store, run, d, options).await;
+                    Ok(Step::Done(fail(store, run, d, options).await?))
                 }
-            }
-        }
-        FeedSource::Url(url) => {
-            let conditional = if options.conditional {
-                store
-                    .feed_state(&page.id, kind)
-                    .await?
-                    .map(|s| Conditional {
-                        etag: s.etag,
-                        last_modified: s.last_modified,
-                    })
-            } else {
-                None
             };
-            let fetched = match &options.fetcher {
-                Some(fetcher) => fetcher.get(url, conditional.as_ref()).await,
-                None => fetch::fetch_conditional(url, &options.fetch, conditional.as_ref()).await,
-            };
-            match fetched {
-                Ok(f) if f.status == 304 => {
-                    run.outcome = RunOutcome::NotModified;
-                    run.http_status = Some(304);
-                    run.finished_at = now_ms();
-                    store
-                        .commit_run(run, &[], &[], None, retention_ms(options), None)
-                        .await?;
-                    info!(run_id = run.id, "not modified");
-                    return Ok(RunResult {
-                        run: run.clone(),
-                        diagnostics: Vec::new(),
-                        retry_after: None,
-                    });
-                }
-                Ok(f) => {
-                    run.http_status = Some(f.status);
-                    validators = Some(Validators {
-                        etag: f.etag.clone(),
-                        last_modified: f.last_modified.clone(),
-                    });
-                    (f.body, f.charset)
-                }
-                Err(e) => {
-                    run.http_status = e.status();
-                    let d = Diagnostic::new(e.rule(), describe_fetch_error(url, &e), None);
-                    let mut result = fail(store, run, d, options).await?;
-                    result.retry_after = e.retry_after();
-                    return Ok(result);
-                }
-            }
         }
+        FeedSource::Url(url) => url,
     };
-    run.bytes = bytes.len() as u64;
-    // Read before any stored article is looked up: a commit by another run of the page
-    // after this point makes this run plan again (PageSeq).
-    let mut seen = store.page_seq(&page.id).await?;
+    let conditional = if options.conditional {
+        store
+            .feed_state(&page.id, kind)
+            .await?
+            .map(|s| Conditional {
+                etag: s.etag,
+                last_modified: s.last_modified,
+            })
+    } else {
+        None
+    };
+    let fetched = match &options.fetcher {
+        Some(fetcher) => fetcher.get(url, conditional.as_ref()).await,
+        None => fetch::fetch_conditional(url, &options.fetch, conditional.as_ref()).await,
+    };
+    match fetched {
+        Ok(f) if f.status == 304 => {
+            run.outcome = RunOutcome::NotModified;
+            run.http_status = Some(304);
+            run.finished_at = now_ms();
+            store
+                .commit_run(run, &[], &[], None, retention_ms(options), None)
+                .await?;
+            info!(run_id = run.id, "not modified");
+            Ok(Step::Done(RunResult {
+                run: run.clone(),
+                diagnostics: Vec::new(),
+                retry_after: None,
+            }))
+        }
+        Ok(f) => {
+            run.http_status = Some(f.status);
+            Ok(Step::Next(Body {
+                validators: Some(Validators {
+                    etag: f.etag,
+                    last_modified: f.last_modified,
+                }),
+                bytes: f.body,
+                charset: f.charset,
+            }))
+        }
+        Err(e) => {
+            run.http_status = e.status();
+            let d = Diagnostic::new(e.rule(), describe_fetch_error(url, &e), None);
+            let mut result = fail(store, run, d, options).await?;
+            result.retry_after = e.retry_after();
+            Ok(Step::Done(result))
+        }
+    }
+}
 
+/// Parses and checks the feed within the budget on a blocking thread, looking up stored
+/// heads and owning pages meanwhile; a feed-level error or a panic ends the run here.
+async fn parse_with_lookups(
+    feed: &Feed<'_>,
+    bytes: Vec<u8>,
+    charset: Option<String>,
+    run: &mut FeedRun,
+) -> Result<Step<Parsed>, StoreError> {
+    let Feed {
+        store,
+        page,
+        options,
+        ..
+    } = *feed;
     // The budget runs from the moment the body is in; parsing never blocks the runtime.
     // The parser tells each article's canonical URL as soon as the article is checked, and
     // the store looks them up in batches meanwhile (lookups.rs).
@@ -265,6 +335,7 @@ async fn run_feed_inner(
         let split = bytes.len().min(64 * 1024);
         check_input(bytes[..split].to_vec(), &bytes[split..], &check)
     });
+    // The checker enforces the budget itself; this is the backstop should it not return.
     let deadline = tokio::time::sleep(budget + Duration::from_millis(500));
     tokio::pin!(deadline);
     let mut lookups = Lookups::default();
@@ -292,11 +363,11 @@ async fn run_feed_inner(
             run.error = Some(message);
             run.finished_at = now_ms();
             store.record_failed_run(run).await?;
-            return Ok(RunResult {
+            return Ok(Step::Done(RunResult {
                 run: run.clone(),
                 diagnostics: Vec::new(),
                 retry_after: None,
-            });
+            }));
         }
         None => {
             let d = Diagnostic::new(
@@ -307,24 +378,49 @@ async fn run_feed_inner(
                 ),
                 None,
             );
-            return fail(store, run, d, options).await;
+            return Ok(Step::Done(fail(store, run, d, options).await?));
         }
     };
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "parsed");
-    if report.kind == InputKind::Article {
-        let d = Diagnostic::new(
+    let feed_error = if report.kind == InputKind::Article {
+        Some(Diagnostic::new(
             RuleId::FeedNotRss,
             "the input is an article, not an RSS feed",
             Some(crate::model::Position::START),
-        );
-        return fail(store, run, d, options).await;
+        ))
+    } else {
+        report.diagnostics.iter().find(|d| d.is_error()).cloned()
+    };
+    if let Some(d) = feed_error {
+        return Ok(Step::Done(fail(store, run, d, options).await?));
     }
-    if let Some(d) = report.diagnostics.iter().find(|d| d.is_error()) {
-        let d = d.clone();
-        return fail(store, run, d, options).await;
-    }
+    Ok(Step::Next(Parsed {
+        report,
+        lookups,
+        parse_ms: started.elapsed().as_millis() as u64,
+    }))
+}
 
-    let parse_ms = started.elapsed().as_millis() as u64;
+/// Plans the run's writes and commits them with the run; plans again from what is stored
+/// now when another run of the page committed first (or a write conflicted).
+async fn commit(
+    feed: &Feed<'_>,
+    parsed: Parsed,
+    mut seen: PageSeq,
+    validators: Option<Validators>,
+    run: &mut FeedRun,
+) -> Result<RunResult, StoreError> {
+    let Feed {
+        store,
+        page,
+        kind,
+        options,
+    } = *feed;
+    let Parsed {
+        report,
+        mut lookups,
+        parse_ms,
+    } = parsed;
     let planning = Instant::now();
     let mut attempt = 1;
     let (mut plan, plan_ms, committing) = loop {
@@ -460,7 +556,7 @@ async fn fail(
     run.outcome = outcome_for(d.rule);
     run.error = Some(d.message.clone());
     run.finished_at = now_ms();
-    let diagnostics = vec![logged(&d, None)];
+    let diagnostics = vec![LoggedDiagnostic::of(&d, None)];
     store
         .commit_run(run, &[], &diagnostics, None, retention_ms(options), None)
         .await?;
@@ -476,13 +572,4 @@ async fn fail(
         diagnostics,
         retry_after: None,
     })
-}
-
-/// Which page owns a canonical host when page domains nest: the longest matching domain.
-pub fn owner_of<'a>(host: &str, domains: &'a [(String, Domain)]) -> Option<&'a str> {
-    domains
-        .iter()
-        .filter(|(_, d)| d.matches_host(host))
-        .max_by_key(|(_, d)| d.as_str().len())
-        .map(|(id, _)| id.as_str())
 }

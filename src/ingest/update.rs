@@ -2,7 +2,6 @@
 //! docs/ingestion.md and the `update-…` rules of docs/rules.md, decided against the stored heads.
 
 use super::lookups::Lookups;
-use super::{logged, owner_of};
 use crate::model::{ArticleStatus, CanonicalUrl};
 use crate::store::{
     ArticleContent, ArticleHead, ArticleWrite, Counts, FeedKind, LoggedDiagnostic, Page, Store,
@@ -193,7 +192,7 @@ fn content_of(
 /// (more specific) domain than this page's.
 fn nested_owner(page: &Page, lookups: &Lookups, canonical: &CanonicalUrl) -> Option<String> {
     let host = canonical.host();
-    let owner = owner_of(&host, &lookups.domains)?;
+    let owner = lookups.owner_of(&host)?;
     (owner != page.id && page.domain.matches_host(&host)).then(|| {
         format!(
             "canonical URL `{}` belongs to page `{owner}`, whose domain is more specific",
@@ -214,7 +213,7 @@ pub async fn plan(
 ) -> Result<Plan, StoreError> {
     let mut plan = Plan::default();
     for d in &report.diagnostics {
-        plan.diagnostics.push(logged(d, None));
+        plan.diagnostics.push(LoggedDiagnostic::of(d, None));
     }
     // Whatever the parse did not look up yet: stored heads, and the pages whose domain could
     // own one of these hosts (ownership goes to the longest domain when page domains nest).
@@ -300,7 +299,7 @@ pub async fn plan(
             }
         }
         for d in &article.diagnostics {
-            plan.diagnostics.push(logged(d, canonical));
+            plan.diagnostics.push(LoggedDiagnostic::of(d, canonical));
         }
         plan.diagnostics.extend(extra);
     }

@@ -25,6 +25,19 @@ pub struct LoggedDiagnostic {
     pub column: Option<u32>,
 }
 
+impl LoggedDiagnostic {
+    /// `d` as logged for the article with `canonical_url` (none for feed-level ones).
+    pub fn of(d: &crate::model::Diagnostic, canonical_url: Option<&str>) -> LoggedDiagnostic {
+        LoggedDiagnostic {
+            canonical_url: canonical_url.map(str::to_string),
+            rule: d.rule,
+            message: d.message.clone(),
+            line: d.position.map(|p| p.line),
+            column: d.position.map(|p| p.column),
+        }
+    }
+}
+
 /// A logged diagnostic, as listed.
 #[derive(Clone, Debug)]
 pub struct StoredDiagnostic {
