@@ -3,105 +3,139 @@
 use html5ever::local_name;
 
 use crate::model::CanonicalUrl;
+use crate::parse::dom::{Dom, NodeId};
 use crate::validate::RuleId;
 use crate::validate::context::Checker;
 
 /// Runs the document and head rules and resolves the canonical URL.
 pub fn check(c: &mut Checker) {
     let ia = &c.article.ia;
-    let dom = c.dom;
     let head_node = ia.head.node.or(ia.html);
-    if ia.article.is_none() {
-        let at = ia.body.or(ia.html);
-        match at {
-            Some(n) => c.report(
-                RuleId::MissingArticleElement,
-                n,
-                "the document has no `<article>` element; nothing can be rendered",
-            ),
-            None => c.report_at(
-                RuleId::MissingArticleElement,
-                None,
-                "the document has no `<article>` element",
-            ),
-        }
-    }
+    missing_article_element(c);
     resolve_canonical(c, head_node);
-
-    let head = &c.article.ia.head;
     if let Some(head_node) = head_node {
-        let hrefs: Vec<&str> = head
-            .canonical_links
-            .iter()
-            .map(|(_, h)| h.as_str())
-            .collect();
-        if hrefs.len() > 1 && hrefs.iter().any(|h| *h != hrefs[0]) {
-            c.report(
-                RuleId::MultipleCanonical,
-                head_node,
-                format!(
-                    "{} canonical links with different URLs; the first (`{}`) is used",
-                    hrefs.len(),
-                    hrefs.iter().find(|h| !h.is_empty()).unwrap_or(&"")
-                ),
-            );
-        }
-        match head.markup_version {
-            None => c.report(
-                RuleId::MissingMarkupVersion,
-                head_node,
-                "no `<meta property=\"op:markup_version\" content=\"v1.0\">` in the head",
-            ),
-            Some(meta) => {
-                let v = dom.attr(meta, "content").unwrap_or("").trim();
-                if v != "v1.0" {
-                    c.report(
-                        RuleId::UnknownMarkupVersion,
-                        meta,
-                        format!("markup version `{v}` is unknown; only `v1.0` exists"),
-                    );
-                }
-            }
-        }
-        if head.charset.is_none() {
-            c.report(
-                RuleId::MissingCharset,
-                head_node,
-                "no `<meta charset>` in the head",
-            );
-        }
+        multiple_canonical(c, head_node);
+        markup_version(c, head_node);
+        missing_charset(c, head_node);
     }
-    if let Some(meta) = head.auto_ad_placement {
-        let value = dom.attr(meta, "content").unwrap_or("");
-        let normal = value.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
-        let enabled = match normal.as_str() {
-            "false" => Some(false),
-            "true"
-            | "enable=true"
-            | "enable=true ad_density=default"
-            | "enable=true ad_density=medium"
-            | "enable=true ad_density=low" => Some(true),
-            _ => None,
-        };
-        match enabled {
-            None => c.report(
-                RuleId::InvalidAutoAdPlacement,
-                meta,
-                format!("automatic ad placement `{value}` is not `false`, `true` or `enable=true [ad_density=default|medium|low]`; treated as disabled"),
+    auto_ad_placement(c);
+    invalid_dir(c);
+    stylesheet_ignored(c);
+}
+
+/// `missing-article-element`.
+fn missing_article_element(c: &mut Checker) {
+    let ia = &c.article.ia;
+    if ia.article.is_some() {
+        return;
+    }
+    match ia.body.or(ia.html) {
+        Some(n) => c.report(
+            RuleId::MissingArticleElement,
+            n,
+            "the document has no `<article>` element; nothing can be rendered",
+        ),
+        None => c.report_at(
+            RuleId::MissingArticleElement,
+            None,
+            "the document has no `<article>` element",
+        ),
+    }
+}
+
+/// `multiple-canonical`: canonical links that disagree.
+fn multiple_canonical(c: &mut Checker, head_node: NodeId) {
+    let hrefs: Vec<&str> = c
+        .article
+        .ia
+        .head
+        .canonical_links
+        .iter()
+        .map(|(_, h)| h.as_str())
+        .collect();
+    if hrefs.len() > 1 && hrefs.iter().any(|h| *h != hrefs[0]) {
+        c.report(
+            RuleId::MultipleCanonical,
+            head_node,
+            format!(
+                "{} canonical links with different URLs; the first (`{}`) is used",
+                hrefs.len(),
+                hrefs.iter().find(|h| !h.is_empty()).unwrap_or(&"")
             ),
-            Some(true) if !has_valid_header_ad(c) => {
-                let at = c.article.ia.header.node.unwrap_or(meta);
+        );
+    }
+}
+
+/// `missing-markup-version` and `unknown-markup-version`.
+fn markup_version(c: &mut Checker, head_node: NodeId) {
+    match c.article.ia.head.markup_version {
+        None => c.report(
+            RuleId::MissingMarkupVersion,
+            head_node,
+            "no `<meta property=\"op:markup_version\" content=\"v1.0\">` in the head",
+        ),
+        Some(meta) => {
+            let v = c.dom.attr(meta, "content").unwrap_or("").trim();
+            if v != "v1.0" {
                 c.report(
-                    RuleId::AutoAdsWithoutHeaderAd,
-                    at,
-                    "automatic ad placement is enabled but the header has no `figure.op-ad` with a source to place",
+                    RuleId::UnknownMarkupVersion,
+                    meta,
+                    format!("markup version `{v}` is unknown; only `v1.0` exists"),
                 );
             }
-            _ => {}
         }
     }
+}
+
+/// `missing-charset`.
+fn missing_charset(c: &mut Checker, head_node: NodeId) {
+    if c.article.ia.head.charset.is_none() {
+        c.report(
+            RuleId::MissingCharset,
+            head_node,
+            "no `<meta charset>` in the head",
+        );
+    }
+}
+
+/// `invalid-auto-ad-placement` and `auto-ads-without-header-ad`.
+fn auto_ad_placement(c: &mut Checker) {
+    let Some(meta) = c.article.ia.head.auto_ad_placement else {
+        return;
+    };
+    let value = c.dom.attr(meta, "content").unwrap_or("");
+    let normal = value.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
+    let enabled = match normal.as_str() {
+        "false" => Some(false),
+        "true"
+        | "enable=true"
+        | "enable=true ad_density=default"
+        | "enable=true ad_density=medium"
+        | "enable=true ad_density=low" => Some(true),
+        _ => None,
+    };
+    match enabled {
+        None => c.report(
+            RuleId::InvalidAutoAdPlacement,
+            meta,
+            format!("automatic ad placement `{value}` is not `false`, `true` or `enable=true [ad_density=default|medium|low]`; treated as disabled"),
+        ),
+        Some(true) if !has_valid_header_ad(c) => {
+            let at = c.article.ia.header.node.unwrap_or(meta);
+            c.report(
+                RuleId::AutoAdsWithoutHeaderAd,
+                at,
+                "automatic ad placement is enabled but the header has no `figure.op-ad` with a source to place",
+            );
+        }
+        _ => {}
+    }
+}
+
+/// `invalid-dir` on `<html>`.
+fn invalid_dir(c: &mut Checker) {
     if let Some(html) = c.article.ia.html
-        && let Some(dir) = dom.attr(html, "dir")
+        && let Some(dir) = c.dom.attr(html, "dir")
         && !matches!(
             dir.trim().to_ascii_lowercase().as_str(),
             "rtl" | "ltr" | "auto"
@@ -113,7 +147,6 @@ pub fn check(c: &mut Checker) {
             format!("`dir=\"{dir}\"` is not `rtl`, `ltr` or `auto`"),
         );
     }
-    check_stylesheets(c);
 }
 
 fn has_valid_header_ad(c: &Checker) -> bool {
@@ -132,7 +165,7 @@ fn has_valid_header_ad(c: &Checker) -> bool {
 }
 
 /// Canonical resolution, exactly one outcome per article (docs/decisions.md, Canonical resolution).
-fn resolve_canonical(c: &mut Checker, head_node: Option<crate::parse::dom::NodeId>) {
+fn resolve_canonical(c: &mut Checker, head_node: Option<NodeId>) {
     let head_canonical = c.article.ia.head.canonical().cloned();
     let item_link = c.cx.item.and_then(|i| i.link.as_ref());
     if let Some((node, href)) = head_canonical {
@@ -221,10 +254,11 @@ fn resolve_canonical(c: &mut Checker, head_node: Option<crate::parse::dom::NodeI
     }
 }
 
-fn check_stylesheets(c: &mut Checker) {
+/// `stylesheet-ignored`: `<style>`, stylesheet links and `style` attributes.
+fn stylesheet_ignored(c: &mut Checker) {
     let dom = c.dom;
     let mut found = Vec::new();
-    for d in dom.descendants(crate::parse::dom::Dom::ROOT) {
+    for d in dom.descendants(Dom::ROOT) {
         let Some(el) = dom.element(d) else { continue };
         if el.name.local == local_name!("style") {
             found.push((d, "a `<style>` element"));

@@ -11,12 +11,11 @@ use super::values::{is_player_url, is_video_file_url, video_sources};
 
 /// Runs the header rules.
 pub fn check(c: &mut Checker) {
-    let dom = c.dom;
-    let ia = &c.article.ia;
-    check_times_everywhere(c);
-    let Some(article) = ia.article else { return };
-    let header = ia.header.clone();
-    let Some(header_node) = header.node else {
+    times_everywhere(c);
+    let Some(article) = c.article.ia.article else {
+        return;
+    };
+    let Some(header_node) = c.article.ia.header.node else {
         c.report(
             RuleId::MissingHeader,
             article,
@@ -24,27 +23,45 @@ pub fn check(c: &mut Checker) {
         );
         return;
     };
-    match header.titles.first() {
+    title(c, header_node);
+    op_published(c, header_node);
+    op_modified(c);
+    cover(c);
+    kicker_invalid(c);
+    author_missing_name(c);
+    sponsor_missing_url(c);
+    misplaced_header_elements(c);
+}
+
+/// `missing-title` and `multiple-titles`.
+fn title(c: &mut Checker, header_node: NodeId) {
+    let titles = &c.article.ia.header.titles;
+    match titles.first() {
         None => c.report(
             RuleId::MissingTitle,
             header_node,
             "the header has no `<h1>` title",
         ),
-        Some(&h1) if dom.is_text_empty(h1) => c.report(
+        Some(&h1) if c.dom.is_text_empty(h1) => c.report(
             RuleId::MissingTitle,
             h1,
             "the header's `<h1>` title is empty",
         ),
         Some(_) => {}
     }
-    for &extra in header.titles.iter().skip(1) {
+    for &extra in titles.iter().skip(1) {
         c.report(
             RuleId::MultipleTitles,
             extra,
             "more than one `<h1>` in the header; only the first is the title",
         );
     }
-    match header.published.first() {
+}
+
+/// `missing-op-published`, `invalid-op-published` and `multiple-op-published`.
+fn op_published(c: &mut Checker, header_node: NodeId) {
+    let published = &c.article.ia.header.published;
+    match published.first() {
         None => c.report(
             RuleId::MissingOpPublished,
             header_node,
@@ -57,13 +74,18 @@ pub fn check(c: &mut Checker) {
         ),
         Some(_) => {}
     }
-    for t in header.published.iter().skip(1) {
+    for t in published.iter().skip(1) {
         c.report(
             RuleId::MultipleOpPublished,
             t.node,
             "more than one `op-published` time; the first is used",
         );
     }
+}
+
+/// `invalid-op-modified` and `op-modified-before-published`.
+fn op_modified(c: &mut Checker) {
+    let header = &c.article.ia.header;
     if let Some(t) = header.modified.first()
         && t.value.is_none()
     {
@@ -90,7 +112,12 @@ pub fn check(c: &mut Checker) {
             ),
         );
     }
-    for (i, &cover) in header.covers.iter().enumerate() {
+}
+
+/// `header-multiple-cover-figures`, `header-cover-unsupported` and `cover-video-not-file`.
+fn cover(c: &mut Checker) {
+    let dom = c.dom;
+    for (i, &cover) in c.article.ia.header.covers.iter().enumerate() {
         if i > 0 {
             c.report(
                 RuleId::HeaderMultipleCoverFigures,
@@ -124,8 +151,12 @@ pub fn check(c: &mut Checker) {
             }
         }
     }
-    for &h3 in &header.kickers {
-        if !dom.has_class(h3, "op-kicker") {
+}
+
+/// `kicker-invalid`: an `h3` in the header without `op-kicker`.
+fn kicker_invalid(c: &mut Checker) {
+    for &h3 in &c.article.ia.header.kickers {
+        if !c.dom.has_class(h3, "op-kicker") {
             c.report(
                 RuleId::KickerInvalid,
                 h3,
@@ -133,7 +164,12 @@ pub fn check(c: &mut Checker) {
             );
         }
     }
-    for &address in &header.authors {
+}
+
+/// `author-missing-name`: the author's link, or the `address` itself, has no text.
+fn author_missing_name(c: &mut Checker) {
+    let dom = c.dom;
+    for &address in &c.article.ia.header.authors {
         let anchor = dom
             .descendants(address)
             .find(|d| dom.is(*d, &local_name!("a")));
@@ -146,7 +182,12 @@ pub fn check(c: &mut Checker) {
             );
         }
     }
-    for &ul in &header.sponsors {
+}
+
+/// `sponsor-missing-url`: a sponsors list without a `<li><a href=…>`.
+fn sponsor_missing_url(c: &mut Checker) {
+    let dom = c.dom;
+    for &ul in &c.article.ia.header.sponsors {
         let has_link = dom.child_elements(ul).any(|li| {
             dom.is(li, &local_name!("li"))
                 && dom.child_elements(li).any(|a| {
@@ -162,6 +203,11 @@ pub fn check(c: &mut Checker) {
             );
         }
     }
+}
+
+/// `author-outside-header` and `tracker-in-header-or-footer`, in one pass over the article.
+fn misplaced_header_elements(c: &mut Checker) {
+    let dom = c.dom;
     for el in c.article_elements() {
         if dom.is(el, &local_name!("address")) && !c.in_header(el) {
             c.report(
@@ -204,7 +250,7 @@ fn invalid_time_message(t: &TimeElement, class: &str) -> String {
 }
 
 /// `datetime-without-timezone` on every `time[datetime]`, and `time-outside-header`.
-fn check_times_everywhere(c: &mut Checker) {
+fn times_everywhere(c: &mut Checker) {
     let dom = c.dom;
     let zone = c.cx.zone;
     let Some(root) = c.article.ia.html else {
