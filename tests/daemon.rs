@@ -1185,3 +1185,119 @@ fn a_read_only_database_is_not_ready() {
     assert!(body.contains("does not take writes"), "{body}");
     let _ = daemon.terminate(Duration::from_secs(10));
 }
+
+/// A TCP relay between the daemon and PostgreSQL that can go silent: connections stay open
+/// but nothing passes either way, as with a server that hangs or a network that drops.
+struct SilentableRelay {
+    addr: SocketAddr,
+    silent: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+}
+
+impl SilentableRelay {
+    fn start(target: SocketAddr) -> SilentableRelay {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind relay");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("addr");
+        let silent = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (silent.clone(), stop.clone());
+        thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while !st.load(Ordering::SeqCst) && Instant::now() < deadline {
+                let Ok((client, _)) = listener.accept() else {
+                    thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let Ok(server) = TcpStream::connect(target) else {
+                    continue;
+                };
+                let _ = client.set_nonblocking(false);
+                for (mut from, mut to) in [
+                    (
+                        client.try_clone().expect("clone"),
+                        server.try_clone().expect("clone"),
+                    ),
+                    (server, client),
+                ] {
+                    let (s, st) = (s.clone(), st.clone());
+                    thread::spawn(move || {
+                        let _ = from.set_read_timeout(Some(Duration::from_millis(100)));
+                        let mut buf = [0u8; 16 * 1024];
+                        while !st.load(Ordering::SeqCst) {
+                            if s.load(Ordering::SeqCst) {
+                                thread::sleep(Duration::from_millis(20));
+                                continue;
+                            }
+                            match from.read(&mut buf) {
+                                Ok(0) => break,
+                                Ok(n) => {
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                                Err(e)
+                                    if matches!(
+                                        e.kind(),
+                                        std::io::ErrorKind::WouldBlock
+                                            | std::io::ErrorKind::TimedOut
+                                    ) => {}
+                                Err(_) => break,
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        SilentableRelay { addr, silent, stop }
+    }
+}
+
+impl Drop for SilentableRelay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A database that stops answering makes `/readyz` answer 503 within a second (not after
+/// the pool's 10 s acquire timeout), the operator pages answer too, and readiness comes back
+/// when the database does.
+#[test]
+fn readiness_answers_within_a_second_when_postgres_hangs() {
+    let pg = PgDb::create("hang");
+    let url = url::Url::parse(pg.url()).expect("URL");
+    let target: SocketAddr = format!(
+        "{}:{}",
+        url.host_str().expect("host"),
+        url.port().unwrap_or(5432)
+    )
+    .parse()
+    .expect("address");
+    let relay = SilentableRelay::start(target);
+    let mut via = url.clone();
+    via.set_port(Some(relay.addr.port())).expect("port");
+    let dir = common::scratch("daemon-pg-hang");
+    let mut daemon = Daemon::spawn(&dir, "pg-hang", via.as_str(), &[]);
+    daemon.wait_ready();
+
+    relay.silent.store(true, Ordering::SeqCst);
+    for path in ["/readyz", "/readyz", "/"] {
+        let started = Instant::now();
+        let answer = daemon.get(path);
+        let took = started.elapsed();
+        let (code, body) = answer.expect("answers");
+        assert_eq!(code, 503, "{path}: {body}");
+        let limit = if path == "/readyz" { 1500 } else { 3000 };
+        assert!(took < Duration::from_millis(limit), "{path} took {took:?}");
+    }
+
+    relay.silent.store(false, Ordering::SeqCst);
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            daemon.get("/readyz").is_some_and(|(code, _)| code == 200)
+        }),
+        "ready again\n{}",
+        daemon.log()
+    );
+    let _ = daemon.terminate(Duration::from_secs(15));
+}
