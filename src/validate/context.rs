@@ -4,7 +4,7 @@
 use chrono_tz::Tz;
 use html5ever::local_name;
 
-use crate::model::{CanonicalUrl, Diagnostic, Domain, Position};
+use crate::model::{Diagnostic, Domain, Position};
 use crate::parse::dom::{Dom, NodeId};
 use crate::parse::{ParsedArticle, RawItem};
 
@@ -50,8 +50,6 @@ pub struct Checker<'a> {
     pub dom: &'a Dom,
     /// Surroundings.
     pub cx: ArticleContext<'a>,
-    /// The resolved canonical URL, once head rules have run.
-    pub canonical: Option<CanonicalUrl>,
     /// Elements reported as `unsupported-element` (they do not count as body content).
     pub unsupported: Vec<NodeId>,
     /// Figures reported by `figure-in-paragraph`.
@@ -102,7 +100,6 @@ impl<'a> Checker<'a> {
             article,
             dom,
             cx,
-            canonical: None,
             unsupported: Vec::new(),
             figures_in_paragraph: Vec::new(),
             elements,
@@ -165,7 +162,7 @@ impl<'a> Checker<'a> {
     }
 
     /// The diagnostics, in source order.
-    pub fn finish(self) -> (Vec<Diagnostic>, Option<CanonicalUrl>) {
+    pub fn finish(self) -> Vec<Diagnostic> {
         let source = &self.article.source;
         let mut offsets: Vec<usize> = self
             .diagnostics
@@ -190,7 +187,7 @@ impl<'a> Checker<'a> {
             })
             .collect();
         out.sort_by_key(|d| d.position);
-        (out, self.canonical)
+        out
     }
 
     /// Elements of the article's body and header and footer, in document order.

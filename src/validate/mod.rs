@@ -17,18 +17,20 @@ pub use run::{ArticleReport, CanonicalTap, CheckOptions, InputReport, Verdict, c
 use crate::model::{CanonicalUrl, Diagnostic};
 use crate::parse::ParsedArticle;
 
-/// Runs every article rule on a parsed article. Item rules are the caller's (they need no
-/// parse); this covers head, header, body, media, embeds and footer.
+/// Runs every article rule on a parsed article and returns the diagnostics and the resolved
+/// canonical URL. Item rules are the caller's (they need no parse); this covers head,
+/// header, body, media, embeds and footer. The body's relative URLs are resolved against
+/// the canonical the head rules resolved.
 pub fn validate_article(
     article: &ParsedArticle,
     cx: ArticleContext,
 ) -> (Vec<Diagnostic>, Option<CanonicalUrl>) {
     let mut checker = context::Checker::new(article, cx);
-    rules::head::check(&mut checker);
+    let canonical = rules::head::check(&mut checker);
     rules::header::check(&mut checker);
-    rules::body::check(&mut checker);
+    rules::body::check(&mut checker, canonical.as_ref());
     rules::media::check(&mut checker);
     rules::embeds::check(&mut checker);
     rules::footer::check(&mut checker);
-    checker.finish()
+    (checker.finish(), canonical)
 }

@@ -6,6 +6,7 @@
 
 use html5ever::{LocalName, local_name};
 
+use crate::model::CanonicalUrl;
 use crate::parse::dom::{Dom, NodeData, NodeId, is_blank};
 use crate::validate::RuleId;
 use crate::validate::context::{Checker, FigureKind};
@@ -29,8 +30,8 @@ const TEXT_BLOCKS: &[&str] = &[
 ];
 const MEDIA: &[&str] = &["img", "iframe", "video", "audio", "svg", "script"];
 
-/// Runs the body rules.
-pub fn check(c: &mut Checker) {
+/// Runs the body rules; `relative-url` shows relative URLs resolved against `canonical`.
+pub fn check(c: &mut Checker, canonical: Option<&CanonicalUrl>) {
     if let Some(offset) = c.article.scan.first_too_deep {
         c.report_offset(
             RuleId::NestingTooDeep,
@@ -80,7 +81,7 @@ pub fn check(c: &mut Checker) {
             line_breaks(c, el);
         }
         empty_element(c, el, &name);
-        relative_url(c, el, &name);
+        relative_url(c, el, &name, canonical);
     }
     text_outside_paragraph(c, article);
     empty_body(c, article);
@@ -458,7 +459,7 @@ fn anchor(c: &mut Checker, a: NodeId) {
     }
 }
 
-fn relative_url(c: &mut Checker, el: NodeId, name: &LocalName) {
+fn relative_url(c: &mut Checker, el: NodeId, name: &LocalName, canonical: Option<&CanonicalUrl>) {
     let attr = match &**name {
         "img" | "iframe" | "source" => "src",
         "a" => "href",
@@ -475,9 +476,7 @@ fn relative_url(c: &mut Checker, el: NodeId, name: &LocalName) {
     if value.is_empty() || is_absolute_url(value) {
         return;
     }
-    let resolved = c
-        .canonical
-        .as_ref()
+    let resolved = canonical
         .and_then(|base| base.url().join(value).ok())
         .map(|u| format!("; resolved against the canonical URL as `{u}`"))
         .unwrap_or_default();

@@ -7,12 +7,13 @@ use crate::parse::dom::{Dom, NodeId};
 use crate::validate::RuleId;
 use crate::validate::context::Checker;
 
-/// Runs the document and head rules and resolves the canonical URL.
-pub fn check(c: &mut Checker) {
+/// Runs the document and head rules; returns the resolved canonical URL, which the body's
+/// `relative-url` check resolves against.
+pub fn check(c: &mut Checker) -> Option<CanonicalUrl> {
     let ia = &c.article.ia;
     let head_node = ia.head.node.or(ia.html);
     missing_article_element(c);
-    resolve_canonical(c, head_node);
+    let canonical = resolve_canonical(c, head_node);
     if let Some(head_node) = head_node {
         multiple_canonical(c, head_node);
         markup_version(c, head_node);
@@ -21,6 +22,7 @@ pub fn check(c: &mut Checker) {
     auto_ad_placement(c);
     invalid_dir(c);
     stylesheet_ignored(c);
+    canonical
 }
 
 /// `missing-article-element`.
@@ -164,12 +166,14 @@ fn has_valid_header_ad(c: &Checker) -> bool {
         .any(|ad| c.iframe_child(ad).is_some_and(|i| c.iframe_has_source(i)))
 }
 
-/// Canonical resolution, exactly one outcome per article (docs/decisions.md, Canonical resolution).
-fn resolve_canonical(c: &mut Checker, head_node: Option<NodeId>) {
+/// Canonical resolution, exactly one outcome per article (docs/decisions.md, Canonical
+/// resolution): the canonical URL, or `None` with `missing-canonical` or
+/// `canonical-not-absolute` reported.
+fn resolve_canonical(c: &mut Checker, head_node: Option<NodeId>) -> Option<CanonicalUrl> {
     let head_canonical = c.article.ia.head.canonical().cloned();
     let item_link = c.cx.item.and_then(|i| i.link.as_ref());
     if let Some((node, href)) = head_canonical {
-        match CanonicalUrl::parse(&href) {
+        return match CanonicalUrl::parse(&href) {
             Some(url) => {
                 if url.has_query_or_fragment() {
                     c.report(
@@ -197,15 +201,17 @@ fn resolve_canonical(c: &mut Checker, head_node: Option<NodeId>) {
                         );
                     }
                 }
-                c.canonical = Some(url);
+                Some(url)
             }
-            None => c.report(
-                RuleId::CanonicalNotAbsolute,
-                node,
-                format!("canonical URL `{href}` is not an absolute http(s) URL with a host"),
-            ),
-        }
-        return;
+            None => {
+                c.report(
+                    RuleId::CanonicalNotAbsolute,
+                    node,
+                    format!("canonical URL `{href}` is not an absolute http(s) URL with a host"),
+                );
+                None
+            }
+        };
     }
     let fallback = item_link.and_then(|l| CanonicalUrl::parse(&l.text).map(|u| (u, l.position)));
     match fallback {
@@ -234,7 +240,7 @@ fn resolve_canonical(c: &mut Checker, head_node: Option<NodeId>) {
                     format!("canonical URL `{}` has a query or fragment", url.as_str()),
                 );
             }
-            c.canonical = Some(url);
+            Some(url)
         }
         None => {
             let message = if c.cx.item.is_some() {
@@ -250,6 +256,7 @@ fn resolve_canonical(c: &mut Checker, head_node: Option<NodeId>) {
                     message,
                 ),
             }
+            None
         }
     }
 }
