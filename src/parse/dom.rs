@@ -206,7 +206,8 @@ impl Dom {
             .is_none_or(|f| f & HAS_TEXT == 0)
     }
 
-    /// `true` when an `img`, `video`, `audio`, `iframe`, `svg` or `figure` is inside `id`.
+    /// `true` when an `img`, `video`, `audio`, `iframe`, `svg` or `figure` element (of any
+    /// namespace) is a descendant of `id`; `id` itself does not count.
     pub fn has_media_inside(&self, id: NodeId) -> bool {
         self.subtree
             .get(id.0 as usize)

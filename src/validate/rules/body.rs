@@ -303,17 +303,6 @@ fn in_link_list(dom: &Dom, el: NodeId) -> bool {
     .is_some()
 }
 
-fn has_media(dom: &Dom, el: NodeId) -> bool {
-    dom.descendants(el).any(|d| {
-        dom.name(d).is_some_and(|n| {
-            matches!(
-                &**n,
-                "img" | "video" | "audio" | "iframe" | "svg" | "figure"
-            )
-        })
-    })
-}
-
 fn empty_element(c: &mut Checker, el: NodeId, name: &LocalName) {
     const CHECKED: &[&str] = &[
         "p",
@@ -335,7 +324,7 @@ fn empty_element(c: &mut Checker, el: NodeId, name: &LocalName) {
     if !CHECKED.contains(&&**name) || !dom.from_source(el) || !dom.is_text_empty(el) {
         return;
     }
-    if has_media(dom, el) || in_link_list(dom, el) {
+    if dom.has_media_inside(el) || in_link_list(dom, el) {
         return;
     }
     if c.article.ia.header.titles.first() == Some(&el) {
@@ -405,9 +394,9 @@ fn list_empty(c: &mut Checker, list: NodeId) {
     {
         return;
     }
-    let non_empty = dom
-        .child_elements(list)
-        .any(|li| dom.is(li, &local_name!("li")) && (!dom.is_text_empty(li) || has_media(dom, li)));
+    let non_empty = dom.child_elements(list).any(|li| {
+        dom.is(li, &local_name!("li")) && (!dom.is_text_empty(li) || dom.has_media_inside(li))
+    });
     if !non_empty {
         c.report(
             RuleId::ListEmpty,
