@@ -1,7 +1,6 @@
 //! One input, end to end through parse and validate: a feed streamed item by item (on one
 //! thread or several), or a single article file.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -11,6 +10,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
+use super::rules::feed;
 use super::{ArticleContext, RuleId, Severity, validate_article};
 use crate::model::{CanonicalUrl, Diagnostic, Domain, Position};
 use crate::parse::feed::ArticleSource;
@@ -395,104 +395,16 @@ fn check_feed<R: Read>(head: Vec<u8>, rest: R, options: &CheckOptions) -> InputR
         }
     };
     reports.sort_by_key(|r| r.index);
-    mark_duplicates(&mut reports);
+    feed::mark_duplicates(&mut reports);
     for r in &mut reports {
         r.diagnostics.sort_by_key(|d| d.position);
     }
-    let mut diagnostics = Vec::new();
-    if !channel.missing.is_empty() {
-        diagnostics.push(Diagnostic::new(
-            RuleId::FeedChannelIncomplete,
-            format!("the channel has no {}", channel.missing.join(", ")),
-            channel.position,
-        ));
-    }
-    if channel.items == 0 {
-        diagnostics.push(Diagnostic::new(
-            RuleId::FeedNoItems,
-            "the channel has no items",
-            channel.position,
-        ));
-    }
-    if let Some((uri, position)) = &channel.nonstandard_content_ns {
-        diagnostics.push(Diagnostic::new(
-            RuleId::FeedContentNamespaceNonstandard,
-            format!(
-                "`content:encoded` is bound to `{uri}`, read as the content module `{}`; declare that URI exactly",
-                crate::parse::feed::CONTENT_NS
-            ),
-            Some(*position),
-        ));
-    }
+    let diagnostics = feed::check_channel(&channel);
     InputReport {
         kind: InputKind::Feed,
         diagnostics,
         articles: reports,
         bytes,
-    }
-}
-
-/// `feed-duplicate-canonical` (docs/decisions.md, decision 18) and `feed-duplicate-guid`.
-fn mark_duplicates(reports: &mut [ArticleReport]) {
-    let mut by_canonical: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, r) in reports.iter().enumerate() {
-        if let (true, Some(c)) = (r.is_error_free(), &r.canonical_url) {
-            by_canonical
-                .entry(c.as_str().to_string())
-                .or_default()
-                .push(i);
-        }
-    }
-    for (canonical, group) in by_canonical {
-        if group.len() < 2 {
-            continue;
-        }
-        // Latest op-modified wins; one without ranks below any with; the first wins ties.
-        let winner = group
-            .iter()
-            .copied()
-            .reduce(
-                |best, i| match (reports[i].op_modified, reports[best].op_modified) {
-                    (Some(a), Some(b)) if a > b => i,
-                    (Some(_), None) => i,
-                    _ => best,
-                },
-            )
-            .expect("non-empty group");
-        let winner_line = reports[winner].line;
-        for i in group.into_iter().filter(|i| *i != winner) {
-            let at = reports[i].position;
-            reports[i].diagnostics.push(Diagnostic::new(
-                RuleId::FeedDuplicateCanonical,
-                format!("another item (line {winner_line}) has the same canonical URL `{canonical}` and wins; this one is skipped"),
-                Some(at),
-            ));
-        }
-    }
-    let mut first_by_guid: HashMap<String, (usize, Option<CanonicalUrl>)> = HashMap::new();
-    for i in 0..reports.len() {
-        let Some(guid) = reports[i].guid.clone() else {
-            continue;
-        };
-        match first_by_guid.get(&guid) {
-            None => {
-                first_by_guid.insert(guid, (i, reports[i].canonical_url.clone()));
-            }
-            Some((first, canonical)) => {
-                if reports[i].canonical_url.is_some()
-                    && canonical.is_some()
-                    && *canonical != reports[i].canonical_url
-                {
-                    let first_line = reports[*first].line;
-                    let at = reports[i].position;
-                    reports[i].diagnostics.push(Diagnostic::new(
-                        RuleId::FeedDuplicateGuid,
-                        format!("guid `{guid}` is also used by the item at line {first_line}, which has another canonical URL"),
-                        Some(at),
-                    ));
-                }
-            }
-        }
     }
 }
 

@@ -1,0 +1,102 @@
+//! Feed-level rules (docs/rules.md): the channel's own fields, and duplicates among its
+//! items.
+
+use std::collections::HashMap;
+
+use crate::model::{CanonicalUrl, Diagnostic};
+use crate::parse::ChannelInfo;
+use crate::validate::{ArticleReport, RuleId};
+
+/// `feed-channel-incomplete`, `feed-no-items` and `feed-content-namespace-nonstandard`.
+pub fn check_channel(channel: &ChannelInfo) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    if !channel.missing.is_empty() {
+        diagnostics.push(Diagnostic::new(
+            RuleId::FeedChannelIncomplete,
+            format!("the channel has no {}", channel.missing.join(", ")),
+            channel.position,
+        ));
+    }
+    if channel.items == 0 {
+        diagnostics.push(Diagnostic::new(
+            RuleId::FeedNoItems,
+            "the channel has no items",
+            channel.position,
+        ));
+    }
+    if let Some((uri, position)) = &channel.nonstandard_content_ns {
+        diagnostics.push(Diagnostic::new(
+            RuleId::FeedContentNamespaceNonstandard,
+            format!(
+                "`content:encoded` is bound to `{uri}`, read as the content module `{}`; declare that URI exactly",
+                crate::parse::feed::CONTENT_NS
+            ),
+            Some(*position),
+        ));
+    }
+    diagnostics
+}
+
+/// `feed-duplicate-canonical` (docs/decisions.md, decision 18) and `feed-duplicate-guid`.
+pub fn mark_duplicates(reports: &mut [ArticleReport]) {
+    let mut by_canonical: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in reports.iter().enumerate() {
+        if let (true, Some(c)) = (r.is_error_free(), &r.canonical_url) {
+            by_canonical
+                .entry(c.as_str().to_string())
+                .or_default()
+                .push(i);
+        }
+    }
+    for (canonical, group) in by_canonical {
+        if group.len() < 2 {
+            continue;
+        }
+        // Latest op-modified wins; one without ranks below any with; the first wins ties.
+        let winner = group
+            .iter()
+            .copied()
+            .reduce(
+                |best, i| match (reports[i].op_modified, reports[best].op_modified) {
+                    (Some(a), Some(b)) if a > b => i,
+                    (Some(_), None) => i,
+                    _ => best,
+                },
+            )
+            .expect("non-empty group");
+        let winner_line = reports[winner].line;
+        for i in group.into_iter().filter(|i| *i != winner) {
+            let at = reports[i].position;
+            reports[i].diagnostics.push(Diagnostic::new(
+                RuleId::FeedDuplicateCanonical,
+                format!("another item (line {winner_line}) has the same canonical URL `{canonical}` and wins; this one is skipped"),
+                Some(at),
+            ));
+        }
+    }
+    let mut first_by_guid: HashMap<String, (usize, Option<CanonicalUrl>)> = HashMap::new();
+    for i in 0..reports.len() {
+        let Some(guid) = reports[i].guid.clone() else {
+            continue;
+        };
+        match first_by_guid.get(&guid) {
+            None => {
+                first_by_guid.insert(guid, (i, reports[i].canonical_url.clone()));
+            }
+            Some((first, canonical)) => {
+                if reports[i].canonical_url.is_some()
+                    && canonical.is_some()
+                    && *canonical != reports[i].canonical_url
+                {
+                    let first_line = reports[*first].line;
+                    let at = reports[i].position;
+                    reports[i].diagnostics.push(Diagnostic::new(
+                        RuleId::FeedDuplicateGuid,
+                        format!("guid `{guid}` is also used by the item at line {first_line}, which has another canonical URL"),
+                        Some(at),
+                    ));
+                }
+            }
+        }
+    }
+}
