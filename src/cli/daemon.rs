@@ -8,8 +8,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tracing::{error, info};
 
+use super::EXIT_OK;
 use super::args::DaemonArgs;
-use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use super::error::{CliError, CliResult};
 use crate::config::Config;
 use crate::fetch::{FetchConfig, Fetcher};
 use crate::ingest::RunOptions;
@@ -18,14 +19,9 @@ use crate::server::{AppState, router};
 use crate::store::{Backend, Store};
 
 /// Runs `iarss daemon`.
-pub fn run(db: Option<&str>, args: DaemonArgs) -> u8 {
-    let mut config = match Config::load(args.config.as_deref(), std::env::vars()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
+pub fn run(db: Option<&str>, args: DaemonArgs) -> CliResult {
+    let mut config = Config::load(args.config.as_deref(), std::env::vars())
+        .map_err(|e| CliError::usage(e.to_string()))?;
     // Flags beat the environment, which beats the file.
     if let Some(db) = db {
         config.database_url = db.to_string();
@@ -35,19 +31,13 @@ pub fn run(db: Option<&str>, args: DaemonArgs) -> u8 {
     }
     if args.print_config {
         print!("{}", config.to_toml_masked());
-        return EXIT_OK;
+        return Ok(EXIT_OK);
     }
     super::init_tracing(config.json_logs, "info");
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return EXIT_FAILURE;
-        }
-    };
+        .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(serve(config))
 }
 
@@ -67,14 +57,8 @@ fn lock_sqlite(url: &str) -> Result<File, String> {
     }
 }
 
-async fn serve(config: Config) -> u8 {
-    let store = match Store::open(&config.database_url).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_FAILURE;
-        }
-    };
+async fn serve(config: Config) -> CliResult {
+    let store = Store::open(&config.database_url).await?;
     let _lock = if store.backend() == Backend::Sqlite {
         match lock_sqlite(&config.database_url) {
             Ok(f) => {
@@ -86,10 +70,7 @@ async fn serve(config: Config) -> u8 {
                 }
                 Some(f)
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_FAILURE;
-            }
+            Err(e) => return Err(CliError::failure(e)),
         }
     } else {
         None
@@ -109,13 +90,7 @@ async fn serve(config: Config) -> u8 {
         allow_private_networks: config.fetch.allow_private_networks,
         proxy: (!config.fetch.proxy.is_empty()).then(|| config.fetch.proxy.clone()),
     };
-    let fetcher = match Fetcher::new(fetch.clone()) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_FAILURE;
-        }
-    };
+    let fetcher = Fetcher::new(fetch.clone()).map_err(|e| CliError::failure(e.to_string()))?;
     let zone = config
         .validate
         .default_timezone
@@ -164,10 +139,12 @@ async fn serve(config: Config) -> u8 {
     let listener = match tokio::net::TcpListener::bind(config.listen).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: cannot listen on {}: {e}", config.listen);
             let _ = stop_tx.send(true);
             let _ = scheduler_task.await;
-            return EXIT_FAILURE;
+            return Err(CliError::failure(format!(
+                "cannot listen on {}: {e}",
+                config.listen
+            )));
         }
     };
     info!(listen = %config.listen, owner = %owner, database = %crate::store::mask_url(&config.database_url), "iarss daemon running");
@@ -198,7 +175,7 @@ async fn serve(config: Config) -> u8 {
     }
     store.close().await;
     info!("stopped");
-    EXIT_OK
+    Ok(EXIT_OK)
 }
 
 async fn wait_for_signal() {

@@ -5,35 +5,28 @@ use std::str::FromStr;
 use serde_json::{Value, json};
 
 use super::args::{IngestArgs, ListFormat};
+use super::error::{CliError, CliResult};
 use super::store_cmds::{open_store, run_json};
-use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use super::{EXIT_FAILURE, EXIT_OK};
 use crate::ingest::{FeedSource, RunOptions, RunResult, run_feed};
 use crate::model::Domain;
 use crate::store::{FeedKind, NewPage, Page, Store, StoreError};
 
 /// Runs `iarss ingest`.
-pub fn run(db: Option<&str>, args: IngestArgs) -> u8 {
-    let zone = match chrono_tz::Tz::from_str(&args.default_timezone) {
-        Ok(z) => z,
-        Err(_) => {
-            eprintln!(
-                "error: `{}` is not an IANA time zone",
-                args.default_timezone
-            );
-            return EXIT_USAGE;
-        }
-    };
-    let domain = match args.domain.as_deref().map(Domain::parse).transpose() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let (runtime, store) = match open_store(db) {
-        Ok(pair) => pair,
-        Err(code) => return code,
-    };
+pub fn run(db: Option<&str>, args: IngestArgs) -> CliResult {
+    let zone = chrono_tz::Tz::from_str(&args.default_timezone).map_err(|_| {
+        CliError::usage(format!(
+            "`{}` is not an IANA time zone",
+            args.default_timezone
+        ))
+    })?;
+    let domain = args
+        .domain
+        .as_deref()
+        .map(Domain::parse)
+        .transpose()
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    let (runtime, store) = open_store(db)?;
     let kind = if args.development {
         FeedKind::Development
     } else {
@@ -44,13 +37,11 @@ pub fn run(db: Option<&str>, args: IngestArgs) -> u8 {
         let page = match resolve_page(&store, &args, domain, kind).await {
             Ok(p) => p,
             Err(StoreError::NoSuchPage(id)) => {
-                eprintln!("error: no page `{id}` (see `iarss pages list`)");
-                return EXIT_USAGE;
+                return Err(CliError::usage(format!(
+                    "no page `{id}` (see `iarss pages list`)"
+                )));
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_FAILURE;
-            }
+            Err(e) => return Err(e.into()),
         };
         let options = RunOptions {
             fetch: crate::fetch::FetchConfig {
@@ -80,7 +71,7 @@ pub fn run(db: Option<&str>, args: IngestArgs) -> u8 {
             run_feed(&store, &page, &source, kind, &options).await
         };
         match result {
-            Ok(result) => {
+            Ok(result) => Ok({
                 match args.format {
                     ListFormat::Json => println!(
                         "{}",
@@ -93,11 +84,8 @@ pub fn run(db: Option<&str>, args: IngestArgs) -> u8 {
                 } else {
                     EXIT_FAILURE
                 }
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                EXIT_FAILURE
-            }
+            }),
+            Err(e) => Err(e.into()),
         }
     })
 }

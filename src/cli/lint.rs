@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::sync::atomic::Ordering;
 
 use super::args::{LintArgs, LintFormat};
+use super::error::{CliError, CliResult};
 use super::output::{self, LintedInput};
 use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::fetch::{self, CappedReader, FetchConfig, FetchError};
@@ -68,23 +69,16 @@ impl LintRequest {
 }
 
 /// Runs `iarss lint`.
-pub fn run(args: LintArgs) -> u8 {
+pub fn run(args: LintArgs) -> CliResult {
     if args.inputs.is_empty() && io::stdin().is_terminal() {
         // Waiting for a terminal to send a feed is never what was meant.
-        eprintln!(
-            "error: no input given\n\nUsage: iarss lint [OPTIONS] [INPUTS]...\n\n\
+        return Err(CliError::usage(
+            "no input given\n\nUsage: iarss lint [OPTIONS] [INPUTS]...\n\n\
              Give a feed or article file, an http(s) URL, or `-` to read standard input; \
-             see `iarss lint --help`."
-        );
-        return EXIT_USAGE;
+             see `iarss lint --help`.",
+        ));
     }
-    let request = match LintRequest::from_args(&args) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
+    let request = LintRequest::from_args(&args).map_err(CliError::usage)?;
     let mut code = EXIT_OK;
     let mut linted = Vec::new();
     for input in &request.inputs {
@@ -100,6 +94,7 @@ pub fn run(args: LintArgs) -> u8 {
                 linted.push(one);
             }
             Err(message) => {
+                // One input that cannot be opened does not stop the others.
                 eprintln!("error: {input}: {message}");
                 code = EXIT_USAGE;
             }
@@ -118,10 +113,12 @@ pub fn run(args: LintArgs) -> u8 {
     if let Err(e) = written
         && e.kind() != io::ErrorKind::BrokenPipe
     {
-        eprintln!("error: cannot write the output: {e}");
-        return EXIT_FAILURE.max(code);
+        return Err(CliError {
+            code: EXIT_FAILURE.max(code),
+            message: format!("cannot write the output: {e}"),
+        });
     }
-    code
+    Ok(code)
 }
 
 fn read_head(reader: &mut impl Read) -> io::Result<Vec<u8>> {

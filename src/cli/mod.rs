@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod daemon;
+pub mod error;
 pub mod ingest;
 pub mod lint;
 pub mod output;
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use args::{Cli, Command};
+use error::CliError;
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -28,30 +30,46 @@ pub fn main() -> ExitCode {
     if !matches!(cli.command, Command::Daemon(_)) {
         init_tracing(false, "warn");
     }
-    let code = match cli.command {
+    let db = cli.db.as_deref();
+    let result = match cli.command {
         Command::Lint(args) => lint::run(args),
         Command::Rules { format } => rules::list(format),
         Command::Explain { rule } => rules::explain(&rule),
-        Command::Ingest(args) => ingest::run(cli.db.as_deref(), args),
-        Command::Daemon(args) => daemon::run(cli.db.as_deref(), args),
+        Command::Ingest(args) => ingest::run(db, args),
+        Command::Daemon(args) => daemon::run(db, args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "iarss", &mut std::io::stdout());
-            EXIT_OK
+            Ok(EXIT_OK)
         }
         Command::Man => {
             let command = <Cli as clap::CommandFactory>::command();
-            match clap_mangen::Man::new(command).render(&mut std::io::stdout()) {
-                Ok(()) => EXIT_OK,
-                Err(e) => {
-                    eprintln!("error: cannot write the manual page: {e}");
-                    EXIT_FAILURE
-                }
-            }
+            clap_mangen::Man::new(command)
+                .render(&mut std::io::stdout())
+                .map(|()| EXIT_OK)
+                .map_err(|e| CliError::failure(format!("cannot write the manual page: {e}")))
         }
-        other => store_cmds::run(cli.db.as_deref(), other),
+        Command::Pages(cmd) => store_cmds::pages(db, cmd),
+        Command::Articles(cmd) => store_cmds::articles(db, cmd),
+        Command::Runs {
+            page,
+            limit,
+            format,
+        } => store_cmds::runs(db, page.as_deref(), limit, format),
+        Command::Warnings {
+            page,
+            article,
+            format,
+        } => store_cmds::warnings(db, page.as_deref(), article.as_deref(), format),
+        Command::Migrate => store_cmds::migrate(db),
     };
-    ExitCode::from(code)
+    ExitCode::from(match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            e.code
+        }
+    })
 }
 
 /// Logs to stderr as text or JSON lines, filtered by `IARSS_LOG` (else `default`).

@@ -4,12 +4,13 @@ use std::str::FromStr;
 
 use serde_json::json;
 
+use super::EXIT_OK;
 use super::args::ListFormat;
-use super::{EXIT_OK, EXIT_USAGE};
+use super::error::{CliError, CliResult};
 use crate::registry::RuleId;
 
 /// `iarss rules`.
-pub fn list(format: ListFormat) -> u8 {
+pub fn list(format: ListFormat) -> CliResult {
     match format {
         ListFormat::Json => {
             let rows: Vec<_> = RuleId::ALL
@@ -49,11 +50,11 @@ pub fn list(format: ListFormat) -> u8 {
             );
         }
     }
-    EXIT_OK
+    Ok(EXIT_OK)
 }
 
 /// `iarss explain RULE`.
-pub fn explain(id: &str) -> u8 {
+pub fn explain(id: &str) -> CliResult {
     match RuleId::from_str(id) {
         Ok(rule) => {
             println!(
@@ -64,11 +65,8 @@ pub fn explain(id: &str) -> u8 {
             );
             println!("{}\n", rule.summary());
             print!("{}", rule.doc());
-            EXIT_OK
+            Ok(EXIT_OK)
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            EXIT_USAGE
-        }
+        Err(e) => Err(CliError::usage(e.to_string())),
     }
 }

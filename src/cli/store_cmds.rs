@@ -4,37 +4,37 @@
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
-use super::args::{ArticlesCommand, Command, ListFormat, PagesCommand};
+use super::EXIT_OK;
+use super::args::{ArticlesCommand, ListFormat, PagesCommand};
+use super::error::{CliError, CliResult};
 use super::output::table::Table;
-use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::model::Domain;
 use crate::store::{
     DEFAULT_DATABASE_URL, FeedKind, FeedRun, NewPage, Page, Store, StoreError, rfc3339,
 };
 
-/// Opens the store for a command: a one-line error naming the database and exit 1 when it
-/// cannot be opened.
-pub fn open_store(db: Option<&str>) -> Result<(Runtime, Store), u8> {
+/// Opens the store for a command (a one-line error naming the database when it cannot be
+/// opened), with a runtime to drive it.
+pub fn open_store(db: Option<&str>) -> Result<(Runtime, Store), CliError> {
     let url = db.unwrap_or(DEFAULT_DATABASE_URL);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| {
-            eprintln!("error: cannot start the runtime: {e}");
-            EXIT_FAILURE
-        })?;
-    match runtime.block_on(Store::open(url)) {
-        Ok(store) => Ok((runtime, store)),
-        Err(StoreError::BadUrl(u)) => {
-            eprintln!("error: unsupported database URL `{u}` (use sqlite://PATH or postgres://…)");
-            Err(EXIT_USAGE)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Err(EXIT_FAILURE)
-        }
-    }
+        .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
+    let store = runtime.block_on(Store::open(url))?;
+    Ok((runtime, store))
+}
+
+/// Runs `command` on the store at `db`, closing it afterwards.
+fn with_store<F>(db: Option<&str>, command: impl FnOnce(Store) -> F) -> CliResult
+where
+    F: std::future::Future<Output = CliResult>,
+{
+    let (runtime, store) = open_store(db)?;
+    let result = runtime.block_on(command(store.clone()));
+    runtime.block_on(store.close());
+    result
 }
 
 /// A time as JSON: RFC 3339 UTC, or null.
@@ -112,109 +112,79 @@ fn print_json(v: &Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
-/// Runs a store command.
-pub fn run(db: Option<&str>, command: Command) -> u8 {
-    let (runtime, store) = match open_store(db) {
-        Ok(pair) => pair,
-        Err(code) => return code,
-    };
-    let result = runtime.block_on(async {
-        match command {
-            Command::Migrate => {
-                store.migrate().await?;
-                println!("migrations applied");
-                Ok(EXIT_OK)
-            }
-            Command::Pages(cmd) => pages(&store, cmd).await,
-            Command::Articles(cmd) => articles(&store, cmd).await,
-            Command::Runs {
-                page,
-                limit,
-                format,
-            } => {
-                let runs = store.runs(page.as_deref(), limit.max(0)).await?;
-                match format {
-                    ListFormat::Json => {
-                        print_json(&Value::Array(runs.iter().map(run_json).collect()))
-                    }
-                    ListFormat::Text => print!("{}", runs_table(&runs)),
+/// `iarss migrate`.
+pub fn migrate(db: Option<&str>) -> CliResult {
+    with_store(db, |store| async move {
+        store.migrate().await?;
+        println!("migrations applied");
+        Ok(EXIT_OK)
+    })
+}
+
+/// `iarss runs`.
+pub fn runs(db: Option<&str>, page: Option<&str>, limit: i64, format: ListFormat) -> CliResult {
+    with_store(db, |store| async move {
+        let runs = store.runs(page, limit.max(0)).await?;
+        match format {
+            ListFormat::Json => print_json(&Value::Array(runs.iter().map(run_json).collect())),
+            ListFormat::Text => print!("{}", runs_table(&runs)),
+        }
+        Ok(EXIT_OK)
+    })
+}
+
+/// `iarss warnings`.
+pub fn warnings(
+    db: Option<&str>,
+    page: Option<&str>,
+    article: Option<&str>,
+    format: ListFormat,
+) -> CliResult {
+    with_store(db, |store| async move {
+        let rows = store.warnings(page, article).await?;
+        match format {
+            ListFormat::Json => print_json(&Value::Array(
+                rows.iter()
+                    .map(|w| {
+                        json!({
+                            "run_id": w.run_id,
+                            "page_id": w.page_id,
+                            "canonical_url": w.canonical_url,
+                            "rule": w.rule,
+                            "severity": w.severity,
+                            "message": w.message,
+                            "line": w.line,
+                            "column": w.column,
+                            "created_at": rfc3339(w.created_at),
+                            "first_run_id": w.first_run_id,
+                            "last_seen_at": rfc3339(w.last_seen_at),
+                            "occurrences": w.occurrences,
+                        })
+                    })
+                    .collect(),
+            )),
+            ListFormat::Text => {
+                let mut table = Table::new(&[
+                    "run", "severity", "rule", "article", "position", "seen", "message",
+                ]);
+                for w in &rows {
+                    table.row(vec![
+                        w.run_id.to_string(),
+                        w.severity.clone(),
+                        w.rule.clone(),
+                        w.canonical_url
+                            .clone()
+                            .unwrap_or_else(|| format!("(feed of page {})", w.page_id)),
+                        position(w.line, w.column),
+                        format!("{}×", w.occurrences),
+                        w.message.clone(),
+                    ]);
                 }
-                Ok(EXIT_OK)
+                print!("{}", table.render("no warnings or errors recorded"));
             }
-            Command::Warnings {
-                page,
-                article,
-                format,
-            } => {
-                let rows = store.warnings(page.as_deref(), article.as_deref()).await?;
-                match format {
-                    ListFormat::Json => print_json(&Value::Array(
-                        rows.iter()
-                            .map(|w| {
-                                json!({
-                                    "run_id": w.run_id,
-                                    "page_id": w.page_id,
-                                    "canonical_url": w.canonical_url,
-                                    "rule": w.rule,
-                                    "severity": w.severity,
-                                    "message": w.message,
-                                    "line": w.line,
-                                    "column": w.column,
-                                    "created_at": rfc3339(w.created_at),
-                                    "first_run_id": w.first_run_id,
-                                    "last_seen_at": rfc3339(w.last_seen_at),
-                                    "occurrences": w.occurrences,
-                                })
-                            })
-                            .collect(),
-                    )),
-                    ListFormat::Text => {
-                        let mut table = Table::new(&[
-                            "run", "severity", "rule", "article", "position", "seen", "message",
-                        ]);
-                        for w in &rows {
-                            table.row(vec![
-                                w.run_id.to_string(),
-                                w.severity.clone(),
-                                w.rule.clone(),
-                                w.canonical_url
-                                    .clone()
-                                    .unwrap_or_else(|| format!("(feed of page {})", w.page_id)),
-                                position(w.line, w.column),
-                                format!("{}×", w.occurrences),
-                                w.message.clone(),
-                            ]);
-                        }
-                        print!("{}", table.render("no warnings or errors recorded"));
-                    }
-                }
-                Ok(EXIT_OK)
-            }
-            Command::Lint(_)
-            | Command::Rules { .. }
-            | Command::Explain { .. }
-            | Command::Ingest(_)
-            | Command::Daemon(_)
-            | Command::Completions { .. }
-            | Command::Man => Ok(EXIT_USAGE),
         }
-    });
-    runtime.block_on(store.close());
-    match result {
-        Ok(code) => code,
-        Err(StoreError::NoSuchPage(id)) => {
-            eprintln!("error: no page `{id}`");
-            EXIT_FAILURE
-        }
-        Err(e @ StoreError::InvalidPage(_)) => {
-            eprintln!("error: {e}");
-            EXIT_USAGE
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            EXIT_FAILURE
-        }
-    }
+        Ok(EXIT_OK)
+    })
 }
 
 async fn page_json(store: &Store, p: &Page) -> Result<Value, StoreError> {
@@ -240,7 +210,12 @@ async fn page_json(store: &Store, p: &Page) -> Result<Value, StoreError> {
     }))
 }
 
-async fn pages(store: &Store, cmd: PagesCommand) -> Result<u8, StoreError> {
+/// `iarss pages …`.
+pub fn pages(db: Option<&str>, cmd: PagesCommand) -> CliResult {
+    with_store(db, |store| async move { pages_on(&store, cmd).await })
+}
+
+async fn pages_on(store: &Store, cmd: PagesCommand) -> CliResult {
     match cmd {
         PagesCommand::Add {
             id,
@@ -249,13 +224,7 @@ async fn pages(store: &Store, cmd: PagesCommand) -> Result<u8, StoreError> {
             dev_feed,
             name,
         } => {
-            let domain = match Domain::parse(&domain) {
-                Ok(d) => d,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(EXIT_USAGE);
-                }
-            };
+            let domain = Domain::parse(&domain).map_err(|e| CliError::usage(e.to_string()))?;
             let page = NewPage {
                 name: name.unwrap_or_else(|| id.clone()),
                 id,
@@ -359,7 +328,12 @@ async fn pages(store: &Store, cmd: PagesCommand) -> Result<u8, StoreError> {
     Ok(EXIT_OK)
 }
 
-async fn articles(store: &Store, cmd: ArticlesCommand) -> Result<u8, StoreError> {
+/// `iarss articles …`.
+pub fn articles(db: Option<&str>, cmd: ArticlesCommand) -> CliResult {
+    with_store(db, |store| async move { articles_on(&store, cmd).await })
+}
+
+async fn articles_on(store: &Store, cmd: ArticlesCommand) -> CliResult {
     match cmd {
         ArticlesCommand::List { page, format } => {
             let rows = store.articles(page.as_deref()).await?;
