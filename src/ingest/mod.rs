@@ -162,7 +162,7 @@ async fn run_feed_inner(
     };
     let body = match acquire(&feed, source, run).await? {
         Step::Next(body) => body,
-        Step::Done(result) => return Ok(result),
+        Step::Done(result) => return Ok(*result),
     };
     run.bytes = body.bytes.len() as u64;
     // Read before any stored article is looked up: a commit by another run of the page
@@ -170,7 +170,7 @@ async fn run_feed_inner(
     let seen = store.page_seq(&page.id).await?;
     let parsed = match parse_with_lookups(&feed, body.bytes, body.charset, run).await? {
         Step::Next(parsed) => parsed,
-        Step::Done(result) => return Ok(result),
+        Step::Done(result) => return Ok(*result),
     };
     commit(&feed, parsed, seen, body.validators, run).await
 }
@@ -186,7 +186,7 @@ struct Feed<'a> {
 /// A stage's result: what the next stage takes, or the run, already recorded.
 enum Step<T> {
     Next(T),
-    Done(RunResult),
+    Done(Box<RunResult>),
 }
 
 /// A feed's body as fetched or read.
@@ -233,7 +233,7 @@ async fn acquire(
                 })),
                 Err(e) => {
                     let d = Diagnostic::new(e.rule(), e.to_string(), None);
-                    Ok(Step::Done(fail(store, run, d, options).await?))
+                    Ok(Step::Done(Box::new(fail(store, run, d, options).await?)))
                 }
             };
         }
@@ -263,11 +263,11 @@ async fn acquire(
                 .commit_run(run, &[], &[], None, retention_ms(options), None)
                 .await?;
             info!(run_id = run.id, "not modified");
-            Ok(Step::Done(RunResult {
+            Ok(Step::Done(Box::new(RunResult {
                 run: run.clone(),
                 diagnostics: Vec::new(),
                 retry_after: None,
-            }))
+            })))
         }
         Ok(f) => {
             run.http_status = Some(f.status);
@@ -285,7 +285,7 @@ async fn acquire(
             let d = Diagnostic::new(e.rule(), describe_fetch_error(url, &e), None);
             let mut result = fail(store, run, d, options).await?;
             result.retry_after = e.retry_after();
-            Ok(Step::Done(result))
+            Ok(Step::Done(Box::new(result)))
         }
     }
 }
@@ -363,11 +363,11 @@ async fn parse_with_lookups(
             run.error = Some(message);
             run.finished_at = now_ms();
             store.record_failed_run(run).await?;
-            return Ok(Step::Done(RunResult {
+            return Ok(Step::Done(Box::new(RunResult {
                 run: run.clone(),
                 diagnostics: Vec::new(),
                 retry_after: None,
-            }));
+            })));
         }
         None => {
             let d = Diagnostic::new(
@@ -378,7 +378,7 @@ async fn parse_with_lookups(
                 ),
                 None,
             );
-            return Ok(Step::Done(fail(store, run, d, options).await?));
+            return Ok(Step::Done(Box::new(fail(store, run, d, options).await?)));
         }
     };
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "parsed");
@@ -392,7 +392,7 @@ async fn parse_with_lookups(
         report.diagnostics.iter().find(|d| d.is_error()).cloned()
     };
     if let Some(d) = feed_error {
-        return Ok(Step::Done(fail(store, run, d, options).await?));
+        return Ok(Step::Done(Box::new(fail(store, run, d, options).await?)));
     }
     Ok(Step::Next(Parsed {
         report,
