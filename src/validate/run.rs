@@ -16,7 +16,7 @@ use crate::model::{CanonicalUrl, Diagnostic, Domain, Position};
 use crate::parse::feed::ArticleSource;
 use crate::parse::source::SourceMap;
 use crate::parse::{
-    FeedError, InputKind, ParsedArticle, RawItem, decode_html, detect_kind, read_feed,
+    ChannelInfo, FeedError, InputKind, ParsedArticle, RawItem, decode_html, detect_kind, read_feed,
 };
 
 /// How to check an input.
@@ -112,6 +112,24 @@ pub struct ArticleReport {
 }
 
 impl ArticleReport {
+    /// A report with no diagnostic and nothing read yet, at the start of the input.
+    fn empty() -> Self {
+        ArticleReport {
+            index: 0,
+            guid: None,
+            canonical_url: None,
+            line: 1,
+            position: Position::START,
+            diagnostics: Vec::new(),
+            op_modified: None,
+            op_published: None,
+            title: None,
+            link: None,
+            html: None,
+            bytes: 0,
+        }
+    }
+
     /// The verdict of its diagnostics.
     pub fn verdict(&self) -> Verdict {
         if self
@@ -245,18 +263,13 @@ fn check_article(
         .keep_html
         .then(|| std::mem::take(&mut parsed.source.html));
     ArticleReport {
-        index: 0,
-        guid: None,
         canonical_url: canonical,
-        line: 1,
-        position: Position::START,
         diagnostics,
         op_modified,
         op_published,
         title,
-        link: None,
         html,
-        bytes: 0,
+        ..ArticleReport::empty()
     }
 }
 
@@ -266,20 +279,7 @@ fn check_item(mut item: RawItem, options: &CheckOptions) -> ArticleReport {
     let source = item.content.take();
     let mut report = match source {
         Some(source) if content_ok => check_article(source, Some(&item), options),
-        _ => ArticleReport {
-            index: 0,
-            guid: None,
-            canonical_url: None,
-            line: 1,
-            position: Position::START,
-            diagnostics: Vec::new(),
-            op_modified: None,
-            op_published: None,
-            title: None,
-            link: None,
-            html: None,
-            bytes: 0,
-        },
+        _ => ArticleReport::empty(),
     };
     report.index = item.index;
     report.line = item.position.line;
@@ -301,27 +301,12 @@ fn check_item(mut item: RawItem, options: &CheckOptions) -> ArticleReport {
 }
 
 fn check_feed<R: Read>(head: Vec<u8>, rest: R, options: &CheckOptions) -> InputReport {
-    let started = Instant::now();
-    let over_budget = || options.budget.is_some_and(|b| started.elapsed() > b);
+    let mut budget = Budget::start(options.budget);
     let mut reports: Vec<ArticleReport> = Vec::new();
-    let mut budget_hit = false;
-    let mut bytes = head.len() as u64;
-    let counting = CountingReader {
-        inner: rest,
-        count: 0,
-    };
-    let counter = Arc::new(Mutex::new(0u64));
-    let result = if options.threads <= 1 {
-        let mut reader = counting;
-        let r = read_feed(head, &mut reader, options.http_charset.as_deref(), |item| {
-            if budget_hit || over_budget() {
-                budget_hit = true;
-                return;
-            }
+    let (result, bytes) = if options.threads <= 1 {
+        read_items(head, rest, options, &mut budget, |item| {
             reports.push(check_item(item, options));
-        });
-        *counter.lock().expect("counter") = reader.count;
-        r
+        })
     } else {
         let (tx, rx) = mpsc::sync_channel::<RawItem>(options.threads * 4);
         let rx = Arc::new(Mutex::new(rx));
@@ -341,57 +326,28 @@ fn check_feed<R: Read>(head: Vec<u8>, rest: R, options: &CheckOptions) -> InputR
                 });
             }
             drop(out_tx);
-            let mut reader = counting;
-            let r = read_feed(head, &mut reader, options.http_charset.as_deref(), |item| {
-                if budget_hit || over_budget() {
-                    budget_hit = true;
-                    return;
-                }
+            let read = read_items(head, rest, options, &mut budget, |item| {
                 let _ = tx.send(item);
             });
             drop(tx);
-            *counter.lock().expect("counter") = reader.count;
             reports.extend(out_rx.iter());
-            r
+            read
         })
     };
-    bytes += *counter.lock().expect("counter");
-    if budget_hit || over_budget() {
-        let budget = options.budget.unwrap_or_default();
-        let mut report = InputReport::failed(
-            InputKind::Feed,
-            RuleId::FeedParseBudgetExceeded,
-            format!(
-                "the feed was not read and checked within the {} s budget",
-                budget.as_secs_f64()
-            ),
-            None,
-        );
-        report.bytes = bytes;
-        return report;
+    if budget.spent() {
+        return InputReport {
+            bytes,
+            ..budget.exceeded()
+        };
     }
     let channel = match result {
         Ok(channel) => channel,
-        Err(FeedError::NotWellFormed { message, position }) => {
-            let mut r = InputReport::failed(
-                InputKind::Feed,
-                RuleId::FeedNotWellFormed,
-                message,
-                position,
-            );
-            r.bytes = bytes;
-            return r;
-        }
-        Err(FeedError::NotRss { message, position }) => {
-            let mut r = InputReport::failed(InputKind::Feed, RuleId::FeedNotRss, message, position);
-            r.bytes = bytes;
-            return r;
-        }
-        Err(FeedError::Io(message)) => {
-            let mut r =
-                InputReport::failed(InputKind::Feed, RuleId::FeedFetchFailed, message, None);
-            r.bytes = bytes;
-            return r;
+        Err(e) => {
+            let (rule, message, position) = feed_error_diagnostic(e);
+            return InputReport {
+                bytes,
+                ..InputReport::failed(InputKind::Feed, rule, message, position)
+            };
         }
     };
     reports.sort_by_key(|r| r.index);
@@ -399,12 +355,83 @@ fn check_feed<R: Read>(head: Vec<u8>, rest: R, options: &CheckOptions) -> InputR
     for r in &mut reports {
         r.diagnostics.sort_by_key(|d| d.position);
     }
-    let diagnostics = feed::check_channel(&channel);
     InputReport {
         kind: InputKind::Feed,
-        diagnostics,
+        diagnostics: feed::check_channel(&channel),
         articles: reports,
         bytes,
+    }
+}
+
+/// Reads the feed, handing each item to `on_item` until the budget is spent; returns the
+/// channel (or why the feed could not be read) and the number of bytes read.
+fn read_items<R: Read>(
+    head: Vec<u8>,
+    rest: R,
+    options: &CheckOptions,
+    budget: &mut Budget,
+    mut on_item: impl FnMut(RawItem),
+) -> (Result<ChannelInfo, FeedError>, u64) {
+    let head_len = head.len() as u64;
+    let mut reader = CountingReader {
+        inner: rest,
+        count: 0,
+    };
+    let result = read_feed(head, &mut reader, options.http_charset.as_deref(), |item| {
+        if !budget.spent() {
+            on_item(item);
+        }
+    });
+    (result, head_len + reader.count)
+}
+
+/// The feed-level rule, message and position of a feed that could not be read.
+fn feed_error_diagnostic(e: FeedError) -> (RuleId, String, Option<Position>) {
+    match e {
+        FeedError::NotWellFormed { message, position } => {
+            (RuleId::FeedNotWellFormed, message, position)
+        }
+        FeedError::NotRss { message, position } => (RuleId::FeedNotRss, message, position),
+        FeedError::Io(message) => (RuleId::FeedFetchFailed, message, None),
+    }
+}
+
+/// The time allowed to read and check one input (`feed-parse-budget-exceeded`).
+struct Budget {
+    limit: Option<Duration>,
+    started: Instant,
+    spent: bool,
+}
+
+impl Budget {
+    /// A budget of `limit` (none: unlimited), running from now.
+    fn start(limit: Option<Duration>) -> Self {
+        Budget {
+            limit,
+            started: Instant::now(),
+            spent: false,
+        }
+    }
+
+    /// `true` once the time is up; it stays up.
+    fn spent(&mut self) -> bool {
+        if !self.spent {
+            self.spent = self.limit.is_some_and(|b| self.started.elapsed() > b);
+        }
+        self.spent
+    }
+
+    /// The report of an input that was not read and checked within the budget.
+    fn exceeded(&self) -> InputReport {
+        InputReport::failed(
+            InputKind::Feed,
+            RuleId::FeedParseBudgetExceeded,
+            format!(
+                "the feed was not read and checked within the {} s budget",
+                self.limit.unwrap_or_default().as_secs_f64()
+            ),
+            None,
+        )
     }
 }
 
