@@ -44,11 +44,11 @@ pub enum FigureKind {
 
 /// The state of one article's check: inputs and the diagnostics found so far.
 pub struct Checker<'a> {
-    /// The parsed article.
+    /// The article being checked: its source, tag scan, tree and Instant Articles parts.
     pub article: &'a ParsedArticle,
-    /// The tree.
+    /// `article.dom`, at hand for the checks.
     pub dom: &'a Dom,
-    /// Surroundings.
+    /// The item the article came from, the page's domain and the time zone.
     pub cx: ArticleContext<'a>,
     /// Elements reported as `unsupported-element` (they do not count as body content).
     pub unsupported: Vec<NodeId>,

@@ -160,7 +160,7 @@ pub struct InputReport {
     pub diagnostics: Vec<Diagnostic>,
     /// Every item's (or the article's) report, in order; empty when the feed failed.
     pub articles: Vec<ArticleReport>,
-    /// Bytes read.
+    /// Bytes of the input read, up to where reading stopped.
     pub bytes: u64,
 }
 
