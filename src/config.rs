@@ -322,6 +322,61 @@ impl Config {
         Ok(())
     }
 
+    /// The fetcher's settings.
+    pub fn fetch_config(&self) -> crate::fetch::FetchConfig {
+        let f = &self.fetch;
+        crate::fetch::FetchConfig {
+            timeout: f.timeout.0,
+            read_idle_timeout: f.read_idle_timeout.0,
+            max_body_bytes: f.max_body_bytes,
+            user_agent: f.user_agent.clone(),
+            max_redirects: 5,
+            allow_private_networks: f.allow_private_networks,
+            proxy: (!f.proxy.is_empty()).then(|| f.proxy.clone()),
+        }
+    }
+
+    /// How the daemon runs a feed, with its one shared `fetcher`.
+    pub fn run_options(
+        &self,
+        fetch: crate::fetch::FetchConfig,
+        fetcher: crate::fetch::Fetcher,
+    ) -> crate::ingest::RunOptions {
+        let retention = self.store.retention.0;
+        crate::ingest::RunOptions {
+            fetch,
+            fetcher: Some(fetcher),
+            parse_budget: self.fetch.parse_budget.0,
+            // Checked by `check` when loaded.
+            zone: self
+                .validate
+                .default_timezone
+                .parse()
+                .unwrap_or(crate::model::DEFAULT_ZONE),
+            conditional: true,
+            retention: (!retention.is_zero()).then_some(retention),
+            threads: 1,
+        }
+    }
+
+    /// The scheduler's settings.
+    pub fn schedule_options(&self) -> crate::schedule::ScheduleOptions {
+        let s = &self.schedule;
+        // The longest a run takes once started: its download and its parse (commits are short).
+        let run_bound = self.fetch.timeout.0 + self.fetch.parse_budget.0;
+        crate::schedule::ScheduleOptions {
+            interval: s.interval.0,
+            max_backoff: s.max_backoff.0,
+            concurrency: s.concurrency,
+            per_host: s.per_host,
+            lease: s.lease.0,
+            tick: s.tick.0,
+            shutdown_grace: run_bound,
+            allow_file_urls: self.fetch.allow_file_urls,
+            run_bound,
+        }
+    }
+
     /// The effective configuration as TOML, secrets masked.
     pub fn to_toml_masked(&self) -> String {
         let mut shown = self.clone();

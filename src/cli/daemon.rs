@@ -12,9 +12,8 @@ use super::EXIT_OK;
 use super::args::DaemonArgs;
 use super::error::{CliError, CliResult};
 use crate::config::Config;
-use crate::fetch::{FetchConfig, Fetcher};
-use crate::ingest::RunOptions;
-use crate::schedule::{Heartbeat, ScheduleOptions, Scheduler};
+use crate::fetch::Fetcher;
+use crate::schedule::{Heartbeat, Scheduler};
 use crate::server::{AppState, router};
 use crate::store::{Backend, Store};
 
@@ -81,42 +80,10 @@ async fn serve(config: Config) -> CliResult {
         ])
         .ok()
         .and_then(|b| b.install_recorder().ok());
-    let fetch = FetchConfig {
-        timeout: config.fetch.timeout.0,
-        read_idle_timeout: config.fetch.read_idle_timeout.0,
-        max_body_bytes: config.fetch.max_body_bytes,
-        user_agent: config.fetch.user_agent.clone(),
-        max_redirects: 5,
-        allow_private_networks: config.fetch.allow_private_networks,
-        proxy: (!config.fetch.proxy.is_empty()).then(|| config.fetch.proxy.clone()),
-    };
+    let fetch = config.fetch_config();
     let fetcher = Fetcher::new(fetch.clone()).map_err(|e| CliError::failure(e.to_string()))?;
-    let zone = config
-        .validate
-        .default_timezone
-        .parse()
-        .unwrap_or(crate::model::DEFAULT_ZONE);
-    let retention = config.store.retention.0;
-    let run = RunOptions {
-        fetch,
-        fetcher: Some(fetcher),
-        parse_budget: config.fetch.parse_budget.0,
-        zone,
-        conditional: true,
-        retention: (!retention.is_zero()).then_some(retention),
-        threads: 1,
-    };
-    let schedule = ScheduleOptions {
-        interval: config.schedule.interval.0,
-        max_backoff: config.schedule.max_backoff.0,
-        concurrency: config.schedule.concurrency,
-        per_host: config.schedule.per_host,
-        lease: config.schedule.lease.0,
-        tick: config.schedule.tick.0,
-        shutdown_grace: config.fetch.timeout.0 + config.fetch.parse_budget.0,
-        allow_file_urls: config.fetch.allow_file_urls,
-        run_bound: config.fetch.timeout.0 + config.fetch.parse_budget.0,
-    };
+    let run = config.run_options(fetch, fetcher);
+    let schedule = config.schedule_options();
     let owner = format!(
         "{}-{}-{}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "iarss".into()),
