@@ -635,3 +635,110 @@ fn check_attributes<R>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads `text` whole; the items and the channel, or the error.
+    fn read(text: &str) -> Result<(Vec<RawItem>, ChannelInfo), FeedError> {
+        let mut items = Vec::new();
+        let channel = read_feed(text.as_bytes().to_vec(), std::io::empty(), None, |i| {
+            items.push(i)
+        })?;
+        Ok((items, channel))
+    }
+
+    const HEAD: &str = "<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">\n<channel>\n<title>T</title><link>https://example.com/</link><description>D</description>\n";
+
+    #[test]
+    fn items_carry_their_fields_and_positions() {
+        let text = format!(
+            "{HEAD}<item>\n<title>A &amp; B</title>\n<link> https://example.com/a </link>\n\
+             <content:encoded><![CDATA[<p>x</p>]]></content:encoded>\n</item>\n\
+             <item><guid>g2</guid><content:encoded>&lt;p&gt;y&lt;/p&gt;</content:encoded></item>\n\
+             </channel></rss>"
+        );
+        let (items, channel) = read(&text).expect("reads");
+        assert_eq!(channel.items, 2);
+        assert!(channel.missing.is_empty());
+        assert_eq!(items[0].index, 0);
+        assert_eq!(items[0].position, Position { line: 4, column: 1 });
+        assert_eq!(
+            items[0].title.as_ref().map(|t| t.text.as_str()),
+            Some("A & B")
+        );
+        assert_eq!(
+            items[0].content.as_ref().map(|c| c.html.as_str()),
+            Some("<p>x</p>")
+        );
+        // Entity-escaped content is XML-decoded.
+        assert_eq!(
+            items[1].content.as_ref().map(|c| c.html.as_str()),
+            Some("<p>y</p>")
+        );
+        assert_eq!(items[1].guid.as_ref().map(|g| g.text.as_str()), Some("g2"));
+    }
+
+    #[test]
+    fn an_undeclared_prefix_is_not_well_formed() {
+        let text = "<rss version=\"2.0\"><channel><item><content:encoded>x</content:encoded></item></channel></rss>";
+        assert!(matches!(read(text), Err(FeedError::NotWellFormed { .. })));
+    }
+
+    #[test]
+    fn a_cut_feed_and_a_second_root_are_not_well_formed() {
+        let cut = format!("{HEAD}<item><title>A</title>");
+        assert!(matches!(read(&cut), Err(FeedError::NotWellFormed { .. })));
+        let two = format!("{HEAD}</channel></rss><rss/>");
+        assert!(matches!(read(&two), Err(FeedError::NotWellFormed { .. })));
+    }
+
+    #[test]
+    fn other_roots_are_not_rss() {
+        assert!(matches!(
+            read("<feed xmlns=\"http://www.w3.org/2005/Atom\"></feed>"),
+            Err(FeedError::NotRss { .. })
+        ));
+        assert!(matches!(
+            read("<rss version=\"2.0\"></rss>"),
+            Err(FeedError::NotRss { .. })
+        ));
+    }
+
+    #[test]
+    fn entities_declared_in_the_doctype_are_accepted() {
+        let text = format!(
+            "<!DOCTYPE rss [<!ENTITY nbsp \"&#160;\">]>\n{HEAD}<item><title>a&nbsp;b</title></item></channel></rss>"
+        );
+        let (items, _) = read(&text).expect("reads");
+        assert_eq!(items.len(), 1);
+    }
+
+    #[test]
+    fn a_near_miss_content_namespace_is_read_and_remembered() {
+        let text = HEAD.replace(CONTENT_NS, "https://purl.org/rss/1.0/modules/content")
+            + "<item><content:encoded>x</content:encoded></item></channel></rss>";
+        let (items, channel) = read(&text).expect("reads");
+        assert!(items[0].content.is_some());
+        let (uri, _) = channel.nonstandard_content_ns.expect("remembered");
+        assert_eq!(uri, "https://purl.org/rss/1.0/modules/content");
+
+        let text = HEAD.replace(CONTENT_NS, "http://example.com/c/")
+            + "<item><content:encoded>x</content:encoded></item></channel></rss>";
+        let (items, channel) = read(&text).expect("reads");
+        assert!(items[0].content.is_none());
+        assert_eq!(
+            items[0].encoded_elsewhere.as_deref(),
+            Some("http://example.com/c/")
+        );
+        assert!(channel.nonstandard_content_ns.is_none());
+    }
+
+    #[test]
+    fn a_channel_without_its_fields_says_which() {
+        let (_, channel) =
+            read("<rss version=\"2.0\"><channel><title>T</title></channel></rss>").expect("reads");
+        assert_eq!(channel.missing, vec!["link", "description"]);
+    }
+}
