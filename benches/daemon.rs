@@ -22,6 +22,10 @@ use std::time::{Duration, Instant};
 use iarss::model::Domain;
 use iarss::store::{NewPage, Store};
 
+#[path = "support/postgres.rs"]
+mod postgres;
+use postgres::fresh_postgres;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -382,24 +386,6 @@ fn scenario(name: &str, db: &str, daemons: usize, pages: usize, interval: Durati
         cpu / window.as_secs_f64() * 100.0,
         peak_rss,
     );
-}
-
-async fn fresh_postgres(admin: &str, name: &str) -> String {
-    use sqlx::{Connection, Executor};
-    let mut conn = sqlx::postgres::PgConnection::connect(admin)
-        .await
-        .expect("connect");
-    conn.execute(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name}"
-    )))
-    .await
-    .expect("drop");
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .expect("create");
-    let mut url = url::Url::parse(admin).expect("admin URL");
-    url.set_path(name);
-    url.to_string()
 }
 
 fn main() {

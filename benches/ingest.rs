@@ -15,6 +15,10 @@ use iarss::model::Domain;
 use iarss::store::{FeedKind, NewPage, Store};
 use iarss::validate::{CheckOptions, check_input};
 
+#[path = "support/postgres.rs"]
+mod postgres;
+use postgres::fresh_postgres;
+
 #[path = "../tests/common/feedgen.rs"]
 mod feedgen;
 
@@ -106,25 +110,6 @@ async fn ingest_and_repeat(url: &str, feed: &Path, repeats: usize) -> Measured {
     }
 }
 
-async fn fresh_postgres(admin: &str) -> String {
-    use sqlx::{Connection, Executor};
-    let name = format!("iarss_bench_{}", std::process::id());
-    let mut conn = sqlx::postgres::PgConnection::connect(admin)
-        .await
-        .expect("connect to PostgreSQL");
-    conn.execute(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name}"
-    )))
-    .await
-    .expect("drop");
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .expect("create");
-    let mut url = url::Url::parse(admin).expect("admin URL");
-    url.set_path(&name);
-    url.to_string()
-}
-
 fn main() {
     // As the `iarss` binary does (see src/main.rs): purge by reset, not decommit.
     // SAFETY: setting an allocator option is allowed at any time.
@@ -161,7 +146,10 @@ fn main() {
         Ok(admin) => {
             let pg_runs = (0..DATABASES)
                 .map(|_| {
-                    let url = runtime.block_on(fresh_postgres(&admin));
+                    let url = runtime.block_on(fresh_postgres(
+                        &admin,
+                        &format!("iarss_bench_{}", std::process::id()),
+                    ));
                     runtime.block_on(ingest_and_repeat(&url, &feed, REPEATS))
                 })
                 .collect();

@@ -29,6 +29,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use iarss::model::Domain;
 use iarss::store::{NewPage, Store};
 
+#[path = "support/postgres.rs"]
+mod postgres;
+use postgres::fresh_postgres;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -428,24 +432,6 @@ fn free_port() -> u16 {
         .local_addr()
         .expect("addr")
         .port()
-}
-
-async fn fresh_postgres(admin: &str, name: &str) -> String {
-    use sqlx::{Connection, Executor};
-    let mut conn = sqlx::postgres::PgConnection::connect(admin)
-        .await
-        .expect("connect");
-    conn.execute(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name}"
-    )))
-    .await
-    .expect("drop");
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .expect("create");
-    let mut url = url::Url::parse(admin).expect("admin URL");
-    url.set_path(name);
-    url.to_string()
 }
 
 async fn data_directory(admin: &str) -> PathBuf {

@@ -1,5 +1,5 @@
 //! The command line: clap arguments ([`args`]) become typed requests, one file per
-//! command, and [`output`] renders results. Only this module and `main.rs` use `anyhow`.
+//! command, and [`output`] renders results; [`error`] is the one error path.
 
 pub mod args;
 pub mod daemon;
