@@ -84,7 +84,7 @@ async fn ingest_and_repeat(url: &str, feed: &Path, repeats: usize) -> Measured {
         .await
         .expect("first run");
     let first_time = t.elapsed();
-    assert_eq!(first.run.inserted, 500, "{:?}", first.run);
+    assert_eq!(first.run.counts.inserted, 500, "{:?}", first.run);
     let mut seconds = Vec::new();
     let mut lints = Vec::new();
     for _ in 0..repeats {
@@ -100,7 +100,7 @@ async fn ingest_and_repeat(url: &str, feed: &Path, repeats: usize) -> Measured {
             .await
             .expect("second run");
         seconds.push(t.elapsed());
-        assert_eq!(second.run.unchanged, 500, "{:?}", second.run);
+        assert_eq!(second.run.counts.unchanged, 500, "{:?}", second.run);
     }
     store.close().await;
     Measured {

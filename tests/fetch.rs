@@ -236,7 +236,11 @@ fn assert_failed(result: &RunResult, outcome: RunOutcome, rule: RuleId) {
     assert_eq!(rules(result), [rule], "{:?}", result.diagnostics);
     assert!(result.run.error.is_some(), "{:?}", result.run);
     assert_eq!(
-        (result.run.items, result.run.inserted, result.run.updated),
+        (
+            result.run.counts.items,
+            result.run.counts.inserted,
+            result.run.counts.updated
+        ),
         (0, 0, 0)
     );
 }
@@ -279,8 +283,8 @@ async fn conditional_get_answered_304_is_not_modified() {
     let first = run(&store, &page, &url, &opts).await;
     assert_eq!(first.run.outcome, RunOutcome::Ok, "{:?}", first.run);
     assert_eq!(first.run.http_status, Some(200));
-    assert_eq!(first.run.items, 3);
-    assert!(first.run.inserted >= 1, "{:?}", first.run);
+    assert_eq!(first.run.counts.items, 3);
+    assert!(first.run.counts.inserted >= 1, "{:?}", first.run);
     let state = store
         .feed_state("news", FeedKind::Production)
         .await
@@ -299,12 +303,12 @@ async fn conditional_get_answered_304_is_not_modified() {
         assert_eq!(
             (
                 r.bytes,
-                r.items,
-                r.inserted,
-                r.updated,
-                r.unchanged,
-                r.ignored,
-                r.rejected
+                r.counts.items,
+                r.counts.inserted,
+                r.counts.updated,
+                r.counts.unchanged,
+                r.counts.ignored,
+                r.counts.rejected
             ),
             (0, 0, 0, 0, 0, 0, 0),
             "{r:?}"
@@ -332,7 +336,7 @@ async fn conditional_get_answered_304_is_not_modified() {
     };
     let third = run(&store, &page, &url, &plain).await;
     assert_eq!(third.run.outcome, RunOutcome::Ok);
-    assert_eq!(third.run.items, 3);
+    assert_eq!(third.run.counts.items, 3);
 
     let requests = server.requests();
     assert_eq!(requests.len(), 4);
@@ -785,7 +789,10 @@ async fn a_feed_not_parsed_within_the_budget_fails_the_run() {
         "{:?}",
         result.diagnostics.first()
     );
-    assert_eq!((result.run.items, result.run.inserted), (1500, 1500));
+    assert_eq!(
+        (result.run.counts.items, result.run.counts.inserted),
+        (1500, 1500)
+    );
 }
 
 // ----------------------------------------------------------------------------------------

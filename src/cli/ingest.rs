@@ -162,12 +162,12 @@ fn result_text(result: &RunResult) -> String {
         r.http_status
             .map(|s| format!(" (HTTP {s})"))
             .unwrap_or_default(),
-        r.items,
-        r.inserted,
-        r.updated,
-        r.unchanged,
-        r.ignored,
-        r.rejected,
+        r.counts.items,
+        r.counts.inserted,
+        r.counts.updated,
+        r.counts.unchanged,
+        r.counts.ignored,
+        r.counts.rejected,
         r.bytes,
         r.finished_at - r.started_at,
     );

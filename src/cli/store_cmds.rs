@@ -54,12 +54,12 @@ pub fn run_json(r: &FeedRun) -> Value {
         "started_at": rfc3339(r.started_at),
         "finished_at": rfc3339(r.finished_at),
         "bytes": r.bytes,
-        "items": r.items,
-        "inserted": r.inserted,
-        "updated": r.updated,
-        "unchanged": r.unchanged,
-        "ignored": r.ignored,
-        "rejected": r.rejected,
+        "items": r.counts.items,
+        "inserted": r.counts.inserted,
+        "updated": r.counts.updated,
+        "unchanged": r.counts.unchanged,
+        "ignored": r.counts.ignored,
+        "rejected": r.counts.rejected,
         "error": r.error,
     })
 }
@@ -77,7 +77,11 @@ fn position(line: Option<i64>, column: Option<i64>) -> String {
 pub fn counts_text(r: &FeedRun) -> String {
     format!(
         "inserted {}, updated {}, unchanged {}, ignored {}, rejected {}",
-        r.inserted, r.updated, r.unchanged, r.ignored, r.rejected
+        r.counts.inserted,
+        r.counts.updated,
+        r.counts.unchanged,
+        r.counts.ignored,
+        r.counts.rejected
     )
 }
 
@@ -100,7 +104,7 @@ fn runs_table(runs: &[FeedRun]) -> String {
             r.page_id.clone(),
             r.feed.as_str().into(),
             r.outcome.as_str().into(),
-            r.items.to_string(),
+            r.counts.items.to_string(),
             counts_text(r),
             r.error.clone().unwrap_or_else(|| r.feed_url.clone()),
         ]);

@@ -427,7 +427,7 @@ async fn commit(
         let plan = update::plan(store, page, kind, &report, lookups).await?;
         let plan_ms = planning.elapsed().as_millis() as u64;
         let committing = Instant::now();
-        run.set_counts(&plan.counts);
+        run.counts = plan.counts.clone();
         run.outcome = RunOutcome::Ok;
         run.finished_at = now_ms();
         let committed = store
@@ -460,12 +460,12 @@ async fn commit(
         plan_ms,
         commit_ms = committing.elapsed().as_millis() as u64,
         attempts = attempt,
-        items = run.items,
-        inserted = run.inserted,
-        updated = run.updated,
-        unchanged = run.unchanged,
-        ignored = run.ignored,
-        rejected = run.rejected,
+        items = run.counts.items,
+        inserted = run.counts.inserted,
+        updated = run.counts.updated,
+        unchanged = run.counts.unchanged,
+        ignored = run.counts.ignored,
+        rejected = run.counts.rejected,
         "feed run committed"
     );
     Ok(RunResult {
@@ -492,7 +492,7 @@ async fn record_store_error(
     mut run: FeedRun,
     e: StoreError,
 ) -> Result<RunResult, StoreError> {
-    run.set_counts(&crate::store::Counts::default());
+    run.counts = crate::store::Counts::default();
     run.outcome = RunOutcome::StoreError;
     run.error = Some(format!("the run's results could not be committed: {e}"));
     run.finished_at = now_ms();

@@ -294,11 +294,11 @@ impl Scheduler {
                 metrics::counter!("iarss_runs_total", "outcome" => r.outcome.as_str()).increment(1);
                 metrics::counter!("iarss_fetched_bytes_total").increment(r.bytes);
                 for (action, n) in [
-                    ("inserted", r.inserted),
-                    ("updated", r.updated),
-                    ("unchanged", r.unchanged),
-                    ("ignored", r.ignored),
-                    ("rejected", r.rejected),
+                    ("inserted", r.counts.inserted),
+                    ("updated", r.counts.updated),
+                    ("unchanged", r.counts.unchanged),
+                    ("ignored", r.counts.ignored),
+                    ("rejected", r.counts.rejected),
                 ] {
                     metrics::counter!("iarss_articles_total", "action" => action).increment(n);
                 }

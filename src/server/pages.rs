@@ -159,12 +159,12 @@ pub async fn page(State(state): State<AppState>, Path(id): Path<String>) -> Resp
             rfc3339(r.started_at),
             r.feed.as_str(),
             r.outcome.as_str(),
-            r.items,
-            r.inserted,
-            r.updated,
-            r.unchanged,
-            r.ignored,
-            r.rejected,
+            r.counts.items,
+            r.counts.inserted,
+            r.counts.updated,
+            r.counts.unchanged,
+            r.counts.ignored,
+            r.counts.rejected,
             escape(r.error.as_deref().unwrap_or("")),
         ));
     }

@@ -90,18 +90,8 @@ pub struct FeedRun {
     pub finished_at: i64,
     /// Bytes downloaded or read.
     pub bytes: u64,
-    /// `item` elements.
-    pub items: u64,
-    /// New articles stored.
-    pub inserted: u64,
-    /// Articles changed.
-    pub updated: u64,
-    /// Articles identical to the stored version.
-    pub unchanged: u64,
-    /// Items refused by the update rules or superseded.
-    pub ignored: u64,
-    /// Items with an error.
-    pub rejected: u64,
+    /// What became of its items (all zero for a run that failed as a whole).
+    pub counts: Counts,
     /// The feed-level error, for failed runs.
     pub error: Option<String>,
 }
@@ -119,19 +109,14 @@ impl FeedRun {
             started_at: now_ms(),
             finished_at: 0,
             bytes: 0,
-            items: 0,
-            inserted: 0,
-            updated: 0,
-            unchanged: 0,
-            ignored: 0,
-            rejected: 0,
+            counts: Counts::default(),
             error: None,
         }
     }
 }
 
 /// Per-run counts (docs/ingestion.md, Run counts).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Every `item`.
     pub items: u64,
@@ -145,18 +130,6 @@ pub struct Counts {
     pub ignored: u64,
     /// With an error-severity diagnostic.
     pub rejected: u64,
-}
-
-impl FeedRun {
-    /// Sets the article counts (`items` and each action).
-    pub fn set_counts(&mut self, counts: &Counts) {
-        self.items = counts.items;
-        self.inserted = counts.inserted;
-        self.updated = counts.updated;
-        self.unchanged = counts.unchanged;
-        self.ignored = counts.ignored;
-        self.rejected = counts.rejected;
-    }
 }
 
 /// The warnings log is pruned with every this many runs.
@@ -186,12 +159,14 @@ fn run_from_row(row: &AnyRow) -> Result<FeedRun, StoreError> {
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
         bytes: count("bytes")?,
-        items: count("items")?,
-        inserted: count("inserted")?,
-        updated: count("updated")?,
-        unchanged: count("unchanged")?,
-        ignored: count("ignored")?,
-        rejected: count("rejected")?,
+        counts: Counts {
+            items: count("items")?,
+            inserted: count("inserted")?,
+            updated: count("updated")?,
+            unchanged: count("unchanged")?,
+            ignored: count("ignored")?,
+            rejected: count("rejected")?,
+        },
         error: row.try_get("error")?,
     })
 }
@@ -283,12 +258,12 @@ impl Store {
         .bind(run.started_at)
         .bind(run.finished_at)
         .bind(run.bytes as i64)
-        .bind(run.items as i64)
-        .bind(run.inserted as i64)
-        .bind(run.updated as i64)
-        .bind(run.unchanged as i64)
-        .bind(run.ignored as i64)
-        .bind(run.rejected as i64)
+        .bind(run.counts.items as i64)
+        .bind(run.counts.inserted as i64)
+        .bind(run.counts.updated as i64)
+        .bind(run.counts.unchanged as i64)
+        .bind(run.counts.ignored as i64)
+        .bind(run.counts.rejected as i64)
         .bind(&run.error)
         .fetch_one(&mut *tx)
         .await?;
