@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use super::args::{IngestArgs, ListFormat};
 use super::error::{CliError, CliResult};
-use super::store_cmds::{open_store, run_json};
+use super::output::records;
+use super::store_cmds::open_store;
 use super::{EXIT_FAILURE, EXIT_OK};
 use crate::ingest::{FeedSource, RunOptions, RunResult, run_feed};
 use crate::model::Domain;
@@ -128,7 +129,7 @@ async fn resolve_page(
 }
 
 fn result_json(result: &RunResult) -> Value {
-    let mut run = run_json(&result.run);
+    let mut run = records::run(&result.run);
     let diagnostics: Vec<Value> = result
         .diagnostics
         .iter()
@@ -153,7 +154,7 @@ fn result_json(result: &RunResult) -> Value {
 fn result_text(result: &RunResult) -> String {
     let r = &result.run;
     let mut out = format!(
-        "run {} · page {} · {} feed {}\noutcome {}{} · {} item(s): {} inserted, {} updated, {} unchanged, {} ignored, {} rejected · {} bytes · {} ms\n",
+        "run {} · page {} · {} feed {}\noutcome {}{} · {} item(s): {} · {} bytes · {} ms\n",
         r.id.unwrap_or_default(),
         r.page_id,
         r.feed.as_str(),
@@ -163,11 +164,7 @@ fn result_text(result: &RunResult) -> String {
             .map(|s| format!(" (HTTP {s})"))
             .unwrap_or_default(),
         r.counts.items,
-        r.counts.inserted,
-        r.counts.updated,
-        r.counts.unchanged,
-        r.counts.ignored,
-        r.counts.rejected,
+        r.counts,
         r.bytes,
         r.finished_at - r.started_at,
     );

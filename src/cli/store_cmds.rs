@@ -1,12 +1,13 @@
 //! The store commands: `pages`, `articles`, `runs`, `warnings`, `migrate`, and opening the
 //! store for them (`--db`, `IARSS_DATABASE_URL`, else `sqlite://iarss.db`).
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::runtime::Runtime;
 
 use super::EXIT_OK;
 use super::args::{ArticlesCommand, ListFormat, PagesCommand};
 use super::error::{CliError, CliResult};
+use super::output::records::{self, PageRow};
 use super::output::table::Table;
 use crate::model::Domain;
 use crate::store::{
@@ -37,33 +38,6 @@ where
     result
 }
 
-/// A time as JSON: RFC 3339 UTC, or null.
-fn time(ms: Option<i64>) -> Value {
-    ms.map_or(Value::Null, |m| Value::String(rfc3339(m)))
-}
-
-/// A run as `runs --format json` writes it.
-pub fn run_json(r: &FeedRun) -> Value {
-    json!({
-        "run_id": r.id,
-        "page_id": r.page_id,
-        "feed_url": r.feed_url,
-        "feed": r.feed.as_str(),
-        "outcome": r.outcome.as_str(),
-        "http_status": r.http_status,
-        "started_at": rfc3339(r.started_at),
-        "finished_at": rfc3339(r.finished_at),
-        "bytes": r.bytes,
-        "items": r.counts.items,
-        "inserted": r.counts.inserted,
-        "updated": r.counts.updated,
-        "unchanged": r.counts.unchanged,
-        "ignored": r.counts.ignored,
-        "rejected": r.counts.rejected,
-        "error": r.error,
-    })
-}
-
 /// A diagnostic's position in words, or `-` for a feed-level one.
 fn position(line: Option<i64>, column: Option<i64>) -> String {
     match (line, column) {
@@ -71,18 +45,6 @@ fn position(line: Option<i64>, column: Option<i64>) -> String {
         (Some(l), None) => format!("line {l}"),
         _ => "-".into(),
     }
-}
-
-/// A run's counts in words.
-pub fn counts_text(r: &FeedRun) -> String {
-    format!(
-        "inserted {}, updated {}, unchanged {}, ignored {}, rejected {}",
-        r.counts.inserted,
-        r.counts.updated,
-        r.counts.unchanged,
-        r.counts.ignored,
-        r.counts.rejected
-    )
 }
 
 /// Runs as a table, newest first.
@@ -105,7 +67,7 @@ fn runs_table(runs: &[FeedRun]) -> String {
             r.feed.as_str().into(),
             r.outcome.as_str().into(),
             r.counts.items.to_string(),
-            counts_text(r),
+            r.counts.to_string(),
             r.error.clone().unwrap_or_else(|| r.feed_url.clone()),
         ]);
     }
@@ -130,7 +92,7 @@ pub fn runs(db: Option<&str>, page: Option<&str>, limit: i64, format: ListFormat
     with_store(db, |store| async move {
         let runs = store.runs(page, limit.max(0)).await?;
         match format {
-            ListFormat::Json => print_json(&Value::Array(runs.iter().map(run_json).collect())),
+            ListFormat::Json => print_json(&Value::Array(runs.iter().map(records::run).collect())),
             ListFormat::Text => print!("{}", runs_table(&runs)),
         }
         Ok(EXIT_OK)
@@ -147,26 +109,9 @@ pub fn warnings(
     with_store(db, |store| async move {
         let rows = store.warnings(page, article).await?;
         match format {
-            ListFormat::Json => print_json(&Value::Array(
-                rows.iter()
-                    .map(|w| {
-                        json!({
-                            "run_id": w.run_id,
-                            "page_id": w.page_id,
-                            "canonical_url": w.canonical_url,
-                            "rule": w.rule,
-                            "severity": w.severity,
-                            "message": w.message,
-                            "line": w.line,
-                            "column": w.column,
-                            "created_at": rfc3339(w.created_at),
-                            "first_run_id": w.first_run_id,
-                            "last_seen_at": rfc3339(w.last_seen_at),
-                            "occurrences": w.occurrences,
-                        })
-                    })
-                    .collect(),
-            )),
+            ListFormat::Json => {
+                print_json(&Value::Array(rows.iter().map(records::warning).collect()))
+            }
             ListFormat::Text => {
                 let mut table = Table::new(&[
                     "run", "severity", "rule", "article", "position", "seen", "message",
@@ -191,27 +136,21 @@ pub fn warnings(
     })
 }
 
-async fn page_json(store: &Store, p: &Page) -> Result<Value, StoreError> {
+async fn page_row(store: &Store, page: Page) -> Result<PageRow, StoreError> {
     let state = store
-        .feed_state(&p.id, FeedKind::Production)
+        .feed_state(&page.id, FeedKind::Production)
         .await?
         .unwrap_or_default();
     // What the run log says last, so `pages list` and `runs` agree.
-    let last_outcome = match store.last_run(&p.id, FeedKind::Production).await? {
+    let last_outcome = match store.last_run(&page.id, FeedKind::Production).await? {
         Some(run) => Some(run.outcome.as_str().to_string()),
-        None => state.last_outcome,
+        None => state.last_outcome.clone(),
     };
-    Ok(json!({
-        "page_id": p.id,
-        "name": p.name,
-        "domain": p.domain.as_str(),
-        "feed_url": p.feed_url,
-        "dev_feed_url": p.dev_feed_url,
-        "enabled": p.enabled,
-        "next_due_at": time(state.next_due_at),
-        "last_outcome": last_outcome,
-        "consecutive_failures": state.consecutive_failures,
-    }))
+    Ok(PageRow {
+        page,
+        state,
+        last_outcome,
+    })
 }
 
 /// `iarss pages …`.
@@ -241,13 +180,14 @@ async fn pages_on(store: &Store, cmd: PagesCommand) -> CliResult {
             println!("page `{}` added for {}", added.id, added.domain);
         }
         PagesCommand::List { format } => {
-            let pages = store.pages().await?;
             let mut rows = Vec::new();
-            for p in &pages {
-                rows.push(page_json(store, p).await?);
+            for page in store.pages().await? {
+                rows.push(page_row(store, page).await?);
             }
             match format {
-                ListFormat::Json => print_json(&Value::Array(rows)),
+                ListFormat::Json => {
+                    print_json(&Value::Array(rows.iter().map(records::page).collect()))
+                }
                 ListFormat::Text => {
                     let mut table = Table::new(&[
                         "page",
@@ -258,18 +198,18 @@ async fn pages_on(store: &Store, cmd: PagesCommand) -> CliResult {
                         "feed",
                     ]);
                     for r in &rows {
-                        let text = |key: &str| r[key].as_str().unwrap_or("-").to_string();
                         table.row(vec![
-                            text("page_id"),
-                            text("domain"),
-                            if r["enabled"].as_bool().unwrap_or(false) {
-                                "enabled".into()
+                            r.page.id.clone(),
+                            r.page.domain.to_string(),
+                            if r.page.enabled {
+                                "enabled"
                             } else {
-                                "disabled".into()
-                            },
-                            text("last_outcome"),
-                            r["consecutive_failures"].to_string(),
-                            text("feed_url"),
+                                "disabled"
+                            }
+                            .into(),
+                            r.last_outcome.clone().unwrap_or_else(|| "-".into()),
+                            r.state.consecutive_failures.to_string(),
+                            r.page.feed_url.clone().unwrap_or_else(|| "-".into()),
                         ]);
                     }
                     print!(
@@ -284,14 +224,12 @@ async fn pages_on(store: &Store, cmd: PagesCommand) -> CliResult {
                 .page(&id)
                 .await?
                 .ok_or_else(|| StoreError::NoSuchPage(id.clone()))?;
-            let mut v = page_json(store, &page).await?;
             let dev = store.feed_state(&page.id, FeedKind::Development).await?;
+            let mut v = records::page(&page_row(store, page).await?);
             if let Value::Object(map) = &mut v {
                 map.insert(
                     "development".into(),
-                    dev.map_or(Value::Null, |s| {
-                        json!({"last_outcome": s.last_outcome, "consecutive_failures": s.consecutive_failures, "next_due_at": time(s.next_due_at)})
-                    }),
+                    dev.as_ref().map_or(Value::Null, records::feed_state),
                 );
             }
             match format {
@@ -342,22 +280,9 @@ async fn articles_on(store: &Store, cmd: ArticlesCommand) -> CliResult {
         ArticlesCommand::List { page, format } => {
             let rows = store.articles(page.as_deref()).await?;
             match format {
-                ListFormat::Json => print_json(&Value::Array(
-                    rows.iter()
-                        .map(|a| {
-                            json!({
-                                "canonical_url": a.canonical_url,
-                                "page_id": a.page_id,
-                                "title": a.title,
-                                "status": a.status.as_str(),
-                                "op_published": time(a.op_published),
-                                "op_modified": time(a.op_modified),
-                                "first_ingested_at": rfc3339(a.first_ingested_at),
-                                "updated_at": rfc3339(a.updated_at),
-                            })
-                        })
-                        .collect(),
-                )),
+                ListFormat::Json => {
+                    print_json(&Value::Array(rows.iter().map(records::article).collect()))
+                }
                 ListFormat::Text => {
                     let mut table =
                         Table::new(&["status", "page", "updated", "canonical URL", "title"]);

@@ -154,17 +154,13 @@ pub async fn page(State(state): State<AppState>, Path(id): Path<String>) -> Resp
     let mut rows = String::new();
     for r in &runs {
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {} / {} / {} / {}</td><td class=\"error\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"error\">{}</td></tr>",
             r.id.unwrap_or_default(),
             rfc3339(r.started_at),
             r.feed.as_str(),
             r.outcome.as_str(),
             r.counts.items,
-            r.counts.inserted,
-            r.counts.updated,
-            r.counts.unchanged,
-            r.counts.ignored,
-            r.counts.rejected,
+            r.counts,
             escape(r.error.as_deref().unwrap_or("")),
         ));
     }
@@ -172,7 +168,7 @@ pub async fn page(State(state): State<AppState>, Path(id): Path<String>) -> Resp
         &format!("Page {id}"),
         &format!(
             "<p><a href=\"/\">All feeds</a></p><table><tr><th>run</th><th>started</th><th>feed</th><th>outcome</th>\
-             <th>items</th><th>inserted / updated / unchanged / ignored / rejected</th><th>feed error</th></tr>{rows}</table>"
+             <th>items</th><th>counts</th><th>feed error</th></tr>{rows}</table>"
         ),
     )
     .into_response()

@@ -132,6 +132,17 @@ pub struct Counts {
     pub rejected: u64,
 }
 
+impl std::fmt::Display for Counts {
+    /// The counts in words, as every listing of a run shows them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "inserted {}, updated {}, unchanged {}, ignored {}, rejected {}",
+            self.inserted, self.updated, self.unchanged, self.ignored, self.rejected
+        )
+    }
+}
+
 /// The warnings log is pruned with every this many runs.
 const PRUNE_EVERY: i64 = 64;
 

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 mod github;
 mod json;
+pub mod records;
 mod sarif;
 pub mod table;
 mod text;
