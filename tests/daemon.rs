@@ -12,16 +12,17 @@ mod common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use common::PgDb;
+use common::http::Server;
 use serde_json::Value;
 
 const FEED: &[u8] = include_bytes!("../testdata/feeds/example.xml");
@@ -30,120 +31,12 @@ const FEED: &[u8] = include_bytes!("../testdata/feeds/example.xml");
 // A feed server that records what it was asked
 // ----------------------------------------------------------------------------------------
 
-/// One request: its path, user agent and arrival time.
-#[derive(Clone, Debug)]
-struct Hit {
-    path: String,
-    agent: String,
-    at: Instant,
-}
-
-type Handler = dyn Fn(&Hit, &mut TcpStream) + Send + Sync;
-
-/// A server on 127.0.0.1:0, one thread per connection (one request each), that stops
-/// accepting when dropped or after 90 s.
-struct Server {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    hits: Arc<Mutex<Vec<Hit>>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(handler: impl Fn(&Hit, &mut TcpStream) + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("local addr");
-        let stop = Arc::new(AtomicBool::new(false));
-        let hits = Arc::new(Mutex::new(Vec::new()));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let thread = {
-            let (stop, hits) = (stop.clone(), hits.clone());
-            thread::spawn(move || {
-                let deadline = Instant::now() + Duration::from_secs(90);
-                while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
-                    match listener.accept() {
-                        Ok((stream, _)) => {
-                            let (hits, handler) = (hits.clone(), handler.clone());
-                            thread::spawn(move || serve_one(stream, &hits, &*handler));
-                        }
-                        Err(_) => thread::sleep(Duration::from_millis(1)),
-                    }
-                }
-            })
-        };
-        Server {
-            addr,
-            stop,
-            hits,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn hits(&self) -> Vec<Hit> {
-        self.hits.lock().expect("hits").clone()
-    }
-
-    fn hits_of(&self, path: &str) -> Vec<Hit> {
-        self.hits().into_iter().filter(|h| h.path == path).collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve_one(mut stream: TcpStream, hits: &Mutex<Vec<Hit>>, handler: &Handler) {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
-    let Ok(clone) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(clone);
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
-        return;
-    }
-    let at = Instant::now();
-    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-    let mut agent = String::new();
-    loop {
-        let mut h = String::new();
-        match reader.read_line(&mut h) {
-            Ok(n) if n > 2 => {
-                if let Some((k, v)) = h.trim_end().split_once(':')
-                    && k.trim().eq_ignore_ascii_case("user-agent")
-                {
-                    agent = v.trim().to_string();
-                }
-            }
-            _ => break,
-        }
-    }
-    let hit = Hit { path, agent, at };
-    hits.lock().expect("hits").push(hit.clone());
-    handler(&hit, &mut stream);
-    let _ = stream.flush();
-}
+/// One request the feed server read.
+type Hit = common::http::Request;
 
 fn respond(stream: &mut TcpStream, status: &str, body: &[u8]) {
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/rss+xml; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body);
+    let rss = ("Content-Type", "application/rss+xml; charset=utf-8");
+    common::http::respond(stream, status, &[rss], body);
 }
 
 /// A valid feed with no items for `domain`.
@@ -415,7 +308,7 @@ fn stderr(out: &Output) -> String {
 fn health_readiness_and_metrics() {
     let dir = common::scratch("daemon-health");
     let db = sqlite_db(&dir);
-    let server = Server::start(|_, s| respond(s, "200 OK", FEED));
+    let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
     cli_ok(
         &db,
         &[
@@ -440,7 +333,7 @@ fn health_readiness_and_metrics() {
     assert!(
         wait_until(Duration::from_secs(5), || !runs(&db, "news").is_empty()),
         "no run within 5 s; server saw {:?}",
-        server.hits()
+        server.requests()
     );
     let run = &runs(&db, "news")[0];
     assert_eq!(run["outcome"], "ok", "{run}");
@@ -605,7 +498,7 @@ fn a_failing_feed_backs_off_and_a_success_resets_it() {
     let healthy = Arc::new(AtomicBool::new(false));
     let server = {
         let healthy = healthy.clone();
-        Server::start(move |_, s| {
+        Server::start(usize::MAX, move |_, s| {
             if healthy.load(Ordering::SeqCst) {
                 respond(s, "200 OK", FEED);
             } else {
@@ -646,7 +539,7 @@ fn a_failing_feed_backs_off_and_a_success_resets_it() {
             entry["consecutive_failures"].as_i64().unwrap_or(0) >= 5
         }),
         "{entry}; hits {:?}",
-        server.hits().len()
+        server.requests().len()
     );
     assert_eq!(entry["enabled"], true, "{entry}");
     assert_eq!(entry["last_outcome"], "fetch_error", "{entry}");
@@ -656,7 +549,7 @@ fn a_failing_feed_backs_off_and_a_success_resets_it() {
         assert_eq!(r["outcome"], "fetch_error", "{r}");
         assert_eq!(r["http_status"], 500, "{r}");
     }
-    let hits = server.hits_of("/feed.xml");
+    let hits = server.requests_of("/feed.xml");
     let gaps: Vec<f64> = hits
         .windows(2)
         .map(|w| (w[1].at - w[0].at).as_secs_f64())
@@ -689,12 +582,14 @@ fn a_failing_feed_backs_off_and_a_success_resets_it() {
     assert_eq!(entry["last_outcome"], "ok", "{entry}");
     assert_eq!(entry["enabled"], true);
     // Back on the one-second cadence after the success.
-    let recovered = server.hits_of("/feed.xml").len();
+    let recovered = server.requests_of("/feed.xml").len();
     assert!(
-        wait_until(Duration::from_secs(4), || server.hits_of("/feed.xml").len()
+        wait_until(Duration::from_secs(4), || server
+            .requests_of("/feed.xml")
+            .len()
             >= recovered + 2),
         "{:?}",
-        server.hits_of("/feed.xml")
+        server.requests_of("/feed.xml")
     );
     let after = runs(&db, "news");
     assert_eq!(after[0]["outcome"], "ok", "{:?}", after[0]);
@@ -705,7 +600,7 @@ fn a_failing_feed_backs_off_and_a_success_resets_it() {
 fn pages_added_while_running_are_fetched_within_one_cycle() {
     let dir = common::scratch("daemon-added");
     let db = sqlite_db(&dir);
-    let server = Server::start(|hit, s| {
+    let server = Server::start(usize::MAX, |hit, s| {
         let domain = hit.path.trim_start_matches("/feed/");
         respond(s, "200 OK", &empty_feed(domain));
     });
@@ -736,21 +631,25 @@ fn pages_added_while_running_are_fetched_within_one_cycle() {
     assert!(
         wait_until(Duration::from_secs(4), || added
             .iter()
-            .all(|(p, _)| !server.hits_of(p).is_empty())),
+            .all(|(p, _)| !server.requests_of(p).is_empty())),
         "fetched: {:?}",
-        server.hits().iter().map(|h| &h.path).collect::<Vec<_>>()
+        server
+            .requests()
+            .iter()
+            .map(|h| &h.path)
+            .collect::<Vec<_>>()
     );
     for (path, at) in &added {
-        let first = server.hits_of(path)[0].at;
+        let first = server.requests_of(path)[0].at;
         let waited = first.duration_since(*at);
         assert!(waited < Duration::from_millis(2600), "{path}: {waited:?}");
     }
     // And then on the cadence: the next fetch one interval later.
     assert!(wait_until(Duration::from_secs(4), || added
         .iter()
-        .all(|(p, _)| server.hits_of(p).len() >= 2)));
+        .all(|(p, _)| server.requests_of(p).len() >= 2)));
     for (path, _) in &added {
-        let hits = server.hits_of(path);
+        let hits = server.requests_of(path);
         let gap = hits[1].at - hits[0].at;
         assert!(
             gap > Duration::from_millis(1500) && gap < Duration::from_millis(2600),
@@ -768,7 +667,7 @@ fn pages_added_while_running_are_fetched_within_one_cycle() {
 fn the_ssrf_guard_is_on_by_default() {
     let dir = common::scratch("daemon-guard");
     let db = sqlite_db(&dir);
-    let server = Server::start(|_, s| respond(s, "200 OK", FEED));
+    let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
     cli_ok(
         &db,
         &[
@@ -794,7 +693,7 @@ fn the_ssrf_guard_is_on_by_default() {
     assert_eq!(run["outcome"], "fetch_error", "{run}");
     let warnings = cli_json(&db, &["warnings", "--page", "news", "--format", "json"]);
     assert_eq!(warnings[0]["rule"], "feed-fetch-failed", "{warnings}");
-    assert!(server.hits().is_empty(), "{:?}", server.hits());
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
     assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
 }
 
@@ -809,7 +708,7 @@ fn sigterm_lets_the_in_flight_run_finish() {
     let answered = Arc::new(Mutex::new(None::<Instant>));
     let server = {
         let answered = answered.clone();
-        Server::start(move |_, s| {
+        Server::start(usize::MAX, move |_, s| {
             thread::sleep(Duration::from_millis(1000));
             respond(s, "200 OK", FEED);
             *answered.lock().expect("answered") = Some(Instant::now());
@@ -831,7 +730,7 @@ fn sigterm_lets_the_in_flight_run_finish() {
     let mut daemon = Daemon::spawn(&dir, "sigterm", &db, &[]);
     daemon.wait_ready();
     assert!(
-        wait_until(Duration::from_secs(5), || !server.hits().is_empty()),
+        wait_until(Duration::from_secs(5), || !server.requests().is_empty()),
         "the feed was never requested"
     );
     // The request is in flight: the server answers only a second after it came.
@@ -851,7 +750,7 @@ fn sigterm_lets_the_in_flight_run_finish() {
     assert_eq!(recorded.len(), 1, "{recorded:?}");
     assert_eq!(recorded[0]["outcome"], "ok", "{:?}", recorded[0]);
     assert_eq!(recorded[0]["items"], 3);
-    assert_eq!(server.hits().len(), 1);
+    assert_eq!(server.requests().len(), 1);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -870,7 +769,7 @@ fn three_daemons_share_a_postgres_database_and_survive_a_kill() {
     let stall_dead = Arc::new(AtomicBool::new(false));
     let server = {
         let stall_dead = stall_dead.clone();
-        Server::start(move |hit, s| {
+        Server::start(usize::MAX, move |hit, s| {
             if hit.agent == DEAD && stall_dead.load(Ordering::SeqCst) {
                 thread::sleep(Duration::from_secs(3));
             }
@@ -942,7 +841,7 @@ fn three_daemons_share_a_postgres_database_and_survive_a_kill() {
     for d in &mut daemons[1..] {
         assert_eq!(d.terminate(Duration::from_secs(10)), 0, "{}", d.log());
     }
-    let hits = server.hits();
+    let hits = server.requests();
     let since = |h: &Hit| h.at.saturating_duration_since(started).as_secs_f64();
 
     let mut per_page: BTreeMap<String, Vec<&Hit>> = BTreeMap::new();
@@ -1053,7 +952,7 @@ fn three_daemons_share_a_postgres_database_and_survive_a_kill() {
 fn a_restarted_sqlite_owner_takes_back_its_predecessors_leases() {
     let dir = common::scratch("daemon-stale-leases");
     let db = sqlite_db(&dir);
-    let server = Server::start(|_, s| respond(s, "200 OK", FEED));
+    let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
     cli_ok(
         &db,
         &[
@@ -1090,7 +989,7 @@ fn a_restarted_sqlite_owner_takes_back_its_predecessors_leases() {
 fn failing_commits_are_recorded_and_make_the_daemon_unready() {
     let dir = common::scratch("daemon-store-errors");
     let db = sqlite_db(&dir);
-    let server = Server::start(|_, s| respond(s, "200 OK", FEED));
+    let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
     cli_ok(
         &db,
         &[

@@ -9,12 +9,13 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::net::{IpAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
 use std::time::{Duration, Instant};
 
+use common::http::{Server, respond};
 use iarss::fetch::{FetchConfig, FetchError, Fetcher};
 use iarss::ingest::{FeedSource, RunOptions, RunResult, run_feed};
 use iarss::model::Domain;
@@ -27,150 +28,6 @@ const DOMAIN: &str = "news.example.com";
 // ----------------------------------------------------------------------------------------
 // A tiny HTTP server
 // ----------------------------------------------------------------------------------------
-
-/// One request as the server read it.
-#[derive(Clone, Debug)]
-struct Request {
-    path: String,
-    headers: Vec<(String, String)>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-type Handler = dyn Fn(&Request, &mut TcpStream) + Send + Sync;
-
-/// A server on 127.0.0.1:0 answering at most `max` connections, for at most 30 s, each on
-/// its own thread; it stops accepting when dropped.
-struct Server {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    requests: Arc<Mutex<Vec<Request>>>,
-    accepted: Arc<AtomicUsize>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(
-        max: usize,
-        handler: impl Fn(&Request, &mut TcpStream) + Send + Sync + 'static,
-    ) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let addr = listener.local_addr().expect("local addr");
-        let stop = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let thread = {
-            let (stop, requests, accepted) = (stop.clone(), requests.clone(), accepted.clone());
-            thread::spawn(move || {
-                let deadline = Instant::now() + Duration::from_secs(30);
-                while !stop.load(Ordering::SeqCst)
-                    && accepted.load(Ordering::SeqCst) < max
-                    && Instant::now() < deadline
-                {
-                    match listener.accept() {
-                        Ok((stream, _)) => {
-                            accepted.fetch_add(1, Ordering::SeqCst);
-                            let (requests, handler) = (requests.clone(), handler.clone());
-                            thread::spawn(move || serve_one(stream, &requests, &*handler));
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                            thread::sleep(Duration::from_millis(2));
-                        }
-                        Err(_) => thread::sleep(Duration::from_millis(2)),
-                    }
-                }
-            })
-        };
-        Server {
-            addr,
-            stop,
-            requests,
-            accepted,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn port(&self) -> u16 {
-        self.addr.port()
-    }
-
-    /// The requests read so far, in arrival order.
-    fn requests(&self) -> Vec<Request> {
-        self.requests.lock().expect("requests").clone()
-    }
-
-    /// Connections accepted so far (a request that never got its head read counts too).
-    fn connections(&self) -> usize {
-        self.accepted.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve_one(mut stream: TcpStream, requests: &Mutex<Vec<Request>>, handler: &Handler) {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
-    let Ok(clone) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(clone);
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
-        return;
-    }
-    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        match reader.read_line(&mut h) {
-            Ok(n) if n > 2 => {
-                if let Some((k, v)) = h.trim_end().split_once(':') {
-                    headers.push((k.trim().to_string(), v.trim().to_string()));
-                }
-            }
-            _ => break,
-        }
-    }
-    let request = Request { path, headers };
-    requests.lock().expect("requests").push(request.clone());
-    handler(&request, &mut stream);
-    let _ = stream.flush();
-}
-
-/// Writes a whole response with `Content-Length` and `Connection: close`.
-fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], body: &[u8]) {
-    let mut head = format!("HTTP/1.1 {status}\r\n");
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    ));
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body);
-}
 
 fn respond_feed(stream: &mut TcpStream, body: &[u8]) {
     respond(
