@@ -296,6 +296,23 @@ fn sqlite_db(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("iarss.db").display())
 }
 
+/// Registers the page `news` on `news.example.com` with this production feed.
+fn add_news_page(db: &str, feed_url: &str) {
+    cli_ok(
+        db,
+        &[
+            "pages",
+            "add",
+            "--id",
+            "news",
+            "--domain",
+            "news.example.com",
+            "--feed",
+            feed_url,
+        ],
+    );
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -309,19 +326,7 @@ fn health_readiness_and_metrics() {
     let dir = common::scratch("daemon-health");
     let db = sqlite_db(&dir);
     let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
-    cli_ok(
-        &db,
-        &[
-            "pages",
-            "add",
-            "--id",
-            "news",
-            "--domain",
-            "news.example.com",
-            "--feed",
-            &server.url("/feed.xml"),
-        ],
-    );
+    add_news_page(&db, &server.url("/feed.xml"));
     let mut daemon = Daemon::spawn(&dir, "health", &db, &[]);
     daemon.wait_ready();
     let (code, body) = daemon.get("/healthz").expect("/healthz answers");
@@ -506,19 +511,7 @@ fn a_failing_feed_backs_off_and_a_success_resets_it() {
             }
         })
     };
-    cli_ok(
-        &db,
-        &[
-            "pages",
-            "add",
-            "--id",
-            "news",
-            "--domain",
-            "news.example.com",
-            "--feed",
-            &server.url("/feed.xml"),
-        ],
-    );
+    add_news_page(&db, &server.url("/feed.xml"));
     let mut daemon = Daemon::spawn(
         &dir,
         "backoff",
@@ -668,19 +661,7 @@ fn the_ssrf_guard_is_on_by_default() {
     let dir = common::scratch("daemon-guard");
     let db = sqlite_db(&dir);
     let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
-    cli_ok(
-        &db,
-        &[
-            "pages",
-            "add",
-            "--id",
-            "news",
-            "--domain",
-            "news.example.com",
-            "--feed",
-            &server.url("/feed.xml"),
-        ],
-    );
+    add_news_page(&db, &server.url("/feed.xml"));
     let mut daemon = Daemon::spawn(
         &dir,
         "guard",
@@ -714,19 +695,7 @@ fn sigterm_lets_the_in_flight_run_finish() {
             *answered.lock().expect("answered") = Some(Instant::now());
         })
     };
-    cli_ok(
-        &db,
-        &[
-            "pages",
-            "add",
-            "--id",
-            "news",
-            "--domain",
-            "news.example.com",
-            "--feed",
-            &server.url("/feed.xml"),
-        ],
-    );
+    add_news_page(&db, &server.url("/feed.xml"));
     let mut daemon = Daemon::spawn(&dir, "sigterm", &db, &[]);
     daemon.wait_ready();
     assert!(
@@ -953,19 +922,7 @@ fn a_restarted_sqlite_owner_takes_back_its_predecessors_leases() {
     let dir = common::scratch("daemon-stale-leases");
     let db = sqlite_db(&dir);
     let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
-    cli_ok(
-        &db,
-        &[
-            "pages",
-            "add",
-            "--id",
-            "news",
-            "--domain",
-            "news.example.com",
-            "--feed",
-            &server.url("/feed.xml"),
-        ],
-    );
+    add_news_page(&db, &server.url("/feed.xml"));
     // What a daemon killed in the middle of a run leaves: a claim held for an hour more.
     common::execute_sql(
         &db,
@@ -990,19 +947,7 @@ fn failing_commits_are_recorded_and_make_the_daemon_unready() {
     let dir = common::scratch("daemon-store-errors");
     let db = sqlite_db(&dir);
     let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
-    cli_ok(
-        &db,
-        &[
-            "pages",
-            "add",
-            "--id",
-            "news",
-            "--domain",
-            "news.example.com",
-            "--feed",
-            &server.url("/feed.xml"),
-        ],
-    );
+    add_news_page(&db, &server.url("/feed.xml"));
     common::execute_sql(
         &db,
         "CREATE TRIGGER refuse BEFORE INSERT ON articles \

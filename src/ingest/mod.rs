@@ -103,6 +103,17 @@ pub struct RunResult {
     pub retry_after: Option<Duration>,
 }
 
+impl RunResult {
+    /// A run that logged nothing (not modified, or ended by the store or a defect).
+    fn without_diagnostics(run: FeedRun) -> RunResult {
+        RunResult {
+            run,
+            diagnostics: Vec::new(),
+            retry_after: None,
+        }
+    }
+}
+
 fn outcome_for(rule: RuleId) -> RunOutcome {
     match rule {
         RuleId::FeedDownloadTimeout => RunOutcome::Timeout,
@@ -263,11 +274,9 @@ async fn acquire(
                 .commit_run(run, &[], &[], None, retention_ms(options), None)
                 .await?;
             info!(run_id = run.id, "not modified");
-            Ok(Step::Done(Box::new(RunResult {
-                run: run.clone(),
-                diagnostics: Vec::new(),
-                retry_after: None,
-            })))
+            Ok(Step::Done(Box::new(RunResult::without_diagnostics(
+                run.clone(),
+            ))))
         }
         Ok(f) => {
             run.http_status = Some(f.status);
@@ -363,11 +372,9 @@ async fn parse_with_lookups(
             run.error = Some(message);
             run.finished_at = now_ms();
             store.record_failed_run(run).await?;
-            return Ok(Step::Done(Box::new(RunResult {
-                run: run.clone(),
-                diagnostics: Vec::new(),
-                retry_after: None,
-            })));
+            return Ok(Step::Done(Box::new(RunResult::without_diagnostics(
+                run.clone(),
+            ))));
         }
         None => {
             let d = Diagnostic::new(
@@ -500,11 +507,7 @@ async fn record_store_error(
     match store.record_failed_run(&mut run).await {
         Ok(run_id) => {
             warn!(run_id, outcome = "store_error", "feed run failed");
-            Ok(RunResult {
-                run,
-                diagnostics: Vec::new(),
-                retry_after: None,
-            })
+            Ok(RunResult::without_diagnostics(run))
         }
         Err(record) => {
             tracing::error!(error = %record, "the failed run could not be recorded either");
