@@ -203,7 +203,12 @@ fn daemon_settings_that_cannot_work_are_refused_at_start() {
             "schedule.interval",
         ),
     ] {
-        let out = common::iarss()
+        let mut cmd = common::iarss();
+        // Only the variable under test: the daemon refuses unknown IARSS_ variables.
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("IARSS_")) {
+            cmd.env_remove(k);
+        }
+        let out = cmd
             .args(["daemon", "--print-config"])
             .env(var, value)
             .output()

@@ -11,7 +11,7 @@ use super::output::records::{self, PageRow};
 use super::output::table::Table;
 use crate::model::Domain;
 use crate::store::{
-    DEFAULT_DATABASE_URL, FeedKind, FeedRun, NewPage, Page, Store, StoreError, rfc3339,
+    DEFAULT_DATABASE_URL, FeedKind, FeedRun, FeedState, NewPage, Page, Store, StoreError, rfc3339,
 };
 
 /// Opens the store for a command (a one-line error naming the database when it cannot be
@@ -153,6 +153,39 @@ async fn page_row(store: &Store, page: Page) -> Result<PageRow, StoreError> {
     })
 }
 
+/// One page as `pages show` prints it: a field per line.
+fn page_text(row: &PageRow, dev: Option<&FeedState>) -> String {
+    let p = &row.page;
+    let or_dash = |v: Option<&str>| v.unwrap_or("-").to_string();
+    let due = |ms: Option<i64>| ms.map_or_else(|| "-".to_string(), rfc3339);
+    let mut fields = vec![
+        ("page", p.id.clone()),
+        ("name", p.name.clone()),
+        ("domain", p.domain.to_string()),
+        (
+            "state",
+            if p.enabled { "enabled" } else { "disabled" }.to_string(),
+        ),
+        ("feed", or_dash(p.feed_url.as_deref())),
+        ("last outcome", or_dash(row.last_outcome.as_deref())),
+        (
+            "failures in a row",
+            row.state.consecutive_failures.to_string(),
+        ),
+        ("next due", due(row.state.next_due_at)),
+        ("development feed", or_dash(p.dev_feed_url.as_deref())),
+    ];
+    if let Some(d) = dev {
+        fields.push(("dev last outcome", or_dash(d.last_outcome.as_deref())));
+        fields.push(("dev failures", d.consecutive_failures.to_string()));
+        fields.push(("dev next due", due(d.next_due_at)));
+    }
+    fields
+        .iter()
+        .map(|(k, v)| format!("{k:<18} {v}\n"))
+        .collect()
+}
+
 /// `iarss pages …`.
 pub fn pages(db: Option<&str>, cmd: PagesCommand) -> CliResult {
     with_store(db, |store| async move { pages_on(&store, cmd).await })
@@ -225,29 +258,19 @@ async fn pages_on(store: &Store, cmd: PagesCommand) -> CliResult {
                 .await?
                 .ok_or_else(|| StoreError::NoSuchPage(id.clone()))?;
             let dev = store.feed_state(&page.id, FeedKind::Development).await?;
-            let mut v = records::page(&page_row(store, page).await?);
-            if let Value::Object(map) = &mut v {
-                map.insert(
-                    "development".into(),
-                    dev.as_ref().map_or(Value::Null, records::feed_state),
-                );
-            }
+            let row = page_row(store, page).await?;
             match format {
-                ListFormat::Json => print_json(&v),
-                ListFormat::Text => {
-                    if let Value::Object(map) = &v {
-                        for (k, val) in map {
-                            println!(
-                                "{k:<22} {}",
-                                if val.is_string() {
-                                    val.as_str().unwrap_or_default().to_string()
-                                } else {
-                                    val.to_string()
-                                }
-                            );
-                        }
+                ListFormat::Json => {
+                    let mut v = records::page(&row);
+                    if let Value::Object(map) = &mut v {
+                        map.insert(
+                            "development".into(),
+                            dev.as_ref().map_or(Value::Null, records::feed_state),
+                        );
                     }
+                    print_json(&v);
                 }
+                ListFormat::Text => print!("{}", page_text(&row, dev.as_ref())),
             }
         }
         PagesCommand::Remove { id, with_articles } => {
