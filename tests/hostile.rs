@@ -133,7 +133,7 @@ fn endless_inputs_stop_at_the_size_cap() {
 
     // The default cap applies to standard input too.
     let big = vec![b' '; 17 * 1024 * 1024];
-    let out = run_with_endless_stdin(&["lint", "--format", "json"], big);
+    let out = run_with_stdin(&["lint", "--format", "json"], &big);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(common::rules_of(&json(&out)).contains(&"feed-too-large".to_string()));
 
@@ -160,27 +160,6 @@ fn endless_inputs_stop_at_the_size_cap() {
     no_panic(&out);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("1 MiB"), "{}", stderr(&out));
-}
-
-/// Runs `iarss ARGS` with `stdin` as standard input, which iarss may stop reading early.
-fn run_with_endless_stdin(args: &[&str], stdin: Vec<u8>) -> Output {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = common::iarss()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn iarss");
-    let mut pipe = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || {
-        // A broken pipe is the point: iarss stopped reading at the cap.
-        let _ = pipe.write_all(&stdin);
-    });
-    let out = child.wait_with_output().expect("wait");
-    let _ = writer.join();
-    out
 }
 
 #[test]

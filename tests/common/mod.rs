@@ -25,7 +25,8 @@ pub fn run(args: &[&str]) -> Output {
     iarss().args(args).output().expect("run iarss")
 }
 
-/// Runs `iarss ARGS` with `stdin` as standard input.
+/// Runs `iarss ARGS` with `stdin` as standard input, written from a thread so that a large
+/// input never blocks on a full pipe; iarss may stop reading early (at its size cap).
 pub fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = iarss()
         .args(args)
@@ -34,13 +35,15 @@ pub fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn iarss");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
+    let mut pipe = child.stdin.take().expect("stdin");
+    let input = stdin.to_vec();
+    // A broken pipe means iarss stopped reading; what it printed says whether that was right.
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wait");
+    let _ = writer.join();
+    out
 }
 
 /// `../shared` beside the project: where the optional real-input corpus lives. `IARSS_SHARED_DIR`
