@@ -72,6 +72,7 @@ on_both_backends!(
     scenario_ingest_by_domain_creates_the_page,
     scenario_production_and_development_runs_at_once,
     scenario_uncommittable_run_is_recorded_as_store_error,
+    scenario_many_pages_are_listed_in_batches,
 );
 
 #[test]
@@ -1616,4 +1617,47 @@ fn break_article_writes(db: &str) {
          CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON articles FOR EACH ROW EXECUTE FUNCTION refuse();"
     };
     common::execute_sql(db, sql);
+}
+
+/// Lists of pages read a constant number of statements per 500 pages: the overview pages
+/// through them by id, and `pages list` shows every page once, in order.
+fn scenario_many_pages_are_listed_in_batches(db: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let total = 1_050;
+    runtime.block_on(async {
+        let store = iarss::store::Store::open(db).await.expect("open");
+        for i in 0..total {
+            let page = iarss::store::NewPage {
+                id: format!("p{i:05}"),
+                name: format!("Page {i}"),
+                domain: iarss::model::Domain::parse(&format!("p{i}.example.com")).expect("domain"),
+                feed_url: Some(format!("https://p{i}.example.com/feed.xml")),
+                dev_feed_url: (i % 2 == 0).then(|| format!("https://p{i}.example.com/dev.xml")),
+                enabled: true,
+            };
+            store.add_page(&page).await.expect("add page");
+        }
+        let first = store.page_overviews(None, 500).await.expect("first");
+        assert_eq!(first.len(), 500);
+        assert_eq!(first[0].page.id, "p00000");
+        assert!(first[0].production.is_some() && first[0].development.is_some());
+        assert!(first[1].development.is_none());
+        let last = first.last().map(|o| o.page.id.clone());
+        let second = store
+            .page_overviews(last.as_deref(), 500)
+            .await
+            .expect("second");
+        assert_eq!(second[0].page.id, "p00500");
+        store.close().await;
+    });
+    let listed = array(Ctx::new(db).json(&["pages", "list", "--format", "json"]));
+    assert_eq!(listed.len(), total);
+    let ids: Vec<&str> = listed
+        .iter()
+        .filter_map(|p| p["page_id"].as_str())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ordered, each once");
 }

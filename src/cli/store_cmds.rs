@@ -11,7 +11,8 @@ use super::output::records::{self, PageRow};
 use super::output::table::Table;
 use crate::model::Domain;
 use crate::store::{
-    DEFAULT_DATABASE_URL, FeedKind, FeedRun, FeedState, NewPage, Page, Store, StoreError, rfc3339,
+    DEFAULT_DATABASE_URL, FeedKind, FeedRun, FeedState, NewPage, OVERVIEW_PAGE, Page, Store,
+    StoreError, rfc3339,
 };
 
 /// Opens the store for a command (a one-line error naming the database when it cannot be
@@ -213,9 +214,18 @@ async fn pages_on(store: &Store, cmd: PagesCommand) -> CliResult {
             println!("page `{}` added for {}", added.id, added.domain);
         }
         PagesCommand::List { format } => {
-            let mut rows = Vec::new();
-            for page in store.pages().await? {
-                rows.push(page_row(store, page).await?);
+            // A constant number of statements per 500 pages, whatever the store holds.
+            let mut rows: Vec<PageRow> = Vec::new();
+            loop {
+                let after = rows.last().map(|r| r.page.id.clone());
+                let batch = store
+                    .page_overviews(after.as_deref(), OVERVIEW_PAGE)
+                    .await?;
+                let full = batch.len() as i64 == OVERVIEW_PAGE;
+                rows.extend(batch.into_iter().map(PageRow::from));
+                if !full {
+                    break;
+                }
             }
             match format {
                 ListFormat::Json => {

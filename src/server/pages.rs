@@ -47,23 +47,34 @@ fn failure(e: impl std::fmt::Display) -> Response {
         .into_response()
 }
 
-/// `/`: every page with each feed's last outcome.
-pub async fn index(State(state): State<AppState>) -> Response {
-    let pages = match state.store.pages().await {
+/// Pages shown per screen of the index.
+const INDEX_PAGE: i64 = 100;
+
+/// Query of `/`: the id after which the screen starts.
+#[derive(Deserialize)]
+pub struct IndexQuery {
+    after: Option<String>,
+}
+
+/// `/`: the pages with each feed's last outcome, a screen at a time (one statement each).
+pub async fn index(State(state): State<AppState>, Query(q): Query<IndexQuery>) -> Response {
+    let pages = match state
+        .store
+        .page_overviews(q.after.as_deref(), INDEX_PAGE)
+        .await
+    {
         Ok(p) => p,
         Err(e) => return failure(e),
     };
     let mut rows = String::new();
-    for p in &pages {
-        for kind in [FeedKind::Production, FeedKind::Development] {
+    for o in &pages {
+        let p = &o.page;
+        for (kind, s) in [
+            (FeedKind::Production, &o.production),
+            (FeedKind::Development, &o.development),
+        ] {
             let Some(url) = p.feed(kind) else { continue };
-            let s = state
-                .store
-                .feed_state(&p.id, kind)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let s = s.clone().unwrap_or_default();
             rows.push_str(&format!(
                 "<tr><td><a href=\"/pages/{link}\">{id}</a></td><td>{domain}</td><td>{enabled}</td><td>{kind}</td>\
                  <td>{url}</td><td>{outcome}</td><td>{failures}</td><td>{next}</td><td class=\"error\">{error}</td></tr>",
@@ -80,11 +91,23 @@ pub async fn index(State(state): State<AppState>) -> Response {
             ));
         }
     }
+    let next = match pages.last() {
+        Some(last) if pages.len() as i64 == INDEX_PAGE => format!(
+            "<p><a href=\"/?after={}\">Next pages</a></p>",
+            path_segment(&last.page.id)
+        ),
+        _ => String::new(),
+    };
+    let empty = if pages.is_empty() && q.after.is_none() {
+        "<p>No pages yet: add one with <code>iarss pages add</code>.</p>"
+    } else {
+        ""
+    };
     layout(
         "Feeds",
         &format!(
-            "{health}<table><tr><th>page</th><th>domain</th><th></th><th>feed</th><th>URL</th><th>last outcome</th>\
-             <th>failures</th><th>next due</th><th>last error</th></tr>{rows}</table>",
+            "{health}{empty}<table><tr><th>page</th><th>domain</th><th></th><th>feed</th><th>URL</th><th>last outcome</th>\
+             <th>failures</th><th>next due</th><th>last error</th></tr>{rows}</table>{next}",
             health = store_health(&state)
         ),
     )

@@ -25,7 +25,7 @@ pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
 pub use health::{CommitHealth, UnrecordedRun};
 // Where the store's callers have always found them.
 pub use crate::model::{from_ms, mask_url, now_ms, rfc3339};
-pub use pages::{FeedKind, FeedState, NewPage, Page};
+pub use pages::{FeedKind, FeedState, NewPage, OVERVIEW_PAGE, Page, PageOverview};
 pub use runs::{Counts, FeedRun, PageSeq, RunOutcome, Validators};
 pub use schedule::ClaimedFeed;
 

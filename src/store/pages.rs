@@ -77,6 +77,23 @@ pub struct NewPage {
     pub enabled: bool,
 }
 
+/// A page with both feeds' state and its newest production run's outcome, as the lists of
+/// pages show it: read for many pages in one statement.
+#[derive(Clone, Debug)]
+pub struct PageOverview {
+    /// The page.
+    pub page: Page,
+    /// Its production feed's state.
+    pub production: Option<FeedState>,
+    /// Its development feed's state.
+    pub development: Option<FeedState>,
+    /// The outcome of its newest production run, from the run log.
+    pub last_run_outcome: Option<String>,
+}
+
+/// Pages read per statement when listing them.
+pub const OVERVIEW_PAGE: i64 = 500;
+
 /// A feed's validators and scheduling state.
 #[derive(Clone, Debug, Default)]
 pub struct FeedState {
@@ -224,6 +241,74 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(page_from_row).collect()
+    }
+
+    /// Up to `limit` pages with ids after `after` (all from the start when `None`), ordered
+    /// by id, with their feeds' state and last run outcome: one statement, whatever the
+    /// number of pages (the run log is read through its `(page_id, id)` index).
+    pub async fn page_overviews(
+        &self,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<PageOverview>, StoreError> {
+        let feed = |alias: &str| {
+            format!(
+                "{alias}.url AS {alias}_url, {alias}.etag AS {alias}_etag, \
+                 {alias}.last_modified AS {alias}_last_modified, {alias}.next_due_at AS {alias}_next_due_at, \
+                 {alias}.consecutive_failures AS {alias}_failures, {alias}.last_outcome AS {alias}_last_outcome, \
+                 {alias}.last_error AS {alias}_last_error"
+            )
+        };
+        let columns: String = PAGE_COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {columns}, {fp}, {fd}, \
+             (SELECT r.outcome FROM feed_runs r WHERE r.page_id = p.id AND r.feed = 'production' \
+              ORDER BY r.id DESC LIMIT 1) AS last_run_outcome \
+             FROM pages p \
+             LEFT JOIN feeds fp ON fp.page_id = p.id AND fp.kind = 'production' \
+             LEFT JOIN feeds fd ON fd.page_id = p.id AND fd.kind = 'development' \
+             WHERE p.id > $1 ORDER BY p.id LIMIT $2",
+            fp = feed("fp"),
+            fd = feed("fd"),
+        );
+        let rows = dynamic(sql)
+            .bind(after.unwrap_or(""))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let state = |row: &AnyRow, alias: &str| -> Result<Option<FeedState>, StoreError> {
+            if row
+                .try_get::<Option<String>, _>(format!("{alias}_url").as_str())?
+                .is_none()
+            {
+                return Ok(None);
+            }
+            let col = |name: &str| format!("{alias}_{name}");
+            Ok(Some(FeedState {
+                etag: row.try_get(col("etag").as_str())?,
+                last_modified: row.try_get(col("last_modified").as_str())?,
+                next_due_at: row.try_get(col("next_due_at").as_str())?,
+                consecutive_failures: row
+                    .try_get::<Option<i64>, _>(col("failures").as_str())?
+                    .unwrap_or_default(),
+                last_outcome: row.try_get(col("last_outcome").as_str())?,
+                last_error: row.try_get(col("last_error").as_str())?,
+            }))
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(PageOverview {
+                    page: page_from_row(row)?,
+                    production: state(row, "fp")?,
+                    development: state(row, "fd")?,
+                    last_run_outcome: row.try_get("last_run_outcome")?,
+                })
+            })
+            .collect()
     }
 
     /// A feed's state.

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::model::rfc3339;
-use crate::store::{FeedRun, FeedState, Page, StoredArticle, StoredDiagnostic};
+use crate::store::{FeedRun, FeedState, Page, PageOverview, StoredArticle, StoredDiagnostic};
 
 /// A time as JSON: RFC 3339 UTC, or null.
 pub fn time(ms: Option<i64>) -> Value {
@@ -42,6 +42,17 @@ pub struct PageRow {
     pub state: FeedState,
     /// The outcome of its newest production run, from the run log.
     pub last_outcome: Option<String>,
+}
+
+impl From<PageOverview> for PageRow {
+    fn from(o: PageOverview) -> PageRow {
+        let state = o.production.unwrap_or_default();
+        PageRow {
+            last_outcome: o.last_run_outcome.or_else(|| state.last_outcome.clone()),
+            page: o.page,
+            state,
+        }
+    }
 }
 
 /// A page, as `pages list` writes it.
