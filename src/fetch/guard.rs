@@ -156,11 +156,20 @@ impl Resolve for GuardedResolver {
 /// Refuses URLs whose host resolves to loopback, private, link-local or similar addresses
 /// (`--deny-private-networks`), before anything is sent.
 pub async fn refuse_private(url: &str) -> Result<(), FetchError> {
+    check_public(url).await.map_err(|e| match e {
+        FetchError::Refused(reason) => {
+            FetchError::Refused(format!("{reason} (--deny-private-networks)"))
+        }
+        other => other,
+    })
+}
+
+/// Refuses a URL whose host is, or resolves to, an address the guard refuses: for the
+/// hops of a proxied fetch, whose addresses the connector never sees.
+pub(super) async fn check_public(url: &str) -> Result<(), FetchError> {
     let parsed = url::Url::parse(url).map_err(|e| FetchError::Failed(format!("bad URL: {e}")))?;
     if let Some(reason) = literal_refusal(&parsed) {
-        return Err(FetchError::Refused(format!(
-            "{reason} (--deny-private-networks)"
-        )));
+        return Err(FetchError::Refused(reason));
     }
     let host = parsed
         .host_str()
@@ -176,7 +185,7 @@ pub async fn refuse_private(url: &str) -> Result<(), FetchError> {
     for addr in addrs {
         if is_private(addr.ip()) {
             return Err(FetchError::Refused(format!(
-                "{host} resolves to {}, a private or local address (--deny-private-networks)",
+                "{host} resolves to {}, a private or local address",
                 addr.ip()
             )));
         }

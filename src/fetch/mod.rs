@@ -187,10 +187,7 @@ impl Fetcher {
             }
             let url = attempt.url();
             if !matches!(url.scheme(), "http" | "https") {
-                let reason = format!(
-                    "redirect to `{}`, which is not an http(s) URL",
-                    mask(url.as_str())
-                );
+                let reason = not_http_redirect(url.as_str());
                 return attempt.error(guard::RedirectRefused(reason));
             }
             if !allow && let Some(reason) = guard::literal_refusal(url) {
@@ -273,8 +270,8 @@ impl Fetcher {
                 // The client follows http(s) redirects; any left are to other schemes.
                 let to = header(reqwest::header::LOCATION).unwrap_or_default();
                 return Err(FetchError::Refused(format!(
-                    "HTTP status {status}: redirect to `{}`, which is not an http(s) URL",
-                    mask(&to)
+                    "HTTP status {status}: {}",
+                    not_http_redirect(&to)
                 )));
             }
             if !response.status().is_success() {
@@ -335,20 +332,10 @@ impl Fetcher {
             url::Url::parse(url).map_err(|e| FetchError::Failed(format!("bad URL: {e}")))?;
         for _ in 0..=config.max_redirects {
             if !matches!(current.scheme(), "http" | "https") {
-                return Err(FetchError::Refused(format!(
-                    "redirect to `{}`, which is not an http(s) URL",
-                    mask(current.as_str())
-                )));
+                return Err(FetchError::Refused(not_http_redirect(current.as_str())));
             }
             if guarded {
-                guard::refuse_private(current.as_str())
-                    .await
-                    .map_err(|e| match e {
-                        FetchError::Refused(m) => {
-                            FetchError::Refused(m.replace(" (--deny-private-networks)", ""))
-                        }
-                        other => other,
-                    })?;
+                guard::check_public(current.as_str()).await?;
             }
             let response = self.send_once(current.as_str(), conditional).await?;
             let location = response
@@ -429,6 +416,11 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let ms = at.timestamp_millis() - chrono::Utc::now().timestamp_millis();
     Some(Duration::from_millis(ms.max(0) as u64))
+}
+
+/// Why a redirect to `to` is not followed.
+fn not_http_redirect(to: &str) -> String {
+    format!("redirect to `{}`, which is not an http(s) URL", mask(to))
 }
 
 fn mask(url: &str) -> String {
