@@ -243,7 +243,7 @@ pub async fn article(State(state): State<AppState>, Query(q): Query<ArticleQuery
     layout(
         &q.url,
         &format!(
-            "{head}<table><tr><th>run</th><th>severity</th><th>rule</th><th>message</th><th>line:col</th><th>seen</th></tr>{rows}</table>"
+            "<p><a href=\"/\">All feeds</a></p>{head}<table><tr><th>run</th><th>severity</th><th>rule</th><th>message</th><th>line:col</th><th>seen</th></tr>{rows}</table>"
         ),
     )
     .into_response()
