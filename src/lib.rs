@@ -27,6 +27,7 @@ pub mod ingest;
 pub mod model;
 pub mod parse;
 pub mod registry;
+pub mod report;
 pub mod schedule;
 pub mod server;
 pub mod store;

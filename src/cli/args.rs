@@ -341,18 +341,7 @@ fn parse_threads(s: &str) -> Result<usize, String> {
     Ok(n)
 }
 
-/// Formats of `lint`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LintFormat {
-    /// rustc-style diagnostics with code frames and a verdict summary.
-    Text,
-    /// The stable JSON contract (version 1).
-    Json,
-    /// SARIF 2.1.0 for code scanning.
-    Sarif,
-    /// GitHub Actions workflow commands.
-    Github,
-}
+pub use crate::report::LintFormat;
 
 /// Formats of listings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

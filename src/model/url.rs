@@ -150,6 +150,11 @@ pub fn mask_url(url: &str) -> String {
             let _ = u.set_password(Some("***"));
             u.to_string()
         }
+        // A user name alone is often the secret itself (`https://TOKEN@host/feed`).
+        Ok(mut u) if !u.username().is_empty() => {
+            let _ = u.set_username("***");
+            u.to_string()
+        }
         _ => url.to_string(),
     }
 }

@@ -227,10 +227,7 @@ impl Store {
         page: Option<&str>,
         article: Option<&str>,
     ) -> Result<Vec<StoredDiagnostic>, StoreError> {
-        let mut sql = String::from(
-            "SELECT run_id, last_run_id, page_id, canonical_url, rule, severity, message, line, col, \
-             occurrences, created_at, last_seen_at FROM diagnostics WHERE 1 = 1",
-        );
+        let mut sql = format!("SELECT {DIAGNOSTIC_COLUMNS} FROM diagnostics WHERE 1 = 1");
         let mut binds = Vec::new();
         if let Some(p) = page {
             binds.push(p.to_string());
@@ -246,23 +243,28 @@ impl Store {
             q = q.bind(b);
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredDiagnostic {
-                    run_id: r.try_get("last_run_id")?,
-                    first_run_id: r.try_get("run_id")?,
-                    page_id: r.try_get("page_id")?,
-                    canonical_url: r.try_get("canonical_url")?,
-                    rule: r.try_get("rule")?,
-                    severity: r.try_get("severity")?,
-                    message: r.try_get("message")?,
-                    line: r.try_get("line")?,
-                    column: r.try_get("col")?,
-                    created_at: r.try_get("created_at")?,
-                    last_seen_at: r.try_get("last_seen_at")?,
-                    occurrences: r.try_get("occurrences")?,
-                })
-            })
-            .collect()
+        rows.iter().map(diagnostic_from_row).collect()
     }
+}
+
+/// The columns [`diagnostic_from_row`] reads.
+pub(super) const DIAGNOSTIC_COLUMNS: &str = "run_id, last_run_id, page_id, canonical_url, rule, severity, \
+     message, line, col, occurrences, created_at, last_seen_at";
+
+/// A row of `diagnostics` with [`DIAGNOSTIC_COLUMNS`].
+pub(super) fn diagnostic_from_row(r: &sqlx::any::AnyRow) -> Result<StoredDiagnostic, StoreError> {
+    Ok(StoredDiagnostic {
+        run_id: r.try_get("last_run_id")?,
+        first_run_id: r.try_get("run_id")?,
+        page_id: r.try_get("page_id")?,
+        canonical_url: r.try_get("canonical_url")?,
+        rule: r.try_get("rule")?,
+        severity: r.try_get("severity")?,
+        message: r.try_get("message")?,
+        line: r.try_get("line")?,
+        column: r.try_get("col")?,
+        created_at: r.try_get("created_at")?,
+        last_seen_at: r.try_get("last_seen_at")?,
+        occurrences: r.try_get("occurrences")?,
+    })
 }

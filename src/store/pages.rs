@@ -251,6 +251,17 @@ impl Store {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<PageOverview>, StoreError> {
+        self.page_overviews_in(None, after, limit).await
+    }
+
+    /// [`Store::page_overviews`] of only the pages in `ids` when given (a publisher's
+    /// pages): the scope is part of the statement, so no caller can forget it.
+    pub async fn page_overviews_in(
+        &self,
+        ids: Option<&[String]>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<PageOverview>, StoreError> {
         let feed = |alias: &str| {
             format!(
                 "{alias}.url AS {alias}_url, {alias}.etag AS {alias}_etag, \
@@ -271,11 +282,16 @@ impl Store {
              FROM pages p \
              LEFT JOIN feeds fp ON fp.page_id = p.id AND fp.kind = 'production' \
              LEFT JOIN feeds fd ON fd.page_id = p.id AND fd.kind = 'development' \
-             WHERE p.id > $1 ORDER BY p.id LIMIT $2",
+             WHERE p.id > $2 {scoped} ORDER BY p.id LIMIT $3",
             fp = feed("fp"),
             fd = feed("fd"),
+            scoped = match ids {
+                Some(_) => format!("AND p.id IN ({})", super::json_list(self.backend)),
+                None => "AND CAST($1 AS TEXT) IS NULL".to_string(),
+            },
         );
         let rows = dynamic(sql)
+            .bind(ids.map(super::json_param).transpose()?)
             .bind(after.unwrap_or(""))
             .bind(limit)
             .fetch_all(&self.pool)

@@ -155,7 +155,7 @@ pub struct Validators {
     pub last_modified: Option<String>,
 }
 
-fn run_from_row(row: &AnyRow) -> Result<FeedRun, StoreError> {
+pub(super) fn run_from_row(row: &AnyRow) -> Result<FeedRun, StoreError> {
     let count =
         |name: &str| -> Result<u64, StoreError> { Ok(row.try_get::<i64, _>(name)?.max(0) as u64) };
     Ok(FeedRun {
