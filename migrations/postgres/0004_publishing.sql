@@ -85,6 +85,8 @@ CREATE TABLE ignored_updates (
     op_modified    BIGINT,
     run_id         BIGINT NOT NULL,
     created_at     BIGINT NOT NULL,
+    -- A run that is refused the same version again writes nothing: the hash tells it.
+    content_hash   TEXT NOT NULL,
     html           TEXT NOT NULL
 );
 CREATE INDEX ignored_updates_page ON ignored_updates (page_id);
@@ -109,3 +111,10 @@ ALTER TABLE article_revisions ADD COLUMN source TEXT NOT NULL DEFAULT 'feed'
     CHECK (source IN ('feed', 'import', 'manual', 'restore'));
 ALTER TABLE article_revisions ADD COLUMN author TEXT;
 ALTER TABLE article_revisions ALTER COLUMN run_id DROP NOT NULL;
+
+-- Article lists read newest change first with a keyset cursor on (updated_at,
+-- canonical_url), of all a page's articles or of one status: both are index scans that stop
+-- after one screen, however many articles the page has.
+DROP INDEX articles_page;
+CREATE INDEX articles_page ON articles (page_id, updated_at, canonical_url);
+CREATE INDEX articles_page_status ON articles (page_id, status, updated_at, canonical_url);

@@ -85,6 +85,8 @@ CREATE TABLE ignored_updates (
     op_modified    BIGINT,
     run_id         BIGINT NOT NULL,
     created_at     BIGINT NOT NULL,
+    -- A run that is refused the same version again writes nothing: the hash tells it.
+    content_hash   TEXT NOT NULL,
     html           TEXT NOT NULL
 );
 CREATE INDEX ignored_updates_page ON ignored_updates (page_id);
@@ -122,3 +124,10 @@ INSERT INTO article_revisions_v4 (id, canonical_url, revision, source, run_id, s
 DROP TABLE article_revisions;
 ALTER TABLE article_revisions_v4 RENAME TO article_revisions;
 CREATE INDEX article_revisions_article ON article_revisions (canonical_url, revision);
+
+-- Article lists read newest change first with a keyset cursor on (updated_at,
+-- canonical_url), of all a page's articles or of one status: both are index scans that stop
+-- after one screen, however many articles the page has.
+DROP INDEX articles_page;
+CREATE INDEX articles_page ON articles (page_id, updated_at, canonical_url);
+CREATE INDEX articles_page_status ON articles (page_id, status, updated_at, canonical_url);

@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::revisions::{Provenance, insert_revision};
 use super::{Store, StoreError, dynamic};
 use crate::model::ArticleStatus;
 
-fn status_of(text: &str) -> Result<ArticleStatus, StoreError> {
+pub(super) fn status_of(text: &str) -> Result<ArticleStatus, StoreError> {
     text.parse()
         .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
 }
@@ -236,16 +237,17 @@ impl Store {
     }
 }
 
-/// Applies an update of an existing article inside a run's transaction (new articles go
-/// through [`insert_new`], many rows per statement).
+/// Applies an update of an existing article inside a write's transaction (new articles go
+/// through [`insert_new`], many rows per statement). Returns the new revision number when
+/// content was applied.
 pub(super) async fn apply_update(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    run_id: i64,
+    provenance: Provenance<'_>,
     now: i64,
     canonical_url: &str,
     content: Option<&ArticleContent>,
     make_live: bool,
-) -> Result<(), StoreError> {
+) -> Result<Option<i64>, StoreError> {
     if make_live {
         sqlx::query(
             "UPDATE articles SET status = 'live', updated_at = $1 WHERE canonical_url = $2",
@@ -256,7 +258,7 @@ pub(super) async fn apply_update(
         .await?;
     }
     let Some(content) = content else {
-        return Ok(());
+        return Ok(None);
     };
     // The superseded version's text moves into its revision row.
     sqlx::query(
@@ -284,38 +286,24 @@ pub(super) async fn apply_update(
     .await?;
     let revision: i64 = row.try_get("revision")?;
     let status: String = row.try_get("status")?;
-    insert_revision(tx, canonical_url, revision, run_id, &status, content, now).await
-}
-
-async fn insert_revision(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    canonical_url: &str,
-    revision: i64,
-    run_id: i64,
-    status: &str,
-    content: &ArticleContent,
-    now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO article_revisions (canonical_url, revision, run_id, status, op_modified, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+    insert_revision(
+        tx,
+        canonical_url,
+        revision,
+        provenance,
+        &status,
+        content.op_modified,
+        now,
     )
-    .bind(canonical_url)
-    .bind(revision)
-    .bind(run_id)
-    .bind(status)
-    .bind(content.op_modified)
-    .bind(now)
-    .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(Some(revision))
 }
 
 /// Inserts new articles and their first revisions with multi-row statements, 50 at a time.
 pub(super) async fn insert_new(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     page_id: &str,
-    run_id: i64,
+    provenance: Provenance<'_>,
     now: i64,
     new: &[(&str, ArticleStatus, &ArticleContent)],
 ) -> Result<(), StoreError> {
@@ -349,16 +337,18 @@ pub(super) async fn insert_new(
         q.execute(&mut **tx).await?;
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| {
-                let b = 3 + i * 3;
-                format!("(${b}, 1, $1, ${}, ${}, $2)", b + 1, b + 2)
+                let b = 5 + i * 3;
+                format!("(${b}, 1, $1, $2, $3, ${}, ${}, $4)", b + 1, b + 2)
             })
             .collect();
         let mut q = dynamic(format!(
-            "INSERT INTO article_revisions (canonical_url, revision, run_id, status, op_modified, created_at) \
-             VALUES {}",
+            "INSERT INTO article_revisions (canonical_url, revision, source, run_id, author, status, \
+             op_modified, created_at) VALUES {}",
             rows.join(", ")
         ))
-        .bind(run_id)
+        .bind(provenance.source.as_str())
+        .bind(provenance.run_id)
+        .bind(provenance.author)
         .bind(now);
         for (url, status, c) in chunk {
             q = q.bind(*url).bind(status.as_str()).bind(c.op_modified);

@@ -11,8 +11,10 @@ pub mod articles;
 pub mod diagnostics;
 pub mod health;
 pub mod pages;
+pub mod revisions;
 pub mod runs;
 pub mod schedule;
+pub mod ser;
 
 use std::path::Path;
 use std::time::Duration;
@@ -26,6 +28,7 @@ pub use health::{CommitHealth, UnrecordedRun};
 // Where the store's callers have always found them.
 pub use crate::model::{from_ms, mask_url, now_ms, rfc3339};
 pub use pages::{FeedKind, FeedState, NewPage, OVERVIEW_PAGE, Page, PageOverview};
+pub use revisions::{Provenance, Revision, RevisionSource};
 pub use runs::{Counts, FeedRun, PageSeq, RunOutcome, Validators};
 pub use schedule::ClaimedFeed;
 

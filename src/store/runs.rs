@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use super::articles::{ArticleContent, ArticleWrite, apply_update, insert_new};
 use super::diagnostics::{LoggedDiagnostic, record};
 use super::pages::{FeedKind, feed_kind};
+use super::revisions::Provenance;
 use super::{Store, StoreError, dynamic, now_ms};
 use crate::model::ArticleStatus;
 
@@ -290,7 +291,7 @@ impl Store {
                 ArticleWrite::Update { .. } => None,
             })
             .collect();
-        insert_new(&mut tx, &run.page_id, run_id, now, &new).await?;
+        insert_new(&mut tx, &run.page_id, Provenance::feed(run_id), now, &new).await?;
         for write in writes {
             if let ArticleWrite::Update {
                 canonical_url,
@@ -300,7 +301,7 @@ impl Store {
             {
                 apply_update(
                     &mut tx,
-                    run_id,
+                    Provenance::feed(run_id),
                     now,
                     canonical_url,
                     content.as_ref(),
