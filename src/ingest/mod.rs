@@ -22,6 +22,7 @@ use crate::store::{
 };
 use crate::validate::{CanonicalTap, CheckOptions, InputReport, RuleId, check_input};
 use lookups::Lookups;
+use update::Origin;
 
 /// Where a run reads its feed from.
 #[derive(Clone, Debug)]
@@ -431,7 +432,7 @@ async fn commit(
     let planning = Instant::now();
     let mut attempt = 1;
     let (mut plan, plan_ms, committing) = loop {
-        let plan = update::plan(store, page, kind, &report, lookups).await?;
+        let plan = update::plan(store, page, Origin::Feed(kind), &report, lookups).await?;
         let plan_ms = planning.elapsed().as_millis() as u64;
         let committing = Instant::now();
         run.counts = plan.counts.clone();

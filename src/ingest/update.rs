@@ -48,6 +48,24 @@ pub struct Incoming<'a> {
     pub op_modified: Option<i64>,
 }
 
+/// Where an incoming version comes from: the decision differs by origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A run of the page's production or development feed: the identity and update rules.
+    Feed(FeedKind),
+    /// A manual edit, a restore, or an ignored update applied by hand, of a stored article:
+    /// its content applies whatever its `op-modified` (the editor is the way around the
+    /// update rules) and its status is kept.
+    Manual,
+    /// An import: a new canonical URL is inserted, live when `published`, else a draft; a
+    /// stored article is updated like a manual edit, and `published` makes a draft live
+    /// (an unpublished import never demotes a live article).
+    Import {
+        /// Asked to be live.
+        published: bool,
+    },
+}
+
 /// What one item (error-free, not superseded, with a canonical URL on the page's domain)
 /// does to the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,23 +92,34 @@ pub enum Action {
         /// That page.
         owner: String,
     },
+    /// A manual write of an article that is not stored.
+    Missing,
 }
 
-/// The identity and update rules (docs/ingestion.md, Identity and updates): what an
-/// incoming version does given the stored head of its canonical URL, if any. Status is
-/// decided first and independently: a draft arriving through the production feed goes live
-/// whatever its `op-modified`; the development feed never changes a live article.
+/// What an incoming version does given the stored head of its canonical URL, if any.
+///
+/// From a feed, the identity and update rules (docs/ingestion.md, Identity and updates):
+/// status is decided first and independently (a draft arriving through the production feed
+/// goes live whatever its `op-modified`; the development feed never changes a live
+/// article), then changed content applies only when its `op-modified` is later than the
+/// stored version's and within 24 h of it. Manual writes and imports apply changed content
+/// whatever its times (see [`Origin`]).
 pub fn decide(
     head: Option<&ArticleHead>,
     page_id: &str,
-    kind: FeedKind,
+    origin: Origin,
     incoming: Incoming<'_>,
 ) -> Action {
     let Some(head) = head else {
-        return Action::Insert(match kind {
-            FeedKind::Production => ArticleStatus::Live,
-            FeedKind::Development => ArticleStatus::Draft,
-        });
+        return match origin {
+            Origin::Feed(FeedKind::Production) | Origin::Import { published: true } => {
+                Action::Insert(ArticleStatus::Live)
+            }
+            Origin::Feed(FeedKind::Development) | Origin::Import { published: false } => {
+                Action::Insert(ArticleStatus::Draft)
+            }
+            Origin::Manual => Action::Missing,
+        };
     };
     if head.page_id != page_id {
         return Action::Foreign {
@@ -98,6 +127,22 @@ pub fn decide(
         };
     }
     let identical = head.content_hash == incoming.content_hash;
+    let kind = match origin {
+        Origin::Feed(kind) => kind,
+        Origin::Manual | Origin::Import { .. } => {
+            let make_live =
+                origin == Origin::Import { published: true } && head.status == ArticleStatus::Draft;
+            return if identical && !make_live {
+                Action::Unchanged
+            } else {
+                Action::Update {
+                    content: !identical,
+                    make_live,
+                    refusal: None,
+                }
+            };
+        }
+    };
     if kind == FeedKind::Development && head.status == ArticleStatus::Live {
         // Run counts decide `unchanged` before `ignored`.
         return if identical {
@@ -207,7 +252,7 @@ fn nested_owner(page: &Page, lookups: &Lookups, canonical: &CanonicalUrl) -> Opt
 pub async fn plan(
     store: &Store,
     page: &Page,
-    kind: FeedKind,
+    origin: Origin,
     report: &InputReport,
     mut lookups: Lookups,
 ) -> Result<Plan, StoreError> {
@@ -261,7 +306,7 @@ pub async fn plan(
                     content_hash: &content_hash,
                     op_modified: article.op_modified.map(|t| t.timestamp_millis()),
                 };
-                match decide(heads.get(url), &page.id, kind, incoming) {
+                match decide(heads.get(url), &page.id, origin, incoming) {
                     Action::Insert(status) => {
                         plan.counts.inserted += 1;
                         plan.writes.push(ArticleWrite::Insert {
@@ -288,6 +333,7 @@ pub async fn plan(
                         plan.counts.ignored += 1;
                         extra.extend(refusal.map(|r| at(r.rule, r.message)));
                     }
+                    Action::Missing => plan.counts.rejected += 1,
                     Action::Foreign { owner } => {
                         plan.counts.rejected += 1;
                         extra.push(at(
@@ -312,6 +358,10 @@ mod tests {
 
     const HOUR: i64 = 3600 * 1000;
     const T0: i64 = 1_700_000_000_000;
+    const PROD: Origin = Origin::Feed(FeedKind::Production);
+    const DEV: Origin = Origin::Feed(FeedKind::Development);
+    const PUBLISHED: Origin = Origin::Import { published: true };
+    const UNPUBLISHED: Origin = Origin::Import { published: false };
 
     fn head(status: ArticleStatus, modified: Option<i64>) -> ArticleHead {
         ArticleHead {
@@ -345,11 +395,11 @@ mod tests {
     fn a_new_canonical_is_inserted_live_or_draft_by_feed() {
         let new = incoming("x", None);
         assert_eq!(
-            decide(None, "news", FeedKind::Production, new),
+            decide(None, "news", PROD, new),
             Action::Insert(ArticleStatus::Live)
         );
         assert_eq!(
-            decide(None, "news", FeedKind::Development, new),
+            decide(None, "news", DEV, new),
             Action::Insert(ArticleStatus::Draft)
         );
     }
@@ -358,7 +408,7 @@ mod tests {
     fn another_pages_article_is_foreign() {
         let h = head(ArticleStatus::Live, None);
         assert_eq!(
-            decide(Some(&h), "sport", FeedKind::Production, incoming("x", None)),
+            decide(Some(&h), "sport", PROD, incoming("x", None)),
             Action::Foreign {
                 owner: "news".into()
             }
@@ -368,7 +418,7 @@ mod tests {
     #[test]
     fn content_is_applied_only_when_later_and_within_24_hours() {
         let h = head(ArticleStatus::Live, Some(T0 + HOUR));
-        let prod = FeedKind::Production;
+        let prod = PROD;
         let later = decide(Some(&h), "news", prod, incoming("new", Some(T0 + 2 * HOUR)));
         assert_eq!(
             later,
@@ -412,12 +462,7 @@ mod tests {
         let h = head(ArticleStatus::Live, Some(T0));
         for modified in [None, Some(T0 - HOUR), Some(T0 + 48 * HOUR)] {
             assert_eq!(
-                decide(
-                    Some(&h),
-                    "news",
-                    FeedKind::Production,
-                    incoming("old", modified)
-                ),
+                decide(Some(&h), "news", PROD, incoming("old", modified)),
                 Action::Unchanged
             );
         }
@@ -427,12 +472,7 @@ mod tests {
     fn status_is_decided_before_the_update_rules() {
         // A draft through the production feed goes live even when its content may not change.
         let draft = head(ArticleStatus::Draft, Some(T0));
-        let action = decide(
-            Some(&draft),
-            "news",
-            FeedKind::Production,
-            incoming("new", Some(T0)),
-        );
+        let action = decide(Some(&draft), "news", PROD, incoming("new", Some(T0)));
         assert_eq!(
             action,
             Action::Update {
@@ -446,7 +486,7 @@ mod tests {
         );
         // The development feed never changes a live article, and logs nothing for it.
         let live = head(ArticleStatus::Live, Some(T0));
-        let dev = FeedKind::Development;
+        let dev = DEV;
         assert_eq!(
             decide(Some(&live), "news", dev, incoming("new", Some(T0 + HOUR))),
             Action::Ignored(None)
@@ -464,6 +504,104 @@ mod tests {
                 make_live: false,
                 refusal: None
             }
+        );
+    }
+
+    const CONTENT: Action = Action::Update {
+        content: true,
+        make_live: false,
+        refusal: None,
+    };
+
+    #[test]
+    fn a_manual_write_applies_changed_content_whatever_its_times() {
+        for status in [ArticleStatus::Live, ArticleStatus::Draft] {
+            let h = head(status, Some(T0));
+            // Not newer, far outside the window, or without op-modified: applied all the same,
+            // and the status is kept.
+            for modified in [Some(T0 - HOUR), Some(T0), Some(T0 + 48 * HOUR), None] {
+                let edit = incoming("new", modified);
+                assert_eq!(decide(Some(&h), "news", Origin::Manual, edit), CONTENT);
+            }
+            assert_eq!(
+                decide(Some(&h), "news", Origin::Manual, incoming("old", None)),
+                Action::Unchanged
+            );
+        }
+    }
+
+    #[test]
+    fn a_manual_write_needs_a_stored_article_of_its_page() {
+        assert_eq!(
+            decide(None, "news", Origin::Manual, incoming("x", None)),
+            Action::Missing
+        );
+        let h = head(ArticleStatus::Live, None);
+        assert_eq!(
+            decide(Some(&h), "sport", Origin::Manual, incoming("x", None)),
+            Action::Foreign {
+                owner: "news".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_import_inserts_live_or_draft_as_asked() {
+        let new = incoming("x", None);
+        assert_eq!(
+            decide(None, "news", PUBLISHED, new),
+            Action::Insert(ArticleStatus::Live)
+        );
+        assert_eq!(
+            decide(None, "news", UNPUBLISHED, new),
+            Action::Insert(ArticleStatus::Draft)
+        );
+        let h = head(ArticleStatus::Draft, None);
+        assert_eq!(
+            decide(Some(&h), "sport", PUBLISHED, new),
+            Action::Foreign {
+                owner: "news".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_import_updates_like_an_edit_and_never_demotes() {
+        let live = head(ArticleStatus::Live, Some(T0));
+        for origin in [PUBLISHED, UNPUBLISHED] {
+            let older = incoming("new", Some(T0 - HOUR));
+            assert_eq!(decide(Some(&live), "news", origin, older), CONTENT);
+            assert_eq!(
+                decide(Some(&live), "news", origin, incoming("old", None)),
+                Action::Unchanged
+            );
+        }
+        let draft = head(ArticleStatus::Draft, Some(T0));
+        // Published: the draft goes live, with or without new content.
+        assert_eq!(
+            decide(Some(&draft), "news", PUBLISHED, incoming("old", None)),
+            Action::Update {
+                content: false,
+                make_live: true,
+                refusal: None
+            }
+        );
+        assert_eq!(
+            decide(Some(&draft), "news", PUBLISHED, incoming("new", None)),
+            Action::Update {
+                content: true,
+                make_live: true,
+                refusal: None
+            }
+        );
+        // Unpublished: it stays a draft.
+        assert_eq!(
+            decide(Some(&draft), "news", UNPUBLISHED, incoming("new", None)),
+            CONTENT
+        );
+        assert_eq!(
+            decide(Some(&draft), "news", UNPUBLISHED, incoming("old", None)),
+            Action::Unchanged
         );
     }
 
