@@ -150,6 +150,37 @@ impl Default for StoreSection {
     }
 }
 
+/// `[web]`: the web pages and the HTTP API, their sessions and logins.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSection {
+    /// Serve the web pages and the HTTP API on `listen`.
+    pub enabled: bool,
+    /// A web session unused for this long has expired.
+    pub session_ttl: Span,
+    /// `Secure` on the session cookie: `"auto"` (when the request came over https), `true`
+    /// or `false`.
+    pub secure_cookies: crate::access::SecureCookies,
+    /// Failed logins for one account or from one address, within `login_lockout`, after
+    /// which logins are refused.
+    pub login_max_failures: u32,
+    /// The window in which failed logins count (so the longest a lockout lasts).
+    pub login_lockout: Span,
+}
+
+impl Default for WebSection {
+    fn default() -> Self {
+        let access = crate::access::AccessSettings::default();
+        WebSection {
+            enabled: true,
+            session_ttl: Span(access.session_ttl),
+            secure_cookies: access.secure_cookies,
+            login_max_failures: access.login_max_failures,
+            login_lockout: Span(access.login_lockout),
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -168,6 +199,8 @@ pub struct Config {
     pub fetch: FetchSection,
     /// `[store]`.
     pub store: StoreSection,
+    /// `[web]`.
+    pub web: WebSection,
 }
 
 impl Default for Config {
@@ -180,6 +213,7 @@ impl Default for Config {
             validate: ValidateConfig::default(),
             fetch: FetchSection::default(),
             store: StoreSection::default(),
+            web: WebSection::default(),
         }
     }
 }
@@ -274,6 +308,8 @@ impl Config {
             ("fetch.read_idle_timeout", self.fetch.read_idle_timeout),
             ("fetch.parse_budget", self.fetch.parse_budget),
             ("store.retention", self.store.retention),
+            ("web.session_ttl", self.web.session_ttl),
+            ("web.login_lockout", self.web.login_lockout),
         ] {
             if span.0 > MAX_SPAN {
                 return Err(ConfigError::Invalid(format!(
@@ -288,6 +324,8 @@ impl Config {
             ("fetch.timeout", self.fetch.timeout),
             ("fetch.read_idle_timeout", self.fetch.read_idle_timeout),
             ("fetch.parse_budget", self.fetch.parse_budget),
+            ("web.session_ttl", self.web.session_ttl),
+            ("web.login_lockout", self.web.login_lockout),
         ] {
             if span.0.is_zero() {
                 return Err(ConfigError::Invalid(format!(
@@ -298,6 +336,11 @@ impl Config {
         if self.fetch.max_body_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "fetch.max_body_bytes must be at least 1".into(),
+            ));
+        }
+        if self.web.login_max_failures == 0 {
+            return Err(ConfigError::Invalid(
+                "web.login_max_failures must be at least 1".into(),
             ));
         }
         if self.schedule.concurrency == 0 || self.schedule.per_host == 0 {
@@ -374,6 +417,17 @@ impl Config {
             shutdown_grace: run_bound,
             allow_file_urls: self.fetch.allow_file_urls,
             run_bound,
+        }
+    }
+
+    /// How sessions and logins behave (`[web]`).
+    pub fn access_settings(&self) -> crate::access::AccessSettings {
+        let w = &self.web;
+        crate::access::AccessSettings {
+            session_ttl: w.session_ttl.0,
+            login_max_failures: w.login_max_failures,
+            login_lockout: w.login_lockout.0,
+            secure_cookies: w.secure_cookies,
         }
     }
 
@@ -460,11 +514,76 @@ mod tests {
     }
 
     #[test]
+    fn the_web_section_reads_from_the_file_and_the_environment() {
+        let c = Config::load(None, Vec::new()).unwrap();
+        let defaults = c.access_settings();
+        assert!(c.web.enabled);
+        assert_eq!(defaults, crate::access::AccessSettings::default());
+        assert_eq!(defaults.session_ttl, Duration::from_secs(12 * 3600));
+        assert_eq!(defaults.login_lockout, Duration::from_secs(15 * 60));
+        assert_eq!(defaults.login_max_failures, 5);
+        let text = c.to_toml_masked();
+        assert!(
+            text.contains("[web]") && text.contains("secure_cookies = \"auto\""),
+            "{text}"
+        );
+
+        let c = Config::load(
+            None,
+            env(&[
+                ("IARSS_WEB_ENABLED", "false"),
+                ("IARSS_WEB_SESSION_TTL", "30m"),
+                ("IARSS_WEB_SECURE_COOKIES", "true"),
+                ("IARSS_WEB_LOGIN_MAX_FAILURES", "3"),
+                ("IARSS_WEB_LOGIN_LOCKOUT", "1h"),
+            ]),
+        )
+        .unwrap();
+        let s = c.access_settings();
+        assert!(!c.web.enabled);
+        assert_eq!(s.session_ttl, Duration::from_secs(1800));
+        assert_eq!(s.secure_cookies, crate::access::SecureCookies::Always);
+        assert_eq!(s.login_max_failures, 3);
+        assert_eq!(s.login_lockout, Duration::from_secs(3600));
+        assert!(c.to_toml_masked().contains("secure_cookies = true"));
+
+        let dir = std::env::temp_dir().join(format!("iarss-web-config-{}", std::process::id()));
+        std::fs::write(
+            &dir,
+            "[web]\nsecure_cookies = false\nsession_ttl = \"1h\"\n",
+        )
+        .unwrap();
+        let c = Config::load(dir.to_str(), Vec::new()).unwrap();
+        assert_eq!(
+            c.access_settings().secure_cookies,
+            crate::access::SecureCookies::Never
+        );
+        std::fs::write(&dir, "[web]\nsecure_cookies = \"sometimes\"\n").unwrap();
+        let err = Config::load(dir.to_str(), Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sometimes"), "{err}");
+        std::fs::write(&dir, "[web]\nsession_tll = \"1h\"\n").unwrap();
+        assert!(
+            Config::load(dir.to_str(), Vec::new()).is_err(),
+            "unknown key"
+        );
+        let _ = std::fs::remove_file(dir);
+    }
+
+    #[test]
     fn settings_that_cannot_work_are_refused_with_their_key() {
         for (var, value, key) in [
             ("IARSS_SCHEDULE_TICK", "0s", "schedule.tick"),
             ("IARSS_FETCH_TIMEOUT", "0s", "fetch.timeout"),
             ("IARSS_FETCH_MAX_BODY_BYTES", "0", "fetch.max_body_bytes"),
+            ("IARSS_WEB_SESSION_TTL", "0s", "web.session_ttl"),
+            ("IARSS_WEB_LOGIN_LOCKOUT", "0s", "web.login_lockout"),
+            (
+                "IARSS_WEB_LOGIN_MAX_FAILURES",
+                "0",
+                "web.login_max_failures",
+            ),
             (
                 "IARSS_SCHEDULE_INTERVAL",
                 "200000000000s",

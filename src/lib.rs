@@ -17,9 +17,11 @@
 //! - [`parse`], then [`validate`],
 //! - [`fetch`] (downloads and capped local reads),
 //! - [`store`] (SQLite or PostgreSQL) and [`ingest`] (one feed run end to end),
+//! - [`access`] (users, API tokens, web sessions, the login throttle, the audit log),
 //! - [`schedule`] (the daemon's scheduler) and [`server`] (health, metrics, operator pages),
 //! - [`config`] (the daemon's settings) and [`cli`] (the command line).
 
+pub mod access;
 pub mod cli;
 pub mod config;
 pub mod fetch;

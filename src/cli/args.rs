@@ -132,6 +132,25 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
     },
+    /// User accounts of the web pages and the API.
+    #[command(subcommand, after_help = USERS_HELP)]
+    Users(UsersCommand),
+    /// API tokens: created for a user, shown once, revoked.
+    #[command(subcommand, after_help = TOKENS_HELP)]
+    Tokens(TokensCommand),
+    /// The audit log: every manual action and failed login, newest first.
+    #[command(after_help = AUDIT_HELP)]
+    Audit {
+        /// At most this many rows.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Only rows older than this id (the next screen after `--limit` rows).
+        #[arg(long, value_name = "ID")]
+        before: Option<i64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Run the service: fetch every enabled page's feeds on schedule; health, metrics and
@@ -260,6 +279,113 @@ pub enum PagesCommand {
     FetchNow {
         /// The page id.
         id: String,
+    },
+}
+
+const USERS_HELP: &str = "\
+Examples:
+  iarss users add ops@example.com --operator           asks for the password twice
+  iarss users add ed@example.com --page news sport     a publisher of two pages
+  printf '%s\\n' \"$PASSWORD\" | iarss users add ed@example.com --page news --password-stdin
+  iarss users list --format json
+  iarss users pages ed@example.com --add weather
+  iarss users remove ed@example.com                    its tokens and sessions go too
+
+E-mail addresses are compared case-insensitively. Passwords: at least 8 characters, never
+an argument. Every change is written to the audit log (actor `cli`).
+Exit codes: 0 success, 1 no such user or page, the user exists, the store failed,
+2 bad usage (a malformed address, a short password, no terminal without --password-stdin).";
+
+const TOKENS_HELP: &str = "\
+Examples:
+  iarss tokens create --user ed@example.com --name ci  prints the token, once
+  TOKEN=$(iarss tokens create --user ed@example.com)
+  curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/api/v1/pages
+  iarss tokens list --user ed@example.com
+  iarss tokens revoke 3
+
+A token acts with its user's rights; only its SHA-256 is stored.
+Exit codes: 0 success, 1 no such user or token, or the store failed, 2 bad usage.";
+
+const AUDIT_HELP: &str = "\
+Examples:
+  iarss audit                                 the 50 newest rows
+  iarss audit --limit 200 --format json
+  iarss audit --before 1234                   the rows before id 1234
+
+Exit codes: 0 success, 1 the store cannot be opened, 2 bad usage.";
+
+/// `iarss users …`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user: an operator, or a publisher of some pages.
+    #[command(group(clap::ArgGroup::new("role").required(true).args(["operator", "pages"])))]
+    Add {
+        /// The e-mail address it logs in with.
+        email: String,
+        /// An operator: every page, every user and token.
+        #[arg(long)]
+        operator: bool,
+        /// A publisher, member of these pages.
+        #[arg(long = "page", value_name = "ID", num_args = 1..)]
+        pages: Vec<String>,
+        /// Read the password from standard input (else it is asked for on the terminal).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users with their role and pages.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Remove a user, with its tokens and sessions.
+    Remove {
+        /// Its e-mail address.
+        email: String,
+    },
+    /// Make a publisher a member of a page, or end a membership.
+    #[command(group(clap::ArgGroup::new("change").required(true).args(["add", "remove"])))]
+    Pages {
+        /// The publisher's e-mail address.
+        email: String,
+        /// Make it a member of this page.
+        #[arg(long, value_name = "ID")]
+        add: Option<String>,
+        /// End its membership of this page.
+        #[arg(long, value_name = "ID")]
+        remove: Option<String>,
+    },
+}
+
+/// `iarss tokens …`.
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create an API token for a user and print it (this once only).
+    Create {
+        /// The user it acts as.
+        #[arg(long, value_name = "EMAIL")]
+        user: String,
+        /// A name to recognise it by (where it is used).
+        #[arg(long)]
+        name: Option<String>,
+        /// Output format: the token alone on its line, or a JSON object with it.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// List tokens (never their values), revoked ones included.
+    List {
+        /// Only this user's.
+        #[arg(long, value_name = "EMAIL")]
+        user: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Revoke a token: it authenticates nothing from now on.
+    Revoke {
+        /// Its id (`iarss tokens list`).
+        id: i64,
     },
 }
 

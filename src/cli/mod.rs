@@ -1,6 +1,7 @@
 //! The command line: clap arguments ([`args`]) become typed requests, one file per
 //! command, and [`output`] renders results; [`error`] is the one error path.
 
+pub mod access_cmds;
 pub mod args;
 pub mod daemon;
 pub mod error;
@@ -62,6 +63,13 @@ pub fn main() -> ExitCode {
             format,
         } => store_cmds::warnings(db, page.as_deref(), article.as_deref(), format),
         Command::Migrate => store_cmds::migrate(db),
+        Command::Users(cmd) => access_cmds::users(db, cmd),
+        Command::Tokens(cmd) => access_cmds::tokens(db, cmd),
+        Command::Audit {
+            limit,
+            before,
+            format,
+        } => access_cmds::audit(db, limit, before, format),
     };
     ExitCode::from(match result {
         Ok(code) => code,

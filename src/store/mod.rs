@@ -8,6 +8,7 @@
 //! group: [`pages`], [`articles`], [`runs`], [`diagnostics`].
 
 pub mod articles;
+pub mod audit;
 pub mod diagnostics;
 pub mod health;
 pub mod pages;
@@ -15,6 +16,9 @@ pub mod revisions;
 pub mod runs;
 pub mod schedule;
 pub mod ser;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
 
 use std::path::Path;
 use std::time::Duration;
@@ -23,6 +27,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use articles::{ArticleContent, ArticleHead, ArticleWrite, StoredArticle};
+pub use audit::{AuditEntry, AuditRecord};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
 pub use health::{CommitHealth, UnrecordedRun};
 // Where the store's callers have always found them.
@@ -31,6 +36,9 @@ pub use pages::{FeedKind, FeedState, NewPage, OVERVIEW_PAGE, Page, PageOverview}
 pub use revisions::{Provenance, Revision, RevisionSource};
 pub use runs::{Counts, FeedRun, PageSeq, RunOutcome, Validators};
 pub use schedule::ClaimedFeed;
+pub use sessions::{SessionMatch, SessionRecord};
+pub use tokens::{TokenMatch, TokenRecord};
+pub use users::{Credentials, UserRecord};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

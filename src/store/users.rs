@@ -1,0 +1,251 @@
+//! Accounts of the web pages and the API (`users`) and the pages a publisher is a member of
+//! (`user_pages`). E-mail addresses arrive here already trimmed and lower-cased; the rules
+//! about who may do what live in [`crate::access`].
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::audit::{AuditRecord, insert_audit};
+use super::{Store, StoreError};
+
+/// A user as stored, without the password hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Its id.
+    pub id: i64,
+    /// The login, lower-cased.
+    pub email: String,
+    /// `operator` or `publisher`.
+    pub role: String,
+    /// The pages it is a member of, ordered by id.
+    pub pages: Vec<String>,
+    /// When it was created (ms).
+    pub created_at: i64,
+}
+
+/// What a login checks: the user's id, role and password hash.
+#[derive(Clone)]
+pub struct Credentials {
+    /// The user's id.
+    pub user_id: i64,
+    /// The user's role.
+    pub role: String,
+    /// The argon2id PHC string.
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user_id", &self.user_id)
+            .field("role", &self.role)
+            .field("password_hash", &"<redacted>")
+            .finish()
+    }
+}
+
+fn user_from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
+    Ok(UserRecord {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        role: row.try_get("role")?,
+        pages: Vec::new(),
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+impl Store {
+    /// Creates a user that is a member of `pages`, and writes `audit` in the same
+    /// transaction. `None` when the e-mail address is taken.
+    pub async fn insert_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: &str,
+        pages: &[String],
+        audit: &AuditRecord<'_>,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (email, password_hash, role, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(email)
+        .bind(password_hash)
+        .bind(role)
+        .bind(audit.at)
+        .fetch_one(&mut *tx)
+        .await;
+        let id: i64 = match inserted {
+            Ok(row) => row.try_get("id")?,
+            // A concurrent add of the same address loses here.
+            Err(e) if is_unique_violation(&e) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        for page in pages {
+            sqlx::query(
+                "INSERT INTO user_pages (user_id, page_id) VALUES ($1, $2) \
+                 ON CONFLICT (user_id, page_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(page)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    /// The user with this (lower-cased) e-mail address, with its pages.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query("SELECT id, email, role, created_at FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(mut user) = row.as_ref().map(user_from_row).transpose()? else {
+            return Ok(None);
+        };
+        user.pages = self.user_pages(user.id).await?;
+        Ok(Some(user))
+    }
+
+    /// Every user, ordered by e-mail address, with their pages: two statements.
+    pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let rows = sqlx::query("SELECT id, email, role, created_at FROM users ORDER BY email")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut users = rows
+            .iter()
+            .map(user_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let memberships =
+            sqlx::query("SELECT user_id, page_id FROM user_pages ORDER BY user_id, page_id")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut pages: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for row in &memberships {
+            pages
+                .entry(row.try_get("user_id")?)
+                .or_default()
+                .push(row.try_get("page_id")?);
+        }
+        for user in &mut users {
+            user.pages = pages.remove(&user.id).unwrap_or_default();
+        }
+        Ok(users)
+    }
+
+    /// The pages a user is a member of, ordered by id.
+    pub async fn user_pages(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
+        let rows =
+            sqlx::query("SELECT page_id FROM user_pages WHERE user_id = $1 ORDER BY page_id")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| r.try_get("page_id").map_err(StoreError::from))
+            .collect()
+    }
+
+    /// What a login with this (lower-cased) e-mail address checks.
+    pub async fn credentials(&self, email: &str) -> Result<Option<Credentials>, StoreError> {
+        let row = sqlx::query("SELECT id, role, password_hash FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Credentials {
+                user_id: r.try_get("id")?,
+                role: r.try_get("role")?,
+                password_hash: r.try_get("password_hash")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Deletes a user (its memberships, tokens and sessions go with it) and writes `audit`
+    /// in the same transaction; `false` when there is no such user.
+    pub async fn delete_user(
+        &self,
+        user_id: i64,
+        audit: &AuditRecord<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // SQLite enforces the cascades only with foreign_keys on, which the pool sets; the
+        // explicit deletes keep a connection without it from leaving orphans behind.
+        for sql in [
+            "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM api_tokens WHERE user_id = $1",
+            "DELETE FROM user_pages WHERE user_id = $1",
+        ] {
+            sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+        }
+        let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if deleted == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Makes a user a member of a page and writes `audit` in the same transaction; `false`
+    /// when it already was (nothing written).
+    pub async fn insert_user_page(
+        &self,
+        user_id: i64,
+        page_id: &str,
+        audit: &AuditRecord<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let added = sqlx::query(
+            "INSERT INTO user_pages (user_id, page_id) VALUES ($1, $2) \
+             ON CONFLICT (user_id, page_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(page_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if added == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Ends a user's membership of a page and writes `audit` in the same transaction;
+    /// `false` when it was not a member (nothing written).
+    pub async fn delete_user_page(
+        &self,
+        user_id: i64,
+        page_id: &str,
+        audit: &AuditRecord<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let removed = sqlx::query("DELETE FROM user_pages WHERE user_id = $1 AND page_id = $2")
+            .bind(user_id)
+            .bind(page_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
