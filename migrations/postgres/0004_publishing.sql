@@ -114,7 +114,8 @@ ALTER TABLE article_revisions ALTER COLUMN run_id DROP NOT NULL;
 
 -- Article lists read newest change first with a keyset cursor on (updated_at,
 -- canonical_url), of all a page's articles or of one status: both are index scans that stop
--- after one screen, however many articles the page has.
+-- after one screen, however many articles the page has. The title rides along so that a
+-- search of titles and URLs reads the index alone until it finds a screen's worth.
 DROP INDEX articles_page;
-CREATE INDEX articles_page ON articles (page_id, updated_at, canonical_url);
-CREATE INDEX articles_page_status ON articles (page_id, status, updated_at, canonical_url);
+CREATE INDEX articles_page ON articles (page_id, updated_at, canonical_url, title);
+CREATE INDEX articles_page_status ON articles (page_id, status, updated_at, canonical_url, title);

@@ -18,7 +18,7 @@ use crate::model::{CanonicalUrl, Diagnostic};
 use crate::parse::InputKind;
 use crate::store::{
     FeedKind, FeedRun, LoggedDiagnostic, Page, PageSeq, RunOutcome, Store, StoreError,
-    UnrecordedRun, Validators, now_ms,
+    UnrecordedRun, Validators, Writes, now_ms,
 };
 use crate::validate::{CanonicalTap, CheckOptions, InputReport, RuleId, check_input};
 use lookups::Lookups;
@@ -272,7 +272,14 @@ async fn acquire(
             run.http_status = Some(304);
             run.finished_at = now_ms();
             store
-                .commit_run(run, &[], &[], None, retention_ms(options), None)
+                .commit_run(
+                    run,
+                    &Writes::default(),
+                    &[],
+                    None,
+                    retention_ms(options),
+                    None,
+                )
                 .await?;
             info!(run_id = run.id, "not modified");
             Ok(Step::Done(Box::new(RunResult::without_diagnostics(
@@ -562,7 +569,14 @@ async fn fail(
     run.finished_at = now_ms();
     let diagnostics = vec![LoggedDiagnostic::of(&d, None)];
     store
-        .commit_run(run, &[], &diagnostics, None, retention_ms(options), None)
+        .commit_run(
+            run,
+            &Writes::default(),
+            &diagnostics,
+            None,
+            retention_ms(options),
+            None,
+        )
         .await?;
     warn!(
         run_id = run.id,

@@ -1,26 +1,68 @@
 //! What each item of a parsed feed does to the store: the identity and update rules of
 //! docs/ingestion.md and the `update-…` rules of docs/rules.md, decided against the stored heads.
 
+use std::collections::HashMap;
+
+use serde::Serialize;
+
 use super::lookups::Lookups;
 use crate::model::{ArticleStatus, CanonicalUrl};
+use crate::store::findings::FindingsWrite;
+use crate::store::ignored::IgnoredWrite;
 use crate::store::{
-    ArticleContent, ArticleHead, ArticleWrite, Counts, FeedKind, LoggedDiagnostic, Page, Store,
-    StoreError,
+    ArticleContent, ArticleHead, ArticleWrite, Counts, FeedKind, Findings, LoggedDiagnostic, Page,
+    Store, StoreError, Writes,
 };
 use crate::validate::{ArticleReport, InputReport, RuleId};
 
 /// The 24 h window of `update-outside-24h-window`.
 const UPDATE_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
-/// What a run will write.
+/// What a run (or a manual write) will write, and what each item does.
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// Article writes.
-    pub writes: Vec<ArticleWrite>,
+    /// Article, findings and ignored-update writes.
+    pub writes: Writes,
     /// Everything to log, feed-level first.
     pub diagnostics: Vec<LoggedDiagnostic>,
     /// The counts.
     pub counts: Counts,
+    /// What each item does, in feed order.
+    pub items: Vec<ItemOutcome>,
+}
+
+/// What one item does, in the words of a dry run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Would {
+    /// A new canonical URL is inserted (`inserted`).
+    Insert,
+    /// Its content is applied, and a draft may go live (`updated`).
+    Update,
+    /// A draft goes live, its content unchanged or refused (`updated`).
+    MakeLive,
+    /// Nothing changes (`unchanged`).
+    Unchanged,
+    /// Left alone: a superseded duplicate, refused by an update rule, or a development
+    /// version of a live article (`ignored`).
+    Ignore,
+    /// Not stored: errors, or another page's article (`rejected`).
+    Reject,
+}
+
+/// What one item does, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemOutcome {
+    /// Its index in the report's articles.
+    pub item: usize,
+    /// What it does.
+    pub would: Would,
+    /// The rule behind a rejection, a refusal or a superseded duplicate.
+    pub reason: Option<RuleId>,
+    /// The stored version's `op-modified` (ms), when stored.
+    pub stored_op_modified: Option<i64>,
+    /// Its diagnostics in [`Plan::diagnostics`].
+    pub diagnostics: std::ops::Range<usize>,
 }
 
 /// A 128-bit content fingerprint: it only tells whether a publisher's article changed, so a
@@ -246,9 +288,10 @@ fn nested_owner(page: &Page, lookups: &Lookups, canonical: &CanonicalUrl) -> Opt
     })
 }
 
-/// Decides every item of a parsed feed against the store, with what `lookups` already
-/// holds of it. The report is only read: a run whose commit found that another run of the
-/// page committed first plans again from fresh lookups.
+/// Decides every item of a parsed feed (or the one article of a manual write) against the
+/// store, with what `lookups` already holds of it. The report is only read: a run whose
+/// commit found that another run of the page committed first plans again from fresh
+/// lookups.
 pub async fn plan(
     store: &Store,
     page: &Page,
@@ -256,7 +299,10 @@ pub async fn plan(
     report: &InputReport,
     mut lookups: Lookups,
 ) -> Result<Plan, StoreError> {
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        items: Vec::with_capacity(report.articles.len()),
+        ..Plan::default()
+    };
     for d in &report.diagnostics {
         plan.diagnostics.push(LoggedDiagnostic::of(d, None));
     }
@@ -274,10 +320,15 @@ pub async fn plan(
     // Only another page's domain can take an article from this page.
     let nesting = lookups.domains.iter().any(|(id, _)| *id != page.id);
     let heads = &lookups.heads;
-    for article in &report.articles {
+    // The findings of the version each stored article of this page is seen in: the decided
+    // item's, else the first rejected one's (a feed may carry one canonical URL twice).
+    let mut seen: HashMap<&str, (Findings, bool)> = HashMap::new();
+    for (item, article) in report.articles.iter().enumerate() {
         plan.counts.items += 1;
+        let first_diagnostic = plan.diagnostics.len();
         let canonical_url = article.canonical_url.as_ref();
         let canonical = canonical_url.map(CanonicalUrl::as_str);
+        let head = canonical.and_then(|url| heads.get(url));
         let at = |rule: RuleId, message: String| LoggedDiagnostic {
             canonical_url: canonical.map(str::to_string),
             rule,
@@ -291,14 +342,39 @@ pub async fn plan(
         {
             extra.push(at(RuleId::CanonicalDomainMismatch, message));
         }
+        let findings = || {
+            let own = Findings::of(&article.diagnostics);
+            let nested = Findings::of_rules(extra.iter().map(|d| d.rule));
+            Findings {
+                errors: own.errors + nested.errors,
+                warnings: own.warnings + nested.warnings,
+            }
+        };
         let superseded = article
             .diagnostics
             .iter()
             .any(|d| d.rule == RuleId::FeedDuplicateCanonical);
-        match canonical {
-            _ if !article.is_error_free() || !extra.is_empty() => plan.counts.rejected += 1,
-            _ if superseded => plan.counts.ignored += 1,
-            None => plan.counts.rejected += 1,
+        let (would, reason) = match canonical {
+            _ if !article.is_error_free() || !extra.is_empty() => {
+                plan.counts.rejected += 1;
+                if let (Some(url), Some(h)) = (canonical, head)
+                    && h.page_id == page.id
+                {
+                    seen.entry(url).or_insert((findings(), false));
+                }
+                let reason = (article.diagnostics.iter().map(|d| d.rule))
+                    .chain(extra.iter().map(|d| d.rule))
+                    .find(|r| r.severity() == crate::validate::Severity::Error);
+                (Would::Reject, reason)
+            }
+            _ if superseded => {
+                plan.counts.ignored += 1;
+                (Would::Ignore, Some(RuleId::FeedDuplicateCanonical))
+            }
+            None => {
+                plan.counts.rejected += 1;
+                (Would::Reject, None)
+            }
             Some(url) => {
                 let html = stored_html(article);
                 let content_hash = hash(&html);
@@ -306,14 +382,32 @@ pub async fn plan(
                     content_hash: &content_hash,
                     op_modified: article.op_modified.map(|t| t.timestamp_millis()),
                 };
-                match decide(heads.get(url), &page.id, origin, incoming) {
+                let action = decide(head, &page.id, origin, incoming);
+                if !matches!(action, Action::Foreign { .. } | Action::Missing) {
+                    seen.insert(url, (findings(), true));
+                }
+                let refused = |r: &Refusal, html: std::borrow::Cow<'_, str>| {
+                    // The same version refused again is kept as it was.
+                    (head.and_then(|h| h.ignored_hash.as_deref()) != Some(&content_hash)).then(
+                        || IgnoredWrite {
+                            canonical_url: url.to_string(),
+                            rule: r.rule,
+                            message: r.message.clone(),
+                            op_modified: incoming.op_modified,
+                            content_hash: content_hash.clone(),
+                            html: html.into_owned(),
+                        },
+                    )
+                };
+                match action {
                     Action::Insert(status) => {
                         plan.counts.inserted += 1;
-                        plan.writes.push(ArticleWrite::Insert {
+                        plan.writes.articles.push(ArticleWrite::Insert {
                             canonical_url: url.to_string(),
                             status,
-                            content: content_of(article, html, content_hash),
+                            content: content_of(article, html, content_hash.clone()),
                         });
+                        (Would::Insert, None)
                     }
                     Action::Update {
                         content,
@@ -321,33 +415,76 @@ pub async fn plan(
                         refusal,
                     } => {
                         plan.counts.updated += 1;
+                        let reason = refusal.as_ref().map(|r| r.rule);
+                        let content = if content {
+                            Some(content_of(article, html, content_hash.clone()))
+                        } else {
+                            plan.writes
+                                .ignored
+                                .extend(refusal.as_ref().and_then(|r| refused(r, html)));
+                            None
+                        };
+                        let would = if content.is_some() {
+                            Would::Update
+                        } else {
+                            Would::MakeLive
+                        };
                         extra.extend(refusal.map(|r| at(r.rule, r.message)));
-                        plan.writes.push(ArticleWrite::Update {
+                        plan.writes.articles.push(ArticleWrite::Update {
                             canonical_url: url.to_string(),
-                            content: content.then(|| content_of(article, html, content_hash)),
+                            content,
                             make_live,
                         });
+                        (would, reason)
                     }
-                    Action::Unchanged => plan.counts.unchanged += 1,
+                    Action::Unchanged => {
+                        plan.counts.unchanged += 1;
+                        (Would::Unchanged, None)
+                    }
                     Action::Ignored(refusal) => {
                         plan.counts.ignored += 1;
+                        let reason = refusal.as_ref().map(|r| r.rule);
+                        if let Some(r) = &refusal {
+                            plan.writes.ignored.extend(refused(r, html));
+                        }
                         extra.extend(refusal.map(|r| at(r.rule, r.message)));
+                        (Would::Ignore, reason)
                     }
-                    Action::Missing => plan.counts.rejected += 1,
+                    Action::Missing => {
+                        plan.counts.rejected += 1;
+                        (Would::Reject, None)
+                    }
                     Action::Foreign { owner } => {
                         plan.counts.rejected += 1;
                         extra.push(at(
                             RuleId::CanonicalDomainMismatch,
                             format!("`{url}` is stored under page `{owner}`"),
                         ));
+                        (Would::Reject, Some(RuleId::CanonicalDomainMismatch))
                     }
                 }
             }
-        }
+        };
         for d in &article.diagnostics {
             plan.diagnostics.push(LoggedDiagnostic::of(d, canonical));
         }
         plan.diagnostics.extend(extra);
+        plan.items.push(ItemOutcome {
+            item,
+            would,
+            reason,
+            stored_op_modified: head.and_then(|h| h.op_modified),
+            diagnostics: first_diagnostic..plan.diagnostics.len(),
+        });
+    }
+    // Findings are written only where they changed (an article without a row has none).
+    for (url, (findings, _)) in seen {
+        if heads.get(url).map(|h| h.findings).unwrap_or_default() != findings {
+            plan.writes.findings.push(FindingsWrite {
+                canonical_url: url.to_string(),
+                findings,
+            });
+        }
     }
     Ok(plan)
 }
@@ -371,6 +508,8 @@ mod tests {
             op_published: Some(T0),
             op_modified: modified,
             revision: 1,
+            findings: Findings::default(),
+            ignored_hash: None,
         }
     }
 

@@ -2,11 +2,14 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::findings::{Findings, FindingsWrite};
+use super::ignored::IgnoredWrite;
 use super::revisions::{Provenance, insert_revision};
-use super::{Store, StoreError, dynamic};
+use super::{Backend, Store, StoreError, dynamic, ser};
 use crate::model::ArticleStatus;
 
 pub(super) fn status_of(text: &str) -> Result<ArticleStatus, StoreError> {
@@ -29,6 +32,10 @@ pub struct ArticleHead {
     pub op_modified: Option<i64>,
     /// Current revision number.
     pub revision: i64,
+    /// The stored findings of its last version seen (none of either when absent).
+    pub findings: Findings,
+    /// Hash of its pending ignored update's HTML, if one is pending.
+    pub ignored_hash: Option<String>,
 }
 
 impl ArticleHead {
@@ -38,8 +45,9 @@ impl ArticleHead {
     }
 }
 
-/// A stored article, as listed.
-#[derive(Clone, Debug)]
+/// A stored article, as listed: the article object of docs/cli.md with its revision, the
+/// findings of its last version seen and whether an ignored update is pending.
+#[derive(Clone, Debug, Serialize)]
 pub struct StoredArticle {
     /// Canonical URL, exactly as written.
     pub canonical_url: String,
@@ -48,20 +56,35 @@ pub struct StoredArticle {
     /// Header title, whitespace collapsed.
     pub title: Option<String>,
     /// Shown to readers or not.
+    #[serde(serialize_with = "ser::status")]
     pub status: ArticleStatus,
     /// `op-published` (ms).
+    #[serde(serialize_with = "ser::opt_time")]
     pub op_published: Option<i64>,
     /// `op-modified` (ms).
+    #[serde(serialize_with = "ser::opt_time")]
     pub op_modified: Option<i64>,
     /// When it was inserted (ms).
+    #[serde(serialize_with = "ser::time")]
     pub first_ingested_at: i64,
     /// When a change was last applied (ms).
+    #[serde(serialize_with = "ser::time")]
     pub updated_at: i64,
     /// Revision number.
     pub revision: i64,
+    /// Errors of its last version seen.
+    pub errors: i64,
+    /// Warnings of its last version seen.
+    pub warnings: i64,
+    /// An ignored update is pending.
+    pub ignored_update: bool,
     /// The article HTML (only by [`Store::article`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
 }
+
+/// An article of a page's list ([`Store::article_page`]).
+pub type ArticleListItem = StoredArticle;
 
 /// The content of a new version of an article.
 #[derive(Clone, Debug)]
@@ -82,7 +105,7 @@ pub struct ArticleContent {
     pub item_link: Option<String>,
 }
 
-/// A change a run applies to the articles table.
+/// A change to the articles table.
 #[derive(Clone, Debug)]
 pub enum ArticleWrite {
     /// A canonical URL seen for the first time.
@@ -105,8 +128,36 @@ pub enum ArticleWrite {
     },
 }
 
-const LIST_COLUMNS: &str = "canonical_url, page_id, title, status, op_published, op_modified, \
-                            first_ingested_at, updated_at, revision";
+/// Everything a feed run or a manual write changes besides its log: articles, the
+/// findings of the versions it saw, and the versions the update rules refused.
+#[derive(Clone, Debug, Default)]
+pub struct Writes {
+    /// Article inserts and updates.
+    pub articles: Vec<ArticleWrite>,
+    /// Findings that differ from the stored ones.
+    pub findings: Vec<FindingsWrite>,
+    /// Refused versions to keep (ignored updates).
+    pub ignored: Vec<IgnoredWrite>,
+}
+
+impl Writes {
+    /// Nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.articles.is_empty() && self.findings.is_empty() && self.ignored.is_empty()
+    }
+}
+
+/// The list columns of `articles a` with the findings `f` and the ignored update `i`
+/// joined.
+const LIST_COLUMNS: &str = "a.canonical_url, a.page_id, a.title, a.status, a.op_published, \
+     a.op_modified, a.first_ingested_at, a.updated_at, a.revision, \
+     CAST(COALESCE(f.errors, 0) AS BIGINT) AS errors, \
+     CAST(COALESCE(f.warnings, 0) AS BIGINT) AS warnings, \
+     CAST(CASE WHEN i.canonical_url IS NULL THEN 0 ELSE 1 END AS BIGINT) AS ignored_update";
+
+const LIST_FROM: &str = "articles a \
+     LEFT JOIN article_findings f ON f.canonical_url = a.canonical_url \
+     LEFT JOIN ignored_updates i ON i.canonical_url = a.canonical_url";
 
 fn article_from_row(row: &AnyRow, with_html: bool) -> Result<StoredArticle, StoreError> {
     Ok(StoredArticle {
@@ -119,6 +170,9 @@ fn article_from_row(row: &AnyRow, with_html: bool) -> Result<StoredArticle, Stor
         first_ingested_at: row.try_get("first_ingested_at")?,
         updated_at: row.try_get("updated_at")?,
         revision: row.try_get("revision")?,
+        errors: row.try_get("errors")?,
+        warnings: row.try_get("warnings")?,
+        ignored_update: row.try_get::<i64, _>("ignored_update")? != 0,
         html: if with_html {
             row.try_get("html")?
         } else {
@@ -127,8 +181,37 @@ fn article_from_row(row: &AnyRow, with_html: bool) -> Result<StoredArticle, Stor
     })
 }
 
+/// The keyset cursor of an article list: the last item's `updated_at` and canonical URL,
+/// opaque to callers (the URL hex-encoded, so any text round-trips).
+fn encode_cursor(updated_at: i64, canonical_url: &str) -> String {
+    let mut out = format!("{updated_at}.");
+    for b in canonical_url.bytes() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+fn decode_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
+    let bad = || StoreError::InvalidCursor(cursor.to_string());
+    let (at, hex) = cursor.split_once('.').ok_or_else(bad)?;
+    let at: i64 = at.parse().map_err(|_| bad())?;
+    if hex.len() % 2 != 0 {
+        return Err(bad());
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(bad)?;
+    Ok((at, String::from_utf8(bytes).map_err(|_| bad())?))
+}
+
 impl Store {
-    /// The stored heads of these canonical URLs (those that exist).
+    /// The stored heads of these canonical URLs (those that exist), with their findings and
+    /// the hash of a pending ignored update.
     ///
     /// The database aggregates the rows into one JSON value: a run checks hundreds of
     /// articles at once, and one round trip beats streaming a row at a time.
@@ -144,20 +227,24 @@ impl Store {
             Option<i64>,
             Option<i64>,
             i64,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
         );
+        let columns = "a.canonical_url, a.page_id, a.status, a.content_hash, a.op_published, \
+                       a.op_modified, a.revision, f.errors, f.warnings, i.content_hash";
         let aggregate = match self.backend {
-            super::Backend::Sqlite => {
-                "json_group_array(json_array(canonical_url, page_id, status, content_hash, \
-                 op_published, op_modified, revision))"
-            }
-            super::Backend::Postgres => {
-                "COALESCE(json_agg(json_build_array(canonical_url, page_id, status, content_hash, \
-                 op_published, op_modified, revision)), '[]')::text"
+            Backend::Sqlite => format!("json_group_array(json_array({columns}))"),
+            Backend::Postgres => {
+                format!("COALESCE(json_agg(json_build_array({columns})), '[]')::text")
             }
         };
         let mut out = HashMap::with_capacity(canonicals.len());
         let sql = format!(
-            "SELECT {aggregate} AS heads FROM articles WHERE canonical_url IN ({})",
+            "SELECT {aggregate} AS heads FROM articles a \
+             LEFT JOIN article_findings f ON f.canonical_url = a.canonical_url \
+             LEFT JOIN ignored_updates i ON i.canonical_url = a.canonical_url \
+             WHERE a.canonical_url IN ({})",
             super::json_list(self.backend)
         );
         let json: String = dynamic(sql)
@@ -167,7 +254,9 @@ impl Store {
             .try_get("heads")?;
         let rows: Vec<HeadRow> = serde_json::from_str(&json)
             .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
-        for (url, page_id, status, content_hash, op_published, op_modified, revision) in rows {
+        for (url, page_id, status, content_hash, op_published, op_modified, revision, e, w, i) in
+            rows
+        {
             out.insert(
                 url,
                 ArticleHead {
@@ -177,6 +266,11 @@ impl Store {
                     op_published,
                     op_modified,
                     revision,
+                    findings: Findings {
+                        errors: e.unwrap_or(0),
+                        warnings: w.unwrap_or(0),
+                    },
+                    ignored_hash: i,
                 },
             );
         }
@@ -188,25 +282,108 @@ impl Store {
         let rows = match page {
             Some(p) => {
                 dynamic(format!(
-                    "SELECT {LIST_COLUMNS} FROM articles WHERE page_id = $1 ORDER BY updated_at DESC, canonical_url"
+                    "SELECT {LIST_COLUMNS} FROM {LIST_FROM} WHERE a.page_id = $1 \
+                     ORDER BY a.updated_at DESC, a.canonical_url"
                 ))
                 .bind(p)
                 .fetch_all(&self.pool)
                 .await?
             }
-            None => {
-                dynamic(format!("SELECT {LIST_COLUMNS} FROM articles ORDER BY updated_at DESC, canonical_url"))
-                    .fetch_all(&self.pool)
-                    .await?
-            }
+            None => dynamic(format!(
+                "SELECT {LIST_COLUMNS} FROM {LIST_FROM} ORDER BY a.updated_at DESC, a.canonical_url"
+            ))
+            .fetch_all(&self.pool)
+            .await?,
         };
         rows.iter().map(|r| article_from_row(r, false)).collect()
+    }
+
+    /// One screen of a page's articles, newest change first (ties by canonical URL,
+    /// descending), optionally of one status and with `q` in the title or the URL (case
+    /// insensitive); with the cursor of the next screen when there is one.
+    ///
+    /// The cursor is a keyset (`updated_at`, canonical URL): each screen is an index range
+    /// scan that stops after `limit` rows, however many articles the page has. A search
+    /// reads on until it has found a screen's worth, in the index alone (it holds the title).
+    pub async fn article_page(
+        &self,
+        page_id: &str,
+        status: Option<ArticleStatus>,
+        q: Option<&str>,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<(Vec<ArticleListItem>, Option<String>), StoreError> {
+        let limit = limit.max(1);
+        let after = cursor.map(decode_cursor).transpose()?;
+        let needle = q.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
+            let escaped = q
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let mut sql = format!("SELECT {LIST_COLUMNS} FROM {LIST_FROM} WHERE a.page_id = $1");
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if status.is_some() {
+            sql.push_str(&format!(" AND a.status = {}", next()));
+        }
+        if after.is_some() {
+            // The first bound is the index range; the second settles ties.
+            let (at, url) = (next(), next());
+            sql.push_str(&format!(
+                " AND a.updated_at <= {at} AND (a.updated_at < {at} OR a.canonical_url < {url})"
+            ));
+        }
+        if needle.is_some() {
+            // LIKE is case-insensitive on SQLite (ASCII); ILIKE on PostgreSQL.
+            let like = match self.backend {
+                Backend::Sqlite => "LIKE",
+                Backend::Postgres => "ILIKE",
+            };
+            let p = next();
+            sql.push_str(&format!(
+                " AND (a.title {like} {p} ESCAPE '\\' OR a.canonical_url {like} {p} ESCAPE '\\')"
+            ));
+        }
+        sql.push_str(&format!(
+            " ORDER BY a.updated_at DESC, a.canonical_url DESC LIMIT {}",
+            next()
+        ));
+        let mut query = dynamic(sql).bind(page_id);
+        if let Some(s) = status {
+            query = query.bind(s.as_str());
+        }
+        if let Some((at, url)) = &after {
+            query = query.bind(*at).bind(url.clone());
+        }
+        if let Some(needle) = &needle {
+            query = query.bind(needle.clone());
+        }
+        let rows = query.bind(limit + 1).fetch_all(&self.pool).await?;
+        let mut items = rows
+            .iter()
+            .map(|r| article_from_row(r, false))
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = items.len() as i64 > limit;
+        items.truncate(limit as usize);
+        let next_cursor = more
+            .then(|| {
+                items
+                    .last()
+                    .map(|a| encode_cursor(a.updated_at, &a.canonical_url))
+            })
+            .flatten();
+        Ok((items, next_cursor))
     }
 
     /// One article with its HTML.
     pub async fn article(&self, canonical_url: &str) -> Result<Option<StoredArticle>, StoreError> {
         let row = dynamic(format!(
-            "SELECT {LIST_COLUMNS}, html FROM articles WHERE canonical_url = $1"
+            "SELECT {LIST_COLUMNS}, a.html FROM {LIST_FROM} WHERE a.canonical_url = $1"
         ))
         .bind(canonical_url)
         .fetch_optional(&self.pool)
@@ -214,26 +391,63 @@ impl Store {
         row.map(|r| article_from_row(&r, true)).transpose()
     }
 
-    /// Deletes an article with its revisions and warnings.
+    /// Deletes an article with its revisions, warnings, findings and ignored update. A
+    /// later run that still finds it in its feed inserts it again, as new.
     pub async fn delete_article(&self, canonical_url: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM article_revisions WHERE canonical_url = $1")
-            .bind(canonical_url)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM diagnostics WHERE canonical_url = $1")
-            .bind(canonical_url)
-            .execute(&mut *tx)
-            .await?;
-        let done = sqlx::query("DELETE FROM articles WHERE canonical_url = $1")
-            .bind(canonical_url)
-            .execute(&mut *tx)
-            .await?;
+        // A run of the page that looked the article up before this plans again.
+        let done = sqlx::query(
+            "UPDATE pages SET commit_seq = commit_seq + 1 \
+             WHERE id = (SELECT page_id FROM articles WHERE canonical_url = $1)",
+        )
+        .bind(canonical_url)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NoSuchArticle(canonical_url.to_string()));
         }
+        for sql in [
+            "DELETE FROM article_revisions WHERE canonical_url = $1",
+            "DELETE FROM diagnostics WHERE canonical_url = $1",
+            "DELETE FROM article_findings WHERE canonical_url = $1",
+            "DELETE FROM ignored_updates WHERE canonical_url = $1",
+            "DELETE FROM articles WHERE canonical_url = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(canonical_url)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Makes a draft live; `false` when it was live already. Like any change of status, it
+    /// makes a run of the page that looked the article up before plan again.
+    pub async fn publish(&self, canonical_url: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Writing first: SQLite takes its write lock before anything is read.
+        let row = sqlx::query(
+            "UPDATE articles SET status = 'live', updated_at = $1 \
+             WHERE canonical_url = $2 AND status = 'draft' RETURNING page_id",
+        )
+        .bind(super::now_ms())
+        .bind(canonical_url)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            drop(tx);
+            return match self.article_heads(&[canonical_url]).await?.is_empty() {
+                true => Err(StoreError::NoSuchArticle(canonical_url.to_string())),
+                false => Ok(false),
+            };
+        };
+        sqlx::query("UPDATE pages SET commit_seq = commit_seq + 1 WHERE id = $1")
+            .bind(row.try_get::<String, _>("page_id")?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
 
@@ -260,6 +474,8 @@ pub(super) async fn apply_update(
     let Some(content) = content else {
         return Ok(None);
     };
+    // A version applied: whatever was refused before is history.
+    super::ignored::clear(tx, canonical_url).await?;
     // The superseded version's text moves into its revision row.
     sqlx::query(
         "UPDATE article_revisions SET html = (SELECT html FROM articles WHERE canonical_url = $1) \

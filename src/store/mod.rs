@@ -10,7 +10,9 @@
 pub mod articles;
 pub mod audit;
 pub mod diagnostics;
+pub mod findings;
 pub mod health;
+pub mod ignored;
 pub mod pages;
 pub mod revisions;
 pub mod runs;
@@ -26,12 +28,16 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
-pub use articles::{ArticleContent, ArticleHead, ArticleWrite, StoredArticle};
+pub use articles::{
+    ArticleContent, ArticleHead, ArticleListItem, ArticleWrite, StoredArticle, Writes,
+};
 pub use audit::{AuditEntry, AuditRecord};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
+pub use findings::{ArticleCounts, Findings};
 pub use health::{CommitHealth, UnrecordedRun};
 // Where the store's callers have always found them.
 pub use crate::model::{from_ms, mask_url, now_ms, rfc3339};
+pub use ignored::IgnoredUpdate;
 pub use pages::{FeedKind, FeedState, NewPage, OVERVIEW_PAGE, Page, PageOverview};
 pub use revisions::{Provenance, Revision, RevisionSource};
 pub use runs::{Counts, FeedRun, PageSeq, RunOutcome, Validators};
@@ -100,6 +106,20 @@ pub enum StoreError {
     /// No such article.
     #[error("no article with canonical URL `{0}`")]
     NoSuchArticle(String),
+    /// No such revision of the article.
+    #[error("article `{url}` has no revision {revision}")]
+    NoSuchRevision {
+        /// The article.
+        url: String,
+        /// The revision asked for.
+        revision: i64,
+    },
+    /// The article has no pending ignored update.
+    #[error("article `{0}` has no pending ignored update")]
+    NoIgnoredUpdate(String),
+    /// A list cursor that no list handed out.
+    #[error("invalid cursor `{0}`")]
+    InvalidCursor(String),
     /// Another run of the page committed after this run read the store: plan again.
     #[error("another run of page `{0}` committed first")]
     Superseded(String),

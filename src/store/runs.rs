@@ -4,7 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::articles::{ArticleContent, ArticleWrite, apply_update, insert_new};
+use super::articles::{ArticleContent, ArticleWrite, Writes, apply_update, insert_new};
 use super::diagnostics::{LoggedDiagnostic, record};
 use super::pages::{FeedKind, feed_kind};
 use super::revisions::Provenance;
@@ -199,8 +199,9 @@ impl Store {
         Ok(PageSeq(row.try_get("commit_seq")?))
     }
 
-    /// Commits a finished run: the run row, its article writes, its diagnostics and the
-    /// feed's state, in one transaction. Returns the run id.
+    /// Commits a finished run: the run row, its article writes (with the findings and the
+    /// ignored updates it saw), its diagnostics and the feed's state, in one transaction.
+    /// Returns the run id.
     ///
     /// With `seen`, the commit goes through only if no other run of the page committed
     /// since `seen` was read ([`StoreError::Superseded`] otherwise); on PostgreSQL it also
@@ -208,7 +209,7 @@ impl Store {
     pub async fn commit_run(
         &self,
         run: &mut FeedRun,
-        writes: &[ArticleWrite],
+        writes: &Writes,
         diagnostics: &[LoggedDiagnostic],
         validators: Option<&Validators>,
         retention_ms: Option<i64>,
@@ -229,13 +230,14 @@ impl Store {
     /// `internal_error`, no article write, no diagnostic), in a short transaction of its
     /// own. It counts for the feed's failures; it does not count as a successful commit.
     pub async fn record_failed_run(&self, run: &mut FeedRun) -> Result<i64, StoreError> {
-        self.commit_run_tx(run, &[], &[], None, None, None).await
+        self.commit_run_tx(run, &Writes::default(), &[], None, None, None)
+            .await
     }
 
     async fn commit_run_tx(
         &self,
         run: &mut FeedRun,
-        writes: &[ArticleWrite],
+        writes: &Writes,
         diagnostics: &[LoggedDiagnostic],
         validators: Option<&Validators>,
         retention_ms: Option<i64>,
@@ -281,6 +283,7 @@ impl Store {
         .await?;
         let run_id: i64 = row.try_get("id")?;
         let new: Vec<(&str, ArticleStatus, &ArticleContent)> = writes
+            .articles
             .iter()
             .filter_map(|w| match w {
                 ArticleWrite::Insert {
@@ -292,7 +295,7 @@ impl Store {
             })
             .collect();
         insert_new(&mut tx, &run.page_id, Provenance::feed(run_id), now, &new).await?;
-        for write in writes {
+        for write in &writes.articles {
             if let ArticleWrite::Update {
                 canonical_url,
                 content,
@@ -310,6 +313,8 @@ impl Store {
                 .await?;
             }
         }
+        super::ignored::record(&mut tx, &run.page_id, run_id, now, &writes.ignored).await?;
+        super::findings::record(&mut tx, self.backend, &run.page_id, now, &writes.findings).await?;
         record(
             &mut tx,
             self.backend,
