@@ -5,8 +5,11 @@
 mod common;
 mod publishing;
 
+use iarss::ingest::manual;
 use iarss::model::ArticleStatus;
-use iarss::store::{ArticleCounts, FeedKind, Findings, RevisionSource, StoreError};
+use iarss::store::{
+    ArticleCounts, FeedKind, Findings, RevisionSource, Store, StoreError, WriteAction, WriteStatus,
+};
 use iarss::validate::RuleId;
 use publishing::{article, ingest, ingest_live, store_with_page, url};
 
@@ -15,6 +18,14 @@ on_both_backends!(
     scenario_findings_follow_the_last_version_seen,
     scenario_ignored_updates_are_kept_replaced_and_cleared,
     scenario_article_pages_are_keyset_paged_and_filtered,
+    scenario_imports_insert_update_and_are_kept,
+    scenario_imports_with_errors_or_foreign_store_nothing,
+    scenario_imports_never_demote_and_may_publish,
+    scenario_edits_bypass_the_update_rules_and_feed_versions_compare_with_them,
+    scenario_edits_are_checked_like_feed_items,
+    scenario_restores_and_publishing,
+    scenario_deleted_articles_come_back_as_new,
+    scenario_fetch_now_at_most_once_per_interval,
 );
 
 async fn scenario_feed_revisions_record_their_run(db: &str) {
@@ -320,6 +331,440 @@ async fn scenario_article_pages_are_keyset_paged_and_filtered(db: &str) {
         store
             .article_page(&page.id, None, None, Some("nonsense"), 3)
             .await,
-        Err(StoreError::InvalidCursor(_))
+        Err(StoreError::BadCursor(_))
+    ));
+}
+
+fn rules(diagnostics: &[iarss::model::Diagnostic]) -> Vec<&'static str> {
+    diagnostics.iter().map(|d| d.rule.as_str()).collect()
+}
+
+async fn scenario_imports_insert_update_and_are_kept(db: &str) {
+    let (store, page) = store_with_page(db).await;
+    let a = url("imported");
+    let html = article(&a).warning().html();
+    let first = manual::import(&store, &page, &html, true, "ed@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.status, first.action, first.canonical_url.as_deref()),
+        (
+            WriteStatus::Success,
+            WriteAction::Inserted,
+            Some(a.as_str())
+        )
+    );
+    assert_eq!(first.verdict, iarss::validate::Verdict::Warn);
+    assert!(rules(&first.diagnostics).contains(&"empty-element"));
+    let stored = store.article(&a).await.unwrap().expect("stored");
+    assert_eq!((stored.status, stored.revision), (ArticleStatus::Live, 1));
+    assert_eq!(stored.html.as_deref(), Some(html.as_str()));
+    assert!(stored.warnings > 0);
+    let revisions = store.revisions(&a).await.unwrap();
+    assert_eq!(revisions.len(), 1);
+    assert_eq!(revisions[0].source, RevisionSource::Import);
+    assert_eq!(revisions[0].author.as_deref(), Some("ed@example.com"));
+    assert_eq!(revisions[0].run_id, None);
+
+    // The same HTML again: unchanged, and still answered and kept.
+    let again = manual::import(&store, &page, &html, true, "ed@example.com")
+        .await
+        .unwrap();
+    assert_eq!(again.action, WriteAction::Unchanged);
+    assert_ne!(again.import_id, first.import_id);
+    // New content, whatever its times: updated.
+    let older = article(&a)
+        .modified("2020-01-01T00:00:00Z")
+        .body("Imported again.");
+    let updated = manual::import(&store, &page, &older.html(), true, "ed@example.com")
+        .await
+        .unwrap();
+    assert_eq!(updated.action, WriteAction::Updated);
+    assert_eq!(store.article(&a).await.unwrap().unwrap().revision, 2);
+    // Its findings are the new version's (a warning about its odd times, the other gone).
+    assert_eq!(
+        rules(&updated.diagnostics),
+        ["op-modified-before-published"]
+    );
+    assert_eq!(
+        store.findings(&a).await.unwrap(),
+        Findings {
+            errors: 0,
+            warnings: 1
+        }
+    );
+
+    // Every answer can be read again, with its page.
+    let (page_id, kept) = store.import(first.import_id).await.unwrap().expect("kept");
+    assert_eq!(page_id, page.id);
+    assert_eq!(kept, first);
+    let json = serde_json::to_value(&kept).unwrap();
+    assert_eq!(json["status"], "success");
+    assert_eq!(json["action"], "inserted");
+    assert_eq!(json["verdict"], "warn");
+    assert_eq!(json["diagnostics"][0]["severity"], "warning");
+    assert!(
+        json["diagnostics"][0]["help"]
+            .as_str()
+            .unwrap()
+            .contains("iarss explain")
+    );
+    assert!(
+        store
+            .import(first.import_id + 1000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn scenario_imports_with_errors_or_foreign_store_nothing(db: &str) {
+    let (store, page) = store_with_page(db).await;
+    let a = url("broken");
+    let failed = manual::import(&store, &page, &article(&a).broken().html(), true, "ed")
+        .await
+        .unwrap();
+    assert_eq!(
+        (failed.status, failed.action),
+        (WriteStatus::Failed, WriteAction::Rejected)
+    );
+    assert_eq!(failed.verdict, iarss::validate::Verdict::Reject);
+    assert!(rules(&failed.diagnostics).contains(&"missing-op-published"));
+    assert!(failed.is_failed());
+    assert!(store.article(&a).await.unwrap().is_none());
+    assert!(store.revisions(&a).await.unwrap().is_empty());
+    let (_, kept) = store.import(failed.import_id).await.unwrap().expect("kept");
+    assert_eq!(kept, failed);
+
+    // Another domain.
+    let foreign = "https://elsewhere.example.org/story";
+    let answer = manual::import(&store, &page, &article(foreign).html(), true, "ed")
+        .await
+        .unwrap();
+    assert_eq!(answer.action, WriteAction::Rejected);
+    assert!(rules(&answer.diagnostics).contains(&"canonical-domain-mismatch"));
+    assert!(store.article(foreign).await.unwrap().is_none());
+
+    // Stored under another page (domains nest): foreign too.
+    let sport = publishing::add_page(&store, "sport", "sport.example.com").await;
+    let s = "https://sport.example.com/match";
+    ingest_live(&store, &sport, &[article(s)]).await;
+    let answer = manual::import(
+        &store,
+        &page,
+        &article(s).body("Mine now.").html(),
+        true,
+        "ed",
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.action, WriteAction::Rejected);
+    assert!(rules(&answer.diagnostics).contains(&"canonical-domain-mismatch"));
+    assert_eq!(store.article(s).await.unwrap().unwrap().revision, 1);
+    assert_eq!(store.articles(Some(&page.id)).await.unwrap().len(), 0);
+}
+
+async fn scenario_imports_never_demote_and_may_publish(db: &str) {
+    let (store, page) = store_with_page(db).await;
+    let live = url("live");
+    ingest_live(&store, &page, &[article(&live)]).await;
+    let answer = manual::import(
+        &store,
+        &page,
+        &article(&live).body("Draft text.").html(),
+        false,
+        "ed",
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.action, WriteAction::Updated);
+    let stored = store.article(&live).await.unwrap().unwrap();
+    assert_eq!(stored.status, ArticleStatus::Live);
+    assert!(stored.html.unwrap().contains("Draft text."));
+
+    // An unpublished import is a draft; a published one of the same text makes it live.
+    let d = url("draft");
+    let html = article(&d).html();
+    let first = manual::import(&store, &page, &html, false, "ed")
+        .await
+        .unwrap();
+    assert_eq!(first.action, WriteAction::Inserted);
+    assert_eq!(
+        store.article(&d).await.unwrap().unwrap().status,
+        ArticleStatus::Draft
+    );
+    let published = manual::import(&store, &page, &html, true, "ed")
+        .await
+        .unwrap();
+    assert_eq!(published.action, WriteAction::Updated);
+    let stored = store.article(&d).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.revision), (ArticleStatus::Live, 1));
+}
+
+async fn scenario_edits_bypass_the_update_rules_and_feed_versions_compare_with_them(db: &str) {
+    let (store, page) = store_with_page(db).await;
+    let a = url("a");
+    ingest_live(
+        &store,
+        &page,
+        &[article(&a).modified("2024-03-10T09:00:00Z")],
+    )
+    .await;
+    // Two days later: a feed would refuse it (24 h window); the editor applies it.
+    let edited = article(&a)
+        .modified("2024-03-12T09:00:00Z")
+        .body("Corrected by hand.");
+    let outcome = manual::edit(
+        &store,
+        &page,
+        &a,
+        &edited.html(),
+        "ed@example.com",
+        RevisionSource::Manual,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (outcome.status, outcome.action, outcome.revision),
+        (WriteStatus::Success, WriteAction::Updated, Some(2))
+    );
+    assert!(!outcome.is_rejected());
+    let stored = store.article(&a).await.unwrap().unwrap();
+    assert_eq!(stored.status, ArticleStatus::Live);
+    assert_eq!(stored.op_modified, Some(1_710_234_000_000));
+    let revisions = store.revisions(&a).await.unwrap();
+    assert_eq!(revisions[0].source, RevisionSource::Manual);
+    assert_eq!(revisions[0].author.as_deref(), Some("ed@example.com"));
+    // A later feed version is compared with the edit: older, so refused and kept pending.
+    let feed_version = article(&a)
+        .modified("2024-03-10T10:00:00Z")
+        .body("The feed's own correction.");
+    let run = ingest_live(&store, &page, &[feed_version]).await;
+    assert_eq!(run.run.counts.ignored, 1);
+    let pending = store.ignored_update(&a).await.unwrap().expect("pending");
+    assert_eq!(pending.rule, RuleId::UpdateNotNewer);
+    assert!(store.article(&a).await.unwrap().unwrap().ignored_update);
+    // Applied by hand: a manual revision with its HTML, and nothing pending any more.
+    let applied = manual::apply_ignored(&store, &page, &a, "ed@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        (applied.action, applied.revision),
+        (WriteAction::Updated, Some(3))
+    );
+    let stored = store.article(&a).await.unwrap().unwrap();
+    assert!(stored.html.unwrap().contains("The feed's own correction."));
+    assert!(!stored.ignored_update);
+    assert!(store.ignored_update(&a).await.unwrap().is_none());
+    assert_eq!(
+        store.revisions(&a).await.unwrap()[0].source,
+        RevisionSource::Manual
+    );
+    assert!(matches!(
+        manual::apply_ignored(&store, &page, &a, "ed").await,
+        Err(StoreError::NoIgnoredUpdate(_))
+    ));
+    // The same text again: unchanged, no revision.
+    let same = manual::edit(
+        &store,
+        &page,
+        &a,
+        &store.article(&a).await.unwrap().unwrap().html.unwrap(),
+        "ed",
+        RevisionSource::Manual,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (same.action, same.revision),
+        (WriteAction::Unchanged, Some(3))
+    );
+    assert_eq!(store.revisions(&a).await.unwrap().len(), 3);
+}
+
+async fn scenario_edits_are_checked_like_feed_items(db: &str) {
+    let (store, page) = store_with_page(db).await;
+    let a = url("a");
+    ingest_live(&store, &page, &[article(&a)]).await;
+    // Errors: rejected with the diagnostics, nothing stored.
+    let broken = manual::edit(
+        &store,
+        &page,
+        &a,
+        &article(&a).broken().body("Broken.").html(),
+        "ed",
+        RevisionSource::Manual,
+    )
+    .await
+    .unwrap();
+    assert!(broken.is_rejected());
+    assert_eq!(broken.status, WriteStatus::Failed);
+    assert!(rules(&broken.diagnostics).contains(&"missing-op-published"));
+    assert!(broken.message().contains("error"), "{}", broken.message());
+    // Another canonical URL: rejected, with where it is written.
+    let other = url("b");
+    let moved = manual::edit(
+        &store,
+        &page,
+        &a,
+        &article(&other).html(),
+        "ed",
+        RevisionSource::Manual,
+    )
+    .await
+    .unwrap();
+    assert!(moved.is_rejected());
+    let d = moved
+        .diagnostics
+        .iter()
+        .find(|d| d.rule == RuleId::UpdateCanonicalChanged)
+        .expect("update-canonical-changed");
+    assert!(d.is_error());
+    assert_eq!(d.position.map(|p| p.line), Some(5));
+    assert!(moved.message().contains(&other));
+    // Nothing stored by either.
+    let stored = store.article(&a).await.unwrap().unwrap();
+    assert_eq!(stored.revision, 1);
+    assert!(store.article(&other).await.unwrap().is_none());
+    assert_eq!(store.findings(&a).await.unwrap(), Findings::default());
+    // Only an article of the page can be edited.
+    let sport = publishing::add_page(&store, "sport", "sport.example.org").await;
+    for (p, u) in [(&page, url("missing")), (&sport, a.clone())] {
+        let html = article(&u).html();
+        assert!(matches!(
+            manual::edit(&store, p, &u, &html, "ed", RevisionSource::Manual).await,
+            Err(StoreError::NoSuchArticle(_))
+        ));
+    }
+}
+
+async fn scenario_restores_and_publishing(db: &str) {
+    let (store, page) = store_with_page(db).await;
+    let a = url("a");
+    ingest(
+        &store,
+        &page,
+        FeedKind::Development,
+        &[article(&a).modified("2024-03-10T09:00:00Z")],
+    )
+    .await;
+    ingest(
+        &store,
+        &page,
+        FeedKind::Development,
+        &[article(&a).modified("2024-03-10T10:00:00Z").body("Second.")],
+    )
+    .await;
+    let restored = manual::restore(&store, &page, &a, 1, "ed").await.unwrap();
+    assert_eq!(
+        (restored.action, restored.revision),
+        (WriteAction::Updated, Some(3))
+    );
+    let stored = store.article(&a).await.unwrap().unwrap();
+    assert_eq!(stored.status, ArticleStatus::Draft, "status kept");
+    assert!(stored.html.unwrap().contains("reopened on Friday"));
+    let revisions = store.revisions(&a).await.unwrap();
+    let sources: Vec<RevisionSource> = revisions.iter().map(|r| r.source).collect();
+    assert_eq!(
+        sources,
+        [
+            RevisionSource::Restore,
+            RevisionSource::Feed,
+            RevisionSource::Feed
+        ]
+    );
+    assert_eq!(revisions[0].author.as_deref(), Some("ed"));
+    assert!(matches!(
+        manual::restore(&store, &page, &a, 9, "ed").await,
+        Err(StoreError::NoSuchRevision { revision: 9, .. })
+    ));
+    // Restoring the current text changes nothing.
+    let same = manual::restore(&store, &page, &a, 3, "ed").await.unwrap();
+    assert_eq!(same.action, WriteAction::Unchanged);
+
+    assert!(store.publish(&a).await.unwrap());
+    assert_eq!(
+        store.article(&a).await.unwrap().unwrap().status,
+        ArticleStatus::Live
+    );
+    assert!(!store.publish(&a).await.unwrap(), "already live");
+    assert!(matches!(
+        store.publish(&url("missing")).await,
+        Err(StoreError::NoSuchArticle(_))
+    ));
+    assert_eq!(
+        store.revisions(&a).await.unwrap().len(),
+        3,
+        "publishing adds no revision"
+    );
+}
+
+async fn scenario_deleted_articles_come_back_as_new(db: &str) {
+    let (store, page) = store_with_page(db).await;
+    let a = url("a");
+    ingest_live(
+        &store,
+        &page,
+        &[article(&a).modified("2024-03-10T09:00:00Z").warning()],
+    )
+    .await;
+    let stale = article(&a)
+        .body("Stale.")
+        .modified("2024-03-10T08:00:00Z")
+        .warning();
+    ingest_live(&store, &page, std::slice::from_ref(&stale)).await;
+    assert!(store.ignored_update(&a).await.unwrap().is_some());
+    assert!(store.findings(&a).await.unwrap().warnings > 0);
+    store.delete_article(&a).await.unwrap();
+    assert!(store.article(&a).await.unwrap().is_none());
+    assert!(store.ignored_update(&a).await.unwrap().is_none());
+    assert_eq!(store.findings(&a).await.unwrap(), Findings::default());
+    assert!(store.revisions(&a).await.unwrap().is_empty());
+    assert!(store.warnings(None, Some(&a)).await.unwrap().is_empty());
+    assert!(matches!(
+        store.delete_article(&a).await,
+        Err(StoreError::NoSuchArticle(_))
+    ));
+    // Still in the feed: inserted again, as new, whatever its times.
+    let again = ingest_live(&store, &page, &[stale]).await;
+    assert_eq!(again.run.counts.inserted, 1);
+    let stored = store.article(&a).await.unwrap().unwrap();
+    assert_eq!(stored.revision, 1);
+    assert!(stored.html.unwrap().contains("Stale."));
+}
+
+async fn scenario_fetch_now_at_most_once_per_interval(db: &str) {
+    let (store, page) = store_with_page(db).await;
+    let before = store
+        .feed_state(&page.id, FeedKind::Production)
+        .await
+        .unwrap()
+        .unwrap()
+        .next_due_at
+        .unwrap();
+    // Far from due: the page's feed was added with a phase within the cycle.
+    assert!(store.request_fetch_now(&page.id, 10_000).await.unwrap());
+    let due = store
+        .feed_state(&page.id, FeedKind::Production)
+        .await
+        .unwrap()
+        .unwrap()
+        .next_due_at
+        .unwrap();
+    let now = iarss::store::now_ms();
+    assert!(
+        (due - now).abs() < 5_000,
+        "due {due}, now {now}, was {before}"
+    );
+    // Again at once: refused, whoever asks.
+    assert!(!store.request_fetch_now(&page.id, 10_000).await.unwrap());
+    let other = Store::open(db).await.unwrap();
+    assert!(!other.request_fetch_now(&page.id, 10_000).await.unwrap());
+    // With a shorter interval, once it has passed: allowed again.
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    assert!(store.request_fetch_now(&page.id, 20).await.unwrap());
+    assert!(matches!(
+        store.request_fetch_now("nobody", 10_000).await,
+        Err(StoreError::NoSuchPage(_))
     ));
 }

@@ -6,6 +6,7 @@
 //! `iarss ingest` and the daemon run feeds through [`run_feed`].
 
 pub mod lookups;
+pub mod manual;
 pub mod update;
 
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! A diagnostic: one rule broken at one place.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::registry::{RuleId, Severity};
 
@@ -59,5 +59,78 @@ impl Diagnostic {
     /// How to fix it: the rule's one-line summary is the problem, this is the short help.
     pub fn help(&self) -> String {
         format!("see `iarss explain {}`", self.rule.as_str())
+    }
+}
+
+/// A diagnostic as the JSON contract writes it (docs/cli.md): `rule`, `severity`,
+/// `message`, `line`, `column`, `help`.
+#[derive(Serialize, Deserialize)]
+struct DiagnosticJson<'a> {
+    rule: RuleId,
+    #[serde(default, skip_deserializing)]
+    severity: &'a str,
+    message: std::borrow::Cow<'a, str>,
+    line: Option<u32>,
+    column: Option<u32>,
+    #[serde(default, skip_deserializing)]
+    help: String,
+}
+
+impl Serialize for Diagnostic {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        DiagnosticJson {
+            rule: self.rule,
+            severity: self.severity().as_str(),
+            message: std::borrow::Cow::Borrowed(&self.message),
+            line: self.position.map(|p| p.line),
+            column: self.position.map(|p| p.column),
+            help: self.help(),
+        }
+        .serialize(s)
+    }
+}
+
+/// Reads what [`Serialize`] wrote (severity and help follow from the rule).
+impl<'de> Deserialize<'de> for Diagnostic {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let j = DiagnosticJson::deserialize(d)?;
+        let position = match (j.line, j.column) {
+            (Some(line), Some(column)) => Some(Position { line, column }),
+            _ => None,
+        };
+        Ok(Diagnostic::new(j.rule, j.message.into_owned(), position))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_the_contracts_and_reads_back() {
+        let d = Diagnostic::new(
+            RuleId::MissingTitle,
+            "no h1",
+            Some(Position { line: 3, column: 7 }),
+        );
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "rule": "missing-title",
+                "severity": "error",
+                "message": "no h1",
+                "line": 3,
+                "column": 7,
+                "help": "see `iarss explain missing-title`",
+            })
+        );
+        assert_eq!(serde_json::from_value::<Diagnostic>(json).unwrap(), d);
+        let feed_level = Diagnostic::new(RuleId::FeedNoItems, "none", None);
+        let back = serde_json::to_string(&feed_level).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Diagnostic>(&back).unwrap(),
+            feed_level
+        );
     }
 }

@@ -115,6 +115,7 @@ declare_rules! {
     (UpdateMissingOpModified, "update-missing-op-modified", Warning, Update, "Update of a stored article has no usable op-modified; not applied"),
     (UpdateNotNewer, "update-not-newer", Warning, Update, "Update's op-modified is not later than the stored one; not applied"),
     (UpdateOutside24hWindow, "update-outside-24h-window", Warning, Update, "Update's op-modified is over 24 h after the stored one; not applied"),
+    (UpdateCanonicalChanged, "update-canonical-changed", Error, Update, "A manual edit's canonical URL is not the URL of the article edited; not stored"),
     (NestingTooDeep, "nesting-too-deep", Warning, Body, "Elements nested deeper than 512 levels; deeper tags are flattened"),
 }
 

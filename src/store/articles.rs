@@ -8,7 +8,9 @@ use sqlx::any::AnyRow;
 
 use super::findings::{Findings, FindingsWrite};
 use super::ignored::IgnoredWrite;
-use super::revisions::{Provenance, insert_revision};
+use super::imports::ImportOutcome;
+use super::revisions::{Provenance, RevisionSource, insert_revision};
+use super::runs::PageSeq;
 use super::{Backend, Store, StoreError, dynamic, ser};
 use crate::model::ArticleStatus;
 
@@ -192,7 +194,7 @@ fn encode_cursor(updated_at: i64, canonical_url: &str) -> String {
 }
 
 fn decode_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
-    let bad = || StoreError::InvalidCursor(cursor.to_string());
+    let bad = || StoreError::BadCursor(cursor.to_string());
     let (at, hex) = cursor.split_once('.').ok_or_else(bad)?;
     let at: i64 = at.parse().map_err(|_| bad())?;
     if hex.len() % 2 != 0 {
@@ -380,6 +382,20 @@ impl Store {
         Ok((items, next_cursor))
     }
 
+    /// One article's list fields (no HTML).
+    pub async fn article_item(
+        &self,
+        canonical_url: &str,
+    ) -> Result<Option<ArticleListItem>, StoreError> {
+        let row = dynamic(format!(
+            "SELECT {LIST_COLUMNS} FROM {LIST_FROM} WHERE a.canonical_url = $1"
+        ))
+        .bind(canonical_url)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| article_from_row(&r, false)).transpose()
+    }
+
     /// One article with its HTML.
     pub async fn article(&self, canonical_url: &str) -> Result<Option<StoredArticle>, StoreError> {
         let row = dynamic(format!(
@@ -451,6 +467,120 @@ impl Store {
     }
 }
 
+/// A manual write (an edit, a restore, an ignored update applied, an import) to commit.
+#[derive(Clone, Copy, Debug)]
+pub struct ManualCommit<'a> {
+    /// The page.
+    pub page_id: &'a str,
+    /// The page's commit sequence number, read before the article was looked up.
+    pub seen: PageSeq,
+    /// What the plan writes (one article).
+    pub writes: &'a Writes,
+    /// Where the version comes from.
+    pub source: RevisionSource,
+    /// Who wrote it.
+    pub author: &'a str,
+    /// An import's answer, recorded with the write.
+    pub import: Option<&'a ImportOutcome>,
+}
+
+/// What a manual write stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ManualCommitted {
+    /// The new revision's number, when content was stored.
+    pub revision: Option<i64>,
+    /// The import's id, when one was recorded.
+    pub import_id: Option<i64>,
+}
+
+impl Store {
+    /// Commits a manual write in a transaction of its own that bumps the page's commit
+    /// sequence number: it goes through only if no run of the page committed since `seen`
+    /// was read ([`StoreError::Superseded`] otherwise), and a run of the page that looked
+    /// the article up before plans again.
+    pub async fn commit_manual(
+        &self,
+        commit: &ManualCommit<'_>,
+    ) -> Result<ManualCommitted, StoreError> {
+        let result = self.commit_manual_tx(commit).await;
+        match &result {
+            Ok(_) => self.health.committed(),
+            Err(e) if !e.is_conflict() => self.health.failed(&e.to_string()),
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn commit_manual_tx(
+        &self,
+        commit: &ManualCommit<'_>,
+    ) -> Result<ManualCommitted, StoreError> {
+        let now = super::now_ms();
+        let provenance = Provenance {
+            source: commit.source,
+            run_id: None,
+            author: Some(commit.author),
+        };
+        let mut tx = self.pool.begin().await?;
+        // First, so that SQLite takes its write lock before anything is read.
+        let done = sqlx::query(
+            "UPDATE pages SET commit_seq = commit_seq + 1 WHERE id = $1 AND commit_seq = $2",
+        )
+        .bind(commit.page_id)
+        .bind(commit.seen.0)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Superseded(commit.page_id.to_string()));
+        }
+        let mut committed = ManualCommitted::default();
+        for write in &commit.writes.articles {
+            match write {
+                ArticleWrite::Insert {
+                    canonical_url,
+                    status,
+                    content,
+                } => {
+                    let new = [(canonical_url.as_str(), *status, content)];
+                    insert_new(&mut tx, commit.page_id, provenance, now, &new).await?;
+                    committed.revision = Some(1);
+                }
+                ArticleWrite::Update {
+                    canonical_url,
+                    content,
+                    make_live,
+                } => {
+                    let revision = apply_update(
+                        &mut tx,
+                        provenance,
+                        now,
+                        canonical_url,
+                        content.as_ref(),
+                        *make_live,
+                    )
+                    .await?;
+                    committed.revision = committed.revision.or(revision);
+                }
+            }
+        }
+        super::findings::record(
+            &mut tx,
+            self.backend,
+            commit.page_id,
+            now,
+            &commit.writes.findings,
+        )
+        .await?;
+        if let Some(outcome) = commit.import {
+            let id = super::imports::insert(&mut tx, commit.page_id, commit.author, now, outcome)
+                .await?;
+            committed.import_id = Some(id);
+        }
+        tx.commit().await?;
+        Ok(committed)
+    }
+}
+
 /// Applies an update of an existing article inside a write's transaction (new articles go
 /// through [`insert_new`], many rows per statement). Returns the new revision number when
 /// content was applied.
@@ -484,22 +614,31 @@ pub(super) async fn apply_update(
     .bind(canonical_url)
     .execute(&mut **tx)
     .await?;
-    let row = sqlx::query(
-        "UPDATE articles SET title = $1, op_published = $2, op_modified = $3, html = $4, \
-         content_hash = $5, guid = $6, item_link = $7, revision = revision + 1, updated_at = $8 \
-         WHERE canonical_url = $9 RETURNING revision, status",
-    )
-    .bind(&content.title)
-    .bind(content.op_published)
-    .bind(content.op_modified)
-    .bind(&content.html)
-    .bind(&content.content_hash)
-    .bind(&content.guid)
-    .bind(&content.item_link)
-    .bind(now)
-    .bind(canonical_url)
-    .fetch_one(&mut **tx)
-    .await?;
+    // A feed version brings its item's guid and link; a manual one has no item and keeps them.
+    let sql = match provenance.source {
+        RevisionSource::Feed => {
+            "UPDATE articles SET title = $1, op_published = $2, op_modified = $3, html = $4, \
+             content_hash = $5, guid = $6, item_link = $7, revision = revision + 1, updated_at = $8 \
+             WHERE canonical_url = $9 RETURNING revision, status"
+        }
+        _ => {
+            "UPDATE articles SET title = $1, op_published = $2, op_modified = $3, html = $4, \
+             content_hash = $5, guid = COALESCE($6, guid), item_link = COALESCE($7, item_link), \
+             revision = revision + 1, updated_at = $8 WHERE canonical_url = $9 RETURNING revision, status"
+        }
+    };
+    let row = sqlx::query(sql)
+        .bind(&content.title)
+        .bind(content.op_published)
+        .bind(content.op_modified)
+        .bind(&content.html)
+        .bind(&content.content_hash)
+        .bind(&content.guid)
+        .bind(&content.item_link)
+        .bind(now)
+        .bind(canonical_url)
+        .fetch_one(&mut **tx)
+        .await?;
     let revision: i64 = row.try_get("revision")?;
     let status: String = row.try_get("status")?;
     insert_revision(

@@ -36,6 +36,15 @@ impl LoggedDiagnostic {
             column: d.position.map(|p| p.column),
         }
     }
+
+    /// Back to a diagnostic (the canonical URL aside).
+    pub fn to_diagnostic(&self) -> crate::model::Diagnostic {
+        let position = match (self.line, self.column) {
+            (Some(line), Some(column)) => Some(crate::model::Position { line, column }),
+            _ => None,
+        };
+        crate::model::Diagnostic::new(self.rule, self.message.clone(), position)
+    }
 }
 
 /// A logged diagnostic, as listed.

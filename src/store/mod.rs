@@ -13,6 +13,7 @@ pub mod diagnostics;
 pub mod findings;
 pub mod health;
 pub mod ignored;
+pub mod imports;
 pub mod pages;
 pub mod revisions;
 pub mod runs;
@@ -29,7 +30,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use articles::{
-    ArticleContent, ArticleHead, ArticleListItem, ArticleWrite, StoredArticle, Writes,
+    ArticleContent, ArticleHead, ArticleListItem, ArticleWrite, ManualCommit, ManualCommitted,
+    StoredArticle, Writes,
 };
 pub use audit::{AuditEntry, AuditRecord};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
@@ -38,6 +40,7 @@ pub use health::{CommitHealth, UnrecordedRun};
 // Where the store's callers have always found them.
 pub use crate::model::{from_ms, mask_url, now_ms, rfc3339};
 pub use ignored::IgnoredUpdate;
+pub use imports::{ImportOutcome, WriteAction, WriteStatus};
 pub use pages::{FeedKind, FeedState, NewPage, OVERVIEW_PAGE, Page, PageOverview};
 pub use revisions::{Provenance, Revision, RevisionSource};
 pub use runs::{Counts, FeedRun, PageSeq, RunOutcome, Validators};
@@ -119,7 +122,7 @@ pub enum StoreError {
     NoIgnoredUpdate(String),
     /// A list cursor that no list handed out.
     #[error("invalid cursor `{0}`")]
-    InvalidCursor(String),
+    BadCursor(String),
     /// Another run of the page committed after this run read the store: plan again.
     #[error("another run of page `{0}` committed first")]
     Superseded(String),

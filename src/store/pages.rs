@@ -380,6 +380,48 @@ impl Store {
         Ok(())
     }
 
+    /// Makes both of the page's feeds due now, unless the last such request was less than
+    /// `min_interval_ms` ago: `false` then, and nothing changes. The interval is checked by
+    /// the one UPDATE that records the request, on the database's clock, so it holds across
+    /// several daemons and servers on one database.
+    pub async fn request_fetch_now(
+        &self,
+        page_id: &str,
+        min_interval_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let now = match self.backend {
+            super::Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS BIGINT)",
+            super::Backend::Postgres => {
+                "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+            }
+        };
+        let mut tx = self.pool.begin().await?;
+        let row = dynamic(format!(
+            "UPDATE pages SET fetch_requested_at = {now} WHERE id = $1 \
+             AND (fetch_requested_at IS NULL OR fetch_requested_at <= {now} - $2) \
+             RETURNING fetch_requested_at"
+        ))
+        .bind(page_id)
+        .bind(min_interval_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            drop(tx);
+            return match self.page(page_id).await? {
+                Some(_) => Ok(false),
+                None => Err(StoreError::NoSuchPage(page_id.to_string())),
+            };
+        };
+        let at: i64 = row.try_get("fetch_requested_at")?;
+        sqlx::query("UPDATE feeds SET next_due_at = $1 WHERE page_id = $2")
+            .bind(at)
+            .bind(page_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Removes a page; refused while it has articles unless `with_articles`, which deletes
     /// them and their warnings too.
     pub async fn remove_page(&self, id: &str, with_articles: bool) -> Result<(), StoreError> {

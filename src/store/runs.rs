@@ -186,7 +186,7 @@ pub(super) fn run_from_row(row: &AnyRow) -> Result<FeedRun, StoreError> {
 /// What a run read of its page before looking up its articles: the page's commit sequence
 /// number (see migration 0003). A commit that finds another number plans again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PageSeq(i64);
+pub struct PageSeq(pub(super) i64);
 
 impl Store {
     /// The page's commit sequence number, read before a run looks up its articles.

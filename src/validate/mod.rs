@@ -12,7 +12,10 @@ pub mod run;
 
 pub use crate::registry::{Group, RuleId, Severity, UnknownRule};
 pub use context::ArticleContext;
-pub use run::{ArticleReport, CanonicalTap, CheckOptions, InputReport, Verdict, check_input};
+pub use run::{
+    ArticleReport, CanonicalTap, CheckOptions, InputReport, Verdict, check_article_text,
+    check_input,
+};
 
 use crate::model::{CanonicalUrl, Diagnostic};
 use crate::parse::ParsedArticle;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::rules::feed;
 use super::{ArticleContext, RuleId, Severity, validate_article};
@@ -71,7 +71,7 @@ impl Default for CheckOptions {
 }
 
 /// An article's verdict: `reject` if any error, else `warn` if any warning, else `pass`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// No diagnostic.
@@ -199,6 +199,42 @@ pub fn check_input<R: Read>(head: Vec<u8>, rest: R, options: &CheckOptions) -> I
     match detect_kind(&head) {
         InputKind::Article => check_article_file(head, rest, options),
         InputKind::Feed => check_feed(head, rest, options),
+    }
+}
+
+impl Verdict {
+    /// The verdict of these diagnostics.
+    pub fn of<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> Verdict {
+        let mut verdict = Verdict::Pass;
+        for d in diagnostics {
+            if d.is_error() {
+                return Verdict::Reject;
+            }
+            verdict = Verdict::Warn;
+        }
+        verdict
+    }
+}
+
+/// Checks one article given as text, the way a feed item's `content:encoded` is checked
+/// (without the item rules, there being no item): what imports and manual edits store.
+/// Positions are the text's own lines and columns.
+pub fn check_article_text(html: &str, options: &CheckOptions) -> InputReport {
+    let source = ArticleSource {
+        html: html.to_string(),
+        map: SourceMap::verbatim(Position::START),
+    };
+    let mut report = check_article(source, None, options);
+    report.line = 1;
+    report.bytes = html.len() as u64;
+    if let (Some(tap), Some(canonical)) = (&options.on_canonical, &report.canonical_url) {
+        (tap.0)(canonical);
+    }
+    InputReport {
+        kind: InputKind::Article,
+        diagnostics: Vec::new(),
+        articles: vec![report],
+        bytes: html.len() as u64,
     }
 }
 

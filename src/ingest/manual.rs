@@ -1,0 +1,333 @@
+//! Manual writes: imports, edits, restores and ignored updates applied by hand, as the HTTP
+//! API and the web pages make them (after their own access checks).
+//!
+//! Each is validated exactly as a feed item of its page is (the page's domain; errors block
+//! and store nothing), decided by the same [`update::plan`] as a feed run with its own
+//! [`Origin`], and committed in a transaction of its own that bumps the page's commit
+//! sequence number, so a run of the page that read the store before plans again.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::lookups::Lookups;
+use super::update::{self, Origin, Would};
+use crate::model::{CanonicalUrl, Diagnostic, Position};
+use crate::parse::source::SourceMap;
+use crate::store::{
+    ImportOutcome, ManualCommit, Page, RevisionSource, Store, StoreError, WriteAction, WriteStatus,
+};
+use crate::validate::{CheckOptions, InputReport, RuleId, Verdict, check_article_text};
+
+/// How often a manual write plans and commits again when a run of its page committed
+/// first (or a write conflicted).
+const ATTEMPTS: u32 = 5;
+
+/// The answer of an edit, a restore or an ignored update applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EditOutcome {
+    /// `success` or `failed`.
+    pub status: WriteStatus,
+    /// The article edited.
+    pub canonical_url: String,
+    /// `updated`, `unchanged` or `rejected`.
+    pub action: WriteAction,
+    /// The article's revision after the write (none when rejected).
+    pub revision: Option<i64>,
+    /// The verdict of the HTML.
+    pub verdict: Verdict,
+    /// Its diagnostics (cli.md's diagnostic objects).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl EditOutcome {
+    /// Nothing was stored.
+    pub fn is_rejected(&self) -> bool {
+        self.action == WriteAction::Rejected
+    }
+
+    /// `updated`, `unchanged` or `rejected`.
+    pub fn action_str(&self) -> &'static str {
+        self.action.as_str()
+    }
+
+    /// Why it was rejected (or what it did), in one sentence.
+    pub fn message(&self) -> String {
+        if !self.is_rejected() {
+            return format!("article {}", self.action_str());
+        }
+        if let Some(d) = self
+            .diagnostics
+            .iter()
+            .find(|d| d.rule == RuleId::UpdateCanonicalChanged)
+        {
+            return d.message.clone();
+        }
+        let errors = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        format!("the article has {errors} error(s); nothing was stored")
+    }
+
+    fn rejected(canonical_url: &str, diagnostics: Vec<Diagnostic>) -> EditOutcome {
+        EditOutcome {
+            status: WriteStatus::Failed,
+            canonical_url: canonical_url.to_string(),
+            action: WriteAction::Rejected,
+            revision: None,
+            verdict: Verdict::of(&diagnostics),
+            diagnostics,
+        }
+    }
+}
+
+/// Checks an article's HTML as an item of `page`'s feed is checked, off the runtime.
+async fn check(page: &Page, html: &str) -> InputReport {
+    let options = CheckOptions {
+        domain: Some(page.domain.clone()),
+        keep_html: true,
+        ..CheckOptions::default()
+    };
+    let html = html.to_string();
+    match tokio::task::spawn_blocking(move || check_article_text(&html, &options)).await {
+        Ok(report) => report,
+        // A defect of the checker: let it surface where the caller's task runs.
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("the article check was cancelled: {e}"),
+        },
+    }
+}
+
+/// The item's diagnostics as the plan logged them (the update decision's included).
+fn item_diagnostics(plan: &update::Plan, item: &update::ItemOutcome) -> Vec<Diagnostic> {
+    plan.diagnostics[item.diagnostics.clone()]
+        .iter()
+        .map(|d| d.to_diagnostic())
+        .collect()
+}
+
+/// Waits a little before planning again (another write of the page came first).
+async fn back_off(attempt: u32) {
+    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+}
+
+/// Imports an article into `page`: validated exactly like an item of the page's feed, a
+/// new canonical URL is inserted (live when `published`, else a draft), a stored article
+/// of the page is updated like a manual edit (`published` makes a draft live; an
+/// unpublished import never demotes a live article). The answer is recorded, failed ones
+/// included, for [`Store::import`].
+pub async fn import(
+    store: &Store,
+    page: &Page,
+    html: &str,
+    published: bool,
+    author: &str,
+) -> Result<ImportOutcome, StoreError> {
+    let report = check(page, html).await;
+    let canonical_url = report.articles[0]
+        .canonical_url
+        .as_ref()
+        .map(|c| c.as_str().to_string());
+    let mut attempt = 1;
+    loop {
+        let seen = store.page_seq(&page.id).await?;
+        let origin = Origin::Import { published };
+        let plan = update::plan(store, page, origin, &report, Lookups::default()).await?;
+        let item = &plan.items[0];
+        let diagnostics = item_diagnostics(&plan, item);
+        let action = match item.would {
+            Would::Insert => WriteAction::Inserted,
+            Would::Update | Would::MakeLive => WriteAction::Updated,
+            Would::Unchanged => WriteAction::Unchanged,
+            Would::Ignore | Would::Reject => WriteAction::Rejected,
+        };
+        let mut outcome = ImportOutcome {
+            import_id: 0,
+            status: action.status(),
+            canonical_url: canonical_url.clone(),
+            action,
+            verdict: Verdict::of(&diagnostics),
+            diagnostics,
+        };
+        if action == WriteAction::Rejected {
+            outcome.import_id = store
+                .record_failed_import(&page.id, author, &outcome)
+                .await?;
+            return Ok(outcome);
+        }
+        let commit = ManualCommit {
+            page_id: &page.id,
+            seen,
+            writes: &plan.writes,
+            source: RevisionSource::Import,
+            author,
+            import: Some(&outcome),
+        };
+        match store.commit_manual(&commit).await {
+            Ok(committed) => {
+                outcome.import_id = committed.import_id.unwrap_or_default();
+                return Ok(outcome);
+            }
+            Err(e) if e.is_conflict() && attempt < ATTEMPTS => {
+                back_off(attempt).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A manual edit of the stored article `canonical_url` of `page`: validated like an item of
+/// the page's feed (errors reject it and store nothing), its canonical URL must be the
+/// edited one exactly (`update-canonical-changed`); otherwise a new revision with `source`
+/// (`Manual` or `Restore`) and `author`, the status kept, the `op-modified` ordering and the
+/// 24 h window not applied. Identical content stores no revision (`unchanged`).
+///
+/// [`StoreError::NoSuchArticle`] when the page has no such article.
+pub async fn edit(
+    store: &Store,
+    page: &Page,
+    canonical_url: &str,
+    html: &str,
+    author: &str,
+    source: RevisionSource,
+) -> Result<EditOutcome, StoreError> {
+    let report = check(page, html).await;
+    let article = &report.articles[0];
+    let mut diagnostics = article.diagnostics.clone();
+    if let Some(found) = &article.canonical_url
+        && found.as_str() != canonical_url
+    {
+        diagnostics.push(Diagnostic::new(
+            RuleId::UpdateCanonicalChanged,
+            format!(
+                "the canonical URL `{}` is not the URL of the article edited, `{canonical_url}`; \
+                 an edit cannot change an article's canonical URL (import it as a new article \
+                 instead)",
+                found.as_str()
+            ),
+            canonical_position(html, found),
+        ));
+    }
+    let mut attempt = 1;
+    loop {
+        let seen = store.page_seq(&page.id).await?;
+        let head = store.article_heads(&[canonical_url]).await?;
+        let Some(head) = head.get(canonical_url).filter(|h| h.page_id == page.id) else {
+            return Err(StoreError::NoSuchArticle(canonical_url.to_string()));
+        };
+        if Verdict::of(&diagnostics) == Verdict::Reject {
+            return Ok(EditOutcome::rejected(canonical_url, diagnostics));
+        }
+        let plan = update::plan(store, page, Origin::Manual, &report, Lookups::default()).await?;
+        let item = &plan.items[0];
+        let diagnostics = item_diagnostics(&plan, item);
+        let action = match item.would {
+            Would::Update | Would::MakeLive => WriteAction::Updated,
+            Would::Unchanged => WriteAction::Unchanged,
+            Would::Insert | Would::Ignore | Would::Reject => {
+                // Refused without an error: deleted since the look-up above.
+                if Verdict::of(&diagnostics) != Verdict::Reject {
+                    return Err(StoreError::NoSuchArticle(canonical_url.to_string()));
+                }
+                return Ok(EditOutcome::rejected(canonical_url, diagnostics));
+            }
+        };
+        let mut outcome = EditOutcome {
+            status: WriteStatus::Success,
+            canonical_url: canonical_url.to_string(),
+            action,
+            revision: Some(head.revision),
+            verdict: Verdict::of(&diagnostics),
+            diagnostics,
+        };
+        if plan.writes.is_empty() {
+            return Ok(outcome);
+        }
+        let commit = ManualCommit {
+            page_id: &page.id,
+            seen,
+            writes: &plan.writes,
+            source,
+            author,
+            import: None,
+        };
+        match store.commit_manual(&commit).await {
+            Ok(committed) => {
+                outcome.revision = committed.revision.or(outcome.revision);
+                return Ok(outcome);
+            }
+            Err(e) if e.is_conflict() && attempt < ATTEMPTS => {
+                back_off(attempt).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Restores revision `revision` of the article: an edit with that revision's HTML, source
+/// `restore`.
+pub async fn restore(
+    store: &Store,
+    page: &Page,
+    canonical_url: &str,
+    revision: i64,
+    author: &str,
+) -> Result<EditOutcome, StoreError> {
+    let heads = store.article_heads(&[canonical_url]).await?;
+    if heads
+        .get(canonical_url)
+        .is_none_or(|h| h.page_id != page.id)
+    {
+        return Err(StoreError::NoSuchArticle(canonical_url.to_string()));
+    }
+    let html = store
+        .revision(canonical_url, revision)
+        .await?
+        .and_then(|r| r.html)
+        .ok_or_else(|| StoreError::NoSuchRevision {
+            url: canonical_url.to_string(),
+            revision,
+        })?;
+    edit(
+        store,
+        page,
+        canonical_url,
+        &html,
+        author,
+        RevisionSource::Restore,
+    )
+    .await
+}
+
+/// Applies the article's pending ignored update by hand: an edit with its HTML, source
+/// `manual`. [`StoreError::NoIgnoredUpdate`] when none is pending.
+pub async fn apply_ignored(
+    store: &Store,
+    page: &Page,
+    canonical_url: &str,
+    author: &str,
+) -> Result<EditOutcome, StoreError> {
+    let pending = store
+        .ignored_update(canonical_url)
+        .await?
+        .filter(|i| i.page_id == page.id)
+        .ok_or_else(|| StoreError::NoIgnoredUpdate(canonical_url.to_string()))?;
+    edit(
+        store,
+        page,
+        canonical_url,
+        &pending.html,
+        author,
+        RevisionSource::Manual,
+    )
+    .await
+}
+
+/// Where the canonical URL is written in the HTML, as far as it can be found.
+fn canonical_position(html: &str, canonical: &CanonicalUrl) -> Option<Position> {
+    let offset = html
+        .find(canonical.as_str())
+        .or_else(|| html.find("canonical"))?;
+    Some(SourceMap::verbatim(Position::START).position(html, offset))
+}
