@@ -204,6 +204,10 @@ pub struct IngestArgs {
     /// Refuse to fetch from loopback and private networks.
     #[arg(long)]
     pub deny_private_networks: bool,
+    /// Show what the run would do to each item, and write nothing (no run, no article,
+    /// no warning, no feed state; a page named by `--domain` is not created).
+    #[arg(long, conflicts_with = "conditional")]
+    pub dry_run: bool,
     /// Time zone for datetimes without an offset (IANA name).
     #[arg(
         long,

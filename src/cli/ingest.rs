@@ -9,7 +9,7 @@ use super::error::{CliError, CliResult};
 use super::output::records;
 use super::store_cmds::open_store;
 use super::{EXIT_FAILURE, EXIT_OK};
-use crate::ingest::{FeedSource, RunOptions, RunResult, run_feed};
+use crate::ingest::{DryRun, FeedSource, RunOptions, RunResult, dry_run_source, run_feed};
 use crate::model::Domain;
 use crate::store::{FeedKind, NewPage, Page, Store, StoreError};
 
@@ -34,6 +34,9 @@ pub fn run(db: Option<&str>, args: IngestArgs) -> CliResult {
         FeedKind::Production
     };
     let source = FeedSource::parse(&args.feed);
+    if args.dry_run {
+        return runtime.block_on(dry_run(&store, &args, domain, kind, zone, &source));
+    }
     runtime.block_on(async {
         let page = match resolve_page(&store, &args, domain, kind).await {
             Ok(p) => p,
@@ -89,6 +92,112 @@ pub fn run(db: Option<&str>, args: IngestArgs) -> CliResult {
             Err(e) => Err(e.into()),
         }
     })
+}
+
+/// `--dry-run`: what the run would do, writing nothing.
+async fn dry_run(
+    store: &Store,
+    args: &IngestArgs,
+    domain: Option<Domain>,
+    kind: FeedKind,
+    zone: chrono_tz::Tz,
+    source: &FeedSource,
+) -> CliResult {
+    let page = match (&args.page, domain) {
+        (Some(id), _) => store
+            .page(id)
+            .await?
+            .ok_or_else(|| CliError::usage(format!("no page `{id}` (see `iarss pages list`)")))?,
+        (None, Some(domain)) => match store.page_by_domain(&domain).await? {
+            Some(page) => page,
+            // What the real run would create, not stored.
+            None => Page {
+                id: domain.to_string(),
+                name: args.domain.clone().unwrap_or_else(|| domain.to_string()),
+                domain,
+                feed_url: None,
+                dev_feed_url: None,
+                enabled: false,
+            },
+        },
+        (None, None) => return Err(CliError::usage("give --page or --domain")),
+    };
+    let options = RunOptions {
+        fetch: crate::fetch::FetchConfig {
+            max_body_bytes: args.max_bytes,
+            ..Default::default()
+        },
+        zone,
+        ..RunOptions::default()
+    };
+    let dry = if args.deny_private_networks
+        && let FeedSource::Url(url) = source
+        && let Err(e) = crate::fetch::refuse_private(url).await
+    {
+        DryRun::refused(&page, kind, url, &e.to_string())
+    } else {
+        dry_run_source(store, &page, kind, source, &options)
+            .await
+            .map_err(|e| match e {
+                crate::ingest::DryRunError::Store(e) => CliError::from(e),
+                other => CliError {
+                    code: EXIT_FAILURE,
+                    message: other.to_string(),
+                },
+            })?
+    };
+    match args.format {
+        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&dry).unwrap_or_default()),
+        ListFormat::Text => print!("{}", dry_run_text(&dry)),
+    }
+    Ok(if dry.outcome == "ok" {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+/// A dry run as text: the feed, one line per item (what it would do and why), the counts.
+fn dry_run_text(dry: &DryRun) -> String {
+    let mut out = format!(
+        "dry run · page {} · {} feed {}\noutcome {}{} · {} item(s) · {} bytes\n",
+        dry.page_id,
+        dry.feed,
+        dry.feed_url.as_deref().unwrap_or("-"),
+        dry.outcome,
+        dry.http_status
+            .map(|s| format!(" (HTTP {s})"))
+            .unwrap_or_default(),
+        dry.counts.items,
+        dry.bytes,
+    );
+    for d in &dry.diagnostics {
+        out.push_str(&format!(
+            "{}[{}] feed: {}\n",
+            d.severity(),
+            d.rule.as_str(),
+            d.message
+        ));
+    }
+    for item in &dry.items {
+        let would = serde_json::to_value(item.would)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "item {:<4} {:<10} {}{}\n",
+            item.index,
+            would,
+            item.canonical_url
+                .as_deref()
+                .unwrap_or("(no canonical URL)"),
+            item.reason
+                .map(|r| format!(" ({})", r.as_str()))
+                .unwrap_or_default(),
+        ));
+    }
+    out.push_str(&format!("would be: {}; nothing was written\n", dry.counts));
+    out
 }
 
 async fn resolve_page(

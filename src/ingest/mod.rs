@@ -5,6 +5,7 @@
 //! This is the only module that calls fetch, parse, validate and store in turn; both
 //! `iarss ingest` and the daemon run feeds through [`run_feed`].
 
+pub mod dry_run;
 pub mod lookups;
 pub mod manual;
 pub mod update;
@@ -22,6 +23,9 @@ use crate::store::{
     UnrecordedRun, Validators, Writes, now_ms,
 };
 use crate::validate::{CanonicalTap, CheckOptions, InputReport, RuleId, check_input};
+pub use dry_run::{
+    DryRun, DryRunError, DryRunItem, dry_run, dry_run_bytes, dry_run_source, dry_run_url,
+};
 use lookups::Lookups;
 use update::Origin;
 
@@ -209,6 +213,8 @@ struct Body {
     charset: Option<String>,
     /// The HTTP validators to keep when the run succeeds.
     validators: Option<Validators>,
+    /// The HTTP status (downloads only).
+    http_status: Option<u16>,
 }
 
 /// A parsed feed, with what the store was asked about it meanwhile.
@@ -218,13 +224,30 @@ struct Parsed {
     parse_ms: u64,
 }
 
-/// Reads the file or downloads the URL (conditionally when asked); a 304 or a failure ends
-/// the run here.
-async fn acquire(
+/// What reading or downloading a feed gave.
+enum Acquired {
+    /// The body.
+    Body(Body),
+    /// HTTP 304.
+    NotModified,
+    /// The feed could not be had.
+    Failed {
+        /// The feed-level diagnostic.
+        diagnostic: Diagnostic,
+        /// The HTTP status, when there was one.
+        http_status: Option<u16>,
+        /// How long the server asked to wait (`429`/`503`).
+        retry_after: Option<Duration>,
+    },
+}
+
+/// Reads the file or downloads the URL, conditionally when `conditional` (with the feed's
+/// stored validators). Writes nothing.
+async fn fetch_body(
     feed: &Feed<'_>,
     source: &FeedSource,
-    run: &mut FeedRun,
-) -> Result<Step<Body>, StoreError> {
+    conditional: bool,
+) -> Result<Acquired, StoreError> {
     let Feed {
         store,
         page,
@@ -238,21 +261,23 @@ async fn acquire(
             let read = tokio::task::spawn_blocking(move || fetch::read_file_capped(&path, cap))
                 .await
                 .unwrap_or_else(|e| Err(FetchError::Failed(e.to_string())));
-            return match read {
-                Ok(bytes) => Ok(Step::Next(Body {
+            return Ok(match read {
+                Ok(bytes) => Acquired::Body(Body {
                     bytes,
                     charset: None,
                     validators: None,
-                })),
-                Err(e) => {
-                    let d = Diagnostic::new(e.rule(), e.to_string(), None);
-                    Ok(Step::Done(Box::new(fail(store, run, d, options).await?)))
-                }
-            };
+                    http_status: None,
+                }),
+                Err(e) => Acquired::Failed {
+                    diagnostic: Diagnostic::new(e.rule(), e.to_string(), None),
+                    http_status: None,
+                    retry_after: None,
+                },
+            });
         }
         FeedSource::Url(url) => url,
     };
-    let conditional = if options.conditional {
+    let conditional = if conditional {
         store
             .feed_state(&page.id, kind)
             .await?
@@ -267,8 +292,39 @@ async fn acquire(
         Some(fetcher) => fetcher.get(url, conditional.as_ref()).await,
         None => fetch::fetch_conditional(url, &options.fetch, conditional.as_ref()).await,
     };
-    match fetched {
-        Ok(f) if f.status == 304 => {
+    Ok(match fetched {
+        Ok(f) if f.status == 304 => Acquired::NotModified,
+        Ok(f) => Acquired::Body(Body {
+            validators: Some(Validators {
+                etag: f.etag,
+                last_modified: f.last_modified,
+            }),
+            bytes: f.body,
+            charset: f.charset,
+            http_status: Some(f.status),
+        }),
+        Err(e) => Acquired::Failed {
+            diagnostic: Diagnostic::new(e.rule(), describe_fetch_error(url, &e), None),
+            http_status: e.status(),
+            retry_after: e.retry_after(),
+        },
+    })
+}
+
+/// Reads the file or downloads the URL (conditionally when asked); a 304 or a failure ends
+/// the run here.
+async fn acquire(
+    feed: &Feed<'_>,
+    source: &FeedSource,
+    run: &mut FeedRun,
+) -> Result<Step<Body>, StoreError> {
+    let Feed { store, options, .. } = *feed;
+    match fetch_body(feed, source, options.conditional).await? {
+        Acquired::Body(body) => {
+            run.http_status = body.http_status;
+            Ok(Step::Next(body))
+        }
+        Acquired::NotModified => {
             run.outcome = RunOutcome::NotModified;
             run.http_status = Some(304);
             run.finished_at = now_ms();
@@ -287,35 +343,36 @@ async fn acquire(
                 run.clone(),
             ))))
         }
-        Ok(f) => {
-            run.http_status = Some(f.status);
-            Ok(Step::Next(Body {
-                validators: Some(Validators {
-                    etag: f.etag,
-                    last_modified: f.last_modified,
-                }),
-                bytes: f.body,
-                charset: f.charset,
-            }))
-        }
-        Err(e) => {
-            run.http_status = e.status();
-            let d = Diagnostic::new(e.rule(), describe_fetch_error(url, &e), None);
-            let mut result = fail(store, run, d, options).await?;
-            result.retry_after = e.retry_after();
+        Acquired::Failed {
+            diagnostic,
+            http_status,
+            retry_after,
+        } => {
+            run.http_status = http_status;
+            let mut result = fail(store, run, diagnostic, options).await?;
+            result.retry_after = retry_after;
             Ok(Step::Done(Box::new(result)))
         }
     }
 }
 
+/// How parsing a feed ended.
+enum ParseEnd {
+    /// Parsed: its items can be decided.
+    Parsed(Parsed),
+    /// A feed-level error (the whole feed fails).
+    Failed(Diagnostic),
+    /// A defect of iarss stopped the check (a panic); the message says where.
+    Internal(String),
+}
+
 /// Parses and checks the feed within the budget on a blocking thread, looking up stored
-/// heads and owning pages meanwhile; a feed-level error or a panic ends the run here.
-async fn parse_with_lookups(
+/// heads and owning pages meanwhile. Writes nothing.
+async fn parse_feed(
     feed: &Feed<'_>,
     bytes: Vec<u8>,
     charset: Option<String>,
-    run: &mut FeedRun,
-) -> Result<Step<Parsed>, StoreError> {
+) -> Result<ParseEnd, StoreError> {
     let Feed {
         store,
         page,
@@ -376,25 +433,17 @@ async fn parse_with_lookups(
                 ),
                 Err(join) => format!("the check of the feed was cancelled: {join}"),
             };
-            tracing::error!(%message, "feed run failed internally");
-            run.outcome = RunOutcome::InternalError;
-            run.error = Some(message);
-            run.finished_at = now_ms();
-            store.record_failed_run(run).await?;
-            return Ok(Step::Done(Box::new(RunResult::without_diagnostics(
-                run.clone(),
-            ))));
+            return Ok(ParseEnd::Internal(message));
         }
         None => {
-            let d = Diagnostic::new(
+            return Ok(ParseEnd::Failed(Diagnostic::new(
                 RuleId::FeedParseBudgetExceeded,
                 format!(
                     "the feed was not parsed within the {} s budget",
                     budget.as_secs_f64()
                 ),
                 None,
-            );
-            return Ok(Step::Done(Box::new(fail(store, run, d, options).await?)));
+            )));
         }
     };
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "parsed");
@@ -408,13 +457,37 @@ async fn parse_with_lookups(
         report.diagnostics.iter().find(|d| d.is_error()).cloned()
     };
     if let Some(d) = feed_error {
-        return Ok(Step::Done(Box::new(fail(store, run, d, options).await?)));
+        return Ok(ParseEnd::Failed(d));
     }
-    Ok(Step::Next(Parsed {
+    Ok(ParseEnd::Parsed(Parsed {
         report,
         lookups,
         parse_ms: started.elapsed().as_millis() as u64,
     }))
+}
+
+/// Parses the feed ([`parse_feed`]); a feed-level error or a panic ends the run here.
+async fn parse_with_lookups(
+    feed: &Feed<'_>,
+    bytes: Vec<u8>,
+    charset: Option<String>,
+    run: &mut FeedRun,
+) -> Result<Step<Parsed>, StoreError> {
+    let Feed { store, options, .. } = *feed;
+    match parse_feed(feed, bytes, charset).await? {
+        ParseEnd::Parsed(parsed) => Ok(Step::Next(parsed)),
+        ParseEnd::Failed(d) => Ok(Step::Done(Box::new(fail(store, run, d, options).await?))),
+        ParseEnd::Internal(message) => {
+            tracing::error!(%message, "feed run failed internally");
+            run.outcome = RunOutcome::InternalError;
+            run.error = Some(message);
+            run.finished_at = now_ms();
+            store.record_failed_run(run).await?;
+            Ok(Step::Done(Box::new(RunResult::without_diagnostics(
+                run.clone(),
+            ))))
+        }
+    }
 }
 
 /// Plans the run's writes and commits them with the run; plans again from what is stored

@@ -117,7 +117,7 @@ impl FeedRun {
 }
 
 /// Per-run counts (docs/ingestion.md, Run counts).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
     /// Every `item`.
     pub items: u64,
