@@ -731,6 +731,19 @@ async fn scenario_deleted_articles_come_back_as_new(db: &str) {
     let stored = store.article(&a).await.unwrap().unwrap();
     assert_eq!(stored.revision, 1);
     assert!(stored.html.unwrap().contains("Stale."));
+
+    // Removing the page with its articles takes their findings, ignored updates and
+    // imports along.
+    let newer = article(&a).body("Newer.").modified("2024-03-09T00:00:00Z");
+    ingest_live(&store, &page, &[newer]).await;
+    assert!(store.ignored_update(&a).await.unwrap().is_some());
+    let imported = manual::import(&store, &page, &article(&url("b")).html(), false, "ed")
+        .await
+        .unwrap();
+    store.remove_page(&page.id, true).await.unwrap();
+    assert!(store.ignored_update(&a).await.unwrap().is_none());
+    assert_eq!(store.findings(&a).await.unwrap(), Findings::default());
+    assert!(store.import(imported.import_id).await.unwrap().is_none());
 }
 
 async fn scenario_fetch_now_at_most_once_per_interval(db: &str) {
