@@ -322,7 +322,7 @@ pub async fn plan(
     let heads = &lookups.heads;
     // The findings of the version each stored article of this page is seen in: the decided
     // item's, else the first rejected one's (a feed may carry one canonical URL twice).
-    let mut seen: HashMap<&str, (Findings, bool)> = HashMap::new();
+    let mut seen: HashMap<&str, Findings> = HashMap::new();
     for (item, article) in report.articles.iter().enumerate() {
         plan.counts.items += 1;
         let first_diagnostic = plan.diagnostics.len();
@@ -360,7 +360,7 @@ pub async fn plan(
                 if let (Some(url), Some(h)) = (canonical, head)
                     && h.page_id == page.id
                 {
-                    seen.entry(url).or_insert((findings(), false));
+                    seen.entry(url).or_insert(findings());
                 }
                 let reason = (article.diagnostics.iter().map(|d| d.rule))
                     .chain(extra.iter().map(|d| d.rule))
@@ -384,7 +384,7 @@ pub async fn plan(
                 };
                 let action = decide(head, &page.id, origin, incoming);
                 if !matches!(action, Action::Foreign { .. } | Action::Missing) {
-                    seen.insert(url, (findings(), true));
+                    seen.insert(url, findings());
                 }
                 let refused = |r: &Refusal, html: std::borrow::Cow<'_, str>| {
                     // The same version refused again is kept as it was.
@@ -478,7 +478,7 @@ pub async fn plan(
         });
     }
     // Findings are written only where they changed (an article without a row has none).
-    for (url, (findings, _)) in seen {
+    for (url, findings) in seen {
         if heads.get(url).map(|h| h.findings).unwrap_or_default() != findings {
             plan.writes.findings.push(FindingsWrite {
                 canonical_url: url.to_string(),
