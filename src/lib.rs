@@ -32,5 +32,6 @@ pub mod registry;
 pub mod report;
 pub mod schedule;
 pub mod server;
+pub mod service;
 pub mod store;
 pub mod validate;

@@ -66,7 +66,16 @@ Examples:
   iarss daemon --config daemon.toml --print-config
 
 HTTP: /healthz (alive), /readyz (store answers and takes writes, commits succeed, loop alive),
-/metrics (Prometheus), / (operator pages).
+/metrics (Prometheus), /api/v1 (the API, docs/api.md), / (operator pages).
+Exit codes: 0 stopped by SIGTERM or Ctrl-C, 1 could not start (store, listener), 2 bad configuration.";
+
+const SERVE_HELP: &str = "\
+Examples:
+  iarss serve                                    the API over ./iarss.db on 127.0.0.1:8080
+  iarss serve --config daemon.toml --listen 127.0.0.1:8081
+
+The same configuration as `iarss daemon`; nothing is fetched. HTTP: /api/v1 (the API,
+docs/api.md), /healthz, /readyz, /metrics.
 Exit codes: 0 stopped by SIGTERM or Ctrl-C, 1 could not start (store, listener), 2 bad configuration.";
 
 /// The commands.
@@ -157,6 +166,10 @@ pub enum Command {
     /// operator pages over HTTP.
     #[command(after_help = DAEMON_HELP)]
     Daemon(DaemonArgs),
+    /// Serve the HTTP API, health and metrics without fetching any feed (a read-mostly
+    /// replica next to daemons on one PostgreSQL, or the API over a SQLite file).
+    #[command(after_help = SERVE_HELP)]
+    Serve(DaemonArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  iarss completions bash > /etc/bash_completion.d/iarss")]
     Completions {
@@ -174,7 +187,7 @@ pub struct DaemonArgs {
     /// TOML configuration file.
     #[arg(long)]
     pub config: Option<String>,
-    /// HTTP address for health, metrics and the operator pages.
+    /// HTTP address for the API, health, metrics and the operator pages.
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
     /// Print the effective configuration (secrets masked) and exit.

@@ -1,4 +1,5 @@
-//! `iarss daemon`: the long-running service.
+//! `iarss daemon`, the long-running service, and `iarss serve`, the same HTTP side without
+//! the scheduler.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -11,14 +12,25 @@ use tracing::{error, info};
 use super::EXIT_OK;
 use super::args::DaemonArgs;
 use super::error::{CliError, CliResult};
+use crate::access::Access;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::schedule::{Heartbeat, Scheduler};
 use crate::server::{AppState, router};
+use crate::service::Service;
 use crate::store::{Backend, Store};
 
-/// Runs `iarss daemon`.
-pub fn run(db: Option<&str>, args: DaemonArgs) -> CliResult {
+/// Which of the two long-running commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// `iarss daemon`: the scheduler and the HTTP side.
+    Daemon,
+    /// `iarss serve`: the HTTP side only.
+    Serve,
+}
+
+/// Runs `iarss daemon` or `iarss serve`.
+pub fn run(db: Option<&str>, args: DaemonArgs, role: Role) -> CliResult {
     let mut config = Config::load(args.config.as_deref(), std::env::vars())
         .map_err(|e| CliError::usage(e.to_string()))?;
     // Flags beat the environment, which beats the file.
@@ -37,7 +49,7 @@ pub fn run(db: Option<&str>, args: DaemonArgs) -> CliResult {
         .enable_all()
         .build()
         .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(serve(config))
+    runtime.block_on(serve(config, role))
 }
 
 /// The lock that makes one daemon the owner of a SQLite database.
@@ -56,9 +68,10 @@ fn lock_sqlite(url: &str) -> Result<File, String> {
     }
 }
 
-async fn serve(config: Config) -> CliResult {
+async fn serve(config: Config, role: Role) -> CliResult {
     let store = Store::open(&config.database_url).await?;
-    let _lock = if store.backend() == Backend::Sqlite {
+    // Only the scheduler writes leases; `serve` next to a daemon on one SQLite file is fine.
+    let _lock = if store.backend() == Backend::Sqlite && role == Role::Daemon {
         match lock_sqlite(&config.database_url) {
             Ok(f) => {
                 // Holding the lock proves that whoever holds a lease is dead.
@@ -82,6 +95,8 @@ async fn serve(config: Config) -> CliResult {
         .and_then(|b| b.install_recorder().ok());
     let fetch = config.fetch_config();
     let fetcher = Fetcher::new(fetch.clone()).map_err(|e| CliError::failure(e.to_string()))?;
+    let access = Access::new(store.clone(), config.access_settings());
+    let service = Service::new(store.clone(), access, fetch.clone(), fetcher.clone());
     let run = config.run_options(fetch, fetcher);
     let schedule = config.schedule_options();
     let owner = format!(
@@ -92,47 +107,67 @@ async fn serve(config: Config) -> CliResult {
     );
     let heartbeat = Arc::new(Heartbeat::default());
     heartbeat.beat();
-    let stale_after_ms = (schedule.tick.as_millis() as i64) * 3 + 10_000;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let scheduler = Scheduler::new(
-        store.clone(),
-        owner.clone(),
-        schedule,
-        run,
-        Arc::clone(&heartbeat),
-    );
-    let scheduler_task = tokio::spawn(scheduler.run(stop_rx.clone()));
+    let (stale_after_ms, scheduler_task) = match role {
+        Role::Daemon => {
+            let scheduler = Scheduler::new(
+                store.clone(),
+                owner.clone(),
+                schedule.clone(),
+                run,
+                Arc::clone(&heartbeat),
+            );
+            (
+                (schedule.tick.as_millis() as i64) * 3 + 10_000,
+                Some(tokio::spawn(scheduler.run(stop_rx.clone()))),
+            )
+        }
+        // No loop to watch.
+        Role::Serve => (i64::MAX, None),
+    };
 
     let listener = match tokio::net::TcpListener::bind(config.listen).await {
         Ok(l) => l,
         Err(e) => {
             let _ = stop_tx.send(true);
-            let _ = scheduler_task.await;
+            if let Some(task) = scheduler_task {
+                let _ = task.await;
+            }
             return Err(CliError::failure(format!(
                 "cannot listen on {}: {e}",
                 config.listen
             )));
         }
     };
-    info!(listen = %config.listen, owner = %owner, database = %crate::store::mask_url(&config.database_url), "iarss daemon running");
+    let what = match role {
+        Role::Daemon => "iarss daemon running",
+        Role::Serve => "iarss serve running (no scheduler)",
+    };
+    info!(listen = %config.listen, owner = %owner, database = %crate::store::mask_url(&config.database_url), "{what}");
     let app = router(AppState {
         store: store.clone(),
         metrics,
         heartbeat,
         stale_after_ms,
+        service,
     });
     let mut stop_for_server = stop_rx.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop_for_server.wait_for(|s| *s).await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop_for_server.wait_for(|s| *s).await;
+        })
+        .await
     });
     wait_for_signal().await;
     info!("shutting down: no new claims; finishing in-flight runs");
     let _ = stop_tx.send(true);
-    if let Err(e) = scheduler_task.await {
+    if let Some(task) = scheduler_task
+        && let Err(e) = task.await
+    {
         error!(error = %e, "the scheduler ended badly");
     }
     match tokio::time::timeout(Duration::from_secs(5), server).await {

@@ -28,7 +28,7 @@ pub const EXIT_USAGE: u8 = 2;
 /// Parses the command line, runs the command and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Daemon(_)) {
+    if !matches!(cli.command, Command::Daemon(_) | Command::Serve(_)) {
         init_tracing(false, "warn");
     }
     let db = cli.db.as_deref();
@@ -37,7 +37,8 @@ pub fn main() -> ExitCode {
         Command::Rules { format } => rules::list(format),
         Command::Explain { rule } => rules::explain(&rule),
         Command::Ingest(args) => ingest::run(db, args),
-        Command::Daemon(args) => daemon::run(db, args),
+        Command::Daemon(args) => daemon::run(db, args, daemon::Role::Daemon),
+        Command::Serve(args) => daemon::run(db, args, daemon::Role::Serve),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "iarss", &mut std::io::stdout());

@@ -2,8 +2,6 @@
 
 use std::str::FromStr;
 
-use serde_json::json;
-
 use super::EXIT_OK;
 use super::args::ListFormat;
 use super::error::{CliError, CliResult};
@@ -13,17 +11,7 @@ use crate::registry::RuleId;
 pub fn list(format: ListFormat) -> CliResult {
     match format {
         ListFormat::Json => {
-            let rows: Vec<_> = RuleId::ALL
-                .iter()
-                .map(|r| {
-                    json!({
-                        "id": r.as_str(),
-                        "severity": r.severity().as_str(),
-                        "scope": r.group().scope(),
-                        "summary": r.summary(),
-                    })
-                })
-                .collect();
+            let rows = crate::service::checks::rules();
             println!(
                 "{}",
                 serde_json::to_string_pretty(&rows).unwrap_or_default()

@@ -150,8 +150,9 @@ pub fn mask_url(url: &str) -> String {
             let _ = u.set_password(Some("***"));
             u.to_string()
         }
-        // A user name alone is often the secret itself (`https://TOKEN@host/feed`).
-        Ok(mut u) if !u.username().is_empty() => {
+        // In a feed URL a user name alone is often the secret itself
+        // (`https://TOKEN@host/feed`); a database URL's user name is not.
+        Ok(mut u) if !u.username().is_empty() && matches!(u.scheme(), "http" | "https") => {
             let _ = u.set_username("***");
             u.to_string()
         }

@@ -9,35 +9,12 @@ use super::LintedInput;
 use crate::model::{CanonicalUrl, Diagnostic};
 use crate::validate::{ArticleReport, Verdict};
 
-/// A diagnostic as the JSON contract names its fields.
-#[derive(Serialize)]
-pub struct JsonDiagnostic<'a> {
-    rule: &'static str,
-    severity: &'static str,
-    message: &'a str,
-    line: Option<u32>,
-    column: Option<u32>,
-    help: String,
-}
-
-impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
-    fn from(d: &'a Diagnostic) -> Self {
-        JsonDiagnostic {
-            rule: d.rule.as_str(),
-            severity: d.severity().as_str(),
-            message: &d.message,
-            line: d.position.map(|p| p.line),
-            column: d.position.map(|p| p.column),
-            help: d.help(),
-        }
-    }
-}
-
 struct Diagnostics<'a>(&'a [Diagnostic]);
 
 impl Serialize for Diagnostics<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(JsonDiagnostic::from))
+        // A diagnostic serializes as the contract's object (model::diagnostic).
+        s.collect_seq(self.0.iter())
     }
 }
 

@@ -61,6 +61,12 @@ impl LintedInput {
     }
 }
 
+/// A diagnostic as the JSON contract's diagnostic object (`rule`, `severity`, `message`,
+/// `line`, `column`, `help`): what `lint --format json` writes, and the API too.
+pub fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
+    serde_json::to_value(d).unwrap_or(serde_json::Value::Null)
+}
+
 /// Writes `inputs` in `format` to `out`.
 pub fn render(format: LintFormat, inputs: &[LintedInput], out: &mut dyn Write) -> io::Result<()> {
     match format {

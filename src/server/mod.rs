@@ -1,7 +1,9 @@
-//! The daemon's HTTP side: health (`/healthz`, `/readyz`), Prometheus `/metrics`, and the
-//! read-only operator pages (pages with each feed's last outcome, a page's runs with their
-//! feed-level errors, an article's diagnostics).
+//! The HTTP side of `iarss daemon` and `iarss serve`: health (`/healthz`, `/readyz`),
+//! Prometheus `/metrics`, the API ([`api`], `/api/v1`) and the read-only operator pages
+//! (pages with each feed's last outcome, a page's runs with their feed-level errors, an
+//! article's diagnostics).
 
+pub mod api;
 mod pages;
 
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::schedule::Heartbeat;
+use crate::service::Service;
 use crate::store::Store;
 
 /// What every handler sees.
@@ -25,8 +28,11 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// The scheduler loop's liveness.
     pub heartbeat: Arc<Heartbeat>,
-    /// The loop is stale after this long without a beat.
+    /// The loop is stale after this long without a beat (`i64::MAX` without a scheduler,
+    /// as in `iarss serve`).
     pub stale_after_ms: i64,
+    /// What the API does.
+    pub service: Service,
 }
 
 /// Every route.
@@ -38,12 +44,15 @@ pub fn router(state: AppState) -> Router {
         .route("/pages/{id}", get(pages::page))
         .route("/articles", get(pages::article))
         .layer(axum::middleware::from_fn(answer_in_time));
+    let (api, _) = api::router(&state);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(operator_pages)
+        .merge(api)
         .fallback(pages::fallback)
+        .method_not_allowed_fallback(api::method_not_allowed)
         .with_state(state)
 }
 

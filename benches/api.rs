@@ -1,0 +1,373 @@
+//! The API's latency with 100,000 stored articles on one page, on SQLite and (when
+//! `IARSS_TEST_DATABASE_URL` names a server, as `scripts/with-postgres.sh` sets it)
+//! PostgreSQL, the server on one core (a current-thread runtime on its own thread):
+//!
+//! - `GET /api/v1/articles?url=` of random articles, and a page's article list (50 items),
+//!   first screens and screens deep behind a cursor: p50 / p99 (target p99 < 20 ms);
+//! - imports of new articles: p50 / p99 (target p99 < 50 ms);
+//! - a dry run of the 500-item medium feed against a plain lint of it (target ≤ 1.3×).
+//!
+//! `cargo bench --bench api` (PostgreSQL too: `scripts/with-postgres.sh cargo bench --bench api`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use feedgen::FeedSpec;
+use iarss::access::{Access, AccessSettings, Caller, Role, SecureCookies};
+use iarss::fetch::{FetchConfig, Fetcher};
+use iarss::model::Domain;
+use iarss::schedule::Heartbeat;
+use iarss::server::{AppState, router};
+use iarss::service::Service;
+use iarss::store::{NewPage, Store};
+use iarss::validate::{CheckOptions, check_input};
+
+#[path = "../tests/common/feedgen.rs"]
+mod feedgen;
+#[path = "support/postgres.rs"]
+mod postgres;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const ARTICLES: i64 = 100_000;
+const DOMAIN: &str = "news.example.com";
+
+fn data_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&dir).expect("create target/bench-data");
+    dir
+}
+
+fn article_html(url: &str, n: i64) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\" prefix=\"op: http://media.facebook.com/op#\"><head>\
+         <meta charset=\"utf-8\"><link rel=\"canonical\" href=\"{url}\">\
+         <meta property=\"op:markup_version\" content=\"v1.0\"></head><body><article><header>\
+         <h1>Story number {n}</h1><time class=\"op-published\" datetime=\"2024-03-10T08:00:00Z\">\
+         March 10</time></header><p>{}</p></article></body></html>",
+        "Text of the story, long enough to look like one. ".repeat(40)
+    )
+}
+
+/// Fills the page with `ARTICLES` articles, their first revisions and findings, in bulk.
+async fn fill(store: &Store) {
+    let template = article_html("{URL}", 0);
+    let pool = store.pool();
+    let sql = |table: &str, columns: &str, select: &str| {
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {ARTICLES}) \
+             INSERT INTO {table} ({columns}) SELECT {select} FROM n"
+        )
+    };
+    let url = format!("'https://{DOMAIN}/story/' || CAST(i AS TEXT)");
+    for statement in [
+        sql(
+            "articles",
+            "canonical_url, page_id, status, title, op_published, op_modified, content_hash, \
+             revision, first_ingested_at, updated_at, html",
+            &format!(
+                "{url}, 'news', 'live', 'Story number ' || CAST(i AS TEXT), 1710057600000, NULL, \
+                 'h' || CAST(i AS TEXT), 1, 1710057600000 + i, 1710057600000 + i, \
+                 replace($1, '{{URL}}', {url})"
+            ),
+        ),
+        sql(
+            "article_revisions",
+            "canonical_url, revision, source, run_id, status, op_modified, created_at",
+            &format!("{url}, 1, 'feed', 1, 'live', NULL, 1710057600000 + i"),
+        ),
+        sql(
+            "article_findings",
+            "canonical_url, page_id, errors, warnings, seen_at",
+            &format!("{url}, 'news', 0, i % 3, 1710057600000 + i"),
+        ),
+    ] {
+        let binds_template = statement.contains("$1");
+        let q = sqlx::query(sqlx::AssertSqlSafe(statement));
+        let q = if binds_template {
+            q.bind(template.clone())
+        } else {
+            q
+        };
+        q.execute(pool).await.expect("fill");
+    }
+}
+
+struct Server {
+    base: String,
+    operator: String,
+    store: Store,
+}
+
+/// Starts the API over `db` on a one-core runtime on its own thread.
+fn start(db: &str) -> Server {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let db = db.to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let store = Store::open(&db).await.expect("open");
+            store
+                .add_page(&NewPage {
+                    id: "news".into(),
+                    name: "News".into(),
+                    domain: Domain::parse(DOMAIN).unwrap(),
+                    feed_url: Some(format!("https://{DOMAIN}/ia.rss")),
+                    dev_feed_url: None,
+                    enabled: false,
+                })
+                .await
+                .expect("page");
+            let t = Instant::now();
+            fill(&store).await;
+            eprintln!(
+                "  filled {ARTICLES} articles in {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
+            let access = Access::new(
+                store.clone(),
+                AccessSettings {
+                    session_ttl: Duration::from_secs(3600),
+                    login_max_failures: 5,
+                    login_lockout: Duration::from_secs(900),
+                    secure_cookies: SecureCookies::Auto,
+                },
+            );
+            access
+                .add_user(
+                    &Caller::cli(),
+                    "op@example.com",
+                    "a long password",
+                    Role::Operator,
+                    &[],
+                )
+                .await
+                .expect("user");
+            let (_, operator) = access
+                .create_token(&Caller::cli(), "op@example.com", None)
+                .await
+                .expect("token");
+            let fetch = FetchConfig::default();
+            let service = Service::new(
+                store.clone(),
+                access,
+                fetch.clone(),
+                Fetcher::new(fetch).expect("fetcher"),
+            );
+            let heartbeat = Arc::new(Heartbeat::default());
+            let app = router(AppState {
+                store: store.clone(),
+                metrics: None,
+                heartbeat,
+                stale_after_ms: i64::MAX,
+                service,
+            });
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            tx.send(Server {
+                base,
+                operator,
+                store,
+            })
+            .ok();
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .ok();
+        });
+    });
+    rx.recv().expect("server started")
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+    samples.sort();
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[i].as_secs_f64() * 1000.0
+}
+
+fn report(name: &str, samples: &mut [Duration], target_ms: f64) {
+    let p50 = percentile(samples, 0.50);
+    let p99 = percentile(samples, 0.99);
+    println!(
+        "  {name:<34} n={:<5} p50 {p50:>6.2} ms   p99 {p99:>6.2} ms   (target p99 < {target_ms} ms{})",
+        samples.len(),
+        if p99 < target_ms { ", met" } else { ", MISSED" }
+    );
+}
+
+/// A tiny deterministic generator: benchmarks must not depend on a seed from the clock.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: i64) -> i64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as i64 + 1
+    }
+}
+
+async fn measure(label: &str, db: &str) {
+    println!("{label}:");
+    let server = start(db);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let get = |path: String| {
+        let client = client.clone();
+        let url = format!("{}{path}", server.base);
+        let token = server.operator.clone();
+        async move {
+            let t = Instant::now();
+            let r = client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("answer");
+            assert!(r.status().is_success(), "{}", r.status());
+            r.bytes().await.unwrap();
+            t.elapsed()
+        }
+    };
+    let mut rng = Lcg(42);
+    // Warm-up, so that the first connection and prepared statements are not measured.
+    for _ in 0..50 {
+        get(format!(
+            "/api/v1/articles?url=https%3A%2F%2F{DOMAIN}%2Fstory%2F{}",
+            rng.next(ARTICLES)
+        ))
+        .await;
+    }
+    let mut one = Vec::new();
+    for _ in 0..2000 {
+        let n = rng.next(ARTICLES);
+        one.push(
+            get(format!(
+                "/api/v1/articles?url=https%3A%2F%2F{DOMAIN}%2Fstory%2F{n}"
+            ))
+            .await,
+        );
+    }
+    report("GET /articles?url=", &mut one, 20.0);
+    let mut first = Vec::new();
+    for _ in 0..1000 {
+        first.push(get("/api/v1/pages/news/articles?limit=50".into()).await);
+    }
+    report("GET /pages/news/articles (first)", &mut first, 20.0);
+    // Deep screens: follow cursors 200 screens in (10,000 articles).
+    let mut deep = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..200 {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/pages/news/articles?limit=50&cursor={c}"),
+            None => "/api/v1/pages/news/articles?limit=50".into(),
+        };
+        let url = format!("{}{path}", server.base);
+        let t = Instant::now();
+        let bytes = client
+            .get(url)
+            .bearer_auth(&server.operator)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+        deep.push(t.elapsed());
+        cursor = body["next_cursor"].as_str().map(str::to_string);
+    }
+    report("GET /pages/news/articles (cursor)", &mut deep, 20.0);
+    let mut imports = Vec::new();
+    for i in 0..500 {
+        let url = format!("https://{DOMAIN}/imported/{i}");
+        let body = serde_json::json!({"html_source": article_html(&url, i), "published": true});
+        let t = Instant::now();
+        let r = client
+            .post(format!("{}/api/v1/pages/news/articles", server.base))
+            .bearer_auth(&server.operator)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            201,
+            "{}",
+            r.text().await.unwrap_or_default()
+        );
+        r.bytes().await.ok();
+        imports.push(t.elapsed());
+    }
+    report("POST /pages/news/articles (import)", &mut imports, 50.0);
+    // Dry run of the medium feed against a plain lint of it, best of 5 each.
+    let feed = feedgen::cached(&data_dir(), "medium", &FeedSpec::medium());
+    let bytes = std::fs::read(&feed).expect("medium feed");
+    let mut best_dry = Duration::MAX;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let r = client
+            .post(format!("{}/api/v1/pages/news/dry-run", server.base))
+            .bearer_auth(&server.operator)
+            .header("content-type", "application/rss+xml")
+            .body(bytes.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        r.bytes().await.ok();
+        best_dry = best_dry.min(t.elapsed());
+    }
+    let mut best_lint = Duration::MAX;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let options = CheckOptions {
+            domain: Some(Domain::parse(DOMAIN).unwrap()),
+            ..CheckOptions::default()
+        };
+        let report = check_input(bytes.clone(), std::io::empty(), &options);
+        std::hint::black_box(report.articles.len());
+        best_lint = best_lint.min(t.elapsed());
+    }
+    let ratio = best_dry.as_secs_f64() / best_lint.as_secs_f64();
+    println!(
+        "  dry run of the medium feed           {:.1} ms vs lint {:.1} ms: {ratio:.2}x (target <= 1.3x{})",
+        best_dry.as_secs_f64() * 1000.0,
+        best_lint.as_secs_f64() * 1000.0,
+        if ratio <= 1.3 { ", met" } else { ", MISSED" }
+    );
+    server.store.close().await;
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir = data_dir().join("api-sqlite");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = format!("sqlite://{}", dir.join("iarss.db").display());
+        measure("SQLite", &db).await;
+        match std::env::var("IARSS_TEST_DATABASE_URL") {
+            Ok(admin) => {
+                let db = postgres::fresh_postgres(&admin, "iarss_bench_api").await;
+                measure("PostgreSQL", &db).await;
+            }
+            Err(_) => println!("PostgreSQL: skipped (IARSS_TEST_DATABASE_URL is not set)"),
+        }
+    });
+}

@@ -1,0 +1,155 @@
+//! Request extractors that answer in the API's error shape: JSON bodies and raw bodies
+//! under the body cap, query strings and paths, and the client's address.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::server::AppState;
+
+/// How much of a body over the cap is still read (and dropped) before answering 413: a
+/// client that is still sending when the answer comes would otherwise see the connection
+/// closed under it instead of the answer.
+const DRAIN_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Reads every API request's body before the handler runs, under the cap
+/// (`fetch.max_body_bytes`): 413 beyond it, after draining what the client is sending (up
+/// to [`DRAIN_BYTES`] more). A handler that has no use for a body still leaves the
+/// connection clean for the next request.
+pub async fn buffer_body(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use futures_util::StreamExt;
+    let cap = state.service.max_body_bytes();
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cap.saturating_add(DRAIN_BYTES)) {
+        return ApiError::too_large(cap).into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut buffer = Vec::new();
+    let mut total: u64 = 0;
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return ApiError::bad_request("cannot read the request body").into_response();
+        };
+        total = total.saturating_add(chunk.len() as u64);
+        if total > cap.saturating_add(DRAIN_BYTES) {
+            break;
+        }
+        if total <= cap {
+            buffer.extend_from_slice(&chunk);
+        }
+    }
+    if total > cap {
+        return ApiError::too_large(cap).into_response();
+    }
+    let request = Request::from_parts(parts, axum::body::Body::from(buffer));
+    next.run(request).await
+}
+
+/// The body (already read under the cap by [`buffer_body`]).
+pub struct CappedBody(pub Bytes);
+
+impl FromRequest<AppState> for CappedBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let cap = state.service.max_body_bytes();
+        let limit = usize::try_from(cap).unwrap_or(usize::MAX);
+        match axum::body::to_bytes(request.into_body(), limit).await {
+            Ok(bytes) => Ok(CappedBody(bytes)),
+            Err(e) => {
+                let over = e
+                    .into_inner()
+                    .downcast::<http_body_util::LengthLimitError>()
+                    .is_ok();
+                if over {
+                    Err(ApiError::too_large(cap))
+                } else {
+                    Err(ApiError::bad_request("cannot read the request body"))
+                }
+            }
+        }
+    }
+}
+
+/// A JSON body: `Content-Type: application/json`, under the cap, and well-formed for `T`.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                let v = v.trim();
+                v.eq_ignore_ascii_case("application/json")
+                    || (v.starts_with("application/") && v.ends_with("+json"))
+            });
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the body must be JSON (Content-Type: application/json)",
+            ));
+        }
+        let CappedBody(bytes) = CappedBody::from_request(request, state).await?;
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+    }
+}
+
+/// A query string parsed into `T`; 400 with the reason otherwise.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
+/// Path parameters parsed into `T`; 400 with the reason otherwise.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
+/// The peer's address, when the server records it (it does; a router used without
+/// connection info has none).
+pub fn client_address(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}

@@ -1,0 +1,69 @@
+//! Lint and the rule registry over HTTP: the same checks and the same JSON as `iarss lint
+//! --format json`, `iarss rules --format json` and `iarss explain`.
+
+use std::str::FromStr;
+
+use serde_json::{Value, json};
+
+use super::{Service, ServiceError};
+use crate::model::Domain;
+use crate::registry::RuleId;
+use crate::report::{LintFormat, LintedInput, render};
+use crate::validate::{CheckOptions, check_input};
+
+/// A rule as `iarss rules --format json` lists it; with its documentation for `explain`.
+pub fn rule_value(rule: RuleId, with_doc: bool) -> Value {
+    let mut value = json!({
+        "id": rule.as_str(),
+        "severity": rule.severity().as_str(),
+        "scope": rule.group().scope(),
+        "summary": rule.summary(),
+    });
+    if with_doc {
+        value["doc"] = Value::String(rule.doc().to_string());
+    }
+    value
+}
+
+/// Every rule, in registry order.
+pub fn rules() -> Value {
+    RuleId::ALL.iter().map(|r| rule_value(*r, false)).collect()
+}
+
+/// One rule with its documentation.
+pub fn rule(id: &str) -> Result<Value, ServiceError> {
+    RuleId::from_str(id)
+        .map(|r| rule_value(r, true))
+        .map_err(|_| {
+            ServiceError::NotFound(format!("no rule `{id}`; GET /api/v1/rules lists them"))
+        })
+}
+
+impl Service {
+    /// Lints one feed or article (`body`) as `iarss lint --format json` does, checking
+    /// canonical URLs against `domain` when given. Runs on a blocking thread: checking is
+    /// CPU work that must not hold up the server's other requests.
+    pub async fn lint(&self, domain: Option<&str>, body: Vec<u8>) -> Result<Vec<u8>, ServiceError> {
+        let domain = domain
+            .map(|d| Domain::parse(d).map_err(|e| ServiceError::BadRequest(format!("domain: {e}"))))
+            .transpose()?;
+        let options = CheckOptions {
+            domain,
+            ..CheckOptions::default()
+        };
+        let rendered = tokio::task::spawn_blocking(move || {
+            let report = check_input(body, std::io::empty(), &options);
+            let linted = [LintedInput::new("-", report, None)];
+            let mut out = Vec::new();
+            render(LintFormat::Json, &linted, &mut out).map(|()| out)
+        })
+        .await;
+        match rendered {
+            Ok(Ok(out)) => Ok(out),
+            Ok(Err(e)) => Err(ServiceError::BadRequest(format!(
+                "cannot render the report: {e}"
+            ))),
+            Err(e) => Err(ServiceError::BadRequest(format!("the check failed: {e}"))),
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Pages: listed with both feeds' state and article counts, created, changed and removed
+//! by operators, fetched now by members.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Listing, Service, ServiceError, decode_cursor, encode_cursor, no_page};
+use crate::access::Caller;
+use crate::model::{Domain, now_ms};
+use crate::store::{FeedKind, FeedState, NewPage, PageChange, PageOverview, StoreError};
+
+/// A page to create, as the API takes it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageRequest {
+    /// Its id: letters, digits, `-`, `_`, `.`.
+    pub id: String,
+    /// Its one domain.
+    pub domain: String,
+    /// Display name (default: the id).
+    pub name: Option<String>,
+    /// Production feed URL.
+    pub feed_url: Option<String>,
+    /// Development feed URL.
+    pub dev_feed_url: Option<String>,
+    /// Scheduled by the daemon (default true).
+    pub enabled: Option<bool>,
+}
+
+/// What to change of a page; a field left out is left as it is, a feed URL set to null is
+/// removed.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PagePatch {
+    /// A new display name.
+    pub name: Option<String>,
+    /// A new production feed URL, or null.
+    #[serde(default, deserialize_with = "some_or_null")]
+    #[schema(value_type = Option<String>)]
+    pub feed_url: Option<Option<String>>,
+    /// A new development feed URL, or null.
+    #[serde(default, deserialize_with = "some_or_null")]
+    #[schema(value_type = Option<String>)]
+    pub dev_feed_url: Option<Option<String>>,
+    /// Scheduled or not.
+    pub enabled: Option<bool>,
+    /// Refused: a page's domain never changes.
+    #[schema(value_type = Option<String>)]
+    pub domain: Option<serde::de::IgnoredAny>,
+}
+
+/// A present field, null included, as `Some`.
+fn some_or_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+fn feed_view(page: &crate::store::Page, kind: FeedKind, state: Option<&FeedState>) -> Value {
+    let Some(url) = page.feed(kind) else {
+        return Value::Null;
+    };
+    let state = state.cloned().unwrap_or_default();
+    let now = now_ms();
+    json!({
+        "url": crate::model::mask_url(url),
+        "last_outcome": state.last_outcome,
+        "last_error": state.last_error,
+        "consecutive_failures": state.consecutive_failures,
+        "next_due_at": crate::report::records::time(state.next_due_at),
+        "in_backoff": state.consecutive_failures > 0 && state.next_due_at.is_some_and(|t| t > now),
+    })
+}
+
+/// A page as the API shows it.
+fn page_view(o: &PageOverview, counts: Option<&crate::store::ArticleCounts>) -> Value {
+    let p = &o.page;
+    let counts = counts.cloned().unwrap_or_default();
+    json!({
+        "page_id": p.id,
+        "name": p.name,
+        "domain": p.domain.as_str(),
+        "enabled": p.enabled,
+        "feeds": {
+            "production": feed_view(p, FeedKind::Production, o.production.as_ref()),
+            "development": feed_view(p, FeedKind::Development, o.development.as_ref()),
+        },
+        "articles": {
+            "live": counts.live,
+            "draft": counts.draft,
+            "with_errors": counts.with_errors,
+            "with_warnings": counts.with_warnings,
+        },
+    })
+}
+
+impl Service {
+    /// The pages the caller may see, by id, a screen at a time.
+    pub async fn pages(
+        &self,
+        caller: &Caller,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<Listing<Value>, ServiceError> {
+        let after = cursor.map(decode_cursor).transpose()?;
+        let overviews = self
+            .store
+            .page_overviews_in(caller.scope.page_ids(), after.as_deref(), limit + 1)
+            .await?;
+        self.page_listing(overviews, limit).await
+    }
+
+    async fn page_listing(
+        &self,
+        mut overviews: Vec<PageOverview>,
+        limit: i64,
+    ) -> Result<Listing<Value>, ServiceError> {
+        let more = overviews.len() as i64 > limit;
+        overviews.truncate(limit as usize);
+        let ids: Vec<String> = overviews.iter().map(|o| o.page.id.clone()).collect();
+        let counts = self.store.article_counts(&ids).await?;
+        Ok(Listing {
+            next_cursor: more
+                .then(|| overviews.last().map(|o| encode_cursor(&o.page.id)))
+                .flatten(),
+            items: overviews
+                .iter()
+                .map(|o| page_view(o, counts.get(&o.page.id)))
+                .collect(),
+        })
+    }
+
+    /// One page, if the caller may see it.
+    pub async fn page(&self, caller: &Caller, id: &str) -> Result<Value, ServiceError> {
+        self.visible_page(caller, id).await?;
+        self.page_value(id).await
+    }
+
+    async fn page_value(&self, id: &str) -> Result<Value, ServiceError> {
+        let one = [id.to_string()];
+        let overview = self
+            .store
+            .page_overviews_in(Some(&one), None, 1)
+            .await?
+            .pop()
+            .ok_or_else(|| ServiceError::NotFound(no_page(id)))?;
+        let counts = self.store.article_counts(&one).await?;
+        Ok(page_view(&overview, counts.get(id)))
+    }
+
+    /// Creates a page (operators).
+    pub async fn create_page(
+        &self,
+        caller: &Caller,
+        request: PageRequest,
+    ) -> Result<Value, ServiceError> {
+        self.require_operator(caller, "create pages")?;
+        let domain = Domain::parse(&request.domain)
+            .map_err(|e| ServiceError::BadRequest(format!("domain: {e}")))?;
+        let page = NewPage {
+            name: request.name.unwrap_or_else(|| request.id.clone()),
+            id: request.id,
+            domain,
+            feed_url: request.feed_url,
+            dev_feed_url: request.dev_feed_url,
+            enabled: request.enabled.unwrap_or(true),
+        };
+        let created = self.store.add_page(&page).await?;
+        self.audit(
+            caller,
+            "page_created",
+            Some(&created.id),
+            Some(&created.id),
+            None,
+        )
+        .await?;
+        self.page_value(&created.id).await
+    }
+
+    /// Changes a page (operators; a publisher member is told so, anyone else gets 404).
+    pub async fn change_page(
+        &self,
+        caller: &Caller,
+        id: &str,
+        patch: PagePatch,
+    ) -> Result<Value, ServiceError> {
+        self.visible_page(caller, id).await?;
+        self.require_operator(caller, "change pages")?;
+        if patch.domain.is_some() {
+            return Err(ServiceError::BadRequest(
+                "a page's domain never changes (its articles were checked against it); create a new page"
+                    .into(),
+            ));
+        }
+        let change = PageChange {
+            name: patch.name,
+            feed_url: patch.feed_url,
+            dev_feed_url: patch.dev_feed_url,
+            enabled: patch.enabled,
+        };
+        self.store.change_page(id, &change).await?;
+        let mut fields = Vec::new();
+        if change.name.is_some() {
+            fields.push("name");
+        }
+        if change.feed_url.is_some() {
+            fields.push("feed_url");
+        }
+        if change.dev_feed_url.is_some() {
+            fields.push("dev_feed_url");
+        }
+        if let Some(enabled) = change.enabled {
+            fields.push(if enabled { "enabled" } else { "disabled" });
+        }
+        self.audit(
+            caller,
+            "page_changed",
+            Some(id),
+            Some(id),
+            Some(&fields.join(", ")),
+        )
+        .await?;
+        self.page_value(id).await
+    }
+
+    /// Removes a page (operators); refused while it has articles unless `with_articles`.
+    pub async fn remove_page(
+        &self,
+        caller: &Caller,
+        id: &str,
+        with_articles: bool,
+    ) -> Result<(), ServiceError> {
+        self.visible_page(caller, id).await?;
+        self.require_operator(caller, "remove pages")?;
+        self.store.remove_page(id, with_articles).await?;
+        let detail = with_articles.then_some("with its articles");
+        self.audit(caller, "page_removed", Some(id), Some(id), detail)
+            .await
+    }
+
+    /// Makes both feeds of a page due now, at most once per 10 s per page (whichever
+    /// daemon or replica is asked).
+    pub async fn fetch_now(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
+        self.visible_page(caller, id).await?;
+        let every = self.fetch_now_every;
+        match self
+            .store
+            .request_fetch_now(id, every.as_millis() as i64)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(ServiceError::TooSoon {
+                    message: format!(
+                        "page `{id}` was asked to fetch less than {} s ago",
+                        every.as_secs()
+                    ),
+                    retry_after: every.as_secs(),
+                });
+            }
+            Err(StoreError::NoSuchPage(_)) => return Err(ServiceError::NotFound(no_page(id))),
+            Err(e) => return Err(e.into()),
+        }
+        self.audit(caller, "fetch_now", Some(id), Some(id), None)
+            .await
+    }
+}

@@ -1,0 +1,1105 @@
+//! The HTTP API through real HTTP on 127.0.0.1, on SQLite and on PostgreSQL: who may do
+//! what (one table for every route), the publishing scenarios of docs/api.md, hostile
+//! requests, and the OpenAPI document against the routes.
+
+mod api_support;
+mod common;
+mod publishing;
+
+use api_support::{Api, NEWS, q};
+use publishing::{article, ingest_live, rss, url};
+use serde_json::{Value, json};
+
+/// One test per backend for each `async fn scenario(db: &str)`.
+macro_rules! api_on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $scenario() {
+                    let db = super::api_support::sqlite_db(stringify!($scenario));
+                    super::api_support::block_on(super::$scenario(&db));
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $scenario() {
+                    let db = super::common::PgDb::create(concat!("api_", stringify!($scenario)));
+                    super::api_support::block_on(super::$scenario(db.url()));
+                }
+            )*
+        }
+    };
+}
+
+api_on_both_backends!(
+    access_matrix,
+    scenario_import,
+    scenario_edit_past_the_window_then_an_ignored_update,
+    scenario_restore_publish_delete,
+    scenario_dry_run_matches_the_run_after_it,
+    scenario_fetch_now_and_limits,
+    scenario_garbage_never_breaks_a_route,
+);
+
+/// Who makes a request in the access matrix.
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Operator,
+    Publisher,
+    Outsider,
+    Revoked,
+    Nobody,
+}
+
+const EVERYONE: [Who; 5] = [
+    Who::Operator,
+    Who::Publisher,
+    Who::Outsider,
+    Who::Revoked,
+    Who::Nobody,
+];
+
+fn token(api: &Api, who: Who) -> Option<String> {
+    match who {
+        Who::Operator => Some(api.operator.clone()),
+        Who::Publisher => Some(api.publisher.clone()),
+        Who::Outsider => Some(api.outsider.clone()),
+        Who::Revoked => Some(api.revoked.clone()),
+        Who::Nobody => None,
+    }
+}
+
+/// One row of the matrix: a request, the statuses of [`EVERYONE`] in order, and the same
+/// request on an object that does not exist (for the byte-for-byte comparison of the
+/// outsider's 404).
+struct Row {
+    method: &'static str,
+    path: String,
+    body: Option<(&'static str, Vec<u8>)>,
+    expect: [u16; 5],
+    missing: Option<String>,
+}
+
+fn row(method: &'static str, path: String, expect: [u16; 5]) -> Row {
+    Row {
+        method,
+        path,
+        body: None,
+        expect,
+        missing: None,
+    }
+}
+
+impl Row {
+    fn json(mut self, body: Value) -> Row {
+        self.body = Some(("application/json", serde_json::to_vec(&body).unwrap()));
+        self
+    }
+
+    fn raw(mut self, content_type: &'static str, body: String) -> Row {
+        self.body = Some((content_type, body.into_bytes()));
+        self
+    }
+
+    fn missing(mut self, path: String) -> Row {
+        self.missing = Some(path);
+        self
+    }
+}
+
+async fn send(api: &Api, row: &Row, path: &str, who: Who) -> api_support::Answer {
+    let (content_type, body) = match &row.body {
+        Some((c, b)) => (Some(*c), b.clone()),
+        None => (None, Vec::new()),
+    };
+    api.send(
+        row.method,
+        path,
+        token(api, who).as_deref(),
+        content_type,
+        body,
+    )
+    .await
+}
+
+/// Every route, every kind of caller: exactly the statuses docs/api.md gives, and a
+/// non-member's answer is byte for byte the answer for an object that does not exist.
+async fn access_matrix(db: &str) {
+    let api = Api::start(db).await;
+    let a = url("matrix/a");
+    let draft = url("matrix/draft");
+    let fed = url("matrix/fed");
+    let imported = api
+        .import(
+            NEWS,
+            &article(&a).modified("2024-03-10T09:00:00Z").html(),
+            true,
+        )
+        .await;
+    assert_eq!(imported.status, 201, "{}", imported.text());
+    let import_id = imported.json()["import_id"].as_i64().expect("import id");
+    assert_eq!(
+        api.import(NEWS, &article(&draft).html(), false)
+            .await
+            .status,
+        201
+    );
+    // A feed run, then the same article refused by the update rules: a pending ignored update.
+    let (store, page) = (&api.store, api.store.page(NEWS).await.unwrap().unwrap());
+    let first = ingest_live(
+        store,
+        &page,
+        &[article(&fed).modified("2024-03-10T09:00:00Z")],
+    )
+    .await;
+    let run_id = first.run.id.expect("run id");
+    ingest_live(
+        store,
+        &page,
+        &[article(&fed).modified("2024-03-09T09:00:00Z").body("older")],
+    )
+    .await;
+    let edited = article(&a)
+        .modified("2024-03-10T09:00:00Z")
+        .body("edited by hand")
+        .html();
+    let feed = rss(&[article(&url("matrix/dry"))]);
+    let nope = url("matrix/nope");
+    let missing_url = q(&nope);
+    let rows = vec![
+        row("GET", "/api/v1/pages".into(), [200, 200, 200, 401, 401]),
+        row("POST", "/api/v1/pages".into(), [201, 403, 403, 401, 401])
+            .json(json!({"id": "extra", "domain": "extra.example.net"})),
+        row(
+            "GET",
+            "/api/v1/pages/news".into(),
+            [200, 200, 404, 401, 401],
+        )
+        .missing("/api/v1/pages/nope".into()),
+        row(
+            "PATCH",
+            "/api/v1/pages/news".into(),
+            [200, 403, 404, 401, 401],
+        )
+        .json(json!({"name": "News"}))
+        .missing("/api/v1/pages/nope".into()),
+        row(
+            "DELETE",
+            "/api/v1/pages/news".into(),
+            [409, 403, 404, 401, 401],
+        )
+        .missing("/api/v1/pages/nope".into()),
+        row(
+            "POST",
+            "/api/v1/pages/news/fetch-now".into(),
+            [202, 429, 404, 401, 401],
+        )
+        .missing("/api/v1/pages/nope/fetch-now".into()),
+        row(
+            "GET",
+            "/api/v1/pages/news/runs".into(),
+            [200, 200, 404, 401, 401],
+        )
+        .missing("/api/v1/pages/nope/runs".into()),
+        row(
+            "GET",
+            format!("/api/v1/runs/{run_id}"),
+            [200, 200, 404, 401, 401],
+        )
+        .missing("/api/v1/runs/987654321".into()),
+        row(
+            "GET",
+            "/api/v1/pages/news/articles".into(),
+            [200, 200, 404, 401, 401],
+        )
+        .missing("/api/v1/pages/nope/articles".into()),
+        row(
+            "POST",
+            "/api/v1/pages/news/articles".into(),
+            [201, 200, 404, 401, 401],
+        )
+        .json(json!({"html_source": article(&url("matrix/imported")).html()}))
+        .missing("/api/v1/pages/nope/articles".into()),
+        row(
+            "GET",
+            format!("/api/v1/articles?url={}", q(&a)),
+            [200, 200, 404, 401, 401],
+        )
+        .missing(format!("/api/v1/articles?url={missing_url}")),
+        row(
+            "PUT",
+            format!("/api/v1/articles?url={}", q(&a)),
+            [200, 200, 404, 401, 401],
+        )
+        .json(json!({"html_source": edited}))
+        .missing(format!("/api/v1/articles?url={missing_url}")),
+        row(
+            "GET",
+            format!("/api/v1/articles/revisions?url={}&revision=1", q(&a)),
+            [200, 200, 404, 401, 401],
+        )
+        .missing(format!(
+            "/api/v1/articles/revisions?url={missing_url}&revision=1"
+        )),
+        row(
+            "GET",
+            format!("/api/v1/articles/diff?url={}&from=1&to=2", q(&a)),
+            [200, 200, 404, 401, 401],
+        )
+        .missing(format!(
+            "/api/v1/articles/diff?url={missing_url}&from=1&to=2"
+        )),
+        row(
+            "POST",
+            format!("/api/v1/articles/restore?url={}&revision=1", q(&a)),
+            [200, 200, 404, 401, 401],
+        )
+        .missing(format!(
+            "/api/v1/articles/restore?url={missing_url}&revision=1"
+        )),
+        row(
+            "POST",
+            format!("/api/v1/articles/publish?url={}", q(&draft)),
+            [200, 200, 404, 401, 401],
+        )
+        .missing(format!("/api/v1/articles/publish?url={missing_url}")),
+        row(
+            "GET",
+            format!("/api/v1/articles/ignored?url={}", q(&fed)),
+            [200, 200, 404, 401, 401],
+        )
+        .missing(format!("/api/v1/articles/ignored?url={missing_url}")),
+        // Applied by the operator: nothing is pending for the publisher after that.
+        row(
+            "POST",
+            format!("/api/v1/articles/ignored/apply?url={}", q(&fed)),
+            [200, 404, 404, 401, 401],
+        )
+        .missing(format!("/api/v1/articles/ignored/apply?url={missing_url}")),
+        row(
+            "GET",
+            format!("/api/v1/imports/{import_id}"),
+            [200, 200, 404, 401, 401],
+        )
+        .missing("/api/v1/imports/987654321".into()),
+        row(
+            "POST",
+            "/api/v1/pages/news/dry-run".into(),
+            [200, 200, 404, 401, 401],
+        )
+        .raw("application/rss+xml", feed.clone())
+        .missing("/api/v1/pages/nope/dry-run".into()),
+        row(
+            "POST",
+            "/api/v1/lint?domain=example.com".into(),
+            [200, 200, 200, 401, 401],
+        )
+        .raw("application/rss+xml", feed.clone()),
+        row("GET", "/api/v1/rules".into(), [200, 200, 200, 401, 401]),
+        row(
+            "GET",
+            "/api/v1/rules/figure-in-paragraph".into(),
+            [200, 200, 200, 401, 401],
+        ),
+        row("GET", "/api/v1/audit".into(), [200, 403, 403, 401, 401]),
+    ];
+    for row in &rows {
+        for (who, expected) in EVERYONE.iter().zip(row.expect) {
+            let answer = send(&api, row, &row.path, *who).await;
+            assert_eq!(
+                answer.status,
+                expected,
+                "{} {} as {who:?}: {}",
+                row.method,
+                row.path,
+                answer.text()
+            );
+            if answer.status == 401 {
+                assert_eq!(
+                    answer
+                        .headers
+                        .get("www-authenticate")
+                        .map(|v| v.to_str().unwrap()),
+                    Some("Bearer")
+                );
+            }
+            if matches!(who, Who::Outsider)
+                && expected == 404
+                && let Some(missing) = &row.missing
+            {
+                let absent = send(&api, row, missing, Who::Operator).await;
+                assert_eq!(absent.status, 404, "{} {missing}", row.method);
+                assert_eq!(
+                    answer.body, absent.body,
+                    "{} {}: a non-member's answer differs from the answer for nothing",
+                    row.method, row.path
+                );
+            }
+        }
+    }
+    // Deleting: the member and the operator each delete an article of their own.
+    for (who, expected) in EVERYONE.iter().zip([204, 204, 404, 401, 401]) {
+        let victim = url(&format!("matrix/delete-{who:?}"));
+        assert_eq!(
+            api.import(NEWS, &article(&victim).html(), true)
+                .await
+                .status,
+            201
+        );
+        let path = format!("/api/v1/articles?url={}", q(&victim));
+        let answer = api
+            .send(
+                "DELETE",
+                &path,
+                token(&api, *who).as_deref(),
+                None,
+                Vec::new(),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            expected,
+            "DELETE as {who:?}: {}",
+            answer.text()
+        );
+        if matches!(who, Who::Outsider) {
+            let absent = api
+                .send(
+                    "DELETE",
+                    &format!("/api/v1/articles?url={missing_url}"),
+                    Some(&api.operator),
+                    None,
+                    Vec::new(),
+                )
+                .await;
+            assert_eq!(answer.body, absent.body);
+        }
+    }
+    // Lists show only the caller's pages.
+    let listed = api.get("/api/v1/pages", &api.outsider).await.json();
+    let ids: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["page_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["sport"]);
+    api.stop().await;
+}
+
+async fn scenario_import(db: &str) {
+    let api = Api::start(db).await;
+    let a = url("import/a");
+    // Valid: inserted, 201, then the same again: unchanged, 200.
+    let first = api.import(NEWS, &article(&a).html(), true).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let body = first.json();
+    assert_eq!(body["status"], "success");
+    assert_eq!(body["action"], "inserted");
+    assert_eq!(body["canonical_url"], a.as_str());
+    let id = body["import_id"].as_i64().unwrap();
+    let again = api.import(NEWS, &article(&a).html(), true).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["action"], "unchanged");
+    // Its answer stays readable.
+    let later = api
+        .get(&format!("/api/v1/imports/{id}"), &api.publisher)
+        .await;
+    assert_eq!(later.status, 200);
+    assert_eq!(later.json()["action"], "inserted");
+    // With errors: 422, the diagnostics with rule and position, nothing stored.
+    let broken = url("import/broken");
+    let failed = api
+        .import(NEWS, &article(&broken).broken().html(), true)
+        .await;
+    assert_eq!(failed.status, 422, "{}", failed.text());
+    let body = failed.json();
+    assert_eq!(body["status"], "failed");
+    assert_eq!(body["action"], "rejected");
+    let diagnostics = body["diagnostics"].as_array().unwrap();
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d["severity"] == "error" && d["line"].is_u64())
+    );
+    let look = format!("/api/v1/articles?url={}", q(&broken));
+    assert_eq!(api.get(&look, &api.operator).await.status, 404);
+    // On another page's domain: refused with canonical-domain-mismatch.
+    let foreign = "https://sport.example.org/story";
+    let failed = api.import(NEWS, &article(foreign).html(), true).await;
+    assert_eq!(failed.status, 422);
+    assert!(
+        failed.json()["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["rule"] == "canonical-domain-mismatch"),
+        "{}",
+        failed.text()
+    );
+    // A draft import of a live article updates it and never demotes it.
+    let changed = article(&a).body("a second version").html();
+    let update = api.import(NEWS, &changed, false).await;
+    assert_eq!(update.status, 200, "{}", update.text());
+    assert_eq!(update.json()["action"], "updated");
+    let stored = api
+        .get(&format!("/api/v1/articles?url={}", q(&a)), &api.publisher)
+        .await
+        .json();
+    assert_eq!(stored["status"], "live");
+    assert_eq!(stored["revision"], 2);
+    let sources: Vec<&str> = stored["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["import", "import"]);
+    // Every import is audited.
+    let audit = api.get("/api/v1/audit", &api.operator).await.json();
+    let imports = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "article_imported")
+        .count();
+    assert_eq!(imports, 5);
+    api.stop().await;
+}
+
+async fn scenario_edit_past_the_window_then_an_ignored_update(db: &str) {
+    let api = Api::start(db).await;
+    let page = api.store.page(NEWS).await.unwrap().unwrap();
+    let a = url("edit/a");
+    ingest_live(
+        &api.store,
+        &page,
+        &[article(&a).modified("2024-03-10T09:00:00Z")],
+    )
+    .await;
+    // Three days later by hand: the feed's rules would refuse it, an edit does not.
+    let by_hand = article(&a)
+        .modified("2024-03-13T09:00:00Z")
+        .body("corrected")
+        .html();
+    let path = format!("/api/v1/articles?url={}", q(&a));
+    let edit = api
+        .json(
+            "PUT",
+            &path,
+            &api.publisher,
+            &json!({"html_source": by_hand}),
+        )
+        .await;
+    assert_eq!(edit.status, 200, "{}", edit.text());
+    let body = edit.json();
+    assert_eq!(body["revision"], 2);
+    assert_eq!(body["revisions"][0]["source"], "manual");
+    assert_eq!(body["revisions"][0]["author"], "pub@example.com");
+    // An edit with errors, or of another canonical URL, stores nothing.
+    let broken = api
+        .json(
+            "PUT",
+            &path,
+            &api.publisher,
+            &json!({"html_source": article(&a).broken().html()}),
+        )
+        .await;
+    assert_eq!(broken.status, 422);
+    assert!(
+        broken.json()["error"]["diagnostics"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty())
+    );
+    let other = api
+        .json(
+            "PUT",
+            &path,
+            &api.publisher,
+            &json!({"html_source": article(&url("edit/other")).html()}),
+        )
+        .await;
+    assert_eq!(other.status, 422, "{}", other.text());
+    // The feed still carries a version older than the edit: ignored, and kept as pending.
+    ingest_live(
+        &api.store,
+        &page,
+        &[article(&a)
+            .modified("2024-03-12T09:00:00Z")
+            .body("from the feed")],
+    )
+    .await;
+    let shown = api.get(&path, &api.publisher).await.json();
+    assert_eq!(shown["revision"], 2);
+    assert_eq!(shown["ignored_update"], true);
+    let pending = api
+        .get(
+            &format!("/api/v1/articles/ignored?url={}", q(&a)),
+            &api.publisher,
+        )
+        .await;
+    assert_eq!(pending.status, 200, "{}", pending.text());
+    let pending = pending.json();
+    assert_eq!(pending["rule"], "update-not-newer");
+    assert!(pending["html"].as_str().unwrap().contains("from the feed"));
+    assert_eq!(pending["stored_op_modified"], "2024-03-13T09:00:00.000Z");
+    // Applied by hand: a manual revision with the feed's text; nothing pending any more.
+    let applied = api
+        .send(
+            "POST",
+            &format!("/api/v1/articles/ignored/apply?url={}", q(&a)),
+            Some(&api.publisher),
+            None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(applied.status, 200, "{}", applied.text());
+    let now = api.get(&path, &api.publisher).await.json();
+    assert_eq!(now["revision"], 3);
+    assert!(now["html"].as_str().unwrap().contains("from the feed"));
+    assert_eq!(now["ignored_update"], false);
+    let gone = api
+        .get(
+            &format!("/api/v1/articles/ignored?url={}", q(&a)),
+            &api.publisher,
+        )
+        .await;
+    assert_eq!(gone.status, 404);
+    api.stop().await;
+}
+
+async fn scenario_restore_publish_delete(db: &str) {
+    let api = Api::start(db).await;
+    let page = api.store.page(NEWS).await.unwrap().unwrap();
+    let a = url("restore/a");
+    let path = format!("/api/v1/articles?url={}", q(&a));
+    api.import(NEWS, &article(&a).body("first").html(), false)
+        .await;
+    api.json(
+        "PUT",
+        &path,
+        &api.publisher,
+        &json!({"html_source": article(&a).body("second").html()}),
+    )
+    .await;
+    let diff = api
+        .get(
+            &format!("/api/v1/articles/diff?url={}&from=1&to=2", q(&a)),
+            &api.publisher,
+        )
+        .await;
+    assert_eq!(diff.status, 200);
+    assert!(
+        diff.text().contains("-<p>first</p>") && diff.text().contains("+<p>second</p>"),
+        "{}",
+        diff.text()
+    );
+    let restored = api
+        .send(
+            "POST",
+            &format!("/api/v1/articles/restore?url={}&revision=1", q(&a)),
+            Some(&api.publisher),
+            None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(restored.status, 200, "{}", restored.text());
+    let body = restored.json();
+    assert_eq!(body["revision"], 3);
+    assert_eq!(body["revisions"][0]["source"], "restore");
+    assert!(body["html"].as_str().unwrap().contains("first"));
+    assert_eq!(body["status"], "draft");
+    let published = api
+        .send(
+            "POST",
+            &format!("/api/v1/articles/publish?url={}", q(&a)),
+            Some(&api.publisher),
+            None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(published.json()["status"], "live");
+    // Deleted, then the feed brings it back as new.
+    let deleted = api
+        .send("DELETE", &path, Some(&api.publisher), None, Vec::new())
+        .await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(api.get(&path, &api.publisher).await.status, 404);
+    let run = ingest_live(&api.store, &page, &[article(&a)]).await;
+    assert_eq!(run.run.counts.inserted, 1);
+    let back = api.get(&path, &api.publisher).await.json();
+    assert_eq!(back["revision"], 1);
+    let actions: Vec<String> = api.get("/api/v1/audit", &api.operator).await.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    for action in [
+        "article_edited",
+        "article_restored",
+        "article_published",
+        "article_deleted",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} not in {actions:?}"
+        );
+    }
+    api.stop().await;
+}
+
+async fn scenario_dry_run_matches_the_run_after_it(db: &str) {
+    let api = Api::start(db).await;
+    let page = api.store.page(NEWS).await.unwrap().unwrap();
+    let (same, newer, older, draft) = (
+        url("dry/same"),
+        url("dry/newer"),
+        url("dry/older"),
+        url("dry/draft"),
+    );
+    ingest_live(
+        &api.store,
+        &page,
+        &[
+            article(&same),
+            article(&newer).modified("2024-03-10T09:00:00Z"),
+            article(&older).modified("2024-03-10T09:00:00Z"),
+        ],
+    )
+    .await;
+    api.import(NEWS, &article(&draft).html(), false).await;
+    let items = [
+        article(&url("dry/new")),
+        article(&same),
+        article(&newer)
+            .modified("2024-03-10T10:00:00Z")
+            .body("newer"),
+        article(&older)
+            .modified("2024-03-10T08:30:00Z")
+            .body("older"),
+        article(&draft),
+        article(&url("dry/broken")).broken(),
+    ];
+    let feed = rss(&items);
+    let before = counts(&api).await;
+    let dry = api
+        .send(
+            "POST",
+            "/api/v1/pages/news/dry-run",
+            Some(&api.publisher),
+            Some("application/rss+xml"),
+            feed.clone().into_bytes(),
+        )
+        .await;
+    assert_eq!(dry.status, 200, "{}", dry.text());
+    assert_eq!(counts(&api).await, before, "a dry run wrote something");
+    let dry = dry.json();
+    let would: Vec<&str> = dry["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["would"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        would,
+        [
+            "insert",
+            "unchanged",
+            "update",
+            "ignore",
+            "make_live",
+            "reject"
+        ]
+    );
+    let ignored = &dry["items"][3];
+    assert_eq!(ignored["reason"], "update-not-newer");
+    assert_eq!(ignored["stored_op_modified"], "2024-03-10T09:00:00.000Z");
+    assert_eq!(ignored["incoming_op_modified"], "2024-03-10T08:30:00.000Z");
+    // The real run right after does what the dry run said.
+    let run = ingest_live(&api.store, &page, &items).await;
+    let c = &run.run.counts;
+    assert_eq!(
+        (c.inserted, c.unchanged, c.updated, c.ignored, c.rejected),
+        (1, 1, 2, 1, 1),
+        "{c:?}"
+    );
+    let dry_counts = &dry["counts"];
+    assert_eq!(dry_counts["inserted"], 1);
+    assert_eq!(dry_counts["updated"], 2);
+    api.stop().await;
+}
+
+/// Row counts of every table the API could write.
+async fn counts(api: &Api) -> Vec<i64> {
+    use sqlx::Row;
+    let mut out = Vec::new();
+    for table in [
+        "articles",
+        "article_revisions",
+        "feed_runs",
+        "diagnostics",
+        "ignored_updates",
+        "article_findings",
+        "imports",
+        "feeds",
+    ] {
+        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM {table}"
+        )))
+        .fetch_one(api.store.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+        out.push(n);
+    }
+    out
+}
+
+async fn scenario_fetch_now_and_limits(db: &str) {
+    let api = Api::start_with(
+        db,
+        iarss::fetch::FetchConfig {
+            max_body_bytes: 64 * 1024,
+            ..iarss::fetch::FetchConfig::default()
+        },
+    )
+    .await;
+    let first = api
+        .send(
+            "POST",
+            "/api/v1/pages/news/fetch-now",
+            Some(&api.publisher),
+            None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(first.status, 202);
+    let second = api
+        .send(
+            "POST",
+            "/api/v1/pages/news/fetch-now",
+            Some(&api.operator),
+            None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(second.status, 429);
+    assert_eq!(second.code(), "too_many_requests");
+    let wait: u64 = second.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=10).contains(&wait));
+    // Over the body cap: 413, whatever the route.
+    let big = vec![b'x'; 64 * 1024 + 1];
+    for (method, path) in [
+        ("POST", "/api/v1/pages/news/articles"),
+        ("POST", "/api/v1/lint"),
+        ("POST", "/api/v1/pages/news/dry-run"),
+    ] {
+        let answer = api
+            .send(
+                method,
+                path,
+                Some(&api.operator),
+                Some("application/json"),
+                big.clone(),
+            )
+            .await;
+        assert_eq!(answer.status, 413, "{method} {path}: {}", answer.text());
+        assert_eq!(answer.code(), "too_large");
+    }
+    // Malformed JSON: 400 with where it broke.
+    let bad = api
+        .send(
+            "POST",
+            "/api/v1/pages/news/articles",
+            Some(&api.operator),
+            Some("application/json"),
+            b"{\"html_source\": ".to_vec(),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 1")
+    );
+    // Lists: limit bounds and cursors.
+    for i in 0..3 {
+        api.import(NEWS, &article(&url(&format!("list/{i}"))).html(), true)
+            .await;
+    }
+    let page1 = api
+        .get("/api/v1/pages/news/articles?limit=2", &api.publisher)
+        .await
+        .json();
+    assert_eq!(page1["items"].as_array().unwrap().len(), 2);
+    let cursor = page1["next_cursor"].as_str().expect("a next cursor");
+    let page2 = api
+        .get(
+            &format!("/api/v1/pages/news/articles?limit=2&cursor={}", q(cursor)),
+            &api.publisher,
+        )
+        .await
+        .json();
+    assert_eq!(page2["items"].as_array().unwrap().len(), 1);
+    assert!(page2["next_cursor"].is_null());
+    assert_eq!(
+        api.get("/api/v1/pages/news/articles?limit=501", &api.publisher)
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        api.get("/api/v1/pages/news/articles?cursor=%%%", &api.publisher)
+            .await
+            .status,
+        400
+    );
+    api.stop().await;
+}
+
+/// Every route with garbage, empty and odd bodies, bad query strings and paths: never a
+/// 5xx, never a dropped connection, and the server still answers afterwards.
+async fn scenario_garbage_never_breaks_a_route(db: &str) {
+    let api = Api::start_with(
+        db,
+        iarss::fetch::FetchConfig {
+            max_body_bytes: 256 * 1024,
+            ..iarss::fetch::FetchConfig::default()
+        },
+    )
+    .await;
+    let routes = [
+        ("GET", "/api/v1/pages"),
+        ("POST", "/api/v1/pages"),
+        ("GET", "/api/v1/pages/news"),
+        ("PATCH", "/api/v1/pages/news"),
+        ("DELETE", "/api/v1/pages/nope"),
+        ("POST", "/api/v1/pages/news/fetch-now"),
+        ("GET", "/api/v1/pages/news/runs"),
+        ("GET", "/api/v1/runs/1"),
+        ("GET", "/api/v1/pages/news/articles"),
+        ("POST", "/api/v1/pages/news/articles"),
+        ("GET", "/api/v1/articles"),
+        ("PUT", "/api/v1/articles"),
+        ("DELETE", "/api/v1/articles"),
+        ("GET", "/api/v1/articles/revisions"),
+        ("GET", "/api/v1/articles/diff"),
+        ("POST", "/api/v1/articles/restore"),
+        ("POST", "/api/v1/articles/publish"),
+        ("GET", "/api/v1/articles/ignored"),
+        ("POST", "/api/v1/articles/ignored/apply"),
+        ("GET", "/api/v1/imports/1"),
+        ("POST", "/api/v1/pages/news/dry-run"),
+        ("POST", "/api/v1/lint"),
+        ("GET", "/api/v1/rules"),
+        ("GET", "/api/v1/rules/x"),
+        ("GET", "/api/v1/audit"),
+    ];
+    let bodies: Vec<(Option<&str>, Vec<u8>)> = vec![
+        (None, Vec::new()),
+        (Some("application/json"), Vec::new()),
+        (Some("application/json"), b"null".to_vec()),
+        (Some("application/json"), b"[1,2,3]".to_vec()),
+        (Some("application/json"), b"{\"html_source\": 42}".to_vec()),
+        (
+            Some("application/json"),
+            b"{\"feed_url\": \"http://127.0.0.1:1/x\"}".to_vec(),
+        ),
+        (
+            Some("application/json"),
+            b"{\"id\": \"../x\", \"domain\": \"..\"}".to_vec(),
+        ),
+        (Some("application/json"), vec![0xff, 0xfe, 0x00, 0x7b]),
+        (
+            Some("application/rss+xml"),
+            b"<rss><channel><item>".to_vec(),
+        ),
+        (Some("text/html"), "<html>\u{0}</html>".as_bytes().to_vec()),
+        (
+            Some("application/json"),
+            format!("{{\"html_source\": \"{}\"}}", "<p>".repeat(40_000)).into_bytes(),
+        ),
+    ];
+    let queries = [
+        "",
+        "?url=",
+        "?url=%ZZ",
+        "?url=https://example.com/a&revision=-1&from=x&to=99999999999999999999",
+        "?limit=0&cursor=",
+        "?limit=abc",
+        "?status=gone&q=%00",
+        "?domain=..",
+        "?with_articles=maybe",
+        "?feed=staging",
+    ];
+    for (method, path) in routes {
+        for (content_type, body) in &bodies {
+            for query in queries {
+                let target = format!("{path}{query}");
+                let sent = api
+                    .try_send(
+                        method,
+                        &target,
+                        Some(&api.operator),
+                        *content_type,
+                        body.clone(),
+                    )
+                    .await;
+                let Some(answer) = sent else {
+                    // The server may answer before reading a body it has no use for (a
+                    // query string already wrong) and close the connection under a client
+                    // still uploading a large one; it must still be there for the next.
+                    assert!(body.len() > 64 * 1024, "{method} {target}: no answer");
+                    assert_eq!(api.get("/api/v1/rules", &api.operator).await.status, 200);
+                    continue;
+                };
+                assert!(
+                    answer.status < 500,
+                    "{method} {path}{query} ({content_type:?}, {} bytes): {} {}",
+                    body.len(),
+                    answer.status,
+                    answer.text()
+                );
+                if answer.status >= 400 {
+                    // Every error has the error shape; a failed import answers its import object.
+                    let failed_import = answer.status == 422 && answer.json()["status"] == "failed";
+                    assert!(
+                        failed_import || !answer.code().is_empty(),
+                        "{method} {path}{query}: {}",
+                        answer.text()
+                    );
+                }
+            }
+        }
+    }
+    for path in [
+        "/api/v1/pages/%FF",
+        "/api/v1/runs/abc",
+        "/api/v1/imports/-",
+        "/api/v1/nothing",
+        "/api/v1/",
+    ] {
+        let answer = api.get(path, &api.operator).await;
+        assert!(
+            (400..500).contains(&answer.status),
+            "{path}: {}",
+            answer.status
+        );
+    }
+    let wrong = api
+        .send(
+            "PUT",
+            "/api/v1/pages",
+            Some(&api.operator),
+            None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.code(), "method_not_allowed");
+    assert_eq!(api.get("/api/v1/pages", &api.operator).await.status, 200);
+    api.stop().await;
+}
+
+/// The routes of docs/api.md: the OpenAPI document describes exactly these, and each is
+/// routed (no `no_route` answer).
+const DOCUMENTED: &[(&str, &str)] = &[
+    ("get", "/api/v1/pages"),
+    ("post", "/api/v1/pages"),
+    ("get", "/api/v1/pages/{id}"),
+    ("patch", "/api/v1/pages/{id}"),
+    ("delete", "/api/v1/pages/{id}"),
+    ("post", "/api/v1/pages/{id}/fetch-now"),
+    ("get", "/api/v1/pages/{id}/runs"),
+    ("get", "/api/v1/runs/{run_id}"),
+    ("get", "/api/v1/pages/{id}/articles"),
+    ("post", "/api/v1/pages/{id}/articles"),
+    ("get", "/api/v1/articles"),
+    ("put", "/api/v1/articles"),
+    ("delete", "/api/v1/articles"),
+    ("get", "/api/v1/articles/revisions"),
+    ("get", "/api/v1/articles/diff"),
+    ("post", "/api/v1/articles/restore"),
+    ("post", "/api/v1/articles/publish"),
+    ("get", "/api/v1/articles/ignored"),
+    ("post", "/api/v1/articles/ignored/apply"),
+    ("get", "/api/v1/imports/{import_id}"),
+    ("post", "/api/v1/pages/{id}/dry-run"),
+    ("post", "/api/v1/lint"),
+    ("get", "/api/v1/rules"),
+    ("get", "/api/v1/rules/{id}"),
+    ("get", "/api/v1/audit"),
+];
+
+#[test]
+fn openapi_document_and_routes_agree() {
+    api_support::block_on(async {
+        let api = Api::start(&api_support::sqlite_db("openapi")).await;
+        let answer = api.get("/api/v1/openapi.json", &api.operator).await;
+        assert_eq!(answer.status, 200);
+        let doc = answer.json();
+        assert!(
+            doc["openapi"].as_str().unwrap().starts_with("3.1"),
+            "{}",
+            doc["openapi"]
+        );
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                    documented.push((method.clone(), path.clone()));
+                }
+            }
+        }
+        documented.sort();
+        let mut expected: Vec<(String, String)> = DOCUMENTED
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        expected.sort();
+        assert_eq!(
+            documented, expected,
+            "the OpenAPI document and the route table differ"
+        );
+        for (method, path) in DOCUMENTED {
+            let concrete = path
+                .replace("{id}", "news")
+                .replace("{run_id}", "1")
+                .replace("{import_id}", "1");
+            let answer = api
+                .send(
+                    &method.to_uppercase(),
+                    &concrete,
+                    Some(&api.operator),
+                    None,
+                    Vec::new(),
+                )
+                .await;
+            assert_ne!(
+                answer.status, 405,
+                "{method} {path} is documented but not routed"
+            );
+            if answer.status == 404 {
+                assert_ne!(
+                    answer.code(),
+                    "no_route",
+                    "{method} {path} is documented but not routed"
+                );
+            }
+        }
+        // An address the document does not list is not routed either.
+        let stray = api.get("/api/v1/pages/news/secret", &api.operator).await;
+        assert_eq!(stray.code(), "no_route");
+        api.stop().await;
+    });
+}

@@ -1,0 +1,302 @@
+//! The API under test: the real router on a real listener on 127.0.0.1, over a fresh store
+//! (SQLite file or PostgreSQL database), with two pages, an operator, a publisher of each
+//! page and their tokens; and a small HTTP client over reqwest.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use iarss::access::{Access, AccessSettings, Caller, Role, SecureCookies};
+use iarss::fetch::{FetchConfig, Fetcher};
+use iarss::model::Domain;
+use iarss::schedule::Heartbeat;
+use iarss::server::{AppState, router};
+use iarss::service::Service;
+use iarss::store::{NewPage, Store};
+use serde_json::Value;
+
+/// The pages every server starts with.
+pub const NEWS: &str = "news";
+/// Its domain.
+pub const NEWS_DOMAIN: &str = "example.com";
+/// The other page.
+pub const SPORT: &str = "sport";
+/// Its domain.
+pub const SPORT_DOMAIN: &str = "sport.example.org";
+
+/// A running API.
+pub struct Api {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The store behind it.
+    pub store: Store,
+    /// Accounts.
+    pub access: Access,
+    /// Token of the operator.
+    pub operator: String,
+    /// Token of the publisher of `news`.
+    pub publisher: String,
+    /// Token of the publisher of `sport` only.
+    pub outsider: String,
+    /// A revoked token (of the publisher of `news`).
+    pub revoked: String,
+    client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+/// An answer.
+#[derive(Debug)]
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// Headers (lower-case names).
+    pub headers: reqwest::header::HeaderMap,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}), status {}: {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The error code of an error answer.
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+/// Settings with a low login lockout, for tests.
+pub fn settings() -> AccessSettings {
+    AccessSettings {
+        session_ttl: Duration::from_secs(12 * 3600),
+        login_max_failures: 5,
+        login_lockout: Duration::from_secs(15 * 60),
+        secure_cookies: SecureCookies::Auto,
+    }
+}
+
+impl Api {
+    /// Starts the API over the database at `db` with the pages and users above.
+    pub async fn start(db: &str) -> Api {
+        Api::start_with(db, FetchConfig::default()).await
+    }
+
+    /// [`Api::start`] with fetch settings (the body cap, the SSRF guard).
+    pub async fn start_with(db: &str, fetch: FetchConfig) -> Api {
+        let store = Store::open(db).await.expect("open the store");
+        for (id, domain) in [(NEWS, NEWS_DOMAIN), (SPORT, SPORT_DOMAIN)] {
+            store
+                .add_page(&NewPage {
+                    id: id.into(),
+                    name: id.into(),
+                    domain: Domain::parse(domain).unwrap(),
+                    feed_url: Some(format!("https://{domain}/ia.rss")),
+                    dev_feed_url: None,
+                    enabled: false,
+                })
+                .await
+                .expect("add a page");
+        }
+        let access = Access::new(store.clone(), settings());
+        let cli = Caller::cli();
+        let password = "correct horse battery";
+        access
+            .add_user(&cli, "op@example.com", password, Role::Operator, &[])
+            .await
+            .expect("operator");
+        access
+            .add_user(
+                &cli,
+                "pub@example.com",
+                password,
+                Role::Publisher,
+                &[NEWS.into()],
+            )
+            .await
+            .expect("publisher");
+        access
+            .add_user(
+                &cli,
+                "other@example.org",
+                password,
+                Role::Publisher,
+                &[SPORT.into()],
+            )
+            .await
+            .expect("outsider");
+        let token = |email: &'static str| {
+            let access = access.clone();
+            async move {
+                access
+                    .create_token(&cli_caller(), email, Some("test"))
+                    .await
+                    .expect("token")
+            }
+        };
+        let (_, operator) = token("op@example.com").await;
+        let (_, publisher) = token("pub@example.com").await;
+        let (_, outsider) = token("other@example.org").await;
+        let (revoked_info, revoked) = token("pub@example.com").await;
+        access
+            .revoke_token(&cli, revoked_info.id)
+            .await
+            .expect("revoke");
+        let fetcher = Fetcher::new(fetch.clone()).expect("fetcher");
+        let service = Service::new(store.clone(), access.clone(), fetch, fetcher);
+        let heartbeat = Arc::new(Heartbeat::default());
+        heartbeat.beat();
+        let app = router(AppState {
+            store: store.clone(),
+            metrics: None,
+            heartbeat,
+            stale_after_ms: i64::MAX,
+            service,
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1");
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client");
+        Api {
+            base: format!("http://{addr}"),
+            store,
+            access,
+            operator,
+            publisher,
+            outsider,
+            revoked,
+            client,
+            server,
+        }
+    }
+
+    /// Sends a request: `token` as bearer (none when `None`), `body` with `content_type`.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Answer {
+        self.try_send(method, path, token, content_type, body)
+            .await
+            .unwrap_or_else(|| panic!("{method} {path}: the API did not answer"))
+    }
+
+    /// [`Api::send`], `None` when the connection ended without an answer.
+    pub async fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Option<Answer> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        if let Some(c) = content_type {
+            request = request.header("content-type", c);
+        }
+        let response = request.body(body).send().await.ok()?;
+        Some(Answer {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.bytes().await.ok()?.to_vec(),
+        })
+    }
+
+    /// GET as `token`.
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.send("GET", path, Some(token), None, Vec::new()).await
+    }
+
+    /// A JSON request as `token`.
+    pub async fn json(&self, method: &str, path: &str, token: &str, body: &Value) -> Answer {
+        self.send(
+            method,
+            path,
+            Some(token),
+            Some("application/json"),
+            serde_json::to_vec(body).unwrap(),
+        )
+        .await
+    }
+
+    /// Imports `html` into `page` as the operator and returns the answer.
+    pub async fn import(&self, page: &str, html: &str, published: bool) -> Answer {
+        self.json(
+            "POST",
+            &format!("/api/v1/pages/{page}/articles"),
+            &self.operator.clone(),
+            &serde_json::json!({"html_source": html, "published": published}),
+        )
+        .await
+    }
+
+    /// Stops the server.
+    pub async fn stop(self) {
+        self.server.abort();
+        self.store.close().await;
+    }
+}
+
+fn cli_caller() -> Caller {
+    Caller::cli()
+}
+
+/// `s` percent-encoded for a query string.
+pub fn q(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Runs `f` on a fresh multi-thread runtime.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+/// A fresh SQLite URL in the test's scratch directory.
+pub fn sqlite_db(test: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("api-sqlite-{test}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    format!("sqlite://{}", dir.join("iarss.db").display())
+}
