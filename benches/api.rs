@@ -167,6 +167,7 @@ fn start(db: &str) -> Server {
                 heartbeat,
                 stale_after_ms: i64::MAX,
                 service,
+                web_enabled: true,
             });
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await

@@ -1103,3 +1103,123 @@ fn openapi_document_and_routes_agree() {
         api.stop().await;
     });
 }
+
+/// `iarss serve` and `iarss daemon` both serve the API with a token made on the command
+/// line; neither the token, the password nor a feed URL's credentials appear in an answer
+/// or in the log, and `web.enabled = false` leaves only health and metrics.
+#[test]
+fn serve_and_daemon_answer_the_api_and_keep_secrets() {
+    use std::process::Stdio;
+    let dir = common::scratch("api-binaries");
+    let db = format!("sqlite://{}", dir.join("iarss.db").display());
+    let clean = || {
+        let mut cmd = common::iarss();
+        for (k, _) in std::env::vars() {
+            if k.starts_with("IARSS_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.arg("--db").arg(&db);
+        cmd
+    };
+    let feed = "https://reader:feed-s3cret@example.com/ia.rss";
+    let out = clean()
+        .args(["pages", "add", "--id", "news", "--domain", "example.com", "--feed", feed])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let password = "pass-phrase-never-shown";
+    let mut add = clean()
+        .args(["users", "add", "op@example.com", "--operator", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(add.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(add.wait_with_output().unwrap().status.success());
+    let out = clean()
+        .args(["tokens", "create", "--user", "op@example.com"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let token = stdout
+        .lines()
+        .find(|l| l.starts_with("iarss_"))
+        .expect("the token on a line of its own")
+        .to_string();
+    for (command, web) in [("serve", "true"), ("daemon", "true"), ("serve", "false")] {
+        let listen = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap();
+        let log = dir.join(format!("{command}-{web}.log"));
+        let mut child = clean()
+            .args([command, "--listen", &listen.to_string()])
+            .env("IARSS_WEB_ENABLED", web)
+            .env("IARSS_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::fs::File::create(dir.join(format!("{command}-{web}.err"))).unwrap())
+            .spawn()
+            .unwrap();
+        let base = format!("http://{listen}");
+        let answers = api_support::block_on(async {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let client = reqwest::Client::builder().no_proxy().build().unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while client.get(format!("{base}/healthz")).send().await.is_err() {
+                assert!(std::time::Instant::now() < deadline, "{command} did not start");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            let mut answers = Vec::new();
+            for (path, with_token) in [
+                ("/api/v1/pages", true),
+                ("/api/v1/pages/news", true),
+                ("/api/v1/openapi.json", false),
+                ("/api/v1/pages", false),
+            ] {
+                let mut request = client.get(format!("{base}{path}"));
+                if with_token {
+                    request = request.bearer_auth(&token);
+                }
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                answers.push((path, with_token, status, response.text().await.unwrap()));
+            }
+            // A wrong token is not echoed either.
+            let wrong = client
+                .get(format!("{base}/api/v1/pages"))
+                .bearer_auth(format!("{token}x"))
+                .send()
+                .await
+                .unwrap();
+            answers.push(("wrong token", true, wrong.status().as_u16(), wrong.text().await.unwrap()));
+            answers
+        });
+        let _ = child.kill();
+        let _ = child.wait();
+        let logged = std::fs::read_to_string(&log).unwrap_or_default()
+            + &std::fs::read_to_string(dir.join(format!("{command}-{web}.err"))).unwrap_or_default();
+        for (path, with_token, status, body) in &answers {
+            let expected = match (web, *path, *with_token) {
+                ("false", "wrong token", _) => 404,
+                ("false", _, _) => 404,
+                (_, "wrong token", _) => 401,
+                (_, "/api/v1/openapi.json", _) => 200,
+                (_, _, true) => 200,
+                (_, _, false) => 401,
+            };
+            assert_eq!(*status, expected, "{command} web={web} {path}: {body}");
+            for secret in [token.as_str(), password, "feed-s3cret"] {
+                assert!(!body.contains(secret), "{command} {path} shows a secret: {body}");
+            }
+            if web == "true" && *path == "/api/v1/pages/news" {
+                assert!(body.contains("reader:***@example.com"), "{body}");
+            }
+        }
+        for secret in [token.as_str(), password, "feed-s3cret"] {
+            assert!(!logged.contains(secret), "{command} logged a secret:\n{logged}");
+        }
+    }
+}

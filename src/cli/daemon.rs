@@ -150,6 +150,7 @@ async fn serve(config: Config, role: Role) -> CliResult {
         heartbeat,
         stale_after_ms,
         service,
+        web_enabled: config.web.enabled,
     });
     let mut stop_for_server = stop_rx.clone();
     let server = tokio::spawn(async move {

@@ -33,6 +33,9 @@ pub struct AppState {
     pub stale_after_ms: i64,
     /// What the API does.
     pub service: Service,
+    /// Serve the API (and the web pages): `web.enabled`. Health and metrics are served
+    /// either way.
+    pub web_enabled: bool,
 }
 
 /// Every route.
@@ -44,13 +47,15 @@ pub fn router(state: AppState) -> Router {
         .route("/pages/{id}", get(pages::page))
         .route("/articles", get(pages::article))
         .layer(axum::middleware::from_fn(answer_in_time));
-    let (api, _) = api::router(&state);
-    Router::new()
+    let mut app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .merge(operator_pages)
-        .merge(api)
+        .route("/metrics", get(metrics));
+    if state.web_enabled {
+        let (api, _) = api::router(&state);
+        app = app.merge(operator_pages).merge(api);
+    }
+    app
         .fallback(pages::fallback)
         .method_not_allowed_fallback(api::method_not_allowed)
         .with_state(state)

@@ -169,6 +169,7 @@ impl Api {
             heartbeat,
             stale_after_ms: i64::MAX,
             service,
+            web_enabled: true,
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
