@@ -55,8 +55,7 @@ pub fn router(state: AppState) -> Router {
         let (api, _) = api::router(&state);
         app = app.merge(operator_pages).merge(api);
     }
-    app
-        .fallback(pages::fallback)
+    app.fallback(pages::fallback)
         .method_not_allowed_fallback(api::method_not_allowed)
         .with_state(state)
 }

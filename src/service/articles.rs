@@ -341,11 +341,12 @@ impl Service {
         page_id: &str,
         kind: FeedKind,
         input: DryRunInput,
-    ) -> Result<Value, ServiceError> {
+    ) -> Result<crate::ingest::DryRun, ServiceError> {
         let page = self.visible_page(caller, page_id).await?;
         let result = match input {
             DryRunInput::Body(body) => {
-                crate::ingest::dry_run(&self.store, &page, kind, &body).await
+                let options = crate::ingest::RunOptions::default();
+                crate::ingest::dry_run_bytes(&self.store, &page, kind, body, None, &options).await
             }
             DryRunInput::Url(url) => {
                 // Only what a page's feed URL may be fetched from; files are the daemon's.
@@ -358,10 +359,9 @@ impl Service {
                 crate::ingest::dry_run_url(&self.store, &page, kind, &url, &self.fetcher).await
             }
         };
-        let dry = result.map_err(|e| match e {
+        result.map_err(|e| match e {
             crate::ingest::DryRunError::Store(e) => e.into(),
-            other => ServiceError::BadRequest(other.to_string()),
-        })?;
-        Ok(to_value(&dry))
+            crate::ingest::DryRunError::Internal(m) => ServiceError::Internal(m),
+        })
     }
 }

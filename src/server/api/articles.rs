@@ -292,7 +292,7 @@ pub async fn dry_run(
     ApiQuery(q): ApiQuery<DryRunQuery>,
     headers: HeaderMap,
     CappedBody(body): CappedBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let kind = match q.feed.as_deref() {
         None | Some("production") => FeedKind::Production,
         Some("development") => FeedKind::Development,
@@ -311,9 +311,9 @@ pub async fn dry_run(
             .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
         DryRunInput::Url(request.feed_url)
     } else {
-        DryRunInput::Body(body.to_vec())
+        // The buffered body is not copied again: the checks take it over.
+        DryRunInput::Body(Vec::from(body))
     };
-    Ok(Json(
-        state.service.dry_run(&caller, &id, kind, input).await?,
-    ))
+    let dry = state.service.dry_run(&caller, &id, kind, input).await?;
+    Ok(Json(dry).into_response())
 }

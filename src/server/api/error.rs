@@ -89,6 +89,14 @@ impl From<ServiceError> for ApiError {
                 retry_after: Some(retry_after),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
             },
+            ServiceError::Internal(m) => {
+                tracing::error!(error = %m, "internal error answering an API request");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "iarss failed on this input; the log says where",
+                )
+            }
             ServiceError::Store(e) => {
                 // The store's own words may name tables or hosts: logged, not answered.
                 tracing::error!(error = %e, "store error answering an API request");
@@ -134,7 +142,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `too_large`,
     /// `unsupported_media_type`, `article_has_errors`, `too_many_requests`,
-    /// `store_unavailable`, `no_route`, `method_not_allowed`.
+    /// `store_unavailable`, `internal_error`, `no_route`, `method_not_allowed`.
     pub code: String,
     /// What went wrong.
     pub message: String,

@@ -39,7 +39,8 @@ pub async fn buffer_body(
     }
     let (parts, body) = request.into_parts();
     let mut stream = body.into_data_stream();
-    let mut buffer = Vec::new();
+    // Sized once from the declared length: a large feed is not copied while it grows.
+    let mut buffer = Vec::with_capacity(declared.unwrap_or(0).min(cap) as usize);
     let mut total: u64 = 0;
     while let Some(chunk) = stream.next().await {
         let Ok(chunk) = chunk else {
