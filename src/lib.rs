@@ -8,17 +8,19 @@
 //! 3. [`validate`] runs the checks of every rule and produces [`Diagnostic`](model::Diagnostic)s
 //!    and a verdict per article,
 //! 4. [`ingest`] decides what each item does to the [`store`] and commits the run; the
-//!    command line renders a lint ([`cli::output`]).
+//!    command line and the API render a lint ([`report`]).
 //!
 //! Layers, lowest first; each uses only the ones before it:
 //!
 //! - [`registry`]: every rule (id, severity, group, summary, documentation),
 //! - [`model`]: plain domain types (diagnostics, positions, URLs, domains, times, statuses),
-//! - [`parse`], then [`validate`],
+//! - [`parse`], then [`validate`], then [`report`] (lint and record rendering),
 //! - [`fetch`] (downloads and capped local reads),
 //! - [`store`] (SQLite or PostgreSQL) and [`ingest`] (one feed run end to end),
 //! - [`access`] (users, API tokens, web sessions, the login throttle, the audit log),
-//! - [`schedule`] (the daemon's scheduler) and [`server`] (health, metrics, operator pages),
+//! - [`service`] (what the API and the web pages do, with access checks and audit),
+//! - [`schedule`] (the daemon's scheduler) and [`server`] (health, metrics, the API,
+//!   operator pages),
 //! - [`config`] (the daemon's settings) and [`cli`] (the command line).
 
 pub mod access;
