@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 cat >&2 <<'MSG'
 test.sh: needs the Rust toolchain with rustfmt and clippy (added with rustup when missing),
   PostgreSQL server binaries (/usr/lib/postgresql/*/bin; installed with apt when missing) for
-  the store and daemon tests, and optionally ../shared/corpus beside the checkout for the
-  real-input corpus tests (skipped with a note when absent; IARSS_REQUIRE_SHARED=1 fails
-  instead). A first build takes about 10-15 minutes on two cores; later ones a few.
+  the store and daemon tests, Debian's chromium and chromium-driver (/usr/bin/chromium,
+  /usr/bin/chromedriver; installed with apt when missing and running as root) for the
+  browser tests (skipped with a note when absent; IARSS_BROWSER_TESTS=required fails
+  instead), and optionally ../shared/corpus beside the checkout for the real-input corpus
+  tests (skipped with a note when absent; IARSS_REQUIRE_SHARED=1 fails instead). A first
+  build takes about 10-15 minutes on two cores; later ones a few.
 MSG
 
 for component in rustfmt clippy; do
@@ -18,6 +21,19 @@ for component in rustfmt clippy; do
     rustup component add "$component"
   fi
 done
+
+# The browser tests' headless Chromium and its WebDriver, from Debian, unless given
+# (IARSS_CHROMIUM, IARSS_CHROMEDRIVER) or already there.
+if { [ -z "${IARSS_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; } ||
+  { [ -z "${IARSS_CHROMEDRIVER:-}" ] && ! command -v chromedriver >/dev/null 2>&1; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing chromium and chromium-driver for the browser tests" >&2
+    (apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) >&2
+  else
+    echo "test.sh: no chromium/chromedriver and not root: the browser tests will skip" >&2
+  fi
+fi
 
 cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings
