@@ -1124,13 +1124,32 @@ fn serve_and_daemon_answer_the_api_and_keep_secrets() {
     };
     let feed = "https://reader:feed-s3cret@example.com/ia.rss";
     let out = clean()
-        .args(["pages", "add", "--id", "news", "--domain", "example.com", "--feed", feed])
+        .args([
+            "pages",
+            "add",
+            "--id",
+            "news",
+            "--domain",
+            "example.com",
+            "--feed",
+            feed,
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let password = "pass-phrase-never-shown";
     let mut add = clean()
-        .args(["users", "add", "op@example.com", "--operator", "--password-stdin"])
+        .args([
+            "users",
+            "add",
+            "op@example.com",
+            "--operator",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -1169,7 +1188,10 @@ fn serve_and_daemon_answer_the_api_and_keep_secrets() {
             let client = reqwest::Client::builder().no_proxy().build().unwrap();
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
             while client.get(format!("{base}/healthz")).send().await.is_err() {
-                assert!(std::time::Instant::now() < deadline, "{command} did not start");
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{command} did not start"
+                );
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
             let mut answers = Vec::new();
@@ -1194,13 +1216,19 @@ fn serve_and_daemon_answer_the_api_and_keep_secrets() {
                 .send()
                 .await
                 .unwrap();
-            answers.push(("wrong token", true, wrong.status().as_u16(), wrong.text().await.unwrap()));
+            answers.push((
+                "wrong token",
+                true,
+                wrong.status().as_u16(),
+                wrong.text().await.unwrap(),
+            ));
             answers
         });
         let _ = child.kill();
         let _ = child.wait();
         let logged = std::fs::read_to_string(&log).unwrap_or_default()
-            + &std::fs::read_to_string(dir.join(format!("{command}-{web}.err"))).unwrap_or_default();
+            + &std::fs::read_to_string(dir.join(format!("{command}-{web}.err")))
+                .unwrap_or_default();
         for (path, with_token, status, body) in &answers {
             let expected = match (web, *path, *with_token) {
                 ("false", "wrong token", _) => 404,
@@ -1212,14 +1240,20 @@ fn serve_and_daemon_answer_the_api_and_keep_secrets() {
             };
             assert_eq!(*status, expected, "{command} web={web} {path}: {body}");
             for secret in [token.as_str(), password, "feed-s3cret"] {
-                assert!(!body.contains(secret), "{command} {path} shows a secret: {body}");
+                assert!(
+                    !body.contains(secret),
+                    "{command} {path} shows a secret: {body}"
+                );
             }
             if web == "true" && *path == "/api/v1/pages/news" {
                 assert!(body.contains("reader:***@example.com"), "{body}");
             }
         }
         for secret in [token.as_str(), password, "feed-s3cret"] {
-            assert!(!logged.contains(secret), "{command} logged a secret:\n{logged}");
+            assert!(
+                !logged.contains(secret),
+                "{command} logged a secret:\n{logged}"
+            );
         }
     }
 }
