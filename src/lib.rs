@@ -37,3 +37,4 @@ pub mod server;
 pub mod service;
 pub mod store;
 pub mod validate;
+pub mod web;

@@ -211,11 +211,16 @@ impl Drop for Daemon {
 
 /// A bare HTTP/1.1 GET: the status and the body.
 fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
+    http_get_with(addr, path, "")
+}
+
+/// [`http_get`] with more header lines (each ending in `\r\n`).
+fn http_get_with(addr: SocketAddr, path: &str, headers: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n"
     )
     .ok()?;
     let mut response = Vec::new();
@@ -355,8 +360,13 @@ fn health_readiness_and_metrics() {
         metrics.contains("# TYPE iarss_runs_total counter"),
         "{metrics}"
     );
-    let (code, _) = daemon.get("/").expect("the operator index answers");
+    let (code, _) = daemon.get("/login").expect("the login page answers");
     assert_eq!(code, 200);
+    let (code, _) = daemon.get("/").expect("the dashboard answers");
+    assert_eq!(
+        code, 303,
+        "the dashboard without a session sends to the login page"
+    );
 
     assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
 }
@@ -1125,9 +1135,15 @@ fn readiness_answers_within_a_second_when_postgres_hangs() {
     daemon.wait_ready();
 
     relay.silent.store(true, Ordering::SeqCst);
+    // A web page looks its session up in the store: a well-formed (unknown) session cookie.
+    let cookie = format!(
+        "Cookie: iarss_session={}.{}\r\n",
+        "A".repeat(22),
+        "B".repeat(43)
+    );
     for path in ["/readyz", "/readyz", "/"] {
         let started = Instant::now();
-        let answer = daemon.get(path);
+        let answer = http_get_with(daemon.listen, path, &cookie);
         let took = started.elapsed();
         let (code, body) = answer.expect("answers");
         assert_eq!(code, 503, "{path}: {body}");

@@ -1,10 +1,7 @@
 //! The HTTP side of `iarss daemon` and `iarss serve`: health (`/healthz`, `/readyz`),
-//! Prometheus `/metrics`, the API ([`api`], `/api/v1`) and the read-only operator pages
-//! (pages with each feed's last outcome, a page's runs with their feed-level errors, an
-//! article's diagnostics).
+//! Prometheus `/metrics`, the API ([`api`], `/api/v1`) and the web pages ([`crate::web`]).
 
 pub mod api;
-mod pages;
 
 use std::sync::Arc;
 
@@ -42,25 +39,24 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     // A page that waits for a store that does not answer says so within seconds rather
     // than hanging for the pool's acquire timeout.
-    let operator_pages = Router::new()
-        .route("/", get(pages::index))
-        .route("/pages/{id}", get(pages::page))
-        .route("/articles", get(pages::article))
-        .layer(axum::middleware::from_fn(answer_in_time));
+    let web_pages = crate::web::router(&state)
+        .layer(axum::middleware::from_fn(answer_in_time))
+        .merge(crate::web::static_router());
     let mut app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics));
     if state.web_enabled {
         let (api, _) = api::router(&state);
-        app = app.merge(operator_pages).merge(api);
+        app = app.merge(web_pages).merge(api);
     }
-    app.fallback(pages::fallback)
+    app.fallback(crate::web::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
         .with_state(state)
 }
 
-/// How long an operator page may wait for the store.
+/// How long a web page may wait for the store.
 const PAGE_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 async fn answer_in_time(request: axum::extract::Request, next: axum::middleware::Next) -> Response {

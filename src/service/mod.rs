@@ -11,6 +11,7 @@ pub mod articles;
 pub mod checks;
 pub mod pages;
 pub mod runs;
+pub mod web_views;
 
 use std::time::Duration;
 

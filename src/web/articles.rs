@@ -1,0 +1,551 @@
+//! `/articles?url=…`: one article with its diagnostics (source excerpts), pending ignored
+//! update, revisions, actions and a sandboxed preview; the diff, edit and delete pages.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::views::{
+    Chrome, DiagnosticView, DiffLine, Time, code_spans, crumb, diff_lines, here, num, opt_text, q,
+    segment, text, unified,
+};
+use super::{PREVIEW_CSP, WebError, WebForm, WebQuery, WebSession, render, see_other};
+use crate::server::AppState;
+use crate::service::ServiceError;
+
+/// `?url=`.
+#[derive(Deserialize)]
+pub struct UrlQuery {
+    url: String,
+    done: Option<String>,
+}
+
+/// A revision as the table lists it.
+pub struct RevisionRow {
+    /// Its number.
+    pub number: i64,
+    /// `feed`, `import`, `manual`, `restore`.
+    pub source: String,
+    /// Who wrote it.
+    pub author: Option<String>,
+    /// Status when applied.
+    pub status: String,
+    /// Its op-modified.
+    pub op_modified: Option<Time>,
+    /// When applied.
+    pub created: Option<Time>,
+    /// The current revision.
+    pub current: bool,
+    /// Diff from it to the current revision.
+    pub diff_href: String,
+}
+
+/// The pending ignored update.
+pub struct IgnoredView {
+    /// The rule that refused it.
+    pub rule: String,
+    /// The reason in words.
+    pub reason: &'static str,
+    /// The rule's message (HTML: escaped, code spans).
+    pub message_html: String,
+    /// The stored version's op-modified.
+    pub stored_op_modified: Option<Time>,
+    /// The incoming one's.
+    pub incoming_op_modified: Option<Time>,
+    /// When the feed offered it.
+    pub seen: Option<Time>,
+    /// Stored → incoming.
+    pub diff: Vec<DiffLine>,
+}
+
+fn reason(rule: &str) -> &'static str {
+    match rule {
+        "update-not-newer" => {
+            "The feed offered a version whose op-modified time is not newer than the stored version's, so the feed run kept the stored version."
+        }
+        "update-outside-24h-window" => {
+            "The feed offered a version more than 24 hours after the article was first published; feed updates are only applied within that window."
+        }
+        "update-missing-op-modified" => {
+            "The feed offered a version without an op-modified time, so it could not be ordered against the stored version."
+        }
+        _ => "A feed run refused this version of the article.",
+    }
+}
+
+/// The article page.
+#[derive(Template)]
+#[template(path = "article.html")]
+pub struct ArticlePage {
+    chrome: Chrome,
+    form_token: String,
+    url: String,
+    url_q: String,
+    title: String,
+    status: String,
+    revision: i64,
+    op_published: Option<Time>,
+    op_modified: Option<Time>,
+    first_ingested: Option<Time>,
+    updated: Option<Time>,
+    errors: i64,
+    warnings: i64,
+    diagnostics: Vec<DiagnosticView>,
+    ignored: Option<IgnoredView>,
+    revisions: Vec<RevisionRow>,
+    flash: Option<&'static str>,
+}
+
+fn done_message(done: &str) -> &'static str {
+    match done {
+        "saved" => "Saved as a new revision.",
+        "published" => "The article is live.",
+        "restored" => "Restored as a new revision.",
+        "applied" => "The ignored update is applied as a new revision.",
+        _ => "Done.",
+    }
+}
+
+fn crumbs_for(page_id: &str, page_name: &str, title: &str) -> Vec<(String, String)> {
+    vec![
+        crumb("Pages", "/"),
+        crumb(page_name, format!("/pages/{}", segment(page_id))),
+        here(title),
+    ]
+}
+
+/// `GET /articles?url=…`.
+pub async fn show(
+    State(state): State<AppState>,
+    session: WebSession,
+    WebQuery(query): WebQuery<UrlQuery>,
+) -> Result<Response, WebError> {
+    let caller = &session.caller;
+    let article = state.service.article(caller, &query.url).await?;
+    let url = text(&article, "canonical_url");
+    let page_id = text(&article, "page_id");
+    let page = state.service.page(caller, &page_id).await?;
+    let html = text(&article, "html");
+    let title = opt_text(&article, "title").unwrap_or_else(|| url.clone());
+    let revision = num(&article, "revision");
+    let url_q = q(&url);
+    let diagnostics = article["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| DiagnosticView::of(d, Some(&html)))
+        .collect();
+    let ignored = if article["pending_ignored_update"].is_null() {
+        None
+    } else {
+        match state.service.ignored(caller, &url).await {
+            Ok(i) => {
+                let rule = text(&i, "rule");
+                Some(IgnoredView {
+                    reason: reason(&rule),
+                    message_html: code_spans(&text(&i, "message")),
+                    stored_op_modified: Time::of(&i["stored_op_modified"]),
+                    incoming_op_modified: Time::of(&i["op_modified"]),
+                    seen: Time::of(&i["created_at"]),
+                    diff: diff_lines(&unified(&html, &text(&i, "html"), "stored", "incoming")),
+                    rule,
+                })
+            }
+            Err(ServiceError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let mut revisions: Vec<RevisionRow> = article["revisions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r: &Value| {
+            let number = num(r, "number");
+            RevisionRow {
+                number,
+                source: text(r, "source"),
+                author: opt_text(r, "author"),
+                status: text(r, "status"),
+                op_modified: Time::of(&r["op_modified"]),
+                created: Time::of(&r["created_at"]),
+                current: number == revision,
+                diff_href: format!("/articles/diff?url={url_q}&from={number}&to={revision}"),
+            }
+        })
+        .collect();
+    revisions.sort_by_key(|r| std::cmp::Reverse(r.number));
+    Ok(render(&ArticlePage {
+        chrome: session.chrome(crumbs_for(&page_id, &text(&page, "name"), &title)),
+        form_token: session.form_token.clone(),
+        url_q,
+        url,
+        title,
+        status: text(&article, "status"),
+        revision,
+        op_published: Time::of(&article["op_published"]),
+        op_modified: Time::of(&article["op_modified"]),
+        first_ingested: Time::of(&article["first_ingested_at"]),
+        updated: Time::of(&article["updated_at"]),
+        errors: num(&article, "errors"),
+        warnings: num(&article, "warnings"),
+        diagnostics,
+        ignored,
+        revisions,
+        flash: query.done.as_deref().map(done_message),
+    }))
+}
+
+/// `GET /articles/preview?url=…`: the stored HTML alone, in a sandbox (no script, no
+/// same-origin), framed only by iarss's own pages.
+pub async fn preview(
+    State(state): State<AppState>,
+    session: WebSession,
+    WebQuery(query): WebQuery<UrlQuery>,
+) -> Result<Response, WebError> {
+    let (article, _) = state
+        .service
+        .visible_article(&session.caller, &query.url)
+        .await?;
+    let mut response = Html(article.html.unwrap_or_default()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PREVIEW_CSP),
+    );
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    Ok(response)
+}
+
+/// `?url=&from=&to=`.
+#[derive(Deserialize)]
+pub struct DiffQuery {
+    url: String,
+    from: i64,
+    to: i64,
+}
+
+/// The diff page.
+#[derive(Template)]
+#[template(path = "diff.html")]
+pub struct DiffPage {
+    chrome: Chrome,
+    article_href: String,
+    from: i64,
+    to: i64,
+    lines: Vec<DiffLine>,
+}
+
+/// `GET /articles/diff?url=…&from=N&to=M`.
+pub async fn diff(
+    State(state): State<AppState>,
+    session: WebSession,
+    WebQuery(query): WebQuery<DiffQuery>,
+) -> Result<Response, WebError> {
+    let diff = state
+        .service
+        .diff(&session.caller, &query.url, query.from, query.to)
+        .await?;
+    let (article, page) = state
+        .service
+        .visible_article(&session.caller, &query.url)
+        .await?;
+    let title = article.title.clone().unwrap_or_else(|| query.url.clone());
+    let article_href = format!("/articles?url={}", q(&query.url));
+    let mut crumbs = crumbs_for(&page.id, &page.name, &title);
+    if let Some(last) = crumbs.last_mut() {
+        last.1 = article_href.clone();
+    }
+    crumbs.push(here(format!("Revision {} → {}", query.from, query.to)));
+    Ok(render(&DiffPage {
+        chrome: session.chrome(crumbs),
+        article_href,
+        from: query.from,
+        to: query.to,
+        lines: diff_lines(&diff),
+    }))
+}
+
+/// The editor.
+#[derive(Template)]
+#[template(path = "edit.html")]
+pub struct EditPage {
+    chrome: Chrome,
+    form_token: String,
+    url_q: String,
+    domain: String,
+    html: String,
+    line_numbers: String,
+    diagnostics: Vec<DiagnosticView>,
+    problem: Option<String>,
+}
+
+fn line_numbers(html: &str) -> String {
+    let n = html.lines().count().max(1);
+    (1..=n).map(|i| format!("{i}\n")).collect()
+}
+
+async fn edit_page(
+    state: &AppState,
+    session: &WebSession,
+    url: &str,
+    html: Option<String>,
+    diagnostics: Vec<DiagnosticView>,
+    problem: Option<String>,
+) -> Result<EditPage, WebError> {
+    let (article, page) = state.service.visible_article(&session.caller, url).await?;
+    let title = article.title.clone().unwrap_or_else(|| url.to_string());
+    let html = html.unwrap_or_else(|| article.html.clone().unwrap_or_default());
+    let mut crumbs = crumbs_for(&page.id, &page.name, &title);
+    if let Some(last) = crumbs.last_mut() {
+        last.1 = format!("/articles?url={}", q(url));
+    }
+    crumbs.push(here("Edit"));
+    Ok(EditPage {
+        chrome: session.chrome(crumbs),
+        form_token: session.form_token.clone(),
+        url_q: q(url),
+        domain: page.domain.as_str().to_string(),
+        line_numbers: line_numbers(&html),
+        html,
+        diagnostics,
+        problem,
+    })
+}
+
+/// `GET /articles/edit?url=…`.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    session: WebSession,
+    WebQuery(query): WebQuery<UrlQuery>,
+) -> Result<Response, WebError> {
+    let page = edit_page(&state, &session, &query.url, None, Vec::new(), None).await?;
+    Ok(render(&page))
+}
+
+/// The editor's form.
+#[derive(Deserialize)]
+pub struct EditForm {
+    #[serde(default)]
+    form_token: String,
+    #[serde(default)]
+    html_source: String,
+}
+
+/// `POST /articles/edit?url=…`: a new revision, or the editor again with the errors (422).
+pub async fn edit(
+    State(state): State<AppState>,
+    session: WebSession,
+    headers: HeaderMap,
+    WebQuery(query): WebQuery<UrlQuery>,
+    WebForm(f): WebForm<EditForm>,
+) -> Result<Response, WebError> {
+    session.check_form(&headers, &f.form_token)?;
+    match state
+        .service
+        .edit(&session.caller, &query.url, &f.html_source)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/articles?url={}&done=saved",
+            q(&query.url)
+        ))),
+        Err(ServiceError::Unprocessable {
+            message,
+            diagnostics,
+        }) => {
+            let views = diagnostics
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| DiagnosticView::of(d, Some(&f.html_source)))
+                .collect();
+            let page = edit_page(
+                &state,
+                &session,
+                &query.url,
+                Some(f.html_source),
+                views,
+                Some(message),
+            )
+            .await?;
+            let mut response = render(&page);
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The delete confirmation.
+#[derive(Template)]
+#[template(path = "delete.html")]
+pub struct DeletePage {
+    chrome: Chrome,
+    form_token: String,
+    url: String,
+    url_q: String,
+    title: String,
+    article_href: String,
+}
+
+/// `GET /articles/delete?url=…`.
+pub async fn delete_form(
+    State(state): State<AppState>,
+    session: WebSession,
+    WebQuery(query): WebQuery<UrlQuery>,
+) -> Result<Response, WebError> {
+    let (article, page) = state
+        .service
+        .visible_article(&session.caller, &query.url)
+        .await?;
+    let title = article.title.clone().unwrap_or_else(|| query.url.clone());
+    let article_href = format!("/articles?url={}", q(&query.url));
+    let mut crumbs = crumbs_for(&page.id, &page.name, &title);
+    if let Some(last) = crumbs.last_mut() {
+        last.1 = article_href.clone();
+    }
+    crumbs.push(here("Delete"));
+    Ok(render(&DeletePage {
+        chrome: session.chrome(crumbs),
+        form_token: session.form_token.clone(),
+        url_q: q(&query.url),
+        url: query.url,
+        title,
+        article_href,
+    }))
+}
+
+/// A form with only the session's token.
+#[derive(Deserialize)]
+pub struct TokenOnly {
+    #[serde(default)]
+    form_token: String,
+}
+
+/// `POST /articles/delete?url=…`.
+pub async fn delete(
+    State(state): State<AppState>,
+    session: WebSession,
+    headers: HeaderMap,
+    WebQuery(query): WebQuery<UrlQuery>,
+    WebForm(f): WebForm<TokenOnly>,
+) -> Result<Response, WebError> {
+    session.check_form(&headers, &f.form_token)?;
+    let (_, page) = state
+        .service
+        .visible_article(&session.caller, &query.url)
+        .await?;
+    state.service.delete(&session.caller, &query.url).await?;
+    Ok(see_other(&format!(
+        "/pages/{}?done=deleted",
+        segment(&page.id)
+    )))
+}
+
+/// `POST /articles/publish?url=…`.
+pub async fn publish(
+    State(state): State<AppState>,
+    session: WebSession,
+    headers: HeaderMap,
+    WebQuery(query): WebQuery<UrlQuery>,
+    WebForm(f): WebForm<TokenOnly>,
+) -> Result<Response, WebError> {
+    session.check_form(&headers, &f.form_token)?;
+    state.service.publish(&session.caller, &query.url).await?;
+    Ok(see_other(&format!(
+        "/articles?url={}&done=published",
+        q(&query.url)
+    )))
+}
+
+/// `?url=&revision=`.
+#[derive(Deserialize)]
+pub struct RestoreQuery {
+    url: String,
+    revision: i64,
+}
+
+/// The answer when a restore or an applied update has errors.
+#[derive(Template)]
+#[template(path = "refused.html")]
+pub struct RefusedPage {
+    chrome: Chrome,
+    message: String,
+    article_href: String,
+    diagnostics: Vec<DiagnosticView>,
+}
+
+fn refused(session: &WebSession, url: &str, message: String, diagnostics: &Value) -> Response {
+    let page = RefusedPage {
+        chrome: session.chrome(vec![crumb("Pages", "/"), here("Not saved")]),
+        message,
+        article_href: format!("/articles?url={}", q(url)),
+        diagnostics: diagnostics
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| DiagnosticView::of(d, None))
+            .collect(),
+    };
+    let mut response = render(&page);
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    response
+}
+
+/// `POST /articles/restore?url=…&revision=N`.
+pub async fn restore(
+    State(state): State<AppState>,
+    session: WebSession,
+    headers: HeaderMap,
+    WebQuery(query): WebQuery<RestoreQuery>,
+    WebForm(f): WebForm<TokenOnly>,
+) -> Result<Response, WebError> {
+    session.check_form(&headers, &f.form_token)?;
+    match state
+        .service
+        .restore(&session.caller, &query.url, query.revision)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/articles?url={}&done=restored",
+            q(&query.url)
+        ))),
+        Err(ServiceError::Unprocessable {
+            message,
+            diagnostics,
+        }) => Ok(refused(&session, &query.url, message, &diagnostics)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /articles/ignored/apply?url=…`.
+pub async fn apply_ignored(
+    State(state): State<AppState>,
+    session: WebSession,
+    headers: HeaderMap,
+    WebQuery(query): WebQuery<UrlQuery>,
+    WebForm(f): WebForm<TokenOnly>,
+) -> Result<Response, WebError> {
+    session.check_form(&headers, &f.form_token)?;
+    match state
+        .service
+        .apply_ignored(&session.caller, &query.url)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/articles?url={}&done=applied",
+            q(&query.url)
+        ))),
+        Err(ServiceError::Unprocessable {
+            message,
+            diagnostics,
+        }) => Ok(refused(&session, &query.url, message, &diagnostics)),
+        Err(e) => Err(e.into()),
+    }
+}

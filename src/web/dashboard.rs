@@ -1,0 +1,174 @@
+//! `/`: the user's pages with each feed's state and the article counts.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::views::{Chrome, Time, here, num, opt_text, q, segment, text};
+use super::{WebError, WebQuery, WebSession, render};
+use crate::server::AppState;
+
+/// One feed of a page, as a row shows it.
+pub struct FeedCell {
+    /// "Production" or "Development".
+    pub kind: &'static str,
+    /// Masked URL.
+    pub url: String,
+    /// Last outcome, if any run yet.
+    pub outcome: Option<String>,
+    /// Badge: `ok`, `failing`, `in backoff`, or `never run`.
+    pub badge: &'static str,
+    /// Last feed-level error.
+    pub error: Option<String>,
+    /// Failed runs in a row.
+    pub failures: i64,
+    /// When it is due next.
+    pub next_due: Option<Time>,
+}
+
+impl FeedCell {
+    /// From the service's feed object (none when the page has no such feed).
+    pub fn of(kind: &'static str, f: &Value) -> Option<FeedCell> {
+        if f.is_null() {
+            return None;
+        }
+        let failures = num(f, "consecutive_failures");
+        let outcome = opt_text(f, "last_outcome");
+        let badge = if f["in_backoff"].as_bool() == Some(true) {
+            "in backoff"
+        } else if failures > 0 {
+            "failing"
+        } else if outcome.is_some() {
+            "ok"
+        } else {
+            "never run"
+        };
+        Some(FeedCell {
+            kind,
+            url: text(f, "url"),
+            outcome,
+            badge,
+            error: opt_text(f, "last_error"),
+            failures,
+            next_due: Time::of(&f["next_due_at"]),
+        })
+    }
+
+    /// The badge's CSS class.
+    pub fn badge_class(&self) -> &'static str {
+        match self.badge {
+            "ok" => "ok",
+            "failing" => "failing",
+            "in backoff" => "backoff",
+            _ => "none",
+        }
+    }
+}
+
+/// A page as the dashboard lists it.
+pub struct PageRow {
+    /// Link to the page.
+    pub href: String,
+    /// Display name.
+    pub name: String,
+    /// Domain.
+    pub domain: String,
+    /// Its feeds.
+    pub feeds: Vec<FeedCell>,
+    /// Live articles.
+    pub live: i64,
+    /// Drafts.
+    pub draft: i64,
+    /// With errors in their last version seen.
+    pub errors: i64,
+    /// With warnings.
+    pub warnings: i64,
+}
+
+impl PageRow {
+    /// From the service's page object.
+    pub fn of(p: &Value) -> PageRow {
+        let feeds = [
+            FeedCell::of("Production", &p["feeds"]["production"]),
+            FeedCell::of("Development", &p["feeds"]["development"]),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        PageRow {
+            href: format!("/pages/{}", segment(&text(p, "page_id"))),
+            name: text(p, "name"),
+            domain: text(p, "domain"),
+            feeds,
+            live: num(&p["articles"], "live"),
+            draft: num(&p["articles"], "draft"),
+            errors: num(&p["articles"], "with_errors"),
+            warnings: num(&p["articles"], "with_warnings"),
+        }
+    }
+
+    fn failing(&self) -> bool {
+        self.feeds.iter().any(|f| {
+            f.failures > 0 || f.error.is_some() || matches!(f.badge, "failing" | "in backoff")
+        })
+    }
+}
+
+/// The dashboard.
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct Dashboard {
+    chrome: Chrome,
+    rows: Vec<PageRow>,
+    operator: bool,
+    failing: bool,
+    next: Option<String>,
+}
+
+/// `/?failing=1&cursor=…`.
+#[derive(Deserialize)]
+pub struct DashboardQuery {
+    failing: Option<String>,
+    cursor: Option<String>,
+}
+
+/// Pages per screen.
+const SCREEN: i64 = 50;
+
+/// `GET /`.
+pub async fn index(
+    State(state): State<AppState>,
+    session: WebSession,
+    WebQuery(query): WebQuery<DashboardQuery>,
+) -> Result<Response, WebError> {
+    let operator = session.caller.is_operator();
+    let failing = operator
+        && query
+            .failing
+            .as_deref()
+            .is_some_and(|f| !f.is_empty() && f != "0");
+    let list = state
+        .service
+        .pages(&session.caller, query.cursor.as_deref(), SCREEN)
+        .await?;
+    let mut rows: Vec<PageRow> = list.items.iter().map(PageRow::of).collect();
+    if failing {
+        rows.retain(PageRow::failing);
+    }
+    let next = list.next_cursor.map(|c| {
+        format!(
+            "/?{}cursor={}",
+            if failing { "failing=1&" } else { "" },
+            q(&c)
+        )
+    });
+    Ok(render(&Dashboard {
+        chrome: session.chrome(vec![here("Pages")]),
+        rows,
+        operator,
+        failing,
+        next,
+    }))
+}

@@ -1,0 +1,583 @@
+//! The web pages through real HTTP on 127.0.0.1, on SQLite and on PostgreSQL, checked on
+//! the HTML: login and its cookie, forgery protection, the security headers, escaping of
+//! hostile feed text, isolation (the same 404 for another publisher's article as for none),
+//! the dashboard's counts, the editor's refusal and the diagnostics' source excerpts.
+
+mod api_support;
+mod common;
+mod publishing;
+
+use api_support::{Api, NEWS, SPORT, q};
+use publishing::article;
+use scraper::{Html, Selector};
+
+macro_rules! web_on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $scenario() {
+                    let db = super::api_support::sqlite_db(concat!("web_", stringify!($scenario)));
+                    super::api_support::block_on(super::$scenario(&db));
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $scenario() {
+                    let db = super::common::PgDb::create(concat!("web_", stringify!($scenario)));
+                    super::api_support::block_on(super::$scenario(db.url()));
+                }
+            )*
+        }
+    };
+}
+
+web_on_both_backends!(
+    login_cookie_and_forgery,
+    pages_escape_and_isolate,
+    editor_refuses_errors,
+);
+
+const PASSWORD: &str = "correct horse battery";
+const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'";
+
+/// An answer.
+struct Page {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn doc(&self) -> Html {
+        Html::parse_document(&self.body)
+    }
+
+    fn select(&self, css: &str) -> Vec<String> {
+        let doc = self.doc();
+        let sel = Selector::parse(css).unwrap();
+        doc.select(&sel)
+            .map(|e| e.text().collect::<String>())
+            .collect()
+    }
+
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+/// A browser: keeps the session cookie itself, follows no redirect.
+struct Browser {
+    base: String,
+    client: reqwest::Client,
+    cookie: Option<String>,
+    form_token: String,
+}
+
+impl Browser {
+    fn new(api: &Api) -> Browser {
+        Browser {
+            base: api.base.clone(),
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookie: None,
+            form_token: String::new(),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        form: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> Page {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            request = request.header("cookie", c);
+        }
+        for (k, v) in extra {
+            request = request.header(*k, *v);
+        }
+        if !form.is_empty() {
+            let body: String = form
+                .iter()
+                .map(|(k, v)| format!("{}={}", q(k), q(v)))
+                .collect::<Vec<_>>()
+                .join("&");
+            request = request
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+        }
+        let response = request.send().await.expect("the server answers");
+        Page {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap_or_default(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        self.send(reqwest::Method::GET, path, &[], &[]).await
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let mut with_token = vec![("form_token", self.form_token.as_str())];
+        with_token.extend_from_slice(form);
+        self.send(reqwest::Method::POST, path, &with_token, &[])
+            .await
+    }
+
+    async fn login(&mut self, email: &str) -> Page {
+        let page = self
+            .send(
+                reqwest::Method::POST,
+                "/login",
+                &[("email", email), ("password", PASSWORD), ("next", "/")],
+                &[],
+            )
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let set = page.header("set-cookie");
+        self.cookie = Some(set.split(';').next().unwrap().to_string());
+        let home = self.get("/").await;
+        assert_eq!(home.status, 200, "{}", home.body);
+        let doc = home.doc();
+        let sel = Selector::parse("form[action='/logout'] input[name=form_token]").unwrap();
+        self.form_token = doc
+            .select(&sel)
+            .next()
+            .and_then(|e| e.value().attr("value"))
+            .expect("the Sign out form carries the form token")
+            .to_string();
+        page
+    }
+}
+
+fn assert_headers(page: &Page, what: &str) {
+    assert!(
+        page.header("content-security-policy").starts_with(CSP),
+        "{what}: CSP {:?}",
+        page.header("content-security-policy")
+    );
+    assert_eq!(page.header("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(page.header("referrer-policy"), "same-origin", "{what}");
+}
+
+async fn login_cookie_and_forgery(db: &str) {
+    let api = Api::start(db).await;
+    let mut browser = Browser::new(&api);
+
+    // Without a session: to the login form, coming back after.
+    let home = browser.get("/pages/news?tab=feed").await;
+    assert_eq!(home.status, 303);
+    assert_eq!(
+        home.header("location"),
+        format!("/login?next={}", q("/pages/news?tab=feed"))
+    );
+    let form = browser.get("/login?next=%2Fpages%2Fnews").await;
+    assert_eq!(form.status, 200);
+    assert_headers(&form, "login");
+    let doc = form.doc();
+    for css in [
+        "form[action='/login'][method=post] input[name=email]",
+        "input[name=password][type=password]",
+        "input[type=hidden][name=next][value='/pages/news']",
+        "label[for=email]",
+        "label[for=password]",
+    ] {
+        assert!(
+            doc.select(&Selector::parse(css).unwrap()).next().is_some(),
+            "{css}"
+        );
+    }
+    // Only a path of this site is a destination.
+    let evil = browser.get("/login?next=%2F%2Fevil.example").await;
+    assert!(
+        evil.body.contains("name=\"next\" value=\"/\""),
+        "{}",
+        evil.body
+    );
+
+    // Wrong email and wrong password: the same answer.
+    for (email, password) in [
+        ("pub@example.com", "wrong password!"),
+        ("nobody@example.com", PASSWORD),
+    ] {
+        let wrong = browser
+            .send(
+                reqwest::Method::POST,
+                "/login",
+                &[("email", email), ("password", password)],
+                &[],
+            )
+            .await;
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.body.contains("Wrong email or password."));
+        assert!(wrong.header("set-cookie").is_empty());
+    }
+    // A login posted from another site is refused.
+    let cross = browser
+        .send(
+            reqwest::Method::POST,
+            "/login",
+            &[("email", "pub@example.com"), ("password", PASSWORD)],
+            &[("origin", "https://evil.example")],
+        )
+        .await;
+    assert_eq!(cross.status, 403);
+
+    let ok = browser.login("pub@example.com").await;
+    assert_eq!(ok.header("location"), "/");
+    let cookie = ok.header("set-cookie");
+    assert!(cookie.starts_with("iarss_session="), "{cookie}");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http: {cookie}");
+
+    // Every page carries the headers.
+    for path in [
+        "/",
+        "/pages/news",
+        "/rules",
+        "/rules/missing-canonical",
+        "/nowhere",
+    ] {
+        let page = browser.get(path).await;
+        assert_headers(&page, path);
+    }
+    let css = browser.get("/static/iarss.css").await;
+    assert_eq!(css.status, 200);
+    assert!(css.header("cache-control").contains("max-age"));
+
+    // Forgery: no token, a wrong token, another origin, another site by Sec-Fetch-Site.
+    let no_token = browser
+        .send(
+            reqwest::Method::POST,
+            "/pages/news/fetch-now",
+            &[("x", "1")],
+            &[],
+        )
+        .await;
+    assert_eq!(no_token.status, 403);
+    assert!(
+        no_token
+            .body
+            .contains("This form is out of date or came from another site")
+    );
+    let wrong = browser
+        .send(
+            reqwest::Method::POST,
+            "/pages/news/fetch-now",
+            &[("form_token", "nope")],
+            &[],
+        )
+        .await;
+    assert_eq!(wrong.status, 403);
+    let token = browser.form_token.clone();
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let forged = browser
+            .send(
+                reqwest::Method::POST,
+                "/pages/news/fetch-now",
+                &[("form_token", &token)],
+                &[(name, value)],
+            )
+            .await;
+        assert_eq!(forged.status, 403, "{name}");
+    }
+    // The real thing, then too soon.
+    let fetch = browser.post("/pages/news/fetch-now", &[]).await;
+    assert_eq!(fetch.status, 303, "{}", fetch.body);
+    let again = browser.post("/pages/news/fetch-now", &[]).await;
+    assert_eq!(again.status, 429);
+    assert!(again.body.contains("Fetched less than 10 s ago"));
+
+    // Publishers see no Audit or Users, and are refused them.
+    let home = browser.get("/").await;
+    assert!(
+        home.select("nav.main a")
+            .iter()
+            .all(|t| t != "Audit" && t != "Users")
+    );
+    assert_eq!(browser.get("/audit").await.status, 403);
+    assert_eq!(browser.get("/admin/users").await.status, 403);
+    assert_eq!(browser.get("/pages/news?tab=settings").await.status, 404);
+
+    // Sign out ends the session.
+    let out = browser.post("/logout", &[]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(out.header("location"), "/login");
+    assert_eq!(browser.get("/").await.status, 303);
+
+    // An operator sees the audit log and the users.
+    let mut op = Browser::new(&api);
+    op.login("op@example.com").await;
+    let audit = op.get("/audit").await;
+    assert_eq!(audit.status, 200);
+    assert!(audit.body.contains("fetch_now"));
+    let users = op.get("/admin/users").await;
+    assert!(users.body.contains("pub@example.com"));
+    let created = op
+        .post(
+            "/admin/tokens",
+            &[("email", "pub@example.com"), ("name", "cms")],
+        )
+        .await;
+    assert_eq!(created.status, 200);
+    let shown = created.select("#new-token");
+    assert!(shown[0].starts_with("iarss_"), "{shown:?}");
+    api.stop().await;
+}
+
+/// A news article whose title and text carry markup as text.
+fn hostile_html() -> String {
+    let mut a = article(&format!("https://{}/hostile", api_support::NEWS_DOMAIN));
+    a.title = "&lt;script&gt;alert(1)&lt;/script&gt; headline".into();
+    a = a.body("&lt;img src=x onerror=alert(1)&gt; and more");
+    a.html()
+}
+
+async fn pages_escape_and_isolate(db: &str) {
+    let api = Api::start(db).await;
+    let news = |path: &str| format!("https://{}/{path}", api_support::NEWS_DOMAIN);
+    let hostile = api.import(NEWS, &hostile_html(), true).await;
+    assert_eq!(hostile.status, 201, "{}", hostile.text());
+    let warned = article(&news("warned")).warning();
+    assert_eq!(api.import(NEWS, &warned.html(), true).await.status, 201);
+    assert_eq!(
+        api.import(NEWS, &article(&news("draft")).html(), false)
+            .await
+            .status,
+        201
+    );
+    let sport_url = format!("https://{}/match", api_support::SPORT_DOMAIN);
+    assert_eq!(
+        api.import(SPORT, &article(&sport_url).html(), true)
+            .await
+            .status,
+        201
+    );
+
+    let mut browser = Browser::new(&api);
+    browser.login("pub@example.com").await;
+
+    // The dashboard: only news, with its counts.
+    let home = browser.get("/").await;
+    assert_eq!(home.select("h1"), vec!["Pages"]);
+    let links = home.select("table a[href^='/pages/']");
+    assert_eq!(links, vec!["news"]);
+    assert_eq!(home.select("[data-count=live]"), vec!["2"]);
+    assert_eq!(home.select("[data-count=draft]"), vec!["1"]);
+    assert_eq!(home.select("[data-count=errors]"), vec!["0"]);
+    assert_eq!(home.select("[data-count=warnings]"), vec!["1"]);
+    assert!(!home.body.contains("Only feeds with errors"));
+
+    // The page's tabs and lists escape the title.
+    let page = browser.get("/pages/news").await;
+    assert_eq!(page.status, 200);
+    let tabs = page.select("nav.tabs a");
+    assert_eq!(tabs, vec!["Production", "Development", "Feed"]);
+    let titles = page.select("table.articles tbody th a");
+    assert!(
+        titles.contains(&"<script>alert(1)</script> headline".to_string()),
+        "{titles:?}"
+    );
+    let drafts = browser.get("/pages/news?tab=development").await;
+    assert_eq!(drafts.select("table.articles tbody tr").len(), 1);
+    let search = browser.get("/pages/news?q=warned").await;
+    assert_eq!(search.select("table.articles tbody tr").len(), 1);
+    let feed = browser.get("/pages/news?tab=feed").await;
+    assert_eq!(
+        feed.select("h2")
+            .iter()
+            .filter(|h| *h == "Rejected items")
+            .count(),
+        1
+    );
+
+    // The article page: no script, no img[onerror] in the DOM, the title as text.
+    for path in [
+        format!("/articles?url={}", q(&news("hostile"))),
+        "/pages/news".to_string(),
+        format!("/articles/edit?url={}", q(&news("hostile"))),
+    ] {
+        let answer = browser.get(&path).await;
+        assert_eq!(answer.status, 200, "{path}");
+        let doc = answer.doc();
+        for css in ["script:not([src])", "img[onerror]", "img"] {
+            assert!(
+                doc.select(&Selector::parse(css).unwrap()).next().is_none(),
+                "{path}: {css} in {}",
+                answer.body
+            );
+        }
+    }
+    let shown = browser
+        .get(&format!("/articles?url={}", q(&news("hostile"))))
+        .await;
+    assert_eq!(
+        shown.select("h1"),
+        vec!["<script>alert(1)</script> headline"]
+    );
+    let iframe = Selector::parse("iframe[sandbox='']").unwrap();
+    assert!(shown.doc().select(&iframe).next().is_some());
+    let preview = browser
+        .get(&format!("/articles/preview?url={}", q(&news("hostile"))))
+        .await;
+    assert!(
+        preview
+            .header("content-security-policy")
+            .starts_with("sandbox; default-src 'none'"),
+        "{}",
+        preview.header("content-security-policy")
+    );
+
+    // The warned article: its diagnostic with the rule link and the marked excerpt.
+    let warned_page = browser
+        .get(&format!("/articles?url={}", q(&news("warned"))))
+        .await;
+    let rules = warned_page.select("ol.diagnostics a[href='/rules/empty-element']");
+    assert_eq!(rules, vec!["empty-element"], "{}", warned_page.body);
+    let marks = warned_page.select("pre.excerpt mark");
+    assert_eq!(marks.len(), 1, "{}", warned_page.body);
+    assert_eq!(marks[0], "<");
+    assert!(warned_page.select("pre.excerpt").len() == 1);
+
+    // Another publisher's article: the same 404 as an article that does not exist.
+    let theirs = browser
+        .get(&format!("/articles?url={}", q(&sport_url)))
+        .await;
+    let none = browser
+        .get(&format!("/articles?url={}", q(&news("nothing-here"))))
+        .await;
+    assert_eq!(theirs.status, 404);
+    assert_eq!(none.status, 404);
+    assert_eq!(theirs.body, none.body);
+    assert_eq!(theirs.select("h1"), vec!["Not found"]);
+    let their_page = browser.get("/pages/sport").await;
+    let no_page = browser.get("/pages/nope").await;
+    assert_eq!(their_page.status, 404);
+    assert_eq!(their_page.body, no_page.body);
+    for path in ["/articles/edit", "/articles/delete", "/articles/preview"] {
+        let a = browser.get(&format!("{path}?url={}", q(&sport_url))).await;
+        assert_eq!(a.status, 404, "{path}");
+    }
+
+    // Publish the draft, delete through the confirmation.
+    let draft = q(&news("draft"));
+    let published = browser
+        .post(&format!("/articles/publish?url={draft}"), &[])
+        .await;
+    assert_eq!(published.status, 303);
+    let confirm = browser.get(&format!("/articles/delete?url={draft}")).await;
+    assert!(confirm.body.contains("Delete for good"));
+    let deleted = browser
+        .post(&format!("/articles/delete?url={draft}"), &[])
+        .await;
+    assert_eq!(deleted.status, 303);
+    assert_eq!(
+        browser.get(&format!("/articles?url={draft}")).await.status,
+        404
+    );
+
+    // An operator sees every page and the filter.
+    let mut op = Browser::new(&api);
+    op.login("op@example.com").await;
+    let all = op.get("/").await;
+    assert_eq!(
+        all.select("table a[href^='/pages/']"),
+        vec!["news", "sport"]
+    );
+    assert!(all.body.contains("Only feeds with errors"));
+    let settings = op.get("/pages/news?tab=settings").await;
+    assert_eq!(settings.status, 200);
+    assert!(settings.body.contains("pub@example.com"));
+    api.stop().await;
+}
+
+async fn editor_refuses_errors(db: &str) {
+    let api = Api::start(db).await;
+    let url = format!("https://{}/story", api_support::NEWS_DOMAIN);
+    assert_eq!(
+        api.import(NEWS, &article(&url).html(), true).await.status,
+        201
+    );
+    let mut browser = Browser::new(&api);
+    browser.login("pub@example.com").await;
+    let edit_path = format!("/articles/edit?url={}", q(&url));
+    let form = browser.get(&edit_path).await;
+    assert_eq!(form.status, 200);
+    let doc = form.doc();
+    for css in [
+        "textarea#editor[name=html_source]",
+        "ul#live-diagnostics",
+        "meta[name=form-token]",
+        "script[src^='/static/editor.js']",
+    ] {
+        assert!(
+            doc.select(&Selector::parse(css).unwrap()).next().is_some(),
+            "{css}"
+        );
+    }
+    let broken = article(&url).broken().html();
+    let refused = browser
+        .post(&edit_path, &[("html_source", broken.as_str())])
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let items = refused.select("#live-diagnostics li");
+    assert!(
+        items.iter().any(|i| i.contains("missing-op-published")),
+        "{items:?}"
+    );
+    assert!(refused.select("textarea#editor")[0].contains("<article>"));
+
+    let fixed = article(&url).body("Edited by hand.").html();
+    let saved = browser
+        .post(&edit_path, &[("html_source", fixed.as_str())])
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let shown = browser.get(&format!("/articles?url={}", q(&url))).await;
+    assert!(
+        shown
+            .select("table.revisions th")
+            .iter()
+            .any(|t| t == "2 (current)")
+    );
+    let restore = shown.select("form[action*='/articles/restore'] button");
+    assert_eq!(restore, vec!["Restore"]);
+    let diff = browser
+        .get(&format!("/articles/diff?url={}&from=1&to=2", q(&url)))
+        .await;
+    assert_eq!(diff.status, 200);
+    assert!(diff.body.contains("Edited by hand."));
+
+    // The live lint's API call, as the script makes it.
+    let token = browser.form_token.clone();
+    let lint = browser
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/lint?domain={}", api_support::NEWS_DOMAIN),
+            &[],
+            &[
+                ("x-iarss-form-token", &token),
+                ("content-type", "text/html"),
+            ],
+        )
+        .await;
+    assert_eq!(lint.status, 200, "{}", lint.body);
+    api.stop().await;
+}
