@@ -57,13 +57,13 @@ async fn click_to_article(b: &Browser, title: &str) {
 fn login_page_and_redirect() {
     run("login_page_and_redirect", |b| async move {
         // A page asked for without a session leads to the login form, which remembers it.
-        b.open("/").await;
+        b.open("/pages/news").await;
         let at = b.current_url().await;
         assert_eq!(at.path(), "/login", "{at}");
-        let next: Vec<(String, String)> = at.query_pairs().into_owned().collect();
         assert!(
-            next.iter().any(|(k, v)| k == "next" && v == "/"),
-            "no next=/ in {at}"
+            at.query_pairs()
+                .any(|(k, v)| k == "next" && v == "/pages/news"),
+            "no next=/pages/news in {at}"
         );
         b.css("input[name=email]").await;
         assert_eq!(b.label_of("input[name=email]").await, "Email");
@@ -89,6 +89,9 @@ fn login_page_and_redirect() {
         b.fill("input[name=email]", "pub@example.com").await;
         b.fill("input[name=password]", PASSWORD).await;
         b.click_button("Sign in").await;
+        assert_eq!(b.path().await, "/pages/news");
+        assert_eq!(b.text("h1").await, "news");
+        b.click_link("Pages").await;
         assert_eq!(b.path().await, "/");
         assert_eq!(b.text("h1").await, "Pages");
         let cookies = b.js("return document.cookie;", vec![]).await;
@@ -413,8 +416,19 @@ fn editor_live_lint_then_save() {
         b.press(&save, "Save").await;
         assert_eq!(b.current_url().await.path(), "/articles");
         assert_eq!(stored(&b, &a).await.unwrap()["revision"], 2);
-        b.see("Saturday").await;
+        let current = b
+            .find(fantoccini::Locator::XPath(
+                "//table[contains(@class,'revisions')]//tr[th[contains(normalize-space(.), '2 (current)')]]",
+            ))
+            .await;
+        assert!(current.text().await.unwrap().contains("manual"));
         b.shot("saved").await;
+        b.click_link("Diff with current").await;
+        b.see("The harbour reopened on Friday morning.").await;
+        b.see("The harbour reopened on Saturday.").await;
+        let removed_and_added = b.all("pre.diff span").await.len();
+        assert!(removed_and_added >= 2);
+        b.shot("diff").await;
         b
     });
 }
@@ -457,7 +471,7 @@ fn delete_with_confirmation() {
         ingest_live(&b.api.store, &page, &[article(&a)]).await;
         b.login("pub@example.com").await;
         click_to_article(&b, "Harbour reopens after storm").await;
-        b.click_button("Delete").await;
+        b.click("Delete").await;
         // Asked first; nothing gone yet.
         b.button("Delete for good").await;
         assert!(stored(&b, &a).await.is_some());
@@ -519,13 +533,17 @@ fn feed_payloads_shown_as_text() {
     run("feed_payloads_shown_as_text", |b| async move {
         let page = news(&b).await;
         let (a, r) = (url("xss/a"), url("xss/r"));
-        // A title that is markup as text (escaped in the feed and in the article).
+        // A title that is markup as text (escaped in the feed and in the article), and raw
+        // markup in the body: stored (a script or an img outside a figure only warns), so
+        // its source is quoted in the diagnostics' excerpts.
         let payload = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">";
-        let mut stored_item = article(&a);
+        let mut stored_item = article(&a).body(
+            "Read on.</p>\n<script>window.__pwned=3</script>\n\
+             <img src=\"x\" onerror=\"window.__pwned=4\">\n<p>The end.",
+        );
         stored_item.title = escape(payload);
-        // Raw markup in a rejected item's body, shown in its excerpt.
         let rejected = article(&r)
-            .body("<script>window.__pwned=3</script><img src=\"x\" onerror=\"window.__pwned=4\">")
+            .body("<img src=\"x\" onerror=\"window.__pwned=5\">")
             .broken();
         ingest_live(&b.api.store, &page, &[stored_item, rejected]).await;
         b.login("pub@example.com").await;
@@ -544,13 +562,21 @@ fn feed_payloads_shown_as_text() {
         b.see(payload).await;
         check("page").await;
         b.click_link("Feed").await;
-        b.see("window.__pwned=3").await;
+        b.see(&r).await;
         check("feed").await;
         b.click_link("Production").await;
         b.click_link(payload).await;
         assert_eq!(b.text("h1").await, payload);
+        b.see("<script>window.__pwned=3</script>").await;
+        b.see("onerror=\"window.__pwned=4\"").await;
         check("article").await;
         b.click_link("Edit").await;
+        let editor = b.css("textarea#editor").await;
+        let value = editor.prop("value").await.unwrap().unwrap_or_default();
+        assert!(
+            value.contains("<script>window.__pwned=3</script>"),
+            "{value}"
+        );
         check("editor").await;
         b
     });
@@ -564,7 +590,7 @@ fn post_from_another_origin_is_refused() {
         ingest_live(&b.api.store, &page, &[article(&a)]).await;
         b.login("pub@example.com").await;
         click_to_article(&b, "Harbour reopens after storm").await;
-        b.click_button("Delete").await;
+        b.click("Delete").await;
         // The confirmation's form, copied whole (even its form token) onto another origin:
         // only the origin tells them apart.
         let form = b
@@ -616,7 +642,7 @@ fn post_from_another_origin_is_refused() {
         );
         // The same form from the app itself works.
         b.open(&format!("/articles?url={}", q(&a))).await;
-        b.click_button("Delete").await;
+        b.click("Delete").await;
         b.click_button("Delete for good").await;
         assert!(stored(&b, &a).await.is_none());
         b

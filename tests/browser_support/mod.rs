@@ -474,6 +474,20 @@ impl Browser {
         self.find(Locator::XPath(&xpath)).await
     }
 
+    /// Follows the link, or presses the button, labelled `text` (a "button" may be a link
+    /// to a confirmation page).
+    pub async fn click(&self, text: &str) {
+        let lit = xpath_literal(text);
+        let xpath = format!(
+            "//button[normalize-space(.)={lit}] | //input[@type='submit' and @value={lit}] | //a[normalize-space(.)={lit}]"
+        );
+        let control = self.find(Locator::XPath(&xpath)).await;
+        self.navigating(&format!("{text:?}"), || async {
+            control.click().await.expect("click");
+        })
+        .await;
+    }
+
     /// Follows the link `text`.
     pub async fn click_link(&self, text: &str) {
         let link = self.link(text).await;
@@ -598,22 +612,27 @@ impl OtherOrigin {
             while !flag.load(Ordering::Relaxed) && Instant::now() < deadline {
                 match listener.accept() {
                     Ok((mut stream, _)) => {
-                        let _ = stream.set_nonblocking(false);
-                        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                        let mut buf = [0u8; 4096];
-                        let n = stream.read(&mut buf).unwrap_or(0);
-                        let head = String::from_utf8_lossy(&buf[..n]);
-                        let (status, body) = if head.starts_with("GET / ") {
-                            ("200 OK", html.as_str())
-                        } else {
-                            ("404 Not Found", "not here")
-                        };
-                        let _ = write!(
-                            stream,
-                            "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\n\
-                             content-length: {}\r\nconnection: close\r\n\r\n{body}",
-                            body.len()
-                        );
+                        // One thread per connection: a browser's idle preconnection must
+                        // not hold up the next request.
+                        let html = html.clone();
+                        std::thread::spawn(move || {
+                            let _ = stream.set_nonblocking(false);
+                            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                            let mut buf = [0u8; 4096];
+                            let n = stream.read(&mut buf).unwrap_or(0);
+                            let head = String::from_utf8_lossy(&buf[..n]);
+                            let (status, body) = if head.starts_with("GET / ") {
+                                ("200 OK", html.as_str())
+                            } else {
+                                ("404 Not Found", "not here")
+                            };
+                            let _ = write!(
+                                stream,
+                                "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\n\
+                                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                                body.len()
+                            );
+                        });
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(20)),
                 }
