@@ -66,7 +66,7 @@ Examples:
   iarss daemon --config daemon.toml --print-config
 
 HTTP: /healthz (alive), /readyz (store answers and takes writes, commits succeed, loop alive),
-/metrics (Prometheus), /api/v1 (the API, docs/api.md), / (operator pages).
+/metrics (Prometheus), /api/v1 (the API, docs/api.md), / (the web pages, after /login).
 Exit codes: 0 stopped by SIGTERM or Ctrl-C, 1 could not start (store, listener), 2 bad configuration.";
 
 const SERVE_HELP: &str = "\
@@ -163,7 +163,7 @@ pub enum Command {
     /// Apply database migrations and exit.
     Migrate,
     /// Run the service: fetch every enabled page's feeds on schedule; health, metrics and
-    /// operator pages over HTTP.
+    /// web pages and the API over HTTP.
     #[command(after_help = DAEMON_HELP)]
     Daemon(DaemonArgs),
     /// Serve the HTTP API, health and metrics without fetching any feed (a read-mostly
@@ -187,7 +187,7 @@ pub struct DaemonArgs {
     /// TOML configuration file.
     #[arg(long)]
     pub config: Option<String>,
-    /// HTTP address for the API, health, metrics and the operator pages.
+    /// HTTP address for the API, the web pages, health and metrics.
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
     /// Print the effective configuration (secrets masked) and exit.
