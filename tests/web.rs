@@ -38,6 +38,7 @@ web_on_both_backends!(
     login_cookie_and_forgery,
     pages_escape_and_isolate,
     editor_refuses_errors,
+    store_trouble_on_the_dashboard,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -579,5 +580,36 @@ async fn editor_refuses_errors(db: &str) {
         )
         .await;
     assert_eq!(lint.status, 200, "{}", lint.body);
+    api.stop().await;
+}
+
+/// Commits failing in a row and runs that could not be recorded (they exist only in this
+/// process) are on the operators' dashboard, and on no publisher's.
+async fn store_trouble_on_the_dashboard(db: &str) {
+    let api = Api::start(db).await;
+    let health = api.store.health();
+    health.failed("database is locked");
+    health.failed("database is locked");
+    health.unrecorded(iarss::store::UnrecordedRun {
+        page_id: "news".into(),
+        feed_url: "https://example.com/ia.rss".into(),
+        finished_at: iarss::model::now_ms(),
+        error: "the commit failed: disk full; recording it failed: disk full".into(),
+    });
+    let mut operator = Browser::new(&api);
+    operator.login("op@example.com").await;
+    let home = operator.get("/").await;
+    assert!(
+        home.body
+            .contains("The last 2 commit(s) failed: database is locked"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("Runs that could not be recorded"));
+    assert!(home.body.contains("disk full"));
+    let mut publisher = Browser::new(&api);
+    publisher.login("pub@example.com").await;
+    let home = publisher.get("/").await;
+    assert!(!home.body.contains("commit(s) failed") && !home.body.contains("disk full"));
     api.stop().await;
 }

@@ -116,6 +116,18 @@ impl PageRow {
     }
 }
 
+/// A run whose results and record this process could not commit (it exists nowhere else).
+pub struct UnrecordedRow {
+    /// The page.
+    pub page_id: String,
+    /// The feed URL, credentials masked.
+    pub feed_url: String,
+    /// When it finished.
+    pub finished: Option<Time>,
+    /// Why.
+    pub error: String,
+}
+
 /// The dashboard.
 #[derive(Template)]
 #[template(path = "dashboard.html")]
@@ -125,6 +137,10 @@ pub struct Dashboard {
     operator: bool,
     failing: bool,
     next: Option<String>,
+    /// For operators: the store's commits failing in a row, with the last error.
+    store_alert: Option<String>,
+    /// For operators: runs that could not be recorded.
+    unrecorded: Vec<UnrecordedRow>,
 }
 
 /// `/?failing=1&cursor=…`.
@@ -164,11 +180,36 @@ pub async fn index(
             q(&c)
         )
     });
+    // What only this process knows of the store's health: operators see it here.
+    let health = state.store.health();
+    let failed = health.failures_in_a_row();
+    let store_alert = (operator && failed > 0).then(|| {
+        format!(
+            "The last {failed} commit(s) failed: {}",
+            health.last_error().unwrap_or_default()
+        )
+    });
+    let unrecorded = if operator {
+        health
+            .unrecorded_runs()
+            .into_iter()
+            .map(|r| UnrecordedRow {
+                page_id: r.page_id,
+                feed_url: r.feed_url,
+                finished: Time::parse(&crate::model::rfc3339(r.finished_at)),
+                error: r.error,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(render(&Dashboard {
         chrome: session.chrome(vec![here("Pages")]),
         rows,
         operator,
         failing,
         next,
+        store_alert,
+        unrecorded,
     }))
 }
