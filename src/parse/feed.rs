@@ -2,16 +2,24 @@
 //! hands each `<item>` to the caller as soon as it is complete, so memory stays bounded by
 //! the largest item, not the feed.
 //!
+//! Where an item can be read on its own exactly as the whole-feed pass would read it, the
+//! reader only finds where it ends and hands over its text ([`FeedItem::Text`]): reading it
+//! (the XML events, references, CDATA, the copy of the article's HTML) is then the caller's,
+//! on any thread, and the reader's own work per item is a scan for `<` and `>`.
+//!
 //! Well-formedness is checked as XML requires (a fault anywhere fails the feed with its
 //! line and column); no DTD entity is ever expanded.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
+use quick_xml::name::{NamespaceResolver, QName, ResolveResult};
 
-use super::source::{DecodeError, DecodedReader, SourceMap, sniff_xml_encoding};
+use super::source::{
+    DecodeError, DecodedReader, PositionedSource, SourceMap, TextSource, sniff_xml_encoding,
+};
 use crate::model::Position;
 
 /// The content module namespace of `content:encoded`.
@@ -120,6 +128,140 @@ pub enum FeedError {
     Io(String),
 }
 
+/// What the feed reader hands over for each item of the channel, in document order.
+pub enum FeedItem<'a> {
+    /// An item the reader read itself.
+    Read(RawItem),
+    /// An item's text as written, cut out of the feed for [`ItemText::read`], which reads
+    /// it exactly as the reader would have (on any thread).
+    Text(ItemText<'a>),
+}
+
+/// What the reader does after handing over an item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Go on.
+    Continue,
+    /// Go on, reading every further item itself ([`FeedItem::Read`] only).
+    ReadItself,
+    /// Stop reading.
+    Stop,
+}
+
+/// The outcome of [`read_feed_items`].
+#[derive(Debug)]
+pub struct FeedRead {
+    /// The channel, or why the feed could not be read; `None` when the caller stopped.
+    pub channel: Option<Result<ChannelInfo, FeedError>>,
+    /// Bytes of the input read (including the head), up to where reading stopped.
+    pub bytes: u64,
+}
+
+/// Items are cut out for [`ItemText::read`] up to this size; a larger one is read by the
+/// feed reader itself, so that what is read ahead stays small.
+const MAX_ITEM_TEXT: usize = 1 << 20;
+
+/// What an item's text is read with: the namespace bindings in scope at the channel and the
+/// entities the DOCTYPE declares.
+#[derive(Debug)]
+pub struct ItemScope {
+    resolver: NamespaceResolver,
+    entities: Arc<Vec<String>>,
+}
+
+/// One item's text, cut out of the feed (borrowed from the reader's buffer).
+pub struct ItemText<'a> {
+    index: usize,
+    position: Position,
+    text: &'a str,
+    scope: &'a Arc<ItemScope>,
+    refills: Vec<(u64, u64)>,
+}
+
+/// One item's text, cut out of the feed and owned, to be read on another thread.
+#[derive(Debug)]
+pub struct OwnedItemText {
+    index: usize,
+    position: Position,
+    text: String,
+    scope: Arc<ItemScope>,
+    refills: Vec<(u64, u64)>,
+}
+
+/// Why an item's text could not be read: the feed's error.
+#[derive(Debug)]
+pub struct ItemFailure {
+    /// The error.
+    pub error: FeedError,
+    /// Bytes of the input (including the head) a reader of the whole feed had read when it
+    /// met the error.
+    pub bytes: u64,
+}
+
+/// An item read from its text.
+#[derive(Debug)]
+pub struct ReadItem {
+    /// The item.
+    pub item: RawItem,
+    /// The near-miss content namespace its `encoded` element used, with the position of the
+    /// element (the channel's [`ChannelInfo::nonstandard_content_ns`] is the first of them).
+    pub content_ns: Option<(String, Position)>,
+}
+
+impl ItemText<'_> {
+    /// 0-based index among the channel's items.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Reads the item as the feed reader would have, or the feed's error in it.
+    pub fn read(&self) -> Result<ReadItem, ItemFailure> {
+        read_item_text(
+            self.index,
+            self.position,
+            self.text,
+            self.scope,
+            &self.refills,
+        )
+    }
+
+    /// The text copied into `buffer` (cleared first), to be read elsewhere.
+    pub fn to_owned_in(&self, mut buffer: String) -> OwnedItemText {
+        buffer.clear();
+        buffer.push_str(self.text);
+        OwnedItemText {
+            index: self.index,
+            position: self.position,
+            text: buffer,
+            scope: Arc::clone(self.scope),
+            refills: self.refills.clone(),
+        }
+    }
+}
+
+impl OwnedItemText {
+    /// 0-based index among the channel's items.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Reads the item as the feed reader would have, or the feed's error in it.
+    pub fn read(&self) -> Result<ReadItem, ItemFailure> {
+        read_item_text(
+            self.index,
+            self.position,
+            &self.text,
+            &self.scope,
+            &self.refills,
+        )
+    }
+
+    /// The text's buffer, for the next item's text.
+    pub fn into_buffer(self) -> String {
+        self.text
+    }
+}
+
 /// Reads an RSS feed from `input`, whose first bytes `head` were already read (for content
 /// detection), calling `on_item` for every item of the channel as soon as it is complete.
 ///
@@ -130,99 +272,173 @@ pub fn read_feed<R: Read>(
     http_charset: Option<&str>,
     mut on_item: impl FnMut(RawItem),
 ) -> Result<ChannelInfo, FeedError> {
-    let sniffed =
-        sniff_xml_encoding(&head, http_charset).map_err(|e| FeedError::NotWellFormed {
-            message: e.to_string(),
-            position: Some(Position::START),
-        })?;
+    let mut failed = None;
+    let mut content_ns: Option<(String, Position)> = None;
+    let read = read_feed_items(head, input, http_charset, |item| match item {
+        FeedItem::Read(item) => {
+            on_item(item);
+            Next::Continue
+        }
+        FeedItem::Text(text) => match text.read() {
+            Ok(read) => {
+                first_content_ns(&mut content_ns, read.content_ns);
+                on_item(read.item);
+                Next::Continue
+            }
+            Err(e) => {
+                failed = Some(e.error);
+                Next::Stop
+            }
+        },
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let mut channel = read.channel.expect("read to the end")?;
+    first_content_ns(&mut channel.nonstandard_content_ns, content_ns);
+    Ok(channel)
+}
+
+/// Keeps in `first` whichever of it and `other` comes first in the document.
+pub fn first_content_ns(first: &mut Option<(String, Position)>, other: Option<(String, Position)>) {
+    if let Some(other) = other
+        && first.as_ref().is_none_or(|f| other.1 < f.1)
+    {
+        *first = Some(other);
+    }
+}
+
+/// Reads an RSS feed from `input`, whose first bytes `head` were already read (for content
+/// detection), handing `on_item` every item of the channel as soon as it is complete: read
+/// ([`FeedItem::Read`]), or, where its text can be read on its own exactly as the reader
+/// would have read it, as that text ([`FeedItem::Text`]), which costs the reader no more
+/// than finding where the item ends. A feed error inside an item's text is the feed's error
+/// (nothing before it failed): the caller reads the text and stops.
+///
+/// `http_charset` is the `charset` of an HTTP response, if any.
+pub fn read_feed_items<R: Read>(
+    head: Vec<u8>,
+    input: R,
+    http_charset: Option<&str>,
+    mut on_item: impl FnMut(FeedItem<'_>) -> Next,
+) -> FeedRead {
+    let head_bytes = head.len() as u64;
+    let sniffed = match sniff_xml_encoding(&head, http_charset) {
+        Ok(sniffed) => sniffed,
+        Err(e) => {
+            return FeedRead {
+                channel: Some(Err(FeedError::NotWellFormed {
+                    message: e.to_string(),
+                    position: Some(Position::START),
+                })),
+                bytes: head_bytes,
+            };
+        }
+    };
     let source = DecodedReader::new(head, input, sniffed);
     let mut reader = NsReader::from_reader(source);
-    {
-        let config = reader.config_mut();
-        config.check_end_names = true;
-        config.check_comments = true;
-        config.expand_empty_elements = false;
-        config.trim_text(false);
-    }
+    configure(&mut reader);
     let mut state = FeedState::default();
     let mut buf = Vec::with_capacity(64 * 1024);
-    loop {
-        reader.get_mut().mark();
-        let position = reader.get_mut().mark_position();
-        let start_offset = reader.buffer_position();
-        let event = reader.read_resolved_event_into(&mut buf);
-        let (ns, event) = match event {
-            Ok(pair) => pair,
-            Err(err) => return Err(state.xml_error(&reader, err)),
-        };
-        let ns_name: Option<String> = match &ns {
-            ResolveResult::Bound(n) => Some(n.as_ref().to_string()),
-            ResolveResult::Unbound => None,
-            ResolveResult::Unknown(prefix) => {
-                return Err(FeedError::NotWellFormed {
-                    message: format!("namespace prefix `{prefix}` is not declared"),
-                    position: Some(position),
-                });
-            }
-        };
-        match event {
-            Event::Eof => break,
-            Event::Decl(_) => {
-                if start_offset != 0 {
-                    return Err(FeedError::NotWellFormed {
-                        message: "XML declaration not at the start of the document".into(),
-                        position: Some(position),
-                    });
-                }
-            }
-            Event::DocType(text) => {
-                if state.seen_root {
-                    return Err(not_wf("DOCTYPE after the root element", position));
-                }
-                state.declared_entities = declared_entities(&text.into_inner());
-            }
-            Event::PI(pi) => {
-                if pi.target().eq_ignore_ascii_case("xml") {
-                    return Err(not_wf(
-                        "XML declaration not at the start of the document",
+    let mut scope: Option<Arc<ItemScope>> = None;
+    let mut cut = true;
+    // The last event was not text: the XML reader is at the start of what follows it.
+    let mut at_markup_end = false;
+    let mut stopped = false;
+    let mut next = |item: FeedItem<'_>, cut: &mut bool| match on_item(item) {
+        Next::Continue => true,
+        Next::ReadItself => {
+            *cut = false;
+            true
+        }
+        Next::Stop => false,
+    };
+    let result = loop {
+        if cut
+            && at_markup_end
+            && let Some(scope) = &scope
+            && state.place() == Place::Channel
+        {
+            let source = reader.get_mut();
+            if let Some((space, len)) = find_item(source) {
+                source.skip(space);
+                let position = source.consumed_position();
+                let channel = state.channel.as_mut().expect("inside a channel");
+                let index = channel.items;
+                channel.items += 1;
+                let refills = source.refills_ahead(len);
+                let bytes = &source.lookahead()[..len];
+                // SAFETY: the reader's text is UTF-8 (validated or decoded into it), and an
+                // item's text starts at `<` and ends after `>`, both character boundaries.
+                let text = unsafe { std::str::from_utf8_unchecked(bytes) };
+                let go_on = next(
+                    FeedItem::Text(ItemText {
+                        index,
                         position,
-                    ));
+                        text,
+                        scope,
+                        refills,
+                    }),
+                    &mut cut,
+                );
+                source.skip(len);
+                if !go_on {
+                    stopped = true;
+                    break Ok(());
                 }
-            }
-            Event::Comment(_) => {}
-            Event::Start(start) => {
-                check_attributes(&reader, &start, &state.declared_entities, position)?;
-                state.start(ns_name.as_deref(), &start, position)?;
-            }
-            Event::Empty(start) => {
-                check_attributes(&reader, &start, &state.declared_entities, position)?;
-                state.start(ns_name.as_deref(), &start, position)?;
-                state.end(&mut on_item, reader.buffer_position() - start_offset);
-            }
-            Event::End(_) => {
-                state.end(&mut on_item, reader.buffer_position() - start_offset);
-            }
-            Event::Text(text) => {
-                let raw = text.into_inner();
-                state.text(&raw, position, true)?;
-            }
-            Event::CData(cdata) => {
-                let raw = cdata.into_inner();
-                let content_origin = Position {
-                    line: position.line,
-                    column: position.column + 9,
-                };
-                state.text(&raw, content_origin, true)?;
-            }
-            Event::GeneralRef(r) => {
-                let name = r.into_inner();
-                let replacement = resolve_reference(&name, &state.declared_entities)
-                    .map_err(|m| not_wf(&m, position))?;
-                state.text(&replacement, position, false)?;
+                continue;
             }
         }
-        buf.clear();
-    }
+        let mut go_on = true;
+        let event = read_event(&mut reader, &mut state, &mut buf, &mut |item| {
+            go_on = next(FeedItem::Read(item), &mut cut);
+        });
+        match event {
+            Err(e) => break Err(e),
+            Ok(None) => break Ok(()),
+            Ok(Some(kind)) => {
+                at_markup_end = kind != EventKind::Text;
+                if kind == EventKind::Start
+                    && scope.is_none()
+                    && state.place() == Place::Channel
+                    && reader.resolver().resolve_element(QName("item")).0 == ResolveResult::Unbound
+                {
+                    // The bindings of `rss` and `channel` are every item's (a sibling's are
+                    // gone by the time the next item starts).
+                    scope = Some(Arc::new(ItemScope {
+                        resolver: reader.resolver().clone(),
+                        entities: Arc::clone(&state.declared_entities),
+                    }));
+                }
+            }
+        }
+        if !go_on {
+            stopped = true;
+            break Ok(());
+        }
+    };
+    let bytes = reader.get_ref().handed_raw_bytes();
+    let channel = match result {
+        _ if stopped => None,
+        Err(e) => Some(Err(e)),
+        Ok(()) => Some(finish(&mut state, &mut reader)),
+    };
+    FeedRead { channel, bytes }
+}
+
+fn configure<R>(reader: &mut NsReader<R>) {
+    let config = reader.config_mut();
+    config.check_end_names = true;
+    config.check_comments = true;
+    config.expand_empty_elements = false;
+    config.trim_text(false);
+}
+
+/// The channel once the whole feed was read, or why the feed is not RSS.
+fn finish<R: Read>(
+    state: &mut FeedState,
+    reader: &mut NsReader<DecodedReader<R>>,
+) -> Result<ChannelInfo, FeedError> {
     if state.depth > 0 {
         return Err(not_wf(
             "the document ends before its elements are closed (truncated?)",
@@ -249,6 +465,331 @@ pub fn read_feed<R: Read>(
         .filter(|name| !state.channel_seen.contains(name))
         .collect();
     Ok(channel)
+}
+
+/// What kind of event [`read_event`] read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EventKind {
+    /// A start tag.
+    Start,
+    /// Text (after which the XML reader is not at the start of markup).
+    Text,
+    /// Anything else.
+    Other,
+}
+
+/// Reads the next event into `state` (calling `on_item` when it completes an item);
+/// `None` at the end of the document.
+fn read_event<S: PositionedSource>(
+    reader: &mut NsReader<S>,
+    state: &mut FeedState,
+    buf: &mut Vec<u8>,
+    on_item: &mut impl FnMut(RawItem),
+) -> Result<Option<EventKind>, FeedError> {
+    reader.get_mut().mark();
+    let position = reader.get_mut().mark_position();
+    let start_offset = reader.buffer_position();
+    let event = reader.read_resolved_event_into(buf);
+    let (ns, event) = match event {
+        Ok(pair) => pair,
+        Err(err) => return Err(state.xml_error(reader, err)),
+    };
+    let ns_name: Option<String> = match &ns {
+        ResolveResult::Bound(n) => Some(n.as_ref().to_string()),
+        ResolveResult::Unbound => None,
+        ResolveResult::Unknown(prefix) => {
+            return Err(FeedError::NotWellFormed {
+                message: format!("namespace prefix `{prefix}` is not declared"),
+                position: Some(position),
+            });
+        }
+    };
+    let kind = match event {
+        Event::Eof => return Ok(None),
+        Event::Decl(_) => {
+            if start_offset != 0 {
+                return Err(FeedError::NotWellFormed {
+                    message: "XML declaration not at the start of the document".into(),
+                    position: Some(position),
+                });
+            }
+            EventKind::Other
+        }
+        Event::DocType(text) => {
+            if state.seen_root {
+                return Err(not_wf("DOCTYPE after the root element", position));
+            }
+            state.declared_entities = Arc::new(declared_entities(&text.into_inner()));
+            EventKind::Other
+        }
+        Event::PI(pi) => {
+            if pi.target().eq_ignore_ascii_case("xml") {
+                return Err(not_wf(
+                    "XML declaration not at the start of the document",
+                    position,
+                ));
+            }
+            EventKind::Other
+        }
+        Event::Comment(_) => EventKind::Other,
+        Event::Start(start) => {
+            check_attributes(reader, &start, &state.declared_entities, position)?;
+            state.start(ns_name.as_deref(), &start, position)?;
+            EventKind::Start
+        }
+        Event::Empty(start) => {
+            check_attributes(reader, &start, &state.declared_entities, position)?;
+            state.start(ns_name.as_deref(), &start, position)?;
+            state.end(on_item, reader.buffer_position() - start_offset);
+            EventKind::Other
+        }
+        Event::End(_) => {
+            state.end(on_item, reader.buffer_position() - start_offset);
+            EventKind::Other
+        }
+        Event::Text(text) => {
+            let raw = text.into_inner();
+            state.text(&raw, position, true)?;
+            EventKind::Text
+        }
+        Event::CData(cdata) => {
+            let raw = cdata.into_inner();
+            let content_origin = Position {
+                line: position.line,
+                column: position.column + 9,
+            };
+            state.text(&raw, content_origin, true)?;
+            EventKind::Other
+        }
+        Event::GeneralRef(r) => {
+            let name = r.into_inner();
+            let replacement = resolve_reference(&name, &state.declared_entities)
+                .map_err(|m| not_wf(&m, position))?;
+            state.text(&replacement, position, false)?;
+            EventKind::Other
+        }
+    };
+    buf.clear();
+    Ok(Some(kind))
+}
+
+/// Reads one item's text (cut out of the feed at `position`) as the feed reader would have;
+/// `refills` say where the input's reads ended in the text (see
+/// [`DecodedReader::refills_ahead`]).
+fn read_item_text(
+    index: usize,
+    position: Position,
+    text: &str,
+    scope: &ItemScope,
+    refills: &[(u64, u64)],
+) -> Result<ReadItem, ItemFailure> {
+    let mut reader = NsReader::from_reader(TextSource::new(text, position));
+    read_item(&mut reader, index, text.len(), scope).map_err(|error| {
+        // The whole-feed reader had read the input up to the read holding the last byte
+        // it took.
+        let last = reader.buffer_position().max(1) - 1;
+        let bytes = refills
+            .iter()
+            .find(|&&(end, _)| end > last)
+            .or(refills.last())
+            .map_or(0, |&(_, bytes)| bytes);
+        ItemFailure { error, bytes }
+    })
+}
+
+fn read_item(
+    reader: &mut NsReader<TextSource<'_>>,
+    index: usize,
+    len: usize,
+    scope: &ItemScope,
+) -> Result<ReadItem, FeedError> {
+    configure(reader);
+    *reader.resolver_mut() = scope.resolver.clone();
+    let mut state = FeedState::in_channel(index, Arc::clone(&scope.entities), len);
+    let mut buf = Vec::new();
+    let mut read = None;
+    loop {
+        let event = read_event(reader, &mut state, &mut buf, &mut |item| {
+            read = Some(item);
+        })?;
+        if let Some(item) = read.take() {
+            let content_ns = state
+                .channel
+                .as_mut()
+                .and_then(|c| c.nonstandard_content_ns.take());
+            return Ok(ReadItem { item, content_ns });
+        }
+        if event.is_none() {
+            // Not reached: an item's text ends with the end tag that closes it.
+            return Err(not_wf(
+                "the document ends before its elements are closed (truncated?)",
+                reader.get_mut().consumed_position(),
+            ));
+        }
+    }
+}
+
+/// Where the item that starts after the next white space ends, when it can be cut out:
+/// `(white space, item text)` lengths from the consumer's position.
+///
+/// An item is cut only where markup is read here exactly as the XML reader reads it: text
+/// up to `<`; start, empty and end tags up to the first `>` outside quotes; comments up to
+/// the first `-->`; CDATA sections up to the first `]]>`. Anything else (a processing
+/// instruction, a DOCTYPE, an empty or namespace-declaring `item`, a decoding failure, the end
+/// of the input, a text larger than [`MAX_ITEM_TEXT`]) leaves the item to the reader.
+fn find_item<R: Read>(source: &mut DecodedReader<R>) -> Option<(usize, usize)> {
+    let mut scan = ItemScan::default();
+    loop {
+        let text = source.lookahead();
+        match scan.scan(text) {
+            Scan::Item { space, len } => return Some((space, len)),
+            Scan::Unsure => return None,
+            Scan::More => {
+                if text.len() > MAX_ITEM_TEXT || !source.read_ahead() {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+enum Scan {
+    Item { space: usize, len: usize },
+    More,
+    Unsure,
+}
+
+/// The state of [`find_item`]'s scan, kept while more text is read.
+#[derive(Default)]
+struct ItemScan {
+    /// Length of the white space before the item, once the item's start tag was read.
+    space: Option<usize>,
+    /// Where to go on.
+    at: usize,
+    /// Open elements.
+    depth: usize,
+    /// Inside a CDATA section or comment: its end delimiter and where to look for it.
+    until: Option<(&'static [u8], usize)>,
+}
+
+impl ItemScan {
+    fn scan(&mut self, text: &[u8]) -> Scan {
+        let space = match self.space {
+            Some(space) => space,
+            None => {
+                let Some(space) = text
+                    .iter()
+                    .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                else {
+                    return Scan::More;
+                };
+                let rest = &text[space..];
+                if rest.len() < 6 {
+                    return if b"<item".starts_with(&rest[..rest.len().min(5)]) {
+                        Scan::More
+                    } else {
+                        Scan::Unsure
+                    };
+                }
+                if !rest.starts_with(b"<item")
+                    || !matches!(rest[5], b' ' | b'\t' | b'\r' | b'\n' | b'>')
+                {
+                    return Scan::Unsure;
+                }
+                let Some(end) = tag_end(rest, 1) else {
+                    return Scan::More;
+                };
+                let tag = &rest[..=end];
+                if tag.ends_with(b"/>") || memchr::memmem::find(tag, b"xmlns").is_some() {
+                    return Scan::Unsure;
+                }
+                self.space = Some(space);
+                self.at = space + end + 1;
+                self.depth = 1;
+                space
+            }
+        };
+        loop {
+            if let Some((delimiter, from)) = self.until {
+                match memchr::memmem::find(&text[from..], delimiter) {
+                    Some(i) => {
+                        self.at = from + i + delimiter.len();
+                        self.until = None;
+                    }
+                    None => {
+                        let from = text.len().saturating_sub(delimiter.len() - 1).max(from);
+                        self.until = Some((delimiter, from));
+                        return Scan::More;
+                    }
+                }
+            }
+            let Some(i) = memchr::memchr(b'<', &text[self.at..]) else {
+                self.at = text.len();
+                return Scan::More;
+            };
+            let lt = self.at + i;
+            self.at = lt;
+            let rest = &text[lt..];
+            let Some(&second) = rest.get(1) else {
+                return Scan::More;
+            };
+            match second {
+                b'!' => {
+                    if rest.starts_with(b"<!--") {
+                        self.until = Some((b"-->", lt + 4));
+                    } else if rest.starts_with(b"<![CDATA[") {
+                        self.until = Some((b"]]>", lt + 9));
+                    } else if rest.len() < 9
+                        && (b"<![CDATA[".starts_with(rest) || b"<!--".starts_with(rest))
+                    {
+                        return Scan::More;
+                    } else {
+                        return Scan::Unsure;
+                    }
+                }
+                b'?' => return Scan::Unsure,
+                b'/' => {
+                    let Some(end) = tag_end(rest, 1) else {
+                        return Scan::More;
+                    };
+                    self.at = lt + end + 1;
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        return Scan::Item {
+                            space,
+                            len: self.at - space,
+                        };
+                    }
+                }
+                _ => {
+                    let Some(end) = tag_end(rest, 1) else {
+                        return Scan::More;
+                    };
+                    // `<a/>` is empty; quick-xml decides by the tag's last two bytes.
+                    if !(end >= 2 && rest[end - 1] == b'/') {
+                        self.depth += 1;
+                    }
+                    self.at = lt + end + 1;
+                }
+            }
+        }
+    }
+}
+
+/// The index of the `>` that ends the tag whose name starts at `from` in `tag`: the first
+/// one outside quotes, as quick-xml reads tags.
+fn tag_end(tag: &[u8], from: usize) -> Option<usize> {
+    let mut quote = None;
+    for i in memchr::memchr3_iter(b'>', b'\'', b'"', &tag[from..]) {
+        let i = from + i;
+        match (quote, tag[i]) {
+            (None, b'>') => return Some(i),
+            (None, q) => quote = Some(q),
+            (Some(q), b) if q == b => quote = None,
+            _ => {}
+        }
+    }
+    None
 }
 
 fn not_wf(message: &str, position: Position) -> FeedError {
@@ -297,10 +838,29 @@ struct FeedState {
     field_text: String,
     field_position: Position,
     content_started: bool,
-    declared_entities: Vec<String>,
+    declared_entities: Arc<Vec<String>>,
+    /// Capacity to give an article's HTML when it starts (what remains of an item's text).
+    content_capacity: usize,
 }
 
 impl FeedState {
+    /// The state inside the channel, where item `index` starts, with the entities the
+    /// DOCTYPE declared; the item's text is `len` bytes.
+    fn in_channel(index: usize, declared_entities: Arc<Vec<String>>, len: usize) -> Self {
+        FeedState {
+            depth: 2,
+            seen_root: true,
+            stack: vec![Place::Rss, Place::Channel],
+            channel: Some(ChannelInfo {
+                items: index,
+                ..ChannelInfo::default()
+            }),
+            declared_entities,
+            content_capacity: len,
+            ..FeedState::default()
+        }
+    }
+
     fn place(&self) -> Place {
         self.stack.last().copied().unwrap_or(Place::Elsewhere)
     }
@@ -426,7 +986,10 @@ impl FeedState {
     fn start_content(&mut self, position: Position) -> Place {
         let item = self.item.as_mut().expect("inside an item");
         if item.content.is_none() {
-            item.content = Some(ArticleSource::default());
+            item.content = Some(ArticleSource {
+                html: String::with_capacity(self.content_capacity),
+                map: SourceMap::default(),
+            });
             item.content_position = Some(position);
             self.content_started = true;
             Place::Content
@@ -500,9 +1063,9 @@ impl FeedState {
         Ok(())
     }
 
-    fn xml_error<R: Read>(
+    fn xml_error<S: PositionedSource>(
         &self,
-        reader: &NsReader<DecodedReader<R>>,
+        reader: &NsReader<S>,
         err: quick_xml::Error,
     ) -> FeedError {
         let source = reader.get_ref();

@@ -5,6 +5,7 @@
 //! position in the file the user has. [`SourceMap`] maps byte offsets of an article's HTML
 //! (as extracted from a feed, or read from a file) back to those file positions.
 
+use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
 
 use encoding_rs::{DecoderResult, Encoding, UTF_8};
@@ -180,11 +181,34 @@ fn declared_encoding(head: &[u8]) -> Option<String> {
     Some(value[..close].trim().to_string())
 }
 
+/// What a text source tells the XML reader's user about positions: where the current event
+/// starts, where an offset inside it is, and why decoding stopped.
+pub trait PositionedSource: BufRead {
+    /// Starts a new event at the current consumed position.
+    fn mark(&mut self);
+    /// Position of the last mark (the start of the current event).
+    fn mark_position(&self) -> Position;
+    /// Position of decoded byte offset `offset` (in the consumer's count of bytes consumed),
+    /// if it lies at or after the last mark and was consumed.
+    fn position_of(&self, offset: u64) -> Position;
+    /// Position of everything consumed so far.
+    fn consumed_position(&self) -> Position;
+    /// The decoding error that stopped the stream, if any.
+    fn decode_error(&self) -> Option<&DecodeError>;
+}
+
 /// A `BufRead` of UTF-8 decoded from any supported encoding, which tracks the position
 /// of what its consumer has consumed.
 ///
-/// The consumer (the XML reader) calls [`DecodedReader::mark`] before each event; the
+/// The consumer (the XML reader) calls [`PositionedSource::mark`] before each event; the
 /// bytes consumed since then are kept so any offset inside the event can be positioned.
+///
+/// Text is handed to the consumer one refill at a time (the input's next read, decoded),
+/// and a decoding failure shows once the consumer reaches the refill that found it.
+/// [`DecodedReader::read_ahead`] decodes further refills without handing them out, so that
+/// [`DecodedReader::lookahead`] can show what follows and [`DecodedReader::skip`] can take
+/// it past the consumer; the consumer then sees exactly what it would have seen had it read
+/// the skipped text itself.
 pub struct DecodedReader<R> {
     inner: R,
     decoder: encoding_rs::Decoder,
@@ -193,19 +217,73 @@ pub struct DecodedReader<R> {
     raw_eof: bool,
     /// The decoder was flushed at the end of the input; it must not be used again.
     flushed: bool,
-    out: Vec<u8>,
-    out_start: usize,
+    /// Decoded text: `text[0]` is byte `base` of the whole decoded output.
+    text: TextBuf,
+    base: u64,
+    /// The consumer's offset in the decoded output (consumed or skipped).
+    at: u64,
+    /// End of the text handed to the consumer so far.
+    handed: u64,
+    /// Refills read ahead and not yet handed out, oldest first.
+    ahead: VecDeque<Refill>,
+    /// The last refill read ended the input (or failed): none follows it.
+    ended: bool,
     /// Position of everything consumed so far.
     consumed: PositionCounter,
+    /// Bytes the consumer consumed through `BufRead::consume` (skipped text not counted):
+    /// the offsets the XML reader reports.
     consumed_bytes: u64,
-    mark: (u64, Position),
-    since_mark: Vec<u8>,
+    mark: Mark,
     failed: Option<DecodeError>,
-    /// Total raw bytes read from `inner`.
+    /// Raw bytes (including the head) that the refills handed out so far were read from.
+    handed_raw_bytes: u64,
+    /// Total raw bytes read from `inner`, including the head.
     pub raw_bytes: u64,
 }
 
+/// Where the current event started.
+#[derive(Clone, Copy)]
+struct Mark {
+    /// Offset in the decoded output.
+    at: u64,
+    /// The consumer's count of bytes consumed at the mark.
+    consumed: u64,
+    position: Position,
+}
+
+/// One refill's worth of decoded text, read ahead of the consumer.
+struct Refill {
+    /// End of its text in the decoded output.
+    end: u64,
+    /// Raw bytes read by then.
+    raw_bytes: u64,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    /// Text follows.
+    Text,
+    /// Text that ends where bytes that do not decode begin.
+    TextThenMalformed,
+    /// Bytes that do not decode, with no text before them.
+    Malformed,
+    /// The end of the input.
+    End,
+    /// Reading the input failed.
+    Io(io::Error),
+}
+
 const CHUNK: usize = 64 * 1024;
+
+/// `inner.read(buf)`, again when interrupted.
+fn read_retrying(inner: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match inner.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
 
 impl<R: Read> DecodedReader<R> {
     /// Wraps `inner`, whose first bytes `head` were already read, decoding as `sniffed`.
@@ -219,13 +297,21 @@ impl<R: Read> DecodedReader<R> {
             raw,
             raw_eof: false,
             flushed: false,
-            out: Vec::with_capacity(CHUNK * 3),
-            out_start: 0,
+            text: TextBuf::default(),
+            base: 0,
+            at: 0,
+            handed: 0,
+            ahead: VecDeque::new(),
+            ended: false,
             consumed: PositionCounter::new(Position::START),
             consumed_bytes: 0,
-            mark: (0, Position::START),
-            since_mark: Vec::new(),
+            mark: Mark {
+                at: 0,
+                consumed: 0,
+                position: Position::START,
+            },
             failed: None,
+            handed_raw_bytes: 0,
             raw_bytes,
         }
     }
@@ -235,112 +321,174 @@ impl<R: Read> DecodedReader<R> {
         self.encoding
     }
 
-    /// Starts a new event at the current consumed position.
-    pub fn mark(&mut self) {
-        self.mark = (self.consumed_bytes, self.consumed.pos);
-        self.since_mark.clear();
+    /// Raw bytes (including the head) read for the text handed to the consumer so far: what
+    /// a reader of the input would have read by now had it not read ahead.
+    pub fn handed_raw_bytes(&self) -> u64 {
+        self.handed_raw_bytes
     }
 
-    /// Position of the last mark (the start of the current event).
-    pub fn mark_position(&self) -> Position {
-        self.mark.1
-    }
-
-    /// Position of decoded byte offset `offset` (counted over the whole UTF-8 output), if
-    /// it lies at or after the last mark and was consumed.
-    pub fn position_of(&self, offset: u64) -> Position {
-        let (start, pos) = self.mark;
-        let upto = offset
-            .saturating_sub(start)
-            .min(self.since_mark.len() as u64) as usize;
-        let mut counter = PositionCounter::new(pos);
-        counter.advance(&self.since_mark[..upto]);
-        counter.pos
-    }
-
-    /// Position of everything consumed so far.
-    pub fn consumed_position(&self) -> Position {
-        self.consumed.pos
-    }
-
-    /// The decoding error that stopped the stream, if any.
-    pub fn decode_error(&self) -> Option<&DecodeError> {
-        self.failed.as_ref()
-    }
-
-    /// UTF-8 input needs no transcoding: read straight into the output buffer and
-    /// validate it, carrying a sequence split across reads over to the next one.
-    fn refill_utf8(&mut self) -> io::Result<()> {
-        loop {
-            if self.failed.is_some() {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "invalid bytes"));
+    /// For the next `n` bytes of [`DecodedReader::lookahead`]: where each refill they lie in
+    /// ends (counted from the consumer's offset) and the raw bytes read by then, in order.
+    pub fn refills_ahead(&self, n: usize) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        if self.handed > self.at {
+            out.push((self.handed - self.at, self.handed_raw_bytes));
+        }
+        for refill in &self.ahead {
+            if out.last().is_some_and(|&(end, _)| end >= n as u64) {
+                break;
             }
-            self.out.clear();
-            self.out_start = 0;
-            // `raw` holds the bytes not yet handed out: the head, or a split sequence.
-            self.out.append(&mut self.raw);
-            let start = self.out.len();
+            out.push((refill.end - self.at, refill.raw_bytes));
+        }
+        out
+    }
+
+    /// The decoded text from the consumer's offset to the end of what was read ahead (text
+    /// before a decoding failure is left out).
+    pub fn lookahead(&self) -> &[u8] {
+        let end = if self.failed.is_some() {
+            // Text handed out before a failure is not lookahead either.
+            self.at
+        } else {
+            // Refills read ahead are text, then perhaps one that ended the input.
+            self.ahead
+                .iter()
+                .rev()
+                .find(|r| matches!(r.outcome, Outcome::Text))
+                .map_or(self.handed, |r| r.end)
+        };
+        &self.text[(self.at - self.base) as usize..(end - self.base) as usize]
+    }
+
+    /// Reads one more refill ahead of the consumer; `false` when the input ended, failed,
+    /// or did not decode before or in it (and [`DecodedReader::lookahead`] cannot grow).
+    pub fn read_ahead(&mut self) -> bool {
+        if self.ended || self.failed.is_some() {
+            return false;
+        }
+        let refill = self.refill();
+        let text = matches!(refill.outcome, Outcome::Text);
+        self.ahead.push_back(refill);
+        text
+    }
+
+    /// Takes the first `n` bytes of [`DecodedReader::lookahead`] past the consumer, counting
+    /// their position, as if it had consumed them (its byte count does not include them).
+    pub fn skip(&mut self, n: usize) {
+        let start = (self.at - self.base) as usize;
+        self.consumed.advance(&self.text[start..start + n]);
+        self.at += n as u64;
+        // No event started before the skipped text is positioned any more.
+        self.mark();
+        while self.handed < self.at {
+            let Some(refill) = self.ahead.pop_front() else {
+                break;
+            };
+            debug_assert!(matches!(refill.outcome, Outcome::Text));
+            self.handed = refill.end;
+            self.handed_raw_bytes = refill.raw_bytes;
+        }
+    }
+
+    /// The next refill: decoded text appended to `text`, and how it ended.
+    fn refill(&mut self) -> Refill {
+        self.compact();
+        let outcome = if self.encoding == UTF_8 {
+            self.refill_utf8()
+        } else {
+            self.refill_decoded()
+        };
+        let outcome = outcome.unwrap_or_else(Outcome::Io);
+        if !matches!(outcome, Outcome::Text) {
+            self.ended = true;
+        }
+        Refill {
+            end: self.base + self.text.len() as u64,
+            raw_bytes: self.raw_bytes,
+            outcome,
+        }
+    }
+
+    /// Drops text that is consumed and before the mark, once it is most of the buffer.
+    fn compact(&mut self) {
+        let keep_from = self.at.min(self.mark.at);
+        let drop = (keep_from - self.base) as usize;
+        if drop >= CHUNK && drop * 2 >= self.text.len() {
+            self.text.drop_front(drop);
+            self.base = keep_from;
+        }
+    }
+
+    /// UTF-8 input needs no transcoding: read straight into the text buffer and validate
+    /// it, carrying a sequence split across reads over to the next one.
+    fn refill_utf8(&mut self) -> io::Result<Outcome> {
+        let start = self.text.len();
+        loop {
+            self.text.truncate(start);
+            // `raw` holds the bytes not yet decoded: the head, or a split sequence.
+            self.text.extend_from_slice(&self.raw);
+            self.raw.clear();
+            let read_at = self.text.len();
             let mut n = 0;
             if !self.raw_eof {
-                self.out.resize(start + CHUNK, 0);
-                n = self.inner.read(&mut self.out[start..])?;
-                self.out.truncate(start + n);
+                n = match read_retrying(&mut self.inner, self.text.spare(CHUNK)) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        self.text.truncate(start);
+                        return Err(e);
+                    }
+                };
+                self.text.truncate(read_at + n);
                 self.raw_bytes += n as u64;
                 self.raw_eof = n == 0;
             }
-            if self.out.is_empty() {
-                return Ok(());
+            if self.text.len() == start {
+                return Ok(Outcome::End);
             }
-            match std::str::from_utf8(&self.out) {
-                Ok(_) => return Ok(()),
+            match std::str::from_utf8(&self.text[start..]) {
+                Ok(_) => return Ok(Outcome::Text),
                 Err(e) => {
-                    let valid = e.valid_up_to();
+                    let valid = start + e.valid_up_to();
                     let incomplete_tail = e.error_len().is_none() && !self.raw_eof;
                     if incomplete_tail {
-                        self.raw.extend_from_slice(&self.out[valid..]);
-                        self.out.truncate(valid);
-                        if valid > 0 || n == 0 {
-                            return Ok(());
+                        self.raw.extend_from_slice(&self.text[valid..]);
+                        self.text.truncate(valid);
+                        if valid > start || n == 0 {
+                            return Ok(Outcome::Text);
                         }
                         continue;
                     }
-                    self.out.truncate(valid);
-                    if valid > 0 {
-                        // Hand out what is valid first; fail on the next call.
-                        self.failed = Some(DecodeError::Malformed {
-                            encoding: self.encoding.name(),
-                            position: self.produced_position(),
-                        });
-                        return Ok(());
-                    }
-                    return Err(self.malformed());
+                    self.text.truncate(valid);
+                    return Ok(if valid > start {
+                        Outcome::TextThenMalformed
+                    } else {
+                        Outcome::Malformed
+                    });
                 }
             }
         }
     }
 
-    fn refill(&mut self) -> io::Result<()> {
-        if self.encoding == UTF_8 {
-            return self.refill_utf8();
-        }
-        if self.out_start >= self.out.len() {
-            self.out.clear();
-            self.out_start = 0;
-        }
-        while self.out_start >= self.out.len() {
-            if self.failed.is_some() {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "invalid bytes"));
-            }
+    /// Any other encoding: decode what was read until some text comes out.
+    fn refill_decoded(&mut self) -> io::Result<Outcome> {
+        let start = self.text.len();
+        loop {
             if self.raw.is_empty() && !self.raw_eof {
                 self.raw.resize(CHUNK, 0);
-                let n = self.inner.read(&mut self.raw)?;
+                let n = match read_retrying(&mut self.inner, &mut self.raw) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        self.raw.clear();
+                        return Err(e);
+                    }
+                };
                 self.raw.truncate(n);
                 self.raw_bytes += n as u64;
                 self.raw_eof = n == 0;
             }
             if self.raw.is_empty() && self.raw_eof {
                 if self.flushed {
-                    return Ok(());
+                    return Ok(Outcome::End);
                 }
                 self.flushed = true;
                 // Flush the decoder: a truncated sequence at the end is an error.
@@ -349,57 +497,120 @@ impl<R: Read> DecodedReader<R> {
                     self.decoder
                         .decode_to_utf8_without_replacement(&[], &mut tmp, true);
                 if let DecoderResult::Malformed(..) = res {
-                    return Err(self.malformed());
+                    return Ok(Outcome::Malformed);
                 }
-                self.out.extend_from_slice(&tmp[..written]);
-                return Ok(());
+                self.text.extend_from_slice(&tmp[..written]);
+                return Ok(if written > 0 {
+                    Outcome::Text
+                } else {
+                    Outcome::End
+                });
             }
-            let start = self.out.len();
             let need = self
                 .decoder
                 .max_utf8_buffer_length_without_replacement(self.raw.len())
                 .unwrap_or(self.raw.len() * 3 + 16);
-            self.out.resize(start + need, 0);
+            let out_at = self.text.len();
             let (res, read, written) = self.decoder.decode_to_utf8_without_replacement(
                 &self.raw,
-                &mut self.out[start..],
+                self.text.spare(need),
                 false,
             );
-            self.out.truncate(start + written);
+            self.text.truncate(out_at + written);
             self.raw.drain(..read);
             match res {
-                DecoderResult::InputEmpty => {}
-                DecoderResult::OutputFull => {}
-                DecoderResult::Malformed(..) => {
-                    if self.out_start < self.out.len() {
-                        // Hand out what decoded cleanly first; fail on the next call.
-                        self.failed = Some(DecodeError::Malformed {
-                            encoding: self.encoding.name(),
-                            position: self.produced_position(),
-                        });
-                        return Ok(());
+                DecoderResult::InputEmpty | DecoderResult::OutputFull => {
+                    if self.text.len() > start {
+                        return Ok(Outcome::Text);
                     }
-                    return Err(self.malformed());
+                }
+                DecoderResult::Malformed(..) => {
+                    return Ok(if self.text.len() > start {
+                        Outcome::TextThenMalformed
+                    } else {
+                        Outcome::Malformed
+                    });
                 }
             }
         }
-        Ok(())
     }
 
-    /// Position just past everything decoded: what was consumed plus what waits in `out`.
+    /// Hands the consumer the next refill (read ahead or read now).
+    fn hand_out(&mut self) -> io::Result<()> {
+        if self.failed.is_some() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "invalid bytes"));
+        }
+        let refill = match self.ahead.pop_front() {
+            Some(refill) => refill,
+            None if self.ended => return Ok(()),
+            None => self.refill(),
+        };
+        self.handed_raw_bytes = refill.raw_bytes;
+        match refill.outcome {
+            Outcome::Text => {
+                self.handed = refill.end;
+                Ok(())
+            }
+            Outcome::TextThenMalformed => {
+                // Hand out what is valid first; fail on the next call.
+                self.handed = refill.end;
+                self.failed = Some(DecodeError::Malformed {
+                    encoding: self.encoding.name(),
+                    position: self.produced_position(),
+                });
+                Ok(())
+            }
+            Outcome::Malformed => {
+                let err = DecodeError::Malformed {
+                    encoding: self.encoding.name(),
+                    position: self.produced_position(),
+                };
+                self.failed = Some(err.clone());
+                Err(io::Error::new(io::ErrorKind::InvalidData, err))
+            }
+            Outcome::End => Ok(()),
+            Outcome::Io(e) => Err(e),
+        }
+    }
+
+    /// Position just past everything handed out: what was consumed plus what waits.
     fn produced_position(&self) -> Position {
         let mut counter = self.consumed;
-        counter.advance(&self.out[self.out_start.min(self.out.len())..]);
+        counter.advance(
+            &self.text[(self.at - self.base) as usize..(self.handed - self.base) as usize],
+        );
+        counter.pos
+    }
+}
+
+impl<R: Read> PositionedSource for DecodedReader<R> {
+    fn mark(&mut self) {
+        self.mark = Mark {
+            at: self.at,
+            consumed: self.consumed_bytes,
+            position: self.consumed.pos,
+        };
+    }
+
+    fn mark_position(&self) -> Position {
+        self.mark.position
+    }
+
+    fn position_of(&self, offset: u64) -> Position {
+        let since_mark = self.consumed_bytes - self.mark.consumed;
+        let upto = offset.saturating_sub(self.mark.consumed).min(since_mark) as usize;
+        let start = (self.mark.at - self.base) as usize;
+        let mut counter = PositionCounter::new(self.mark.position);
+        counter.advance(&self.text[start..start + upto]);
         counter.pos
     }
 
-    fn malformed(&mut self) -> io::Error {
-        let err = DecodeError::Malformed {
-            encoding: self.encoding.name(),
-            position: self.produced_position(),
-        };
-        self.failed = Some(err.clone());
-        io::Error::new(io::ErrorKind::InvalidData, err)
+    fn consumed_position(&self) -> Position {
+        self.consumed.pos
+    }
+
+    fn decode_error(&self) -> Option<&DecodeError> {
+        self.failed.as_ref()
     }
 }
 
@@ -415,19 +626,136 @@ impl<R: Read> Read for DecodedReader<R> {
 
 impl<R: Read> BufRead for DecodedReader<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.out_start >= self.out.len() {
-            self.refill()?;
+        while self.at >= self.handed {
+            let handed = self.handed;
+            self.hand_out()?;
+            if self.handed == handed && self.ended && self.ahead.is_empty() {
+                // The end of the input.
+                break;
+            }
         }
-        Ok(&self.out[self.out_start..])
+        Ok(&self.text[(self.at - self.base) as usize..(self.handed - self.base) as usize])
     }
 
     fn consume(&mut self, amt: usize) {
-        let end = (self.out_start + amt).min(self.out.len());
-        let bytes = &self.out[self.out_start..end];
+        let end = (self.at + amt as u64).min(self.handed);
+        let bytes = &self.text[(self.at - self.base) as usize..(end - self.base) as usize];
         self.consumed.advance(bytes);
-        self.since_mark.extend_from_slice(bytes);
-        self.consumed_bytes += bytes.len() as u64;
-        self.out_start = end;
+        self.consumed_bytes += end - self.at;
+        self.at = end;
+    }
+}
+
+/// A byte buffer whose spare capacity stays initialized, so that reading into it does not
+/// zero it first every time.
+#[derive(Default)]
+struct TextBuf {
+    /// Initialized bytes; the first `len` are the text.
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl TextBuf {
+    /// `n` bytes past the text to write into (then [`TextBuf::truncate`] to what was written).
+    fn spare(&mut self, n: usize) -> &mut [u8] {
+        if self.bytes.len() < self.len + n {
+            self.bytes.resize(self.len + n, 0);
+        }
+        let start = self.len;
+        self.len += n;
+        &mut self.bytes[start..start + n]
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        let start = self.len;
+        self.spare(bytes.len()).copy_from_slice(bytes);
+        debug_assert_eq!(self.len, start + bytes.len());
+    }
+
+    /// Drops the first `n` bytes of the text.
+    fn drop_front(&mut self, n: usize) {
+        self.bytes.copy_within(n..self.len, 0);
+        self.len -= n;
+    }
+}
+
+impl std::ops::Deref for TextBuf {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// An item's text, already in memory, as a [`PositionedSource`] starting at `start`.
+pub struct TextSource<'a> {
+    text: &'a [u8],
+    at: usize,
+    consumed: PositionCounter,
+    mark: (usize, Position),
+}
+
+impl<'a> TextSource<'a> {
+    /// A source over `text`, whose first byte is at `start` in the input.
+    pub fn new(text: &'a str, start: Position) -> Self {
+        TextSource {
+            text: text.as_bytes(),
+            at: 0,
+            consumed: PositionCounter::new(start),
+            mark: (0, start),
+        }
+    }
+}
+
+impl PositionedSource for TextSource<'_> {
+    fn mark(&mut self) {
+        self.mark = (self.at, self.consumed.pos);
+    }
+
+    fn mark_position(&self) -> Position {
+        self.mark.1
+    }
+
+    fn position_of(&self, offset: u64) -> Position {
+        let (start, position) = self.mark;
+        let upto = (offset as usize).saturating_sub(start).min(self.at - start);
+        let mut counter = PositionCounter::new(position);
+        counter.advance(&self.text[start..start + upto]);
+        counter.pos
+    }
+
+    fn consumed_position(&self) -> Position {
+        self.consumed.pos
+    }
+
+    fn decode_error(&self) -> Option<&DecodeError> {
+        None
+    }
+}
+
+impl Read for TextSource<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for TextSource<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        Ok(&self.text[self.at..])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        let end = (self.at + amt).min(self.text.len());
+        self.consumed.advance(&self.text[self.at..end]);
+        self.at = end;
     }
 }
 

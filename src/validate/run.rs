@@ -1,9 +1,10 @@
 //! One input, end to end through parse and validate: a feed streamed item by item (on one
 //! thread or several), or a single article file.
 
+use std::collections::VecDeque;
 use std::io::Read;
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -14,10 +15,12 @@ use super::rules::feed;
 use super::{ArticleContext, RuleId, Severity, validate_article};
 use crate::model::{CanonicalUrl, Diagnostic, Domain, Position};
 use crate::parse::feed::ArticleSource;
-use crate::parse::source::SourceMap;
-use crate::parse::{
-    ChannelInfo, FeedError, InputKind, ParsedArticle, RawItem, decode_html, detect_kind, read_feed,
+use crate::parse::feed::{
+    FeedItem, FeedRead, ItemFailure, Next, OwnedItemText, ReadItem, first_content_ns,
+    read_feed_items,
 };
+use crate::parse::source::SourceMap;
+use crate::parse::{FeedError, InputKind, ParsedArticle, RawItem, decode_html, detect_kind};
 
 /// How to check an input.
 #[derive(Clone, Debug)]
@@ -26,7 +29,8 @@ pub struct CheckOptions {
     pub domain: Option<Domain>,
     /// Zone for offset-less times.
     pub zone: Tz,
-    /// Worker threads for article checks (1 = on the reading thread).
+    /// Threads that read and check the items of a feed, the one reading the feed included
+    /// (1: it alone).
     pub threads: usize,
     /// Time allowed to read and check the whole input.
     pub budget: Option<Duration>,
@@ -338,45 +342,50 @@ fn check_item(mut item: RawItem, options: &CheckOptions) -> ArticleReport {
 
 fn check_feed<R: Read>(head: Vec<u8>, rest: R, options: &CheckOptions) -> InputReport {
     let mut budget = Budget::start(options.budget);
-    let mut reports: Vec<ArticleReport> = Vec::new();
-    let (result, bytes) = if options.threads <= 1 {
-        read_items(head, rest, options, &mut budget, |item| {
-            reports.push(check_item(item, options));
-        })
-    } else {
-        let (tx, rx) = mpsc::sync_channel::<RawItem>(options.threads * 4);
-        let rx = Arc::new(Mutex::new(rx));
-        let (out_tx, out_rx) = mpsc::channel::<ArticleReport>();
-        std::thread::scope(|scope| {
-            for _ in 0..options.threads {
-                let rx = Arc::clone(&rx);
-                let out_tx = out_tx.clone();
-                scope.spawn(move || {
-                    loop {
-                        let next = rx.lock().map(|r| r.recv());
-                        let Ok(Ok(item)) = next else { break };
-                        if out_tx.send(check_item(item, options)).is_err() {
-                            break;
-                        }
-                    }
-                });
+    let (checked, read) = if options.threads <= 1 {
+        let mut checked = Checked::default();
+        let read = read_feed_items(head, rest, options.http_charset.as_deref(), |item| {
+            if budget.spent() {
+                return read_on_unchecked(item);
             }
-            drop(out_tx);
-            let read = read_items(head, rest, options, &mut budget, |item| {
-                let _ = tx.send(item);
-            });
-            drop(tx);
-            reports.extend(out_rx.iter());
-            read
-        })
+            let job = match item {
+                FeedItem::Read(item) => Job::Read(item),
+                FeedItem::Text(text) => match text.read() {
+                    Ok(read) => Job::Parsed(read),
+                    Err(failure) => {
+                        checked.fail(text.index(), failure);
+                        return Next::Stop;
+                    }
+                },
+            };
+            checked.check(job, options, None);
+            Next::Continue
+        });
+        (checked, read)
+    } else {
+        check_in_parallel(head, rest, options, &mut budget)
     };
     if budget.spent() {
         return InputReport {
-            bytes,
+            bytes: read.bytes,
             ..budget.exceeded()
         };
     }
-    let channel = match result {
+    let Checked {
+        mut reports,
+        content_ns,
+        failed,
+    } = checked;
+    // A feed error inside an item's text comes before anything the reader met after it.
+    let (result, bytes) = match failed {
+        Some((_, failure)) => (Err(failure.error), failure.bytes),
+        None => (
+            read.channel
+                .expect("the reader stops only at a failed item"),
+            read.bytes,
+        ),
+    };
+    let mut channel = match result {
         Ok(channel) => channel,
         Err(e) => {
             let (rule, message, position) = feed_error_diagnostic(e);
@@ -386,6 +395,7 @@ fn check_feed<R: Read>(head: Vec<u8>, rest: R, options: &CheckOptions) -> InputR
             };
         }
     };
+    first_content_ns(&mut channel.nonstandard_content_ns, content_ns);
     reports.sort_by_key(|r| r.index);
     feed::mark_duplicates(&mut reports);
     for r in &mut reports {
@@ -395,30 +405,240 @@ fn check_feed<R: Read>(head: Vec<u8>, rest: R, options: &CheckOptions) -> InputR
         kind: InputKind::Feed,
         diagnostics: feed::check_channel(&channel),
         articles: reports,
-        bytes,
+        bytes: read.bytes,
     }
 }
 
-/// Reads the feed, handing each item to `on_item` until the budget is spent; returns the
-/// channel (or why the feed could not be read) and the number of bytes read.
-fn read_items<R: Read>(
+/// Once the budget is spent nothing more is checked, but the feed is read on to its end (as
+/// far as it is well-formed) as before: by the reader, which reads every further item itself.
+fn read_on_unchecked(item: FeedItem<'_>) -> Next {
+    match item {
+        FeedItem::Read(_) => Next::ReadItself,
+        FeedItem::Text(text) => match text.read() {
+            Ok(_) => Next::ReadItself,
+            Err(_) => Next::Stop,
+        },
+    }
+}
+
+/// Checks the feed's items on `options.threads` threads: this one reads the feed and cuts
+/// each item's text out of it; every thread (this one too, whenever the queue is full, and
+/// once the feed is read) takes items from the queue, reads them and checks them.
+fn check_in_parallel<R: Read>(
     head: Vec<u8>,
     rest: R,
     options: &CheckOptions,
     budget: &mut Budget,
-    mut on_item: impl FnMut(RawItem),
-) -> (Result<ChannelInfo, FeedError>, u64) {
-    let head_len = head.len() as u64;
-    let mut reader = CountingReader {
-        inner: rest,
-        count: 0,
-    };
-    let result = read_feed(head, &mut reader, options.http_charset.as_deref(), |item| {
-        if !budget.spent() {
-            on_item(item);
+) -> (Checked, FeedRead) {
+    let queue = Queue::new(options.threads * 4);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..options.threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut checked = Checked::default();
+                    while let Some(job) = queue.pop() {
+                        checked.check(job, options, Some(&queue));
+                    }
+                    checked
+                })
+            })
+            .collect();
+        let mut checked = Checked::default();
+        let read = read_feed_items(head, rest, options.http_charset.as_deref(), |item| {
+            if queue.failed_before(usize::MAX) {
+                // The feed fails at an item already cut out: its error is the feed's.
+                return Next::Stop;
+            }
+            if budget.spent() {
+                return read_on_unchecked(item);
+            }
+            let job = match item {
+                FeedItem::Read(item) => Job::Read(item),
+                FeedItem::Text(text) => Job::Text(text.to_owned_in(queue.buffer())),
+            };
+            if let Some(job) = queue.push(job) {
+                // Every other thread has work waiting: take this item here.
+                checked.check(job, options, Some(&queue));
+            }
+            Next::Continue
+        });
+        queue.close();
+        while let Some(job) = queue.pop() {
+            checked.check(job, options, Some(&queue));
         }
-    });
-    (result, head_len + reader.count)
+        for worker in workers {
+            checked.merge(worker.join().expect("a check thread panicked"));
+        }
+        (checked, read)
+    })
+}
+
+/// An item to check.
+enum Job {
+    /// Read by the feed reader.
+    Read(RawItem),
+    /// Read from its text.
+    Parsed(ReadItem),
+    /// Its text, still to read.
+    Text(OwnedItemText),
+}
+
+/// What one thread checked.
+#[derive(Default)]
+struct Checked {
+    reports: Vec<ArticleReport>,
+    /// The first near-miss content namespace used by an item read from its text.
+    content_ns: Option<(String, Position)>,
+    /// The first item whose text failed to read, and why.
+    failed: Option<(usize, ItemFailure)>,
+}
+
+impl Checked {
+    /// Reads (if need be) and checks one item.
+    fn check(&mut self, job: Job, options: &CheckOptions, queue: Option<&Queue>) {
+        let item = match job {
+            Job::Read(item) => item,
+            Job::Parsed(read) => {
+                first_content_ns(&mut self.content_ns, read.content_ns);
+                read.item
+            }
+            Job::Text(text) => {
+                let index = text.index();
+                if queue.is_some_and(|q| q.failed_before(index)) {
+                    // Not needed: the feed fails at an earlier item.
+                    return;
+                }
+                let read = text.read();
+                if let Some(queue) = queue {
+                    queue.recycle(text.into_buffer());
+                }
+                match read {
+                    Ok(read) => {
+                        first_content_ns(&mut self.content_ns, read.content_ns);
+                        read.item
+                    }
+                    Err(failure) => {
+                        if let Some(queue) = queue {
+                            queue.fail(index);
+                        }
+                        self.fail(index, failure);
+                        return;
+                    }
+                }
+            }
+        };
+        self.reports.push(check_item(item, options));
+    }
+
+    /// Item `index` failed to read.
+    fn fail(&mut self, index: usize, failure: ItemFailure) {
+        if self.failed.as_ref().is_none_or(|(i, _)| index < *i) {
+            self.failed = Some((index, failure));
+        }
+    }
+
+    fn merge(&mut self, other: Checked) {
+        self.reports.extend(other.reports);
+        first_content_ns(&mut self.content_ns, other.content_ns);
+        if let Some((index, failure)) = other.failed {
+            self.fail(index, failure);
+        }
+    }
+}
+
+/// The items waiting for a check thread, with spare text buffers.
+struct Queue {
+    state: Mutex<QueueState>,
+    ready: Condvar,
+    capacity: usize,
+    /// The lowest index of an item whose text failed to read (`usize::MAX`: none).
+    failed: AtomicUsize,
+}
+
+struct QueueState {
+    jobs: VecDeque<Job>,
+    /// Threads waiting for a job.
+    waiting: usize,
+    closed: bool,
+    buffers: Vec<String>,
+}
+
+impl Queue {
+    fn new(capacity: usize) -> Self {
+        Queue {
+            state: Mutex::new(QueueState {
+                jobs: VecDeque::with_capacity(capacity),
+                waiting: 0,
+                closed: false,
+                buffers: Vec::new(),
+            }),
+            ready: Condvar::new(),
+            capacity,
+            failed: AtomicUsize::new(usize::MAX),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `job`, or hands it back when the queue is full.
+    fn push(&self, job: Job) -> Option<Job> {
+        let mut state = self.lock();
+        if state.jobs.len() >= self.capacity {
+            return Some(job);
+        }
+        state.jobs.push_back(job);
+        if state.waiting > 0 {
+            self.ready.notify_one();
+        }
+        None
+    }
+
+    /// The next job, waiting for one; `None` once the queue is closed and empty.
+    fn pop(&self) -> Option<Job> {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.jobs.pop_front() {
+                return Some(job);
+            }
+            if state.closed {
+                return None;
+            }
+            state.waiting += 1;
+            state = self.ready.wait(state).unwrap_or_else(|e| e.into_inner());
+            state.waiting -= 1;
+        }
+    }
+
+    /// No more jobs will come.
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    /// A spare buffer for an item's text.
+    fn buffer(&self) -> String {
+        self.lock().buffers.pop().unwrap_or_default()
+    }
+
+    /// Keeps a text buffer for a later item (as many as the queue can hold).
+    fn recycle(&self, buffer: String) {
+        let mut state = self.lock();
+        if state.buffers.len() < self.capacity {
+            state.buffers.push(buffer);
+        }
+    }
+
+    /// Item `index` failed to read.
+    fn fail(&self, index: usize) {
+        self.failed.fetch_min(index, Ordering::Relaxed);
+    }
+
+    /// `true` when an item before `index` failed to read.
+    fn failed_before(&self, index: usize) -> bool {
+        self.failed.load(Ordering::Relaxed) < index
+    }
 }
 
 /// The feed-level rule, message and position of a feed that could not be read.
@@ -468,18 +688,5 @@ impl Budget {
             ),
             None,
         )
-    }
-}
-
-struct CountingReader<R> {
-    inner: R,
-    count: u64,
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count += n as u64;
-        Ok(n)
     }
 }
