@@ -94,6 +94,16 @@ async fn fill(store: &Store) {
         };
         q.execute(pool).await.expect("fill");
     }
+    // What autovacuum does to a table of this size soon after a bulk load: statistics and
+    // the visibility map (index-only scans need it).
+    if store.backend() == iarss::store::Backend::Postgres {
+        for table in ["articles", "article_findings", "article_revisions"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM ANALYZE {table}")))
+                .execute(pool)
+                .await
+                .expect("vacuum");
+        }
+    }
 }
 
 struct Server {
