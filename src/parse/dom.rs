@@ -14,7 +14,7 @@ use html5ever::tokenizer::{Doctype, Token, TokenSink, TokenSinkResult};
 use html5ever::tree_builder::{
     ElementFlags, NodeOrText, QuirksMode, TreeBuilder, TreeBuilderOpts, TreeSink,
 };
-use html5ever::{Attribute, LocalName, QualName, ns};
+use html5ever::{Attribute, LocalName, QualName, local_name, ns};
 
 use super::tokenizer::{HtmlTokenizer, SourceScan, SourceTag, TagKind};
 
@@ -237,8 +237,13 @@ impl Dom {
                 f |= cf;
                 if let NodeData::Element(e) = &self.node(c).data
                     && matches!(
-                        &*e.name.local,
-                        "img" | "video" | "audio" | "iframe" | "svg" | "figure"
+                        e.name.local,
+                        local_name!("img")
+                            | local_name!("video")
+                            | local_name!("audio")
+                            | local_name!("iframe")
+                            | local_name!("svg")
+                            | local_name!("figure")
                     )
                 {
                     f |= HAS_MEDIA;

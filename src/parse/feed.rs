@@ -18,7 +18,8 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{NamespaceResolver, QName, ResolveResult};
 
 use super::source::{
-    DecodeError, DecodedReader, PositionedSource, SourceMap, TextSource, sniff_xml_encoding,
+    DecodeError, DecodedReader, PositionCounter, PositionedSource, SourceMap, TextSource,
+    sniff_xml_encoding,
 };
 use crate::model::Position;
 
@@ -533,12 +534,22 @@ fn read_event<S: PositionedSource>(
         }
         Event::Comment(_) => EventKind::Other,
         Event::Start(start) => {
-            check_attributes(reader, &start, &state.declared_entities, position)?;
+            check_attributes(
+                reader.resolver(),
+                &start,
+                &state.declared_entities,
+                position,
+            )?;
             state.start(ns_name.as_deref(), &start, position)?;
             EventKind::Start
         }
         Event::Empty(start) => {
-            check_attributes(reader, &start, &state.declared_entities, position)?;
+            check_attributes(
+                reader.resolver(),
+                &start,
+                &state.declared_entities,
+                position,
+            )?;
             state.start(ns_name.as_deref(), &start, position)?;
             state.end(on_item, reader.buffer_position() - start_offset);
             EventKind::Other
@@ -583,6 +594,20 @@ fn read_item_text(
     scope: &ItemScope,
     refills: &[(u64, u64)],
 ) -> Result<ReadItem, ItemFailure> {
+    if let Some(read) = read_plain_item(index, position, text, scope) {
+        return Ok(read);
+    }
+    read_item_xml(index, position, text, scope, refills)
+}
+
+/// [`read_item_text`] with quick-xml, for any text.
+fn read_item_xml(
+    index: usize,
+    position: Position,
+    text: &str,
+    scope: &ItemScope,
+    refills: &[(u64, u64)],
+) -> Result<ReadItem, ItemFailure> {
     let mut reader = NsReader::from_reader(TextSource::new(text, position));
     read_item(&mut reader, index, text.len(), scope).map_err(|error| {
         // The whole-feed reader had read the input up to the read holding the last byte
@@ -594,6 +619,133 @@ fn read_item_text(
             .or(refills.last())
             .map_or(0, |&(_, bytes)| bytes);
         ItemFailure { error, bytes }
+    })
+}
+
+/// Reads an item's text without quick-xml when everything in it is plain: tags with their
+/// end tags, text, references, CDATA sections, comments without `-`; events and their
+/// handling are those of [`read_event`], and where quick-xml would see an error (or
+/// anything else) this gives up with `None`, for quick-xml to read the text instead.
+fn read_plain_item(
+    index: usize,
+    position: Position,
+    text: &str,
+    scope: &ItemScope,
+) -> Option<ReadItem> {
+    let b = text.as_bytes();
+    let mut resolver = scope.resolver.clone();
+    let mut state = FeedState::in_channel(index, Arc::clone(&scope.entities), text.len());
+    let mut counter = PositionCounter::new(position);
+    let mut counted = 0;
+    // Names of the open elements, as `(offset, length)` in `text`.
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let mut pending_pop = false;
+    let mut item = None;
+    let mut at = 0;
+    while item.is_none() {
+        if pending_pop {
+            resolver.pop();
+            pending_pop = false;
+        }
+        let event = at;
+        // Positions are counted up to where one is needed (end tags need none, so an
+        // article's HTML at the end of the item is never counted).
+        let mut position = || {
+            counter.advance(&b[counted..event]);
+            counted = event;
+            counter.pos
+        };
+        match *b.get(at)? {
+            b'<' => match *b.get(at + 1)? {
+                b'!' if b[at..].starts_with(b"<![CDATA[") => {
+                    let body = at + 9;
+                    let end = body + memchr::memmem::find(&b[body..], b"]]>")?;
+                    let position = position();
+                    let origin = Position {
+                        line: position.line,
+                        column: position.column + 9,
+                    };
+                    state.text(&text[body..end], origin, true).ok()?;
+                    at = end + 3;
+                }
+                b'!' if b[at..].starts_with(b"<!--") => {
+                    let body = at + 4;
+                    let end = body + memchr::memmem::find(&b[body..], b"-->")?;
+                    if memchr::memchr(b'-', &b[body..end]).is_some() {
+                        return None;
+                    }
+                    at = end + 3;
+                }
+                b'!' | b'?' => return None,
+                b'/' => {
+                    let close = at + tag_end(&b[at..], 1)?;
+                    let name = text[at + 2..close].trim_end_matches([' ', '\r', '\n', '\t']);
+                    let (start, len) = open.pop()?;
+                    if name != &text[start..start + len] {
+                        return None;
+                    }
+                    at = close + 1;
+                    state.end(&mut |i| item = Some(i), (at - event) as u64);
+                    pending_pop = true;
+                }
+                _ => {
+                    let close = at + tag_end(&b[at..], 1)?;
+                    let inner = &text[at + 1..close];
+                    let (content, empty) = match inner.strip_suffix('/') {
+                        Some(content) => (content, true),
+                        None => (inner, false),
+                    };
+                    let name_len = quick_xml::utils::name_len(content.as_bytes());
+                    if name_len == 0 {
+                        return None;
+                    }
+                    let start = BytesStart::from_content(content, name_len);
+                    resolver.push(&start).ok()?;
+                    let ns_name = match resolver.resolve_element(start.name()).0 {
+                        ResolveResult::Bound(n) => Some(n.as_ref().to_string()),
+                        ResolveResult::Unbound => None,
+                        ResolveResult::Unknown(_) => return None,
+                    };
+                    let position = position();
+                    check_attributes(&resolver, &start, &state.declared_entities, position).ok()?;
+                    state.start(ns_name.as_deref(), &start, position).ok()?;
+                    at = close + 1;
+                    if empty {
+                        state.end(&mut |i| item = Some(i), (at - event) as u64);
+                        pending_pop = true;
+                    } else {
+                        open.push((event + 1, name_len));
+                    }
+                }
+            },
+            b'&' => {
+                let rel = memchr::memchr3(b';', b'&', b'<', &b[at + 1..])?;
+                if b[at + 1 + rel] != b';' {
+                    return None;
+                }
+                let replacement =
+                    resolve_reference(&text[at + 1..at + 1 + rel], &state.declared_entities)
+                        .ok()?;
+                state.text(&replacement, position(), false).ok()?;
+                at += rel + 2;
+            }
+            _ => {
+                let end = memchr::memchr2(b'<', b'&', &b[at..]).map_or(b.len(), |i| at + i);
+                state.text(&text[at..end], position(), true).ok()?;
+                at = end;
+            }
+        }
+    }
+    if at != b.len() {
+        return None;
+    }
+    let content_ns = state
+        .channel
+        .as_mut()
+        .and_then(|c| c.nonstandard_content_ns.take());
+    Some(ReadItem {
+        item: item?,
+        content_ns,
     })
 }
 
@@ -1165,8 +1317,8 @@ fn is_xml_char(c: char) -> bool {
 }
 
 /// Checks a start tag's attributes: syntax, duplicates, references and prefixes.
-fn check_attributes<R>(
-    reader: &NsReader<R>,
+fn check_attributes(
+    resolver: &NamespaceResolver,
     start: &BytesStart,
     declared: &[String],
     position: Position,
@@ -1175,7 +1327,7 @@ fn check_attributes<R>(
         let attr = attr.map_err(|e| not_wf(&format!("bad attribute: {e}"), position))?;
         let key = attr.key;
         if key.as_namespace_binding().is_none()
-            && let (ResolveResult::Unknown(prefix), _) = reader.resolver().resolve_attribute(key)
+            && let (ResolveResult::Unknown(prefix), _) = resolver.resolve_attribute(key)
         {
             return Err(not_wf(
                 &format!("namespace prefix `{prefix}` is not declared"),
@@ -1202,6 +1354,83 @@ fn check_attributes<R>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every item text of `feed`: what the plain reader made of it (if it took it) and
+    /// what quick-xml made of it, both as debug text.
+    fn both_readers(feed: &[u8]) -> Vec<(Option<String>, String)> {
+        let mut seen = Vec::new();
+        read_feed_items(feed.to_vec(), std::io::empty(), None, |item| {
+            if let FeedItem::Text(t) = item {
+                let plain = read_plain_item(t.index, t.position, t.text, t.scope)
+                    .map(|r| format!("{:?} {:?}", r.item, r.content_ns));
+                let xml = match read_item_xml(t.index, t.position, t.text, t.scope, &t.refills) {
+                    Ok(r) => format!("{:?} {:?}", r.item, r.content_ns),
+                    Err(f) => format!("error {:?}", f.error),
+                };
+                seen.push((plain, xml));
+            }
+            Next::Continue
+        });
+        seen
+    }
+
+    fn assert_readers_agree(name: &str, feed: &[u8]) -> usize {
+        let mut taken = 0;
+        for (i, (plain, xml)) in both_readers(feed).into_iter().enumerate() {
+            if let Some(plain) = plain {
+                assert_eq!(plain, xml, "{name}: item {i}: the plain reader differs");
+                taken += 1;
+            }
+        }
+        taken
+    }
+
+    #[test]
+    fn plain_item_reader_agrees_with_quick_xml_or_declines() {
+        let items = [
+            "<item><title>A &amp; B &#233; &#x41;</title><link>https://example.com/a</link><content:encoded><![CDATA[<p>x]]]></p>]]></content:encoded></item>",
+            "<item>\r\n<guid isPermaLink=\"false\">g</guid>\r\n<description>&lt;p&gt;</description></item>",
+            "<item><title>t</title><!-- a comment --><pubDate>Mon, 01 Jan 2024 00:00:00 GMT</pubDate></item>",
+            "<item><title>t</title><!-- a -- comment --></item>",
+            "<item><title>t</title></titl></item>",
+            "<item><title a=\"1\" a=\"2\">t</title></item>",
+            "<item><x:title>t</x:title></item>",
+            "<item><title>]]></title></item>",
+            "<item><title>&nope;</title></item>",
+            "<item><title>&amp</title></item>",
+            "<item><title a='<'>t</title></item>",
+            "<item><?pi x?><title>t</title></item>",
+            "<item><title>\u{0}</title></item>",
+            "<item><media:content url=\"https://example.com/i.jpg\" xmlns:media=\"http://search.yahoo.com/mrss/\"/></item>",
+            "<item><enclosure url=\"u\"/ ><title >t</title ></item>",
+            "<item><content:encoded xmlns:content=\"http://purl.org/rss/1.0/modules/content\">x</content:encoded></item>",
+            "<item><title>t</title>",
+        ];
+        for (i, item) in items.iter().enumerate() {
+            let feed = format!("{HEAD}{item}\n</channel></rss>");
+            assert_readers_agree(&format!("case {i}"), feed.as_bytes());
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let example = std::fs::read(dir.join("testdata/feeds/example.xml")).expect("example feed");
+        assert!(assert_readers_agree("testdata/feeds/example.xml", &example) > 0);
+        // The corpus's feeds, when the shared inputs are there (tests/corpus.rs requires them
+        // in CI).
+        let corpus = dir.join("../shared/corpus");
+        let mut stack = vec![corpus];
+        while let Some(path) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&path) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(bytes) = std::fs::read(&path) {
+                    assert_readers_agree(&path.display().to_string(), &bytes);
+                }
+            }
+        }
+    }
 
     /// Reads `text` whole; the items and the channel, or the error.
     fn read(text: &str) -> Result<(Vec<RawItem>, ChannelInfo), FeedError> {

@@ -445,6 +445,11 @@ impl<R: Read> DecodedReader<R> {
             if self.text.len() == start {
                 return Ok(Outcome::End);
             }
+            // Most feeds are valid UTF-8: the SIMD check says so quickly, and std's says
+            // where the first invalid byte is when it is not.
+            if simdutf8::basic::from_utf8(&self.text[start..]).is_ok() {
+                return Ok(Outcome::Text);
+            }
             match std::str::from_utf8(&self.text[start..]) {
                 Ok(_) => return Ok(Outcome::Text),
                 Err(e) => {

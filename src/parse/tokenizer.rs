@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{Tag, TagKind as TokTagKind, Token};
-use html5ever::{Attribute, LocalName, QualName, ns};
+use html5ever::{Attribute, LocalName, QualName, local_name, ns};
 use memchr::{memchr, memchr2, memchr3};
 
 /// Elements nested deeper than this in the source are flattened (`nesting-too-deep`).
@@ -324,7 +324,7 @@ impl<'a> HtmlTokenizer<'a> {
         while i < b.len() && !matches!(b[i], b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b'/' | b'>') {
             i += 1;
         }
-        let name = LocalName::from(&*lower(&self.html[name_start..i]));
+        let name = local_name_of(&self.html[name_start..i]);
         let mut attrs: Vec<Attribute> = Vec::new();
         let mut self_closing = false;
         // Attributes.
@@ -398,13 +398,19 @@ impl<'a> HtmlTokenizer<'a> {
                         }
                     }
                     if kind == TagKind::Start {
-                        let an = lower(&self.html[an_start..an_end]);
-                        let an = if an.contains('\0') {
-                            Cow::Owned(an.replace('\0', "\u{FFFD}"))
-                        } else {
-                            an
+                        let an = &self.html[an_start..an_end];
+                        let local = match static_name(an.as_bytes()) {
+                            Some(local) => local,
+                            None => {
+                                let an = lower(an);
+                                let an = if an.contains('\0') {
+                                    Cow::Owned(an.replace('\0', "\u{FFFD}"))
+                                } else {
+                                    an
+                                };
+                                LocalName::from(&*an)
+                            }
                         };
-                        let local = LocalName::from(&*an);
                         // Duplicate attributes: the first wins.
                         if !attrs.iter().any(|a| a.name.local == local) {
                             attrs.push(Attribute {
@@ -505,6 +511,71 @@ fn text_token(text: Cow<str>) -> Emitted {
         token: Token::CharacterTokens(StrTendril::from_slice(&text)),
         tag: None,
     }
+}
+
+/// The lower-cased name as an atom.
+fn local_name_of(name: &str) -> LocalName {
+    static_name(name.as_bytes()).unwrap_or_else(|| LocalName::from(&*lower(name)))
+}
+
+/// The names articles use most, written in lower case, matched without hashing them.
+fn static_name(name: &[u8]) -> Option<LocalName> {
+    Some(match name {
+        b"p" => local_name!("p"),
+        b"a" => local_name!("a"),
+        b"b" => local_name!("b"),
+        b"i" => local_name!("i"),
+        b"em" => local_name!("em"),
+        b"strong" => local_name!("strong"),
+        b"br" => local_name!("br"),
+        b"li" => local_name!("li"),
+        b"ul" => local_name!("ul"),
+        b"ol" => local_name!("ol"),
+        b"h1" => local_name!("h1"),
+        b"h2" => local_name!("h2"),
+        b"h3" => local_name!("h3"),
+        b"img" => local_name!("img"),
+        b"div" => local_name!("div"),
+        b"span" => local_name!("span"),
+        b"cite" => local_name!("cite"),
+        b"meta" => local_name!("meta"),
+        b"link" => local_name!("link"),
+        b"time" => local_name!("time"),
+        b"html" => local_name!("html"),
+        b"head" => local_name!("head"),
+        b"body" => local_name!("body"),
+        b"aside" => local_name!("aside"),
+        b"title" => local_name!("title"),
+        b"small" => local_name!("small"),
+        b"video" => local_name!("video"),
+        b"source" => local_name!("source"),
+        b"figure" => local_name!("figure"),
+        b"iframe" => local_name!("iframe"),
+        b"script" => local_name!("script"),
+        b"header" => local_name!("header"),
+        b"footer" => local_name!("footer"),
+        b"article" => local_name!("article"),
+        b"address" => local_name!("address"),
+        b"section" => local_name!("section"),
+        b"blockquote" => local_name!("blockquote"),
+        b"figcaption" => local_name!("figcaption"),
+        b"id" => local_name!("id"),
+        b"alt" => local_name!("alt"),
+        b"rel" => local_name!("rel"),
+        b"src" => local_name!("src"),
+        b"href" => local_name!("href"),
+        b"lang" => local_name!("lang"),
+        b"type" => local_name!("type"),
+        b"class" => local_name!("class"),
+        b"style" => local_name!("style"),
+        b"width" => local_name!("width"),
+        b"height" => local_name!("height"),
+        b"charset" => local_name!("charset"),
+        b"content" => local_name!("content"),
+        b"property" => local_name!("property"),
+        b"datetime" => local_name!("datetime"),
+        _ => return None,
+    })
 }
 
 fn lower(s: &str) -> Cow<'_, str> {

@@ -18,17 +18,36 @@ const INLINE: &[&str] = &[
     "a", "b", "strong", "i", "em", "br", "span", "u", "s", "sub", "sup", "small", "mark", "q",
     "abbr", "code", "time", "del", "ins", "cite",
 ];
-const TEXT_BLOCKS: &[&str] = &[
-    "p",
-    "li",
-    "h1",
-    "h2",
-    "blockquote",
-    "aside",
-    "figcaption",
-    "cite",
-];
 const MEDIA: &[&str] = &["img", "iframe", "video", "audio", "svg", "script"];
+
+// The per-element tests below compare atoms (one integer compare each), not strings: they
+// run for every element of every article.
+
+fn is_text_block(name: &LocalName) -> bool {
+    matches!(
+        *name,
+        local_name!("p")
+            | local_name!("li")
+            | local_name!("h1")
+            | local_name!("h2")
+            | local_name!("blockquote")
+            | local_name!("aside")
+            | local_name!("figcaption")
+            | local_name!("cite")
+    )
+}
+
+fn is_media(name: &LocalName) -> bool {
+    matches!(
+        *name,
+        local_name!("img")
+            | local_name!("iframe")
+            | local_name!("video")
+            | local_name!("audio")
+            | local_name!("svg")
+            | local_name!("script")
+    )
+}
 
 /// Runs the body rules; `relative-url` shows relative URLs resolved against `canonical`.
 pub fn check(c: &mut Checker, canonical: Option<&CanonicalUrl>) {
@@ -56,28 +75,28 @@ pub fn check(c: &mut Checker, canonical: Option<&CanonicalUrl>) {
         if c.in_unsupported(el) {
             continue;
         }
-        match &*name {
-            "figure" if !c.in_header(el) && !c.in_footer(el) => {
+        match name {
+            local_name!("figure") if !c.in_header(el) && !c.in_footer(el) => {
                 figure_placement(c, el, article);
             }
-            "ul" | "ol" => list_empty(c, el),
-            "li" => image_in_list_item(c, el),
-            "a" => anchor(c, el),
-            "script" if !dom.has_class(el, "op-geotag") => c.report(
+            local_name!("ul") | local_name!("ol") => list_empty(c, el),
+            local_name!("li") => image_in_list_item(c, el),
+            local_name!("a") => anchor(c, el),
+            local_name!("script") if !dom.has_class(el, "op-geotag") => c.report(
                 RuleId::ScriptOutsideEmbed,
                 el,
                 "a `<script>` outside an embed's iframe is dropped; put it in an op-interactive, op-social, op-ad or op-tracker iframe",
             ),
             _ => {}
         }
-        if MEDIA.contains(&&*name) && media_in_paragraph(dom, el) {
+        if is_media(&name) && media_in_paragraph(dom, el) {
             c.report(
                 RuleId::MediaInParagraph,
                 el,
                 format!("a `<{name}>` inside a paragraph: media must stand in its own `<figure>`"),
             );
         }
-        if TEXT_BLOCKS.contains(&&*name) {
+        if is_text_block(&name) {
             line_breaks(c, el);
         }
         empty_element(c, el, &name);
@@ -304,24 +323,25 @@ fn in_link_list(dom: &Dom, el: NodeId) -> bool {
 }
 
 fn empty_element(c: &mut Checker, el: NodeId, name: &LocalName) {
-    const CHECKED: &[&str] = &[
-        "p",
-        "h1",
-        "h2",
-        "li",
-        "blockquote",
-        "aside",
-        "cite",
-        "small",
-        "figcaption",
-        "b",
-        "i",
-        "em",
-        "strong",
-        "a",
-    ];
+    let checked = matches!(
+        *name,
+        local_name!("p")
+            | local_name!("h1")
+            | local_name!("h2")
+            | local_name!("li")
+            | local_name!("blockquote")
+            | local_name!("aside")
+            | local_name!("cite")
+            | local_name!("small")
+            | local_name!("figcaption")
+            | local_name!("b")
+            | local_name!("i")
+            | local_name!("em")
+            | local_name!("strong")
+            | local_name!("a")
+    );
     let dom = c.dom;
-    if !CHECKED.contains(&&**name) || !dom.from_source(el) || !dom.is_text_empty(el) {
+    if !checked || !dom.from_source(el) || !dom.is_text_empty(el) {
         return;
     }
     if dom.has_media_inside(el) || in_link_list(dom, el) {
