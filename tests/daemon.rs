@@ -360,6 +360,13 @@ fn health_readiness_and_metrics() {
         metrics.contains("# TYPE iarss_runs_total counter"),
         "{metrics}"
     );
+    // The store's statements are counted: a run takes several.
+    let statements: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("iarss_store_statements_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no statement count in {metrics}"));
+    assert!(statements >= 3.0, "{statements} statements counted");
     let (code, _) = daemon.get("/login").expect("the login page answers");
     assert_eq!(code, 200);
     let (code, _) = daemon.get("/").expect("the dashboard answers");

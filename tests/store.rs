@@ -73,6 +73,7 @@ on_both_backends!(
     scenario_production_and_development_runs_at_once,
     scenario_uncommittable_run_is_recorded_as_store_error,
     scenario_many_pages_are_listed_in_batches,
+    scenario_old_runs_and_warnings_are_pruned,
 );
 
 #[test]
@@ -1604,6 +1605,40 @@ fn scenario_uncommittable_run_is_recorded_as_store_error(db: &str) {
     let pages = ctx.pages();
     assert_eq!(pages[0]["last_outcome"], "store_error", "{:#}", pages[0]);
     assert_eq!(pages[0]["consecutive_failures"], 1, "{:#}", pages[0]);
+}
+
+/// After a run, runs older than the retention (30 days) and warnings not seen for as long
+/// are gone from `runs` and `warnings`; the rest of both logs stays.
+fn scenario_old_runs_and_warnings_are_pruned(db: &str) {
+    let ctx = Ctx::new(db);
+    ctx.add_page("news", "news.example.com");
+    let foreign = "https://other.example.org/2024/03/foreign";
+    let elsewhere = "https://elsewhere.example.net/2024/03/also-foreign";
+    ctx.completed("news", &ctx.feed(&[item(A), item(foreign)]), &[]);
+    ctx.completed("news", &ctx.feed(&[item(A), item(elsewhere)]), &[]);
+    assert_eq!(ctx.runs().len(), 2);
+    let logged = |url: &str| ctx.warnings().iter().any(|w| w["canonical_url"] == url);
+    assert!(logged(foreign) && logged(elsewhere));
+    // The first run, and the foreign item's diagnostic, are made 40 days old.
+    let forty_days = 40 * 86_400_000i64;
+    common::execute_sql(
+        db,
+        &format!(
+            "UPDATE feed_runs SET started_at = started_at - {forty_days} \
+             WHERE id = (SELECT MIN(id) FROM feed_runs);\n\
+             UPDATE diagnostics SET last_seen_at = last_seen_at - {forty_days} \
+             WHERE canonical_url = '{foreign}';"
+        ),
+    );
+    ctx.completed("news", &ctx.feed(&[item(A)]), &[]);
+    let runs = ctx.runs();
+    assert_eq!(
+        runs.len(),
+        2,
+        "the old run is pruned, the newer two stay: {runs:#?}"
+    );
+    assert!(!logged(foreign), "the stale diagnostic is pruned");
+    assert!(logged(elsewhere), "the recent one stays");
 }
 
 /// Makes every insert or update of `articles` fail, as a full disk or a lost connection

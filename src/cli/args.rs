@@ -228,7 +228,7 @@ pub struct IngestArgs {
         default_value = crate::model::DEFAULT_ZONE_NAME
     )]
     pub default_timezone: String,
-    /// Days a warning is kept after it was last seen (0: keep forever).
+    /// Days a warning is kept after it was last seen, and a run after it started (0: keep forever).
     #[arg(long, env = "IARSS_STORE_RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u64,
     /// Largest feed read, in bytes, from a file or a URL (larger is `feed-too-large`).

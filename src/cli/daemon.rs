@@ -44,7 +44,7 @@ pub fn run(db: Option<&str>, args: DaemonArgs, role: Role) -> CliResult {
         print!("{}", config.to_toml_masked());
         return Ok(EXIT_OK);
     }
-    super::init_tracing(config.json_logs, "info");
+    super::init_tracing(config.json_logs, "info", true);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -62,18 +62,17 @@ pub fn run(db: Option<&str>, args: IngestArgs) -> CliResult {
             && let FeedSource::Url(url) = &source
             && let Err(e) = crate::fetch::refuse_private(url).await
         {
-            crate::ingest::record_refusal(
-                &store,
-                &page,
-                &source.display(),
-                kind,
-                &e.to_string(),
-                &options,
-            )
-            .await
+            crate::ingest::record_refusal(&store, &page, &source.display(), kind, &e.to_string())
+                .await
         } else {
             run_feed(&store, &page, &source, kind, &options).await
         };
+        if result.is_ok()
+            && let Some(retention) = options.retention
+            && let Err(e) = store.prune_logs(retention.as_millis() as i64).await
+        {
+            tracing::warn!(error = %e, "pruning the logs failed");
+        }
         match result {
             Ok(result) => Ok({
                 match args.format {

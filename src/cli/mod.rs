@@ -29,7 +29,7 @@ pub const EXIT_USAGE: u8 = 2;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Daemon(_) | Command::Serve(_)) {
-        init_tracing(false, "warn");
+        init_tracing(false, "warn", false);
     }
     let db = cli.db.as_deref();
     let result = match cli.command {
@@ -81,17 +81,25 @@ pub fn main() -> ExitCode {
     })
 }
 
-/// Logs to stderr as text or JSON lines, filtered by `IARSS_LOG` (else `default`).
-pub fn init_tracing(json: bool, default: &str) {
+/// Logs to stderr as text or JSON lines, filtered by `IARSS_LOG` (else `default`); with
+/// `count_statements`, also counts the store's statements for `/metrics`.
+pub fn init_tracing(json: bool, default: &str, count_statements: bool) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env("IARSS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().try_init()
+    let fmt = if json {
+        fmt.json().with_filter(filter).boxed()
     } else {
-        builder.try_init()
+        fmt.with_filter(filter).boxed()
     };
+    let counter = count_statements.then(crate::store::statements::StatementCounter::layer);
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(counter)
+        .try_init();
 }

@@ -78,7 +78,8 @@ pub struct RunOptions {
     pub zone: chrono_tz::Tz,
     /// Send the stored ETag / Last-Modified.
     pub conditional: bool,
-    /// How long warnings are kept after they were last seen.
+    /// How long runs (after they started) and warnings (after they were last seen) are
+    /// kept: see [`Store::prune_logs`](crate::store::Store::prune_logs).
     pub retention: Option<Duration>,
     /// Threads for article checks.
     pub threads: usize,
@@ -329,14 +330,7 @@ async fn acquire(
             run.http_status = Some(304);
             run.finished_at = now_ms();
             store
-                .commit_run(
-                    run,
-                    &Writes::default(),
-                    &[],
-                    None,
-                    retention_ms(options),
-                    None,
-                )
+                .commit_run(run, &Writes::default(), &[], None, None)
                 .await?;
             info!(run_id = run.id, "not modified");
             Ok(Step::Done(Box::new(RunResult::without_diagnostics(
@@ -349,7 +343,7 @@ async fn acquire(
             retry_after,
         } => {
             run.http_status = http_status;
-            let mut result = fail(store, run, diagnostic, options).await?;
+            let mut result = fail(store, run, diagnostic).await?;
             result.retry_after = retry_after;
             Ok(Step::Done(Box::new(result)))
         }
@@ -473,10 +467,10 @@ async fn parse_with_lookups(
     charset: Option<String>,
     run: &mut FeedRun,
 ) -> Result<Step<Parsed>, StoreError> {
-    let Feed { store, options, .. } = *feed;
+    let Feed { store, .. } = *feed;
     match parse_feed(feed, bytes, charset).await? {
         ParseEnd::Parsed(parsed) => Ok(Step::Next(parsed)),
-        ParseEnd::Failed(d) => Ok(Step::Done(Box::new(fail(store, run, d, options).await?))),
+        ParseEnd::Failed(d) => Ok(Step::Done(Box::new(fail(store, run, d).await?))),
         ParseEnd::Internal(message) => {
             tracing::error!(%message, "feed run failed internally");
             run.outcome = RunOutcome::InternalError;
@@ -500,10 +494,7 @@ async fn commit(
     run: &mut FeedRun,
 ) -> Result<RunResult, StoreError> {
     let Feed {
-        store,
-        page,
-        kind,
-        options,
+        store, page, kind, ..
     } = *feed;
     let Parsed {
         report,
@@ -525,7 +516,6 @@ async fn commit(
                 &plan.writes,
                 &plan.diagnostics,
                 validators.as_ref(),
-                retention_ms(options),
                 Some(seen),
             )
             .await;
@@ -604,10 +594,6 @@ async fn record_store_error(
     }
 }
 
-fn retention_ms(options: &RunOptions) -> Option<i64> {
-    options.retention.map(|r| r.as_millis() as i64)
-}
-
 fn describe_fetch_error(url: &str, e: &FetchError) -> String {
     let shown = crate::store::mask_url(url);
     format!("{shown}: {e}")
@@ -621,36 +607,23 @@ pub async fn record_refusal(
     feed_url: &str,
     kind: FeedKind,
     message: &str,
-    options: &RunOptions,
 ) -> Result<RunResult, StoreError> {
     let mut run = FeedRun::start(&page.id, feed_url, kind);
     let d = Diagnostic::new(RuleId::FeedFetchFailed, message, None);
-    match fail(store, &mut run, d, options).await {
+    match fail(store, &mut run, d).await {
         Ok(result) => Ok(result),
         Err(e) => record_store_error(store, run, e).await,
     }
 }
 
 /// Records a run that failed as a whole: no article is touched.
-async fn fail(
-    store: &Store,
-    run: &mut FeedRun,
-    d: Diagnostic,
-    options: &RunOptions,
-) -> Result<RunResult, StoreError> {
+async fn fail(store: &Store, run: &mut FeedRun, d: Diagnostic) -> Result<RunResult, StoreError> {
     run.outcome = outcome_for(d.rule);
     run.error = Some(d.message.clone());
     run.finished_at = now_ms();
     let diagnostics = vec![LoggedDiagnostic::of(&d, None)];
     store
-        .commit_run(
-            run,
-            &Writes::default(),
-            &diagnostics,
-            None,
-            retention_ms(options),
-            None,
-        )
+        .commit_run(run, &Writes::default(), &diagnostics, None, None)
         .await?;
     warn!(
         run_id = run.id,

@@ -17,6 +17,9 @@ use crate::ingest::{FeedSource, RunOptions, record_refusal, run_feed};
 use crate::model::now_ms;
 use crate::store::{ClaimedFeed, RunOutcome, Store};
 
+/// How often each daemon prunes the run log and the warnings log.
+const PRUNE_PERIOD: Duration = Duration::from_secs(600);
+
 /// Scheduler settings.
 #[derive(Clone, Debug)]
 pub struct ScheduleOptions {
@@ -159,6 +162,7 @@ impl Scheduler {
         let slots = Arc::new(Semaphore::new(self.options.concurrency));
         let mut tasks = JoinSet::new();
         let mut last_gauges = 0i64;
+        let mut last_prune = 0i64;
         info!(owner = %self.owner, "scheduler started");
         let interval_ms = self.options.interval.as_millis() as i64;
         loop {
@@ -199,6 +203,23 @@ impl Scheduler {
                 if let Ok(n) = self.store.feeds_in_backoff().await {
                     metrics::gauge!("iarss_feeds_in_backoff").set(n as f64);
                 }
+            }
+            // The logs are pruned every few minutes, beside the runs: a prune scans the
+            // warnings log, too much work to ride on each run's commit at scale.
+            if let Some(retention) = self.run.retention
+                && now_ms() - last_prune > PRUNE_PERIOD.as_millis() as i64
+            {
+                last_prune = now_ms();
+                let store = self.store.clone();
+                tasks.spawn(async move {
+                    match store.prune_logs(retention.as_millis() as i64).await {
+                        Ok(p) if p.runs + p.warnings > 0 => {
+                            info!(runs = p.runs, warnings = p.warnings, "logs pruned")
+                        }
+                        Ok(_) => {}
+                        Err(e) => warn!(error = %e, "pruning the logs failed"),
+                    }
+                });
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.options.tick) => {}
@@ -284,7 +305,7 @@ impl Scheduler {
                 "`{}` is not an http(s) URL (file URLs need [fetch] allow_file_urls = true)",
                 claim.url
             );
-            record_refusal(&self.store, &page, &claim.url, claim.kind, &message, &run).await
+            record_refusal(&self.store, &page, &claim.url, claim.kind, &message).await
         } else {
             run_feed(&self.store, &page, &source, claim.kind, &run).await
         };

@@ -22,6 +22,7 @@ pub mod runs;
 pub mod schedule;
 pub mod ser;
 pub mod sessions;
+pub mod statements;
 pub mod tokens;
 pub mod users;
 

@@ -144,8 +144,22 @@ impl std::fmt::Display for Counts {
     }
 }
 
-/// The warnings log is pruned with every this many runs.
-const PRUNE_EVERY: i64 = 64;
+/// Rows one prune statement deletes at most, so that a prune never holds a long
+/// transaction (or SQLite's write lock) however far behind it is.
+const PRUNE_BATCH: i64 = 5_000;
+
+/// Statements one prune of one log runs at most; a larger backlog is worked off by the
+/// next prunes.
+const PRUNE_BATCHES: usize = 40;
+
+/// What [`Store::prune_logs`] deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Runs older than the retention.
+    pub runs: u64,
+    /// Warnings-log rows not seen within the retention.
+    pub warnings: u64,
+}
 
 /// New HTTP validators to keep for the feed (from an `ok` run).
 #[derive(Clone, Debug, Default)]
@@ -212,11 +226,10 @@ impl Store {
         writes: &Writes,
         diagnostics: &[LoggedDiagnostic],
         validators: Option<&Validators>,
-        retention_ms: Option<i64>,
         seen: Option<PageSeq>,
     ) -> Result<i64, StoreError> {
         let result = self
-            .commit_run_tx(run, writes, diagnostics, validators, retention_ms, seen)
+            .commit_run_tx(run, writes, diagnostics, validators, seen)
             .await;
         match &result {
             Ok(_) => self.health.committed(),
@@ -230,7 +243,7 @@ impl Store {
     /// `internal_error`, no article write, no diagnostic), in a short transaction of its
     /// own. It counts for the feed's failures; it does not count as a successful commit.
     pub async fn record_failed_run(&self, run: &mut FeedRun) -> Result<i64, StoreError> {
-        self.commit_run_tx(run, &Writes::default(), &[], None, None, None)
+        self.commit_run_tx(run, &Writes::default(), &[], None, None)
             .await
     }
 
@@ -240,7 +253,6 @@ impl Store {
         writes: &Writes,
         diagnostics: &[LoggedDiagnostic],
         validators: Option<&Validators>,
-        retention_ms: Option<i64>,
         seen: Option<PageSeq>,
     ) -> Result<i64, StoreError> {
         let now = now_ms();
@@ -354,18 +366,43 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        // Pruning scans the log, so it runs with every 64th run rather than every run.
-        if let Some(keep) = retention_ms
-            && run_id % PRUNE_EVERY == 0
-        {
-            sqlx::query("DELETE FROM diagnostics WHERE last_seen_at < $1")
-                .bind(now - keep)
-                .execute(&mut *tx)
-                .await?;
-        }
         tx.commit().await?;
         run.id = Some(run_id);
         Ok(run_id)
+    }
+
+    /// Deletes runs that started more than `retention_ms` ago and warnings-log rows not
+    /// seen for that long, in batches, outside any run's transaction. The daemon calls it
+    /// every few minutes, `iarss ingest` after its run.
+    pub async fn prune_logs(&self, retention_ms: i64) -> Result<Pruned, StoreError> {
+        let cutoff = now_ms() - retention_ms;
+        let mut pruned = Pruned::default();
+        for (sql, count) in [
+            (
+                "DELETE FROM feed_runs WHERE id IN \
+                 (SELECT id FROM feed_runs WHERE started_at < $1 LIMIT $2)",
+                &mut pruned.runs,
+            ),
+            (
+                "DELETE FROM diagnostics WHERE id IN \
+                 (SELECT id FROM diagnostics WHERE last_seen_at < $1 LIMIT $2)",
+                &mut pruned.warnings,
+            ),
+        ] {
+            for _ in 0..PRUNE_BATCHES {
+                let n = sqlx::query(sql)
+                    .bind(cutoff)
+                    .bind(PRUNE_BATCH)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                *count += n;
+                if n < PRUNE_BATCH as u64 {
+                    break;
+                }
+            }
+        }
+        Ok(pruned)
     }
 
     /// The newest run of the page's `feed`, whatever URL it read (a one-shot `ingest` of a
