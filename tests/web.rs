@@ -39,6 +39,7 @@ web_on_both_backends!(
     pages_escape_and_isolate,
     editor_refuses_errors,
     store_trouble_on_the_dashboard,
+    failing_feeds_fill_the_screen,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -611,5 +612,44 @@ async fn store_trouble_on_the_dashboard(db: &str) {
     publisher.login("pub@example.com").await;
     let home = publisher.get("/").await;
     assert!(!home.body.contains("commit(s) failed") && !home.body.contains("disk full"));
+    api.stop().await;
+}
+
+/// "Only feeds with errors" is filtered in the store: a failing page far beyond the first
+/// screen of 50 is on the first filtered screen, alone.
+async fn failing_feeds_fill_the_screen(db: &str) {
+    let api = Api::start(db).await;
+    for i in 0..120 {
+        api.store
+            .add_page(&iarss::store::NewPage {
+                id: format!("f{i:03}"),
+                name: format!("Filler {i:03}"),
+                domain: iarss::model::Domain::parse(&format!("f{i}.example.org")).expect("domain"),
+                feed_url: Some(format!("https://f{i}.example.org/ia.rss")),
+                dev_feed_url: None,
+                enabled: true,
+            })
+            .await
+            .expect("add page");
+    }
+    sqlx::query(
+        "UPDATE feeds SET consecutive_failures = 2, last_error = 'HTTP 500' WHERE page_id = 'f110'",
+    )
+    .execute(api.store.pool())
+    .await
+    .expect("make f110 fail");
+    let mut operator = Browser::new(&api);
+    operator.login("op@example.com").await;
+    let all = operator.get("/").await;
+    assert!(all.body.contains("/pages/f000") && !all.body.contains("/pages/f110"));
+    let failing = operator.get("/?failing=1").await;
+    assert_eq!(failing.status, 200);
+    assert!(failing.body.contains("/pages/f110"), "{}", failing.body);
+    assert!(failing.body.contains("HTTP 500"), "{}", failing.body);
+    assert!(
+        !failing.body.contains("/pages/f000") && !failing.body.contains("/pages/f109"),
+        "only the failing page: {}",
+        failing.body
+    );
     api.stop().await;
 }

@@ -101,11 +101,17 @@ impl Service {
         caller: &Caller,
         cursor: Option<&str>,
         limit: i64,
+        failing_only: bool,
     ) -> Result<Listing<Value>, ServiceError> {
         let after = cursor.map(decode_cursor).transpose()?;
         let overviews = self
             .store
-            .page_overviews_in(caller.scope.page_ids(), after.as_deref(), limit + 1)
+            .page_overviews_in(
+                caller.scope.page_ids(),
+                after.as_deref(),
+                limit + 1,
+                failing_only,
+            )
             .await?;
         self.page_listing(overviews, limit).await
     }
@@ -140,7 +146,7 @@ impl Service {
         let one = [id.to_string()];
         let overview = self
             .store
-            .page_overviews_in(Some(&one), None, 1)
+            .page_overviews_in(Some(&one), None, 1, false)
             .await?
             .pop()
             .ok_or_else(|| ServiceError::NotFound(no_page(id)))?;

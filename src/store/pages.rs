@@ -251,16 +251,19 @@ impl Store {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<PageOverview>, StoreError> {
-        self.page_overviews_in(None, after, limit).await
+        self.page_overviews_in(None, after, limit, false).await
     }
 
     /// [`Store::page_overviews`] of only the pages in `ids` when given (a publisher's
-    /// pages): the scope is part of the statement, so no caller can forget it.
+    /// pages): the scope is part of the statement, so no caller can forget it. With
+    /// `failing_only`, only pages with a feed that failed last or is in backoff: filtered
+    /// in the statement, so every screen is full.
     pub async fn page_overviews_in(
         &self,
         ids: Option<&[String]>,
         after: Option<&str>,
         limit: i64,
+        failing_only: bool,
     ) -> Result<Vec<PageOverview>, StoreError> {
         let feed = |alias: &str| {
             format!(
@@ -282,9 +285,15 @@ impl Store {
              FROM pages p \
              LEFT JOIN feeds fp ON fp.page_id = p.id AND fp.kind = 'production' \
              LEFT JOIN feeds fd ON fd.page_id = p.id AND fd.kind = 'development' \
-             WHERE p.id > $2 {scoped} ORDER BY p.id LIMIT $3",
+             WHERE p.id > $2 {scoped} {failing} ORDER BY p.id LIMIT $3",
             fp = feed("fp"),
             fd = feed("fd"),
+            failing = if failing_only {
+                "AND ((fp.consecutive_failures > 0 OR fp.last_error IS NOT NULL) \
+                  OR (fd.consecutive_failures > 0 OR fd.last_error IS NOT NULL))"
+            } else {
+                ""
+            },
             scoped = match ids {
                 Some(_) => format!("AND p.id IN ({})", super::json_list(self.backend)),
                 None => "AND CAST($1 AS TEXT) IS NULL".to_string(),

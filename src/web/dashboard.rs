@@ -108,12 +108,6 @@ impl PageRow {
             warnings: num(&p["articles"], "with_warnings"),
         }
     }
-
-    fn failing(&self) -> bool {
-        self.feeds.iter().any(|f| {
-            f.failures > 0 || f.error.is_some() || matches!(f.badge, "failing" | "in backoff")
-        })
-    }
 }
 
 /// A run whose results and record this process could not commit (it exists nowhere else).
@@ -167,12 +161,9 @@ pub async fn index(
             .is_some_and(|f| !f.is_empty() && f != "0");
     let list = state
         .service
-        .pages(&session.caller, query.cursor.as_deref(), SCREEN)
+        .pages(&session.caller, query.cursor.as_deref(), SCREEN, failing)
         .await?;
-    let mut rows: Vec<PageRow> = list.items.iter().map(PageRow::of).collect();
-    if failing {
-        rows.retain(PageRow::failing);
-    }
+    let rows: Vec<PageRow> = list.items.iter().map(PageRow::of).collect();
     let next = list.next_cursor.map(|c| {
         format!(
             "/?{}cursor={}",

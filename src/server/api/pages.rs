@@ -34,7 +34,7 @@ pub async fn list(
     let limit = q.limit()?;
     let pages = state
         .service
-        .pages(&caller, q.cursor.as_deref(), limit)
+        .pages(&caller, q.cursor.as_deref(), limit, false)
         .await?;
     Ok(listing(pages))
 }
