@@ -383,7 +383,7 @@ async fn measure(label: &str, db: &str) {
 }
 
 /// Pages added for the dashboard's figure.
-const DASHBOARD_PAGES: i64 = 10_000;
+const DASHBOARD_PAGES: i64 = 100_000;
 
 /// The web pages over the same store: a page's article list (100,000 articles) and the
 /// dashboard with `DASHBOARD_PAGES` more pages, through a signed-in session (target: each
@@ -434,7 +434,9 @@ async fn web_pages(server: &Server, client: &reqwest::Client, db: &str) {
         .to_string();
     for (name, path) in [
         ("web: a page's articles (100,000)", "/pages/news"),
-        ("web: the dashboard (10,001 pages)", "/"),
+        ("web: the dashboard (100,001 pages)", "/"),
+        ("web: the dashboard, failing feeds only", "/?failing=1"),
+        ("api: GET /pages, first 50 of 100,001", "/api/v1/pages"),
     ] {
         let mut samples = Vec::new();
         for i in 0..220 {
