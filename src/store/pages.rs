@@ -288,9 +288,11 @@ impl Store {
              WHERE p.id > $2 {scoped} {failing} ORDER BY p.id LIMIT $3",
             fp = feed("fp"),
             fd = feed("fd"),
+            // Written as the partial index `feeds_failing` is defined, so that the failing
+            // feeds are read from it rather than every page's feeds.
             failing = if failing_only {
-                "AND ((fp.consecutive_failures > 0 OR fp.last_error IS NOT NULL) \
-                  OR (fd.consecutive_failures > 0 OR fd.last_error IS NOT NULL))"
+                "AND p.id IN (SELECT f.page_id FROM feeds f \
+                  WHERE f.consecutive_failures > 0 OR f.last_error IS NOT NULL)"
             } else {
                 ""
             },
