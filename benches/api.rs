@@ -436,7 +436,10 @@ async fn web_pages(server: &Server, client: &reqwest::Client, db: &str) {
     for (name, path) in [
         ("web: a page's articles (100,000)", "/pages/news"),
         ("web: the dashboard (100,001 pages)", "/"),
-        ("web: the dashboard, failing feeds only (1,000)", "/?failing=1"),
+        (
+            "web: the dashboard, failing feeds only (1,000)",
+            "/?failing=1",
+        ),
         ("api: GET /pages, first 50 of 100,001", "/api/v1/pages"),
     ] {
         let mut samples = Vec::new();
