@@ -12,7 +12,7 @@ use super::views::{
     Chrome, DiagnosticView, DiffLine, Time, code_spans, crumb, diff_lines, here, num, opt_text, q,
     segment, text, unified,
 };
-use super::{PREVIEW_CSP, WebError, WebForm, WebQuery, WebSession, render, see_other};
+use super::{PREVIEW_CSP, TokenOnly, WebError, WebForm, WebQuery, WebSession, render, see_other};
 use crate::server::AppState;
 use crate::service::ServiceError;
 
@@ -419,13 +419,6 @@ pub async fn delete_form(
         title,
         article_href,
     }))
-}
-
-/// A form with only the session's token.
-#[derive(Deserialize)]
-pub struct TokenOnly {
-    #[serde(default)]
-    form_token: String,
 }
 
 /// `POST /articles/delete?url=…`.

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::views::Chrome;
-use super::{ClientAddress, WebError, WebForm, WebQuery, WebSession, render, see_other};
+use super::{ClientAddress, TokenOnly, WebError, WebForm, WebQuery, WebSession, render, see_other};
 use crate::access::LoginOutcome;
 use crate::server::AppState;
 use crate::server::api::auth::{SECURE_SESSION_COOKIE, SESSION_COOKIE, session_cookie};
@@ -146,19 +146,12 @@ pub async fn submit(
     }
 }
 
-/// The Sign out form.
-#[derive(Deserialize)]
-pub struct TokenForm {
-    #[serde(default)]
-    form_token: String,
-}
-
 /// `POST /logout`: ends the session and forgets the cookie.
 pub async fn logout(
     State(state): State<AppState>,
     session: WebSession,
     headers: HeaderMap,
-    WebForm(f): WebForm<TokenForm>,
+    WebForm(f): WebForm<TokenOnly>,
 ) -> Result<Response, WebError> {
     session.check_form(&headers, &f.form_token)?;
     if let Some(cookie) = session_cookie(&headers) {

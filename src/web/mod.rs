@@ -18,6 +18,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::access::Caller;
@@ -221,6 +222,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WebForm<T> {
             .map(|f| WebForm(f.0))
             .map_err(|e| WebError::new(StatusCode::BAD_REQUEST, "Bad request", e.body_text()))
     }
+}
+
+/// A form with only the session's token: sign out, delete, publish and the other buttons.
+#[derive(Deserialize)]
+pub struct TokenOnly {
+    #[serde(default)]
+    form_token: String,
 }
 
 /// A query string parsed into `T`; a malformed one is a 400 page.

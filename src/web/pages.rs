@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::dashboard::FeedCell;
 use super::views::{Chrome, DiagnosticView, Time, crumb, here, num, opt_text, q, segment, text};
-use super::{WebError, WebForm, WebQuery, WebSession, render, see_other};
+use super::{TokenOnly, WebError, WebForm, WebQuery, WebSession, render, see_other};
 use crate::model::mask_url;
 use crate::registry::RuleId;
 use crate::server::AppState;
@@ -295,13 +295,6 @@ fn split_diagnostics(diagnostics: &Value) -> (Vec<DiagnosticView>, Vec<RejectedI
         }
     }
     (feed, rejected)
-}
-
-/// A form with only the session's token.
-#[derive(Deserialize)]
-pub struct TokenOnly {
-    #[serde(default)]
-    form_token: String,
 }
 
 /// `POST /pages/{id}/fetch-now`.

@@ -18,7 +18,6 @@ const INLINE: &[&str] = &[
     "a", "b", "strong", "i", "em", "br", "span", "u", "s", "sub", "sup", "small", "mark", "q",
     "abbr", "code", "time", "del", "ins", "cite",
 ];
-const MEDIA: &[&str] = &["img", "iframe", "video", "audio", "svg", "script"];
 
 // The per-element tests below compare atoms (one integer compare each), not strings: they
 // run for every element of every article.
@@ -165,7 +164,8 @@ fn find_unsupported(c: &mut Checker, article: NodeId) {
                 "p" | "blockquote" | "div" => Some(Flow::Text),
                 "ul" | "ol" => Some(Flow::List),
                 n if INLINE.contains(&n) => Some(Flow::Text),
-                n if MEDIA.contains(&n) || n == "figure" || n == "address" => None,
+                "figure" | "address" => None,
+                _ if is_media(&name) => None,
                 _ => {
                     found.push(el);
                     None
