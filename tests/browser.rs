@@ -209,6 +209,36 @@ fn dashboard_counts() {
 }
 
 #[test]
+fn failing_feeds_only() {
+    run("failing_feeds_only", |b| async move {
+        sqlx::query(
+            "UPDATE feeds SET consecutive_failures = 3, last_error = 'HTTP 500 from the feed' \
+             WHERE page_id = 'sport'",
+        )
+        .execute(b.api.store.pool())
+        .await
+        .expect("make sport's feed fail");
+        b.login("op@example.com").await;
+        b.link("news").await;
+        b.click_link("Only feeds with errors").await;
+        assert_eq!(b.path().await, "/?failing=1");
+        b.see("HTTP 500 from the feed").await;
+        b.see("in backoff").await;
+        b.link("sport").await;
+        b.not_see("example.com/ia.rss").await;
+        b.shot("failing").await;
+        b.client
+            .set_window_size(390, 844)
+            .await
+            .expect("phone size");
+        b.shot("failing-phone").await;
+        b.click_link("Show all pages").await;
+        b.link("news").await;
+        b
+    });
+}
+
+#[test]
 fn dashboard_to_page_to_article() {
     run("dashboard_to_page_to_article", |b| async move {
         let page = news(&b).await;
