@@ -13,6 +13,9 @@ use iarss::store::{
 use iarss::validate::RuleId;
 use publishing::{article, ingest, ingest_live, store_with_page, url};
 
+/// The zone of offset-less times, as the daemon's default configuration has it.
+const ZONE: chrono_tz::Tz = iarss::model::DEFAULT_ZONE;
+
 on_both_backends!(
     scenario_feed_revisions_record_their_run,
     scenario_findings_follow_the_last_version_seen,
@@ -343,7 +346,7 @@ async fn scenario_imports_insert_update_and_are_kept(db: &str) {
     let (store, page) = store_with_page(db).await;
     let a = url("imported");
     let html = article(&a).warning().html();
-    let first = manual::import(&store, &page, &html, true, "ed@example.com")
+    let first = manual::import(&store, &page, &html, true, "ed@example.com", ZONE)
         .await
         .unwrap();
     assert_eq!(
@@ -367,7 +370,7 @@ async fn scenario_imports_insert_update_and_are_kept(db: &str) {
     assert_eq!(revisions[0].run_id, None);
 
     // The same HTML again: unchanged, and still answered and kept.
-    let again = manual::import(&store, &page, &html, true, "ed@example.com")
+    let again = manual::import(&store, &page, &html, true, "ed@example.com", ZONE)
         .await
         .unwrap();
     assert_eq!(again.action, WriteAction::Unchanged);
@@ -376,7 +379,7 @@ async fn scenario_imports_insert_update_and_are_kept(db: &str) {
     let older = article(&a)
         .modified("2020-01-01T00:00:00Z")
         .body("Imported again.");
-    let updated = manual::import(&store, &page, &older.html(), true, "ed@example.com")
+    let updated = manual::import(&store, &page, &older.html(), true, "ed@example.com", ZONE)
         .await
         .unwrap();
     assert_eq!(updated.action, WriteAction::Updated);
@@ -421,9 +424,16 @@ async fn scenario_imports_insert_update_and_are_kept(db: &str) {
 async fn scenario_imports_with_errors_or_foreign_store_nothing(db: &str) {
     let (store, page) = store_with_page(db).await;
     let a = url("broken");
-    let failed = manual::import(&store, &page, &article(&a).broken().html(), true, "ed")
-        .await
-        .unwrap();
+    let failed = manual::import(
+        &store,
+        &page,
+        &article(&a).broken().html(),
+        true,
+        "ed",
+        ZONE,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (failed.status, failed.action),
         (WriteStatus::Failed, WriteAction::Rejected)
@@ -438,7 +448,7 @@ async fn scenario_imports_with_errors_or_foreign_store_nothing(db: &str) {
 
     // Another domain.
     let foreign = "https://elsewhere.example.org/story";
-    let answer = manual::import(&store, &page, &article(foreign).html(), true, "ed")
+    let answer = manual::import(&store, &page, &article(foreign).html(), true, "ed", ZONE)
         .await
         .unwrap();
     assert_eq!(answer.action, WriteAction::Rejected);
@@ -455,6 +465,7 @@ async fn scenario_imports_with_errors_or_foreign_store_nothing(db: &str) {
         &article(s).body("Mine now.").html(),
         true,
         "ed",
+        ZONE,
     )
     .await
     .unwrap();
@@ -474,6 +485,7 @@ async fn scenario_imports_never_demote_and_may_publish(db: &str) {
         &article(&live).body("Draft text.").html(),
         false,
         "ed",
+        ZONE,
     )
     .await
     .unwrap();
@@ -485,7 +497,7 @@ async fn scenario_imports_never_demote_and_may_publish(db: &str) {
     // An unpublished import is a draft; a published one of the same text makes it live.
     let d = url("draft");
     let html = article(&d).html();
-    let first = manual::import(&store, &page, &html, false, "ed")
+    let first = manual::import(&store, &page, &html, false, "ed", ZONE)
         .await
         .unwrap();
     assert_eq!(first.action, WriteAction::Inserted);
@@ -493,7 +505,7 @@ async fn scenario_imports_never_demote_and_may_publish(db: &str) {
         store.article(&d).await.unwrap().unwrap().status,
         ArticleStatus::Draft
     );
-    let published = manual::import(&store, &page, &html, true, "ed")
+    let published = manual::import(&store, &page, &html, true, "ed", ZONE)
         .await
         .unwrap();
     assert_eq!(published.action, WriteAction::Updated);
@@ -517,10 +529,13 @@ async fn scenario_edits_bypass_the_update_rules_and_feed_versions_compare_with_t
     let outcome = manual::edit(
         &store,
         &page,
-        &a,
-        &edited.html(),
-        "ed@example.com",
-        RevisionSource::Manual,
+        &manual::ManualEdit {
+            canonical_url: &a,
+            html: &edited.html(),
+            author: "ed@example.com",
+            source: RevisionSource::Manual,
+        },
+        ZONE,
     )
     .await
     .unwrap();
@@ -545,7 +560,7 @@ async fn scenario_edits_bypass_the_update_rules_and_feed_versions_compare_with_t
     assert_eq!(pending.rule, RuleId::UpdateNotNewer);
     assert!(store.article(&a).await.unwrap().unwrap().ignored_update);
     // Applied by hand: a manual revision with its HTML, and nothing pending any more.
-    let applied = manual::apply_ignored(&store, &page, &a, "ed@example.com")
+    let applied = manual::apply_ignored(&store, &page, &a, "ed@example.com", ZONE)
         .await
         .unwrap();
     assert_eq!(
@@ -561,17 +576,20 @@ async fn scenario_edits_bypass_the_update_rules_and_feed_versions_compare_with_t
         RevisionSource::Manual
     );
     assert!(matches!(
-        manual::apply_ignored(&store, &page, &a, "ed").await,
+        manual::apply_ignored(&store, &page, &a, "ed", ZONE).await,
         Err(StoreError::NoIgnoredUpdate(_))
     ));
     // The same text again: unchanged, no revision.
     let same = manual::edit(
         &store,
         &page,
-        &a,
-        &store.article(&a).await.unwrap().unwrap().html.unwrap(),
-        "ed",
-        RevisionSource::Manual,
+        &manual::ManualEdit {
+            canonical_url: &a,
+            html: &store.article(&a).await.unwrap().unwrap().html.unwrap(),
+            author: "ed",
+            source: RevisionSource::Manual,
+        },
+        ZONE,
     )
     .await
     .unwrap();
@@ -590,10 +608,13 @@ async fn scenario_edits_are_checked_like_feed_items(db: &str) {
     let broken = manual::edit(
         &store,
         &page,
-        &a,
-        &article(&a).broken().body("Broken.").html(),
-        "ed",
-        RevisionSource::Manual,
+        &manual::ManualEdit {
+            canonical_url: &a,
+            html: &article(&a).broken().body("Broken.").html(),
+            author: "ed",
+            source: RevisionSource::Manual,
+        },
+        ZONE,
     )
     .await
     .unwrap();
@@ -606,10 +627,13 @@ async fn scenario_edits_are_checked_like_feed_items(db: &str) {
     let moved = manual::edit(
         &store,
         &page,
-        &a,
-        &article(&other).html(),
-        "ed",
-        RevisionSource::Manual,
+        &manual::ManualEdit {
+            canonical_url: &a,
+            html: &article(&other).html(),
+            author: "ed",
+            source: RevisionSource::Manual,
+        },
+        ZONE,
     )
     .await
     .unwrap();
@@ -632,7 +656,18 @@ async fn scenario_edits_are_checked_like_feed_items(db: &str) {
     for (p, u) in [(&page, url("missing")), (&sport, a.clone())] {
         let html = article(&u).html();
         assert!(matches!(
-            manual::edit(&store, p, &u, &html, "ed", RevisionSource::Manual).await,
+            manual::edit(
+                &store,
+                p,
+                &manual::ManualEdit {
+                    canonical_url: &u,
+                    html: &html,
+                    author: "ed",
+                    source: RevisionSource::Manual,
+                },
+                ZONE,
+            )
+            .await,
             Err(StoreError::NoSuchArticle(_))
         ));
     }
@@ -655,7 +690,9 @@ async fn scenario_restores_and_publishing(db: &str) {
         &[article(&a).modified("2024-03-10T10:00:00Z").body("Second.")],
     )
     .await;
-    let restored = manual::restore(&store, &page, &a, 1, "ed").await.unwrap();
+    let restored = manual::restore(&store, &page, &a, 1, "ed", ZONE)
+        .await
+        .unwrap();
     assert_eq!(
         (restored.action, restored.revision),
         (WriteAction::Updated, Some(3))
@@ -675,21 +712,23 @@ async fn scenario_restores_and_publishing(db: &str) {
     );
     assert_eq!(revisions[0].author.as_deref(), Some("ed"));
     assert!(matches!(
-        manual::restore(&store, &page, &a, 9, "ed").await,
+        manual::restore(&store, &page, &a, 9, "ed", ZONE).await,
         Err(StoreError::NoSuchRevision { revision: 9, .. })
     ));
     // Restoring the current text changes nothing.
-    let same = manual::restore(&store, &page, &a, 3, "ed").await.unwrap();
+    let same = manual::restore(&store, &page, &a, 3, "ed", ZONE)
+        .await
+        .unwrap();
     assert_eq!(same.action, WriteAction::Unchanged);
 
-    assert!(store.publish(&a).await.unwrap());
+    assert!(store.publish(&page.id, &a).await.unwrap());
     assert_eq!(
         store.article(&a).await.unwrap().unwrap().status,
         ArticleStatus::Live
     );
-    assert!(!store.publish(&a).await.unwrap(), "already live");
+    assert!(!store.publish(&page.id, &a).await.unwrap(), "already live");
     assert!(matches!(
-        store.publish(&url("missing")).await,
+        store.publish(&page.id, &url("missing")).await,
         Err(StoreError::NoSuchArticle(_))
     ));
     assert_eq!(
@@ -715,14 +754,14 @@ async fn scenario_deleted_articles_come_back_as_new(db: &str) {
     ingest_live(&store, &page, std::slice::from_ref(&stale)).await;
     assert!(store.ignored_update(&a).await.unwrap().is_some());
     assert!(store.findings(&a).await.unwrap().warnings > 0);
-    store.delete_article(&a).await.unwrap();
+    store.delete_article(&page.id, &a).await.unwrap();
     assert!(store.article(&a).await.unwrap().is_none());
     assert!(store.ignored_update(&a).await.unwrap().is_none());
     assert_eq!(store.findings(&a).await.unwrap(), Findings::default());
     assert!(store.revisions(&a).await.unwrap().is_empty());
     assert!(store.warnings(None, Some(&a)).await.unwrap().is_empty());
     assert!(matches!(
-        store.delete_article(&a).await,
+        store.delete_article(&page.id, &a).await,
         Err(StoreError::NoSuchArticle(_))
     ));
     // Still in the feed: inserted again, as new, whatever its times.
@@ -737,7 +776,7 @@ async fn scenario_deleted_articles_come_back_as_new(db: &str) {
     let newer = article(&a).body("Newer.").modified("2024-03-09T00:00:00Z");
     ingest_live(&store, &page, &[newer]).await;
     assert!(store.ignored_update(&a).await.unwrap().is_some());
-    let imported = manual::import(&store, &page, &article(&url("b")).html(), false, "ed")
+    let imported = manual::import(&store, &page, &article(&url("b")).html(), false, "ed", ZONE)
         .await
         .unwrap();
     store.remove_page(&page.id, true).await.unwrap();

@@ -88,6 +88,10 @@ pub fn run(db: Option<&str>, args: IngestArgs) -> CliResult {
                     EXIT_FAILURE
                 }
             }),
+            // The run could not run (cli.md: exit 2): nothing was recorded.
+            Err(e @ StoreError::Busy { .. }) => Err(CliError::usage(format!(
+                "{e}; the run was not recorded: try again later"
+            ))),
             Err(e) => Err(e.into()),
         }
     })

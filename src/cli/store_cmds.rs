@@ -358,7 +358,13 @@ async fn articles_on(store: &Store, cmd: ArticlesCommand) -> CliResult {
             println!("\n{}", a.html.unwrap_or_default());
         }
         ArticlesCommand::Delete { url } => {
-            store.delete_article(&url).await?;
+            let page = store
+                .article_heads(&[url.as_str()])
+                .await?
+                .remove(&url)
+                .map(|head| head.page_id)
+                .ok_or_else(|| StoreError::NoSuchArticle(url.clone()))?;
+            store.delete_article(&page, &url).await?;
             println!("article `{url}` deleted");
         }
     }

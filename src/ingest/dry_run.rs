@@ -200,7 +200,10 @@ async fn dry_run_body(
         ParseEnd::Internal(message) => return Err(DryRunError::Internal(message)),
     };
     let report = &parsed.report;
-    let plan = update::plan(store, page, Origin::Feed(kind), report, parsed.lookups).await?;
+    let mut lookups = parsed.lookups;
+    // Read from the pool, without the page's lock: a dry run writes nothing.
+    lookups.load_report(&mut { store }, report).await?;
+    let plan = update::plan(page, Origin::Feed(kind), report, &lookups);
     let items = plan
         .items
         .iter()

@@ -6,9 +6,53 @@
 //! parse instead of following it; the plan looks up whatever is left.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 
 use crate::model::{CanonicalUrl, Domain};
-use crate::store::{ArticleHead, Store, StoreError};
+use crate::store::{ArticleHead, PageWriter, Store, StoreError};
+use crate::validate::InputReport;
+
+/// Where stored heads and page domains are read: the store's pool (while a run parses, and
+/// for dry runs, which write nothing) or a page writer, under the page's lock.
+pub trait HeadSource {
+    /// Stored heads of these canonical URLs (those that exist).
+    fn heads(
+        &mut self,
+        canonicals: &[&str],
+    ) -> impl Future<Output = Result<HashMap<String, ArticleHead>, StoreError>> + Send;
+
+    /// `(page id, domain)` of the pages whose domain is one of `hosts` or a parent of one.
+    fn domains(
+        &mut self,
+        hosts: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, Domain)>, StoreError>> + Send;
+}
+
+impl HeadSource for &Store {
+    async fn heads(
+        &mut self,
+        canonicals: &[&str],
+    ) -> Result<HashMap<String, ArticleHead>, StoreError> {
+        self.article_heads(canonicals).await
+    }
+
+    async fn domains(&mut self, hosts: &[String]) -> Result<Vec<(String, Domain)>, StoreError> {
+        self.domains_matching(hosts).await
+    }
+}
+
+impl HeadSource for PageWriter {
+    async fn heads(
+        &mut self,
+        canonicals: &[&str],
+    ) -> Result<HashMap<String, ArticleHead>, StoreError> {
+        self.article_heads(canonicals).await
+    }
+
+    async fn domains(&mut self, hosts: &[String]) -> Result<Vec<(String, Domain)>, StoreError> {
+        self.domains_matching(hosts).await
+    }
+}
 
 /// Canonical URLs gathered before a batch is looked up: fewer, larger lookups cost the
 /// store less than one per article.
@@ -37,10 +81,31 @@ impl Lookups {
             .map(|(id, _)| id.as_str())
     }
 
+    /// Forgets the stored heads looked up so far (another writer of the page committed
+    /// since): the next [`Lookups::load`] reads them again.
+    pub fn forget_heads(&mut self) {
+        self.heads.clear();
+        self.urls.clear();
+    }
+
+    /// Looks up whatever of the report's canonical URLs has not been looked up yet: what
+    /// [`plan`](super::update::plan) needs.
+    pub async fn load_report(
+        &mut self,
+        source: &mut impl HeadSource,
+        report: &InputReport,
+    ) -> Result<(), StoreError> {
+        let canonicals = report
+            .articles
+            .iter()
+            .filter_map(|a| a.canonical_url.as_ref());
+        self.load(source, canonicals).await
+    }
+
     /// Looks up whatever of `canonicals` has not been looked up yet.
     pub async fn load<'a>(
         &mut self,
-        store: &Store,
+        source: &mut impl HeadSource,
         canonicals: impl IntoIterator<Item = &'a CanonicalUrl>,
     ) -> Result<(), StoreError> {
         let mut urls: Vec<&str> = Vec::new();
@@ -59,14 +124,14 @@ impl Lookups {
             }
         }
         if !hosts.is_empty() {
-            for (id, domain) in store.domains_matching(&hosts).await? {
+            for (id, domain) in source.domains(&hosts).await? {
                 if !self.domains.iter().any(|(known, _)| *known == id) {
                     self.domains.push((id, domain));
                 }
             }
         }
         if !urls.is_empty() {
-            self.heads.extend(store.article_heads(&urls).await?);
+            self.heads.extend(source.heads(&urls).await?);
         }
         Ok(())
     }

@@ -1,12 +1,10 @@
 //! Manual writes: imports, edits, restores and ignored updates applied by hand, as the HTTP
 //! API and the web pages make them (after their own access checks).
 //!
-//! Each is validated exactly as a feed item of its page is (the page's domain; errors block
-//! and store nothing), decided by the same [`update::plan`] as a feed run with its own
-//! [`Origin`], and committed in a transaction of its own that bumps the page's commit
-//! sequence number, so a run of the page that read the store before plans again.
-
-use std::time::Duration;
+//! Each is validated exactly as a feed item of its page is (the page's domain, the
+//! configured zone for offset-less times; errors block and store nothing), then decided by
+//! the same [`update::plan`] as a feed run, with its own [`Origin`], and committed, both
+//! under the page's writer lock ([`Store::write_page`]): writers of one page take turns.
 
 use serde::Serialize;
 
@@ -15,13 +13,14 @@ use super::update::{self, Origin, Would};
 use crate::model::{CanonicalUrl, Diagnostic, Position};
 use crate::parse::source::SourceMap;
 use crate::store::{
-    ImportOutcome, ManualCommit, Page, RevisionSource, Store, StoreError, WriteAction, WriteStatus,
+    ImportOutcome, ManualCommit, Page, PageWriter, RevisionSource, Store, StoreError, WriteAction,
+    WriteStatus,
 };
 use crate::validate::{CheckOptions, InputReport, RuleId, Verdict, check_article_text};
 
-/// How often a manual write plans and commits again when a run of its page committed
-/// first (or a write conflicted).
-const ATTEMPTS: u32 = 5;
+/// How often a manual write plans and commits again when a write conflicted (a unique key
+/// taken by a page whose domain nests in this one's).
+const ATTEMPTS: u32 = 3;
 
 /// The answer of an edit, a restore or an ignored update applied.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -80,9 +79,10 @@ impl EditOutcome {
 }
 
 /// Checks an article's HTML as an item of `page`'s feed is checked, off the runtime.
-async fn check(page: &Page, html: &str) -> InputReport {
+async fn check(page: &Page, html: &str, zone: chrono_tz::Tz) -> InputReport {
     let options = CheckOptions {
         domain: Some(page.domain.clone()),
+        zone,
         keep_html: true,
         ..CheckOptions::default()
     };
@@ -105,33 +105,35 @@ fn item_diagnostics(plan: &update::Plan, item: &update::ItemOutcome) -> Vec<Diag
         .collect()
 }
 
-/// Waits a little before planning again (another write of the page came first).
-async fn back_off(attempt: u32) {
-    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
-}
-
 /// Imports an article into `page`: validated exactly like an item of the page's feed, a
 /// new canonical URL is inserted (live when `published`, else a draft), a stored article
 /// of the page is updated like a manual edit (`published` makes a draft live; an
 /// unpublished import never demotes a live article). The answer is recorded, failed ones
-/// included, for [`Store::import`].
+/// included, for [`Store::import`]. The decision and the write happen under the page's
+/// writer lock ([`StoreError::Busy`] when it was not had in time).
 pub async fn import(
     store: &Store,
     page: &Page,
     html: &str,
     published: bool,
     author: &str,
+    zone: chrono_tz::Tz,
 ) -> Result<ImportOutcome, StoreError> {
-    let report = check(page, html).await;
+    let report = check(page, html, zone).await;
     let canonical_url = report.articles[0]
         .canonical_url
         .as_ref()
         .map(|c| c.as_str().to_string());
     let mut attempt = 1;
     loop {
-        let seen = store.page_seq(&page.id).await?;
+        let mut writer = store.write_page(&page.id).await?;
+        let mut lookups = Lookups::default();
+        if let Err(e) = lookups.load_report(&mut writer, &report).await {
+            writer.release().await;
+            return Err(e);
+        }
         let origin = Origin::Import { published };
-        let plan = update::plan(store, page, origin, &report, Lookups::default()).await?;
+        let plan = update::plan(page, origin, &report, &lookups);
         let item = &plan.items[0];
         let diagnostics = item_diagnostics(&plan, item);
         let action = match item.would {
@@ -149,28 +151,24 @@ pub async fn import(
             diagnostics,
         };
         if action == WriteAction::Rejected {
+            writer.release().await;
             outcome.import_id = store
                 .record_failed_import(&page.id, author, &outcome)
                 .await?;
             return Ok(outcome);
         }
         let commit = ManualCommit {
-            page_id: &page.id,
-            seen,
             writes: &plan.writes,
             source: RevisionSource::Import,
             author,
             import: Some(&outcome),
         };
-        match store.commit_manual(&commit).await {
+        match writer.commit_manual(&commit).await {
             Ok(committed) => {
                 outcome.import_id = committed.import_id.unwrap_or_default();
                 return Ok(outcome);
             }
-            Err(e) if e.is_conflict() && attempt < ATTEMPTS => {
-                back_off(attempt).await;
-                attempt += 1;
-            }
+            Err(e) if e.is_conflict() && attempt < ATTEMPTS => attempt += 1,
             Err(e) => return Err(e),
         }
     }
@@ -180,18 +178,23 @@ pub async fn import(
 /// the page's feed (errors reject it and store nothing), its canonical URL must be the
 /// edited one exactly (`update-canonical-changed`); otherwise a new revision with `source`
 /// (`Manual` or `Restore`) and `author`, the status kept, the `op-modified` ordering and the
-/// 24 h window not applied. Identical content stores no revision (`unchanged`).
+/// 24 h window not applied. Identical content stores no revision (`unchanged`). Decided and
+/// written under the page's writer lock.
 ///
 /// [`StoreError::NoSuchArticle`] when the page has no such article.
 pub async fn edit(
     store: &Store,
     page: &Page,
-    canonical_url: &str,
-    html: &str,
-    author: &str,
-    source: RevisionSource,
+    edit: &ManualEdit<'_>,
+    zone: chrono_tz::Tz,
 ) -> Result<EditOutcome, StoreError> {
-    let report = check(page, html).await;
+    let ManualEdit {
+        canonical_url,
+        html,
+        author,
+        source,
+    } = *edit;
+    let report = check(page, html, zone).await;
     let article = &report.articles[0];
     let mut diagnostics = article.diagnostics.clone();
     if let Some(found) = &article.canonical_url
@@ -210,59 +213,95 @@ pub async fn edit(
     }
     let mut attempt = 1;
     loop {
-        let seen = store.page_seq(&page.id).await?;
-        let head = store.article_heads(&[canonical_url]).await?;
-        let Some(head) = head.get(canonical_url).filter(|h| h.page_id == page.id) else {
-            return Err(StoreError::NoSuchArticle(canonical_url.to_string()));
-        };
-        if Verdict::of(&diagnostics) == Verdict::Reject {
-            return Ok(EditOutcome::rejected(canonical_url, diagnostics));
-        }
-        let plan = update::plan(store, page, Origin::Manual, &report, Lookups::default()).await?;
-        let item = &plan.items[0];
-        let diagnostics = item_diagnostics(&plan, item);
-        let action = match item.would {
-            Would::Update | Would::MakeLive => WriteAction::Updated,
-            Would::Unchanged => WriteAction::Unchanged,
-            Would::Insert | Would::Ignore | Would::Reject => {
-                // Refused without an error: deleted since the look-up above.
-                if Verdict::of(&diagnostics) != Verdict::Reject {
-                    return Err(StoreError::NoSuchArticle(canonical_url.to_string()));
-                }
+        let mut writer = store.write_page(&page.id).await?;
+        let decided = decide_edit(&mut writer, page, canonical_url, &report, &diagnostics).await;
+        let (plan, outcome) = match decided {
+            Ok(Some(decided)) => decided,
+            Ok(None) => {
+                writer.release().await;
                 return Ok(EditOutcome::rejected(canonical_url, diagnostics));
             }
-        };
-        let mut outcome = EditOutcome {
-            status: WriteStatus::Success,
-            canonical_url: canonical_url.to_string(),
-            action,
-            revision: Some(head.revision),
-            verdict: Verdict::of(&diagnostics),
-            diagnostics,
+            Err(e) => {
+                writer.release().await;
+                return Err(e);
+            }
         };
         if plan.writes.is_empty() {
+            writer.release().await;
             return Ok(outcome);
         }
         let commit = ManualCommit {
-            page_id: &page.id,
-            seen,
             writes: &plan.writes,
             source,
             author,
             import: None,
         };
-        match store.commit_manual(&commit).await {
+        match writer.commit_manual(&commit).await {
             Ok(committed) => {
+                let mut outcome = outcome;
                 outcome.revision = committed.revision.or(outcome.revision);
                 return Ok(outcome);
             }
-            Err(e) if e.is_conflict() && attempt < ATTEMPTS => {
-                back_off(attempt).await;
-                attempt += 1;
-            }
+            Err(e) if e.is_conflict() && attempt < ATTEMPTS => attempt += 1,
             Err(e) => return Err(e),
         }
     }
+}
+
+/// What a manual edit writes.
+#[derive(Clone, Copy, Debug)]
+pub struct ManualEdit<'a> {
+    /// The article edited.
+    pub canonical_url: &'a str,
+    /// Its new HTML.
+    pub html: &'a str,
+    /// Who edits it.
+    pub author: &'a str,
+    /// `Manual` or `Restore`.
+    pub source: RevisionSource,
+}
+
+/// Decides an edit under the page's lock: the plan and the answer, or `None` when the
+/// edit's own diagnostics reject it. [`StoreError::NoSuchArticle`] when the page has no
+/// such article.
+async fn decide_edit(
+    writer: &mut PageWriter,
+    page: &Page,
+    canonical_url: &str,
+    report: &InputReport,
+    own: &[Diagnostic],
+) -> Result<Option<(update::Plan, EditOutcome)>, StoreError> {
+    let heads = writer.article_heads(&[canonical_url]).await?;
+    let Some(head) = heads.get(canonical_url).filter(|h| h.page_id == page.id) else {
+        return Err(StoreError::NoSuchArticle(canonical_url.to_string()));
+    };
+    if Verdict::of(own) == Verdict::Reject {
+        return Ok(None);
+    }
+    let mut lookups = Lookups::default();
+    lookups.load_report(writer, report).await?;
+    let plan = update::plan(page, Origin::Manual, report, &lookups);
+    let item = &plan.items[0];
+    let diagnostics = item_diagnostics(&plan, item);
+    let action = match item.would {
+        Would::Update | Would::MakeLive => WriteAction::Updated,
+        Would::Unchanged => WriteAction::Unchanged,
+        Would::Insert | Would::Ignore | Would::Reject => {
+            if Verdict::of(&diagnostics) != Verdict::Reject {
+                return Err(StoreError::NoSuchArticle(canonical_url.to_string()));
+            }
+            return Ok(None);
+        }
+    };
+    let outcome = EditOutcome {
+        status: WriteStatus::Success,
+        canonical_url: canonical_url.to_string(),
+        action,
+        revision: Some(head.revision),
+        verdict: Verdict::of(&diagnostics),
+        diagnostics,
+    };
+    Ok(Some((plan, outcome)))
 }
 
 /// Restores revision `revision` of the article: an edit with that revision's HTML, source
@@ -273,6 +312,7 @@ pub async fn restore(
     canonical_url: &str,
     revision: i64,
     author: &str,
+    zone: chrono_tz::Tz,
 ) -> Result<EditOutcome, StoreError> {
     let heads = store.article_heads(&[canonical_url]).await?;
     if heads
@@ -289,15 +329,13 @@ pub async fn restore(
             url: canonical_url.to_string(),
             revision,
         })?;
-    edit(
-        store,
-        page,
+    let restore = ManualEdit {
         canonical_url,
-        &html,
+        html: &html,
         author,
-        RevisionSource::Restore,
-    )
-    .await
+        source: RevisionSource::Restore,
+    };
+    edit(store, page, &restore, zone).await
 }
 
 /// Applies the article's pending ignored update by hand: an edit with its HTML, source
@@ -307,21 +345,20 @@ pub async fn apply_ignored(
     page: &Page,
     canonical_url: &str,
     author: &str,
+    zone: chrono_tz::Tz,
 ) -> Result<EditOutcome, StoreError> {
     let pending = store
         .ignored_update(canonical_url)
         .await?
         .filter(|i| i.page_id == page.id)
         .ok_or_else(|| StoreError::NoIgnoredUpdate(canonical_url.to_string()))?;
-    edit(
-        store,
-        page,
+    let apply = ManualEdit {
         canonical_url,
-        &pending.html,
+        html: &pending.html,
         author,
-        RevisionSource::Manual,
-    )
-    .await
+        source: RevisionSource::Manual,
+    };
+    edit(store, page, &apply, zone).await
 }
 
 /// Where the canonical URL is written in the HTML, as far as it can be found.

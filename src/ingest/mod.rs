@@ -20,7 +20,7 @@ use crate::model::{CanonicalUrl, Diagnostic};
 use crate::parse::InputKind;
 use crate::store::{
     FeedKind, FeedRun, LoggedDiagnostic, Page, PageSeq, RunOutcome, Store, StoreError,
-    UnrecordedRun, Validators, Writes, now_ms,
+    UnrecordedRun, Validators, now_ms,
 };
 use crate::validate::{CanonicalTap, CheckOptions, InputReport, RuleId, check_input};
 pub use dry_run::{
@@ -131,15 +131,18 @@ fn outcome_for(rule: RuleId) -> RunOutcome {
     }
 }
 
-/// How often a run plans and commits again when another run of its page committed first
-/// (or a write conflicted) before it gives up with `store_error`.
-const COMMIT_ATTEMPTS: u32 = 5;
+/// How often a run plans and commits again when a write conflicted (a unique key taken
+/// by a page whose domain nests in this one's) before it gives up with `store_error`.
+const COMMIT_ATTEMPTS: u32 = 3;
 
 /// Runs one feed of `page` and commits the run.
 ///
-/// Every run ends recorded: a run whose results cannot be committed is recorded with
-/// outcome `store_error` in a transaction of its own. `Err` means even that record failed;
-/// the run is then kept in [`Store::health`] and logged.
+/// Every run that got its page's writer lock (or needed none) ends recorded: a run whose
+/// results cannot be committed is recorded with outcome `store_error` in a transaction of
+/// its own. `Err(`[`StoreError::Busy`]`)` means the lock was not had within
+/// `store.write_wait`: nothing was recorded, and the run is to be tried again later. Any
+/// other `Err` means even the failure record failed; the run is then kept in
+/// [`Store::health`] and logged.
 pub async fn run_feed(
     store: &Store,
     page: &Page,
@@ -158,6 +161,10 @@ pub async fn run_feed(
         let mut run = FeedRun::start(&page.id, &source.display(), kind);
         match run_feed_inner(store, page, source, kind, options, &mut run).await {
             Ok(result) => Ok(result),
+            Err(e @ StoreError::Busy { .. }) => {
+                warn!(error = %e, "the page's writer lock was busy; the run is not recorded");
+                Err(e)
+            }
             Err(e) => record_store_error(store, run, e).await,
         }
     };
@@ -183,8 +190,8 @@ async fn run_feed_inner(
         Step::Done(result) => return Ok(*result),
     };
     run.bytes = body.bytes.len() as u64;
-    // Read before any stored article is looked up: a commit by another run of the page
-    // after this point makes this run plan again (PageSeq).
+    // Read before any stored article is looked up: a writer of the page that commits after
+    // this point makes this run look its articles up again under the lock (PageSeq).
     let seen = store.page_seq(&page.id).await?;
     let parsed = match parse_with_lookups(&feed, body.bytes, body.charset, run).await? {
         Step::Next(parsed) => parsed,
@@ -329,9 +336,7 @@ async fn acquire(
             run.outcome = RunOutcome::NotModified;
             run.http_status = Some(304);
             run.finished_at = now_ms();
-            store
-                .commit_run(run, &Writes::default(), &[], None, None)
-                .await?;
+            store.commit_run(run, &[], None).await?;
             info!(run_id = run.id, "not modified");
             Ok(Step::Done(Box::new(RunResult::without_diagnostics(
                 run.clone(),
@@ -413,7 +418,7 @@ async fn parse_feed(
             biased;
             joined = &mut parse => break Some(joined),
             () = &mut deadline => break None,
-            Some(batch) = checked.recv() => lookups.load(store, &batch).await?,
+            Some(batch) = checked.recv() => lookups.load(&mut { store }, &batch).await?,
         }
     };
     let report: InputReport = match parsed {
@@ -484,12 +489,13 @@ async fn parse_with_lookups(
     }
 }
 
-/// Plans the run's writes and commits them with the run; plans again from what is stored
-/// now when another run of the page committed first (or a write conflicted).
+/// Takes the page's writer lock, plans the run's writes from what is stored now and
+/// commits them with the run. What the parse looked up is used as it is unless another
+/// writer of the page committed since `seen` was read.
 async fn commit(
     feed: &Feed<'_>,
     parsed: Parsed,
-    mut seen: PageSeq,
+    seen: PageSeq,
     validators: Option<Validators>,
     run: &mut FeedRun,
 ) -> Result<RunResult, StoreError> {
@@ -501,34 +507,41 @@ async fn commit(
         mut lookups,
         parse_ms,
     } = parsed;
-    let planning = Instant::now();
+    let started = Instant::now();
     let mut attempt = 1;
-    let (mut plan, plan_ms, committing) = loop {
-        let plan = update::plan(store, page, Origin::Feed(kind), &report, lookups).await?;
+    let (mut plan, waited, plan_ms) = loop {
+        let mut writer = store.write_page(&page.id).await?;
+        let waited = writer.waited();
+        if attempt > 1 || writer.changed_since(seen) {
+            lookups.forget_heads();
+        }
+        let planning = Instant::now();
+        let planned = async {
+            lookups.load_report(&mut writer, &report).await?;
+            Ok::<_, StoreError>(update::plan(page, Origin::Feed(kind), &report, &lookups))
+        }
+        .await;
+        let plan = match planned {
+            Ok(plan) => plan,
+            Err(e) => {
+                writer.release().await;
+                return Err(e);
+            }
+        };
         let plan_ms = planning.elapsed().as_millis() as u64;
-        let committing = Instant::now();
         run.counts = plan.counts.clone();
         run.outcome = RunOutcome::Ok;
         run.finished_at = now_ms();
-        let committed = store
-            .commit_run(
-                run,
-                &plan.writes,
-                &plan.diagnostics,
-                validators.as_ref(),
-                Some(seen),
-            )
+        let committed = writer
+            .commit_run(run, &plan.writes, &plan.diagnostics, validators.as_ref())
             .await;
         match committed {
-            Ok(_) => break (plan, plan_ms, committing),
+            Ok(_) => break (plan, waited, plan_ms),
             Err(e) if e.is_conflict() && attempt < COMMIT_ATTEMPTS => {
-                // Another run of the page (or a write of another process) came first:
-                // decide again from what is stored now, as if this run had started later.
+                // A unique key taken by a page whose domain nests in this one's, or a
+                // serialization failure: decide again from what is stored now.
                 tracing::debug!(attempt, error = %e, "planning the run again");
-                tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
                 attempt += 1;
-                seen = store.page_seq(&page.id).await?;
-                lookups = Lookups::default();
             }
             Err(e) => return Err(e),
         }
@@ -536,8 +549,9 @@ async fn commit(
     info!(
         run_id = run.id,
         parse_ms,
+        lock_wait_ms = waited.as_millis() as u64,
         plan_ms,
-        commit_ms = committing.elapsed().as_millis() as u64,
+        commit_ms = started.elapsed().as_millis() as u64,
         attempts = attempt,
         items = run.counts.items,
         inserted = run.counts.inserted,
@@ -622,9 +636,7 @@ async fn fail(store: &Store, run: &mut FeedRun, d: Diagnostic) -> Result<RunResu
     run.error = Some(d.message.clone());
     run.finished_at = now_ms();
     let diagnostics = vec![LoggedDiagnostic::of(&d, None)];
-    store
-        .commit_run(run, &Writes::default(), &diagnostics, None, None)
-        .await?;
+    store.commit_run(run, &diagnostics, None).await?;
     warn!(
         run_id = run.id,
         rule = d.rule.as_str(),

@@ -11,7 +11,7 @@ use crate::store::findings::FindingsWrite;
 use crate::store::ignored::IgnoredWrite;
 use crate::store::{
     ArticleContent, ArticleHead, ArticleWrite, Counts, FeedKind, Findings, LoggedDiagnostic, Page,
-    Store, StoreError, Writes,
+    Writes,
 };
 use crate::validate::{ArticleReport, InputReport, RuleId};
 
@@ -289,16 +289,10 @@ fn nested_owner(page: &Page, lookups: &Lookups, canonical: &CanonicalUrl) -> Opt
 }
 
 /// Decides every item of a parsed feed (or the one article of a manual write) against the
-/// store, with what `lookups` already holds of it. The report is only read: a run whose
-/// commit found that another run of the page committed first plans again from fresh
-/// lookups.
-pub async fn plan(
-    store: &Store,
-    page: &Page,
-    origin: Origin,
-    report: &InputReport,
-    mut lookups: Lookups,
-) -> Result<Plan, StoreError> {
+/// store, as `lookups` holds it: the caller has looked up every canonical URL of the report
+/// ([`Lookups::load_report`]), under the page's writer lock when the plan is to be
+/// committed. The report is only read.
+pub fn plan(page: &Page, origin: Origin, report: &InputReport, lookups: &Lookups) -> Plan {
     let mut plan = Plan {
         items: Vec::with_capacity(report.articles.len()),
         ..Plan::default()
@@ -306,17 +300,6 @@ pub async fn plan(
     for d in &report.diagnostics {
         plan.diagnostics.push(LoggedDiagnostic::of(d, None));
     }
-    // Whatever the parse did not look up yet: stored heads, and the pages whose domain could
-    // own one of these hosts (ownership goes to the longest domain when page domains nest).
-    lookups
-        .load(
-            store,
-            report
-                .articles
-                .iter()
-                .filter_map(|a| a.canonical_url.as_ref()),
-        )
-        .await?;
     // Only another page's domain can take an article from this page.
     let nesting = lookups.domains.iter().any(|(id, _)| *id != page.id);
     let heads = &lookups.heads;
@@ -337,8 +320,7 @@ pub async fn plan(
             column: Some(article.position.column),
         };
         let mut extra: Vec<LoggedDiagnostic> = Vec::new();
-        if nesting
-            && let Some(message) = canonical_url.and_then(|c| nested_owner(page, &lookups, c))
+        if nesting && let Some(message) = canonical_url.and_then(|c| nested_owner(page, lookups, c))
         {
             extra.push(at(RuleId::CanonicalDomainMismatch, message));
         }
@@ -486,7 +468,7 @@ pub async fn plan(
             });
         }
     }
-    Ok(plan)
+    plan
 }
 
 #[cfg(test)]

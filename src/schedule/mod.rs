@@ -15,7 +15,7 @@ use tracing::{info, warn};
 
 use crate::ingest::{FeedSource, RunOptions, record_refusal, run_feed};
 use crate::model::now_ms;
-use crate::store::{ClaimedFeed, RunOutcome, Store};
+use crate::store::{ClaimedFeed, RunOutcome, Store, StoreError};
 
 /// How often each daemon prunes the run log and the warnings log.
 const PRUNE_PERIOD: Duration = Duration::from_secs(600);
@@ -97,6 +97,17 @@ pub fn not_before_retry_after(
 fn jitter_for(feed: &ClaimedFeed) -> f64 {
     let seed = format!("{}{}{}", feed.page_id, feed.kind.as_str(), now_ms());
     (xxhash_rust::xxh3::xxh3_64(seed.as_bytes()) % 10_000) as f64 / 10_000.0
+}
+
+/// How a claimed feed's run ended, for its next due time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RunEnd {
+    /// Recorded with this outcome.
+    Recorded(RunOutcome),
+    /// Not run: the page's writer lock was not had within `store.write_wait`.
+    Busy,
+    /// Ended, but not recorded (the store failed): kept in memory and logged.
+    Unrecorded,
 }
 
 /// Liveness of the loop, read by `/readyz`.
@@ -264,13 +275,16 @@ impl Scheduler {
             }
             return;
         }
-        let (outcome, retry_after) = self.run_one(&claim).await;
+        let (end, retry_after) = self.run_one(&claim).await;
         let finished = now_ms();
         metrics::histogram!("iarss_run_duration_seconds")
             .record((finished - started) as f64 / 1000.0);
-        let failures = match outcome {
-            Some(o) if o.is_success() => 0,
-            _ => claim.consecutive_failures + 1,
+        let failures = match end {
+            RunEnd::Recorded(o) if o.is_success() => 0,
+            // Not run: its page's writers took longer than `store.write_wait`. It is tried
+            // again at its next due time, and it is not a failure of the feed.
+            RunEnd::Busy => claim.consecutive_failures,
+            RunEnd::Recorded(_) | RunEnd::Unrecorded => claim.consecutive_failures + 1,
         };
         let next = next_due(
             claim.due_at,
@@ -286,15 +300,14 @@ impl Scheduler {
         }
     }
 
-    /// Runs the claimed feed: its outcome (none when it could not be recorded) and how
-    /// long its server asked to wait.
-    async fn run_one(&self, claim: &ClaimedFeed) -> (Option<RunOutcome>, Option<Duration>) {
+    /// Runs the claimed feed: how it ended and how long its server asked to wait.
+    async fn run_one(&self, claim: &ClaimedFeed) -> (RunEnd, Option<Duration>) {
         let page = match self.store.page(&claim.page_id).await {
             Ok(Some(p)) => p,
-            Ok(None) => return (None, None),
+            Ok(None) => return (RunEnd::Unrecorded, None),
             Err(e) => {
                 warn!(page_id = %claim.page_id, error = %e, "reading the page failed");
-                return (None, None);
+                return (RunEnd::Unrecorded, None);
             }
         };
         let source = FeedSource::parse(&claim.url);
@@ -327,11 +340,15 @@ impl Scheduler {
                     metrics::counter!("iarss_diagnostics_total", "rule" => d.rule.as_str())
                         .increment(1);
                 }
-                (Some(r.outcome), result.retry_after)
+                (RunEnd::Recorded(r.outcome), result.retry_after)
+            }
+            Err(StoreError::Busy { .. }) => {
+                metrics::counter!("iarss_runs_busy_total").increment(1);
+                (RunEnd::Busy, None)
             }
             Err(e) => {
                 warn!(page_id = %page.id, error = %e, "the run could not be recorded");
-                (None, None)
+                (RunEnd::Unrecorded, None)
             }
         }
     }

@@ -191,15 +191,13 @@ impl Service {
         html: &str,
     ) -> Result<Value, ServiceError> {
         let (_, page) = self.visible_article(caller, url).await?;
-        let outcome = manual::edit(
-            &self.store,
-            &page,
-            url,
+        let edit = manual::ManualEdit {
+            canonical_url: url,
             html,
-            caller.actor(),
-            RevisionSource::Manual,
-        )
-        .await?;
+            author: caller.actor(),
+            source: RevisionSource::Manual,
+        };
+        let outcome = manual::edit(&self.store, &page, &edit, self.zone()).await?;
         self.finish_edit(caller, &page, url, outcome, "article_edited", None)
             .await
     }
@@ -213,7 +211,8 @@ impl Service {
         number: i64,
     ) -> Result<Value, ServiceError> {
         let (_, page) = self.visible_article(caller, url).await?;
-        let outcome = manual::restore(&self.store, &page, url, number, caller.actor()).await?;
+        let outcome =
+            manual::restore(&self.store, &page, url, number, caller.actor(), self.zone()).await?;
         let detail = format!("revision {number}");
         self.finish_edit(
             caller,
@@ -234,7 +233,8 @@ impl Service {
                 "the article has no pending ignored update".to_string(),
             ));
         }
-        let outcome = manual::apply_ignored(&self.store, &page, url, caller.actor()).await?;
+        let outcome =
+            manual::apply_ignored(&self.store, &page, url, caller.actor(), self.zone()).await?;
         self.finish_edit(caller, &page, url, outcome, "ignored_update_applied", None)
             .await
     }
@@ -275,7 +275,7 @@ impl Service {
     /// A draft becomes live.
     pub async fn publish(&self, caller: &Caller, url: &str) -> Result<Value, ServiceError> {
         let (_, page) = self.visible_article(caller, url).await?;
-        let changed = self.store.publish(url).await?;
+        let changed = self.store.publish(&page.id, url).await?;
         if changed {
             self.audit(caller, "article_published", Some(url), Some(&page.id), None)
                 .await?;
@@ -287,7 +287,7 @@ impl Service {
     /// feed run may insert it again as new.
     pub async fn delete(&self, caller: &Caller, url: &str) -> Result<(), ServiceError> {
         let (_, page) = self.visible_article(caller, url).await?;
-        self.store.delete_article(url).await?;
+        self.store.delete_article(&page.id, url).await?;
         self.audit(caller, "article_deleted", Some(url), Some(&page.id), None)
             .await
     }
@@ -301,7 +301,15 @@ impl Service {
         published: bool,
     ) -> Result<ImportAnswer, ServiceError> {
         let page = self.visible_page(caller, page_id).await?;
-        let outcome = manual::import(&self.store, &page, html, published, caller.actor()).await?;
+        let outcome = manual::import(
+            &self.store,
+            &page,
+            html,
+            published,
+            caller.actor(),
+            self.zone(),
+        )
+        .await?;
         let failed = outcome.is_failed();
         let created = outcome.is_inserted();
         let detail = format!(
@@ -345,8 +353,7 @@ impl Service {
         let page = self.visible_page(caller, page_id).await?;
         let result = match input {
             DryRunInput::Body(body) => {
-                let options = crate::ingest::RunOptions::default();
-                crate::ingest::dry_run_bytes(&self.store, &page, kind, body, None, &options).await
+                crate::ingest::dry_run_bytes(&self.store, &page, kind, body, None, &self.run).await
             }
             DryRunInput::Url(url) => {
                 // Only what a page's feed URL may be fetched from; files are the daemon's.
@@ -356,7 +363,8 @@ impl Service {
                         crate::model::mask_url(&url)
                     )));
                 }
-                crate::ingest::dry_run_url(&self.store, &page, kind, &url, &self.fetcher).await
+                let source = crate::ingest::FeedSource::Url(url);
+                crate::ingest::dry_run_source(&self.store, &page, kind, &source, &self.run).await
             }
         };
         result.map_err(|e| match e {

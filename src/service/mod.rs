@@ -20,7 +20,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::access::{Access, AccessError, Caller};
 use crate::fetch::{FetchConfig, Fetcher};
+use crate::ingest::RunOptions;
 use crate::store::{Page, Store, StoreError};
+
+/// How long a client is asked to wait before it writes again to a busy page.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
 /// Items of a list when the request names no limit.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -58,6 +62,15 @@ pub enum ServiceError {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// Other writers of the page held its writer lock longer than `store.write_wait`:
+    /// nothing was written; try again after `retry_after` seconds.
+    #[error("{message}")]
+    Busy {
+        /// What happened.
+        message: String,
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
@@ -75,6 +88,16 @@ impl From<StoreError> for ServiceError {
             | StoreError::PageExists(_)
             | StoreError::PageHasArticles { .. } => ServiceError::Conflict(e.to_string()),
             StoreError::InvalidPage(m) => ServiceError::BadRequest(m),
+            StoreError::NoSuchRevision { .. } | StoreError::NoIgnoredUpdate(_) => {
+                ServiceError::NotFound(e.to_string())
+            }
+            StoreError::BadCursor(_) => ServiceError::BadRequest(e.to_string()),
+            StoreError::Busy { .. } => ServiceError::Busy {
+                message: "other writes of this page are in progress; nothing was written, \
+                          try again"
+                    .to_string(),
+                retry_after: BUSY_RETRY_AFTER_SECS,
+            },
             e => ServiceError::Store(e),
         }
     }
@@ -157,7 +180,7 @@ pub struct Service {
     store: Store,
     access: Access,
     fetch: FetchConfig,
-    fetcher: Fetcher,
+    run: RunOptions,
     fetch_now_every: Duration,
 }
 
@@ -165,13 +188,32 @@ impl Service {
     /// The operations over `store`; dry runs of a `feed_url` fetch with `fetch`'s limits and
     /// SSRF guard, as the daemon's runs do.
     pub fn new(store: Store, access: Access, fetch: FetchConfig, fetcher: Fetcher) -> Service {
+        let run = RunOptions {
+            fetch: fetch.clone(),
+            fetcher: Some(fetcher),
+            ..RunOptions::default()
+        };
         Service {
             store,
             access,
             fetch,
-            fetcher,
+            run,
             fetch_now_every: Duration::from_secs(10),
         }
+    }
+
+    /// Checks imports, edits and dry runs as the daemon's runs check feeds: its zone for
+    /// offset-less times (`validate.default_timezone`) and its parse budget.
+    pub fn with_run_options(mut self, run: &RunOptions) -> Service {
+        self.run.zone = run.zone;
+        self.run.parse_budget = run.parse_budget;
+        self.run.threads = run.threads;
+        self
+    }
+
+    /// The zone in which offset-less times of manual writes are read.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.run.zone
     }
 
     /// The store.

@@ -10,7 +10,7 @@ use super::findings::{Findings, FindingsWrite};
 use super::ignored::IgnoredWrite;
 use super::imports::ImportOutcome;
 use super::revisions::{Provenance, RevisionSource, insert_revision};
-use super::runs::PageSeq;
+use super::writer::PageWriter;
 use super::{Backend, Store, StoreError, dynamic, ser};
 use crate::model::ArticleStatus;
 
@@ -211,72 +211,88 @@ fn decode_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
     Ok((at, String::from_utf8(bytes).map_err(|_| bad())?))
 }
 
+/// The stored heads of these canonical URLs (those that exist), with their findings and
+/// the hash of a pending ignored update, read on `conn` (the pool's, or a page writer's
+/// under its lock).
+///
+/// The database aggregates the rows into one JSON value: a run checks hundreds of articles
+/// at once, and one round trip beats streaming a row at a time.
+pub(super) async fn article_heads_on(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    canonicals: &[&str],
+) -> Result<HashMap<String, ArticleHead>, StoreError> {
+    type HeadRow = (
+        String,
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<i64>,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+    );
+    if canonicals.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let columns = "a.canonical_url, a.page_id, a.status, a.content_hash, a.op_published, \
+                   a.op_modified, a.revision, f.errors, f.warnings, i.content_hash";
+    let aggregate = match backend {
+        Backend::Sqlite => format!("json_group_array(json_array({columns}))"),
+        Backend::Postgres => {
+            format!("COALESCE(json_agg(json_build_array({columns})), '[]')::text")
+        }
+    };
+    let mut out = HashMap::with_capacity(canonicals.len());
+    let sql = format!(
+        "SELECT {aggregate} AS heads FROM articles a \
+         LEFT JOIN article_findings f ON f.canonical_url = a.canonical_url \
+         LEFT JOIN ignored_updates i ON i.canonical_url = a.canonical_url \
+         WHERE a.canonical_url IN ({})",
+        super::json_list(backend)
+    );
+    let json: String = dynamic(sql)
+        .bind(super::json_param(canonicals)?)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("heads")?;
+    let rows: Vec<HeadRow> = serde_json::from_str(&json)
+        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+    for (url, page_id, status, content_hash, op_published, op_modified, revision, e, w, i) in rows {
+        out.insert(
+            url,
+            ArticleHead {
+                page_id,
+                status: status_of(&status)?,
+                content_hash,
+                op_published,
+                op_modified,
+                revision,
+                findings: Findings {
+                    errors: e.unwrap_or(0),
+                    warnings: w.unwrap_or(0),
+                },
+                ignored_hash: i,
+            },
+        );
+    }
+    Ok(out)
+}
+
 impl Store {
     /// The stored heads of these canonical URLs (those that exist), with their findings and
     /// the hash of a pending ignored update.
-    ///
-    /// The database aggregates the rows into one JSON value: a run checks hundreds of
-    /// articles at once, and one round trip beats streaming a row at a time.
     pub async fn article_heads(
         &self,
         canonicals: &[&str],
     ) -> Result<HashMap<String, ArticleHead>, StoreError> {
-        type HeadRow = (
-            String,
-            String,
-            String,
-            String,
-            Option<i64>,
-            Option<i64>,
-            i64,
-            Option<i64>,
-            Option<i64>,
-            Option<String>,
-        );
-        let columns = "a.canonical_url, a.page_id, a.status, a.content_hash, a.op_published, \
-                       a.op_modified, a.revision, f.errors, f.warnings, i.content_hash";
-        let aggregate = match self.backend {
-            Backend::Sqlite => format!("json_group_array(json_array({columns}))"),
-            Backend::Postgres => {
-                format!("COALESCE(json_agg(json_build_array({columns})), '[]')::text")
-            }
-        };
-        let mut out = HashMap::with_capacity(canonicals.len());
-        let sql = format!(
-            "SELECT {aggregate} AS heads FROM articles a \
-             LEFT JOIN article_findings f ON f.canonical_url = a.canonical_url \
-             LEFT JOIN ignored_updates i ON i.canonical_url = a.canonical_url \
-             WHERE a.canonical_url IN ({})",
-            super::json_list(self.backend)
-        );
-        let json: String = dynamic(sql)
-            .bind(super::json_param(canonicals)?)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("heads")?;
-        let rows: Vec<HeadRow> = serde_json::from_str(&json)
-            .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
-        for (url, page_id, status, content_hash, op_published, op_modified, revision, e, w, i) in
-            rows
-        {
-            out.insert(
-                url,
-                ArticleHead {
-                    page_id,
-                    status: status_of(&status)?,
-                    content_hash,
-                    op_published,
-                    op_modified,
-                    revision,
-                    findings: Findings {
-                        errors: e.unwrap_or(0),
-                        warnings: w.unwrap_or(0),
-                    },
-                    ignored_hash: i,
-                },
-            );
+        if canonicals.is_empty() {
+            return Ok(HashMap::new());
         }
-        Ok(out)
+        let mut conn = self.pool.acquire().await?;
+        article_heads_on(&mut conn, self.backend, canonicals).await
     }
 
     /// Articles, newest change first, of one page or all.
@@ -406,20 +422,42 @@ impl Store {
         .await?;
         row.map(|r| article_from_row(&r, true)).transpose()
     }
+}
 
-    /// Deletes an article with its revisions, warnings, findings and ignored update. A
-    /// later run that still finds it in its feed inserts it again, as new.
-    pub async fn delete_article(&self, canonical_url: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // A run of the page that looked the article up before this plans again.
-        let done = sqlx::query(
-            "UPDATE pages SET commit_seq = commit_seq + 1 \
-             WHERE id = (SELECT page_id FROM articles WHERE canonical_url = $1)",
-        )
-        .bind(canonical_url)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
+impl Store {
+    /// Deletes an article of `page_id` under the page's writer lock: see
+    /// [`PageWriter::delete_article`].
+    pub async fn delete_article(
+        &self,
+        page_id: &str,
+        canonical_url: &str,
+    ) -> Result<(), StoreError> {
+        self.write_page(page_id)
+            .await?
+            .delete_article(canonical_url)
+            .await
+    }
+
+    /// Makes a draft of `page_id` live under the page's writer lock: see
+    /// [`PageWriter::publish`].
+    pub async fn publish(&self, page_id: &str, canonical_url: &str) -> Result<bool, StoreError> {
+        self.write_page(page_id).await?.publish(canonical_url).await
+    }
+}
+
+impl PageWriter {
+    /// Deletes an article of the writer's page with its revisions, warnings, findings and
+    /// ignored update, and commits. A later run that still finds it in its feed inserts it
+    /// again, as new. [`StoreError::NoSuchArticle`] when the page has no such article.
+    pub async fn delete_article(mut self, canonical_url: &str) -> Result<(), StoreError> {
+        let exists =
+            sqlx::query("SELECT 1 AS one FROM articles WHERE canonical_url = $1 AND page_id = $2")
+                .bind(canonical_url)
+                .bind(&self.page_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        if exists.is_none() {
+            self.release().await;
             return Err(StoreError::NoSuchArticle(canonical_url.to_string()));
         }
         for sql in [
@@ -429,40 +467,49 @@ impl Store {
             "DELETE FROM ignored_updates WHERE canonical_url = $1",
             "DELETE FROM articles WHERE canonical_url = $1",
         ] {
-            sqlx::query(sql)
+            if let Err(e) = sqlx::query(sql)
                 .bind(canonical_url)
-                .execute(&mut *tx)
-                .await?;
+                .execute(&mut *self.tx)
+                .await
+            {
+                let e = StoreError::from(e);
+                self.failed(&e);
+                return Err(e);
+            }
         }
-        tx.commit().await?;
-        Ok(())
+        self.commit().await
     }
 
-    /// Makes a draft live; `false` when it was live already. Like any change of status, it
-    /// makes a run of the page that looked the article up before plan again.
-    pub async fn publish(&self, canonical_url: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // Writing first: SQLite takes its write lock before anything is read.
-        let row = sqlx::query(
-            "UPDATE articles SET status = 'live', updated_at = $1 \
-             WHERE canonical_url = $2 AND status = 'draft' RETURNING page_id",
+    /// Makes a draft of the writer's page live, and commits; `false` when it was live
+    /// already. [`StoreError::NoSuchArticle`] when the page has no such article.
+    pub async fn publish(mut self, canonical_url: &str) -> Result<bool, StoreError> {
+        let row =
+            sqlx::query("SELECT status FROM articles WHERE canonical_url = $1 AND page_id = $2")
+                .bind(canonical_url)
+                .bind(&self.page_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let Some(row) = row else {
+            self.release().await;
+            return Err(StoreError::NoSuchArticle(canonical_url.to_string()));
+        };
+        if row.try_get::<String, _>("status")? != "draft" {
+            self.release().await;
+            return Ok(false);
+        }
+        let updated = sqlx::query(
+            "UPDATE articles SET status = 'live', updated_at = $1 WHERE canonical_url = $2",
         )
         .bind(super::now_ms())
         .bind(canonical_url)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            drop(tx);
-            return match self.article_heads(&[canonical_url]).await?.is_empty() {
-                true => Err(StoreError::NoSuchArticle(canonical_url.to_string())),
-                false => Ok(false),
-            };
-        };
-        sqlx::query("UPDATE pages SET commit_seq = commit_seq + 1 WHERE id = $1")
-            .bind(row.try_get::<String, _>("page_id")?)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        .execute(&mut *self.tx)
+        .await;
+        if let Err(e) = updated {
+            let e = StoreError::from(e);
+            self.failed(&e);
+            return Err(e);
+        }
+        self.commit().await?;
         Ok(true)
     }
 }
@@ -470,10 +517,6 @@ impl Store {
 /// A manual write (an edit, a restore, an ignored update applied, an import) to commit.
 #[derive(Clone, Copy, Debug)]
 pub struct ManualCommit<'a> {
-    /// The page.
-    pub page_id: &'a str,
-    /// The page's commit sequence number, read before the article was looked up.
-    pub seen: PageSeq,
     /// What the plan writes (one article).
     pub writes: &'a Writes,
     /// Where the version comes from.
@@ -493,26 +536,26 @@ pub struct ManualCommitted {
     pub import_id: Option<i64>,
 }
 
-impl Store {
-    /// Commits a manual write in a transaction of its own that bumps the page's commit
-    /// sequence number: it goes through only if no run of the page committed since `seen`
-    /// was read ([`StoreError::Superseded`] otherwise), and a run of the page that looked
-    /// the article up before plans again.
+impl PageWriter {
+    /// Commits a manual write of the writer's page, and lets the next writer go.
     pub async fn commit_manual(
-        &self,
+        mut self,
         commit: &ManualCommit<'_>,
     ) -> Result<ManualCommitted, StoreError> {
-        let result = self.commit_manual_tx(commit).await;
-        match &result {
-            Ok(_) => self.health.committed(),
-            Err(e) if !e.is_conflict() => self.health.failed(&e.to_string()),
-            Err(_) => {}
+        match self.write_manual(commit).await {
+            Ok(committed) => {
+                self.commit().await?;
+                Ok(committed)
+            }
+            Err(e) => {
+                self.failed(&e);
+                Err(e)
+            }
         }
-        result
     }
 
-    async fn commit_manual_tx(
-        &self,
+    async fn write_manual(
+        &mut self,
         commit: &ManualCommit<'_>,
     ) -> Result<ManualCommitted, StoreError> {
         let now = super::now_ms();
@@ -521,18 +564,8 @@ impl Store {
             run_id: None,
             author: Some(commit.author),
         };
-        let mut tx = self.pool.begin().await?;
-        // First, so that SQLite takes its write lock before anything is read.
-        let done = sqlx::query(
-            "UPDATE pages SET commit_seq = commit_seq + 1 WHERE id = $1 AND commit_seq = $2",
-        )
-        .bind(commit.page_id)
-        .bind(commit.seen.0)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Superseded(commit.page_id.to_string()));
-        }
+        let page_id = self.page_id.clone();
+        let tx = &mut self.tx;
         let mut committed = ManualCommitted::default();
         for write in &commit.writes.articles {
             match write {
@@ -542,7 +575,7 @@ impl Store {
                     content,
                 } => {
                     let new = [(canonical_url.as_str(), *status, content)];
-                    insert_new(&mut tx, commit.page_id, provenance, now, &new).await?;
+                    insert_new(tx, &page_id, provenance, now, &new).await?;
                     committed.revision = Some(1);
                 }
                 ArticleWrite::Update {
@@ -551,7 +584,7 @@ impl Store {
                     make_live,
                 } => {
                     let revision = apply_update(
-                        &mut tx,
+                        tx,
                         provenance,
                         now,
                         canonical_url,
@@ -563,20 +596,11 @@ impl Store {
                 }
             }
         }
-        super::findings::record(
-            &mut tx,
-            self.backend,
-            commit.page_id,
-            now,
-            &commit.writes.findings,
-        )
-        .await?;
+        super::findings::record(tx, self.backend, &page_id, now, &commit.writes.findings).await?;
         if let Some(outcome) = commit.import {
-            let id = super::imports::insert(&mut tx, commit.page_id, commit.author, now, outcome)
-                .await?;
+            let id = super::imports::insert(tx, &page_id, commit.author, now, outcome).await?;
             committed.import_id = Some(id);
         }
-        tx.commit().await?;
         Ok(committed)
     }
 }

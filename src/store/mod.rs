@@ -25,6 +25,7 @@ pub mod sessions;
 pub mod statements;
 pub mod tokens;
 pub mod users;
+pub mod writer;
 
 use std::path::Path;
 use std::time::Duration;
@@ -49,9 +50,10 @@ pub use pages::{FeedKind, FeedState, NewPage, OVERVIEW_PAGE, Page, PageOverview}
 pub use revisions::{Provenance, Revision, RevisionSource};
 pub use runs::{Counts, FeedRun, PageSeq, RunOutcome, Validators};
 pub use schedule::ClaimedFeed;
-pub use sessions::{SessionMatch, SessionRecord};
+pub use sessions::{LimitCount, LoginAttempts, SessionMatch, SessionRecord};
 pub use tokens::{TokenMatch, TokenRecord};
 pub use users::{Credentials, UserRecord};
+pub use writer::PageWriter;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -127,9 +129,15 @@ pub enum StoreError {
     /// A list cursor that no list handed out.
     #[error("invalid cursor `{0}`")]
     BadCursor(String),
-    /// Another run of the page committed after this run read the store: plan again.
-    #[error("another run of page `{0}` committed first")]
-    Superseded(String),
+    /// The page's writer lock was not had within `store.write_wait`: other writes of the
+    /// page took that long. Nothing was written; try again later.
+    #[error("page `{page}` is busy: its writer lock was not free within {waited_ms} ms")]
+    Busy {
+        /// The page.
+        page: String,
+        /// How long the write waited.
+        waited_ms: u64,
+    },
     /// The store did not answer in time.
     #[error("the store did not answer within {0} ms")]
     TimedOut(u64),
@@ -139,12 +147,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// A write conflict that goes away when the run plans and commits again: another run
-    /// committed first, a unique key taken meanwhile, a serialization failure or deadlock
-    /// (PostgreSQL), a busy or locked database (SQLite).
+    /// A write conflict that goes away when the write plans and commits again: a unique
+    /// key taken meanwhile (a page whose domain nests in another's), a serialization
+    /// failure or deadlock (PostgreSQL), a locked database (SQLite).
     pub fn is_conflict(&self) -> bool {
         match self {
-            StoreError::Superseded(_) => true,
             StoreError::Database(sqlx::Error::Database(e)) => {
                 if e.is_unique_violation() {
                     return true;
@@ -160,18 +167,43 @@ impl StoreError {
     }
 }
 
+/// How the store is opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// How long a writer waits for its page's lock (`store.write_wait`), and any statement
+    /// for a lock of the database.
+    pub write_wait: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            write_wait: Duration::from_secs(10),
+        }
+    }
+}
+
 /// The store.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
     health: std::sync::Arc<CommitHealth>,
+    turns: std::sync::Arc<writer::PageTurns>,
+    write_wait: Duration,
 }
 
 impl Store {
+    /// Opens the store at `url` (creating a SQLite file that does not exist) with the
+    /// default options and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, &StoreOptions::default()).await
+    }
+
     /// Opens the store at `url` (creating a SQLite file that does not exist) and applies
     /// pending migrations.
-    pub async fn open(url: &str) -> Result<Store, StoreError> {
+    pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
+        let write_wait = options.write_wait;
         install_default_drivers();
         let (backend, connect_url) = if let Some(path) = url.strip_prefix("sqlite://") {
             let file = path.split('?').next().unwrap_or(path);
@@ -236,7 +268,10 @@ impl Store {
                 });
             }
         }
-        let options = AnyPoolOptions::new()
+        // Every wait for a lock of the database ends after `write_wait`: a writer of a page
+        // is then told the page is busy rather than waiting for ever.
+        let wait_ms = write_wait.as_millis().clamp(1, i32::MAX as u128);
+        let pool_options = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 4,
                 Backend::Postgres => 8,
@@ -244,27 +279,31 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                        )
-                        .await?;
-                    }
+                    let setup = match backend {
+                        Backend::Sqlite => format!(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {wait_ms}; \
+                             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                        ),
+                        Backend::Postgres => format!("SET lock_timeout = {wait_ms}"),
+                    };
+                    conn.execute(sqlx::AssertSqlSafe(setup)).await?;
                     Ok(())
                 })
             });
-        let pool = options
-            .connect(&connect_url)
-            .await
-            .map_err(|e| StoreError::Unreachable {
-                url: mask_url(url),
-                reason: e.to_string(),
-            })?;
+        let pool =
+            pool_options
+                .connect(&connect_url)
+                .await
+                .map_err(|e| StoreError::Unreachable {
+                    url: mask_url(url),
+                    reason: e.to_string(),
+                })?;
         let store = Store {
             pool,
             backend,
             health: Default::default(),
+            turns: Default::default(),
+            write_wait,
         };
         store.migrate().await?;
         Ok(store)
@@ -280,6 +319,11 @@ impl Store {
             .run(&self.pool)
             .await
             .map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+
+    /// The most connections this store opens to its database.
+    pub fn max_connections(&self) -> usize {
+        self.pool.options().get_max_connections() as usize
     }
 
     /// Which backend.

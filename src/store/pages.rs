@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, dynamic, now_ms};
+use super::{Backend, Store, StoreError, dynamic, now_ms};
 use crate::model::Domain;
 
 /// Which of a page's feeds.
@@ -470,34 +470,47 @@ impl Store {
         &self,
         hosts: &[String],
     ) -> Result<Vec<(String, Domain)>, StoreError> {
-        let mut candidates: Vec<String> = Vec::new();
-        for host in hosts {
-            let mut rest = host.as_str();
-            loop {
-                if !candidates.iter().any(|c| c == rest) {
-                    candidates.push(rest.to_string());
-                }
-                match rest.split_once('.') {
-                    Some((_, parent)) if !parent.is_empty() => rest = parent,
-                    _ => break,
-                }
+        if hosts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.pool.acquire().await?;
+        domains_matching_on(&mut conn, self.backend, hosts).await
+    }
+}
+
+/// [`Store::domains_matching`] on `conn` (the pool's, or a page writer's under its lock).
+pub(super) async fn domains_matching_on(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    hosts: &[String],
+) -> Result<Vec<(String, Domain)>, StoreError> {
+    let mut candidates: Vec<String> = Vec::new();
+    for host in hosts {
+        let mut rest = host.as_str();
+        loop {
+            if !candidates.iter().any(|c| c == rest) {
+                candidates.push(rest.to_string());
+            }
+            match rest.split_once('.') {
+                Some((_, parent)) if !parent.is_empty() => rest = parent,
+                _ => break,
             }
         }
-        let sql = format!(
-            "SELECT id, domain FROM pages WHERE domain IN ({})",
-            super::json_list(self.backend)
-        );
-        let rows = dynamic(sql)
-            .bind(super::json_param(&candidates)?)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let domain: String = row.try_get("domain")?;
-                Ok((row.try_get("id")?, Domain::from_normalised(domain)))
-            })
-            .collect()
     }
+    let sql = format!(
+        "SELECT id, domain FROM pages WHERE domain IN ({})",
+        super::json_list(backend)
+    );
+    let rows = dynamic(sql)
+        .bind(super::json_param(&candidates)?)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let domain: String = row.try_get("domain")?;
+            Ok((row.try_get("id")?, Domain::from_normalised(domain)))
+        })
+        .collect()
 }
 
 /// Creates or repoints a page's feed row.

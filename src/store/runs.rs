@@ -8,7 +8,8 @@ use super::articles::{ArticleContent, ArticleWrite, Writes, apply_update, insert
 use super::diagnostics::{LoggedDiagnostic, record};
 use super::pages::{FeedKind, feed_kind};
 use super::revisions::Provenance;
-use super::{Store, StoreError, dynamic, now_ms};
+use super::writer::PageWriter;
+use super::{Backend, Store, StoreError, dynamic, now_ms};
 use crate::model::ArticleStatus;
 
 /// How a run ended (docs/cli.md, Run outcomes).
@@ -198,7 +199,8 @@ pub(super) fn run_from_row(row: &AnyRow) -> Result<FeedRun, StoreError> {
 }
 
 /// What a run read of its page before looking up its articles: the page's commit sequence
-/// number (see migration 0003). A commit that finds another number plans again.
+/// number, which every page writer bumps. A writer that finds another number under the
+/// lock knows its look-ups are out of date ([`PageWriter::changed_since`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageSeq(pub(super) i64);
 
@@ -213,28 +215,33 @@ impl Store {
         Ok(PageSeq(row.try_get("commit_seq")?))
     }
 
-    /// Commits a finished run: the run row, its article writes (with the findings and the
-    /// ignored updates it saw), its diagnostics and the feed's state, in one transaction.
-    /// Returns the run id.
-    ///
-    /// With `seen`, the commit goes through only if no other run of the page committed
-    /// since `seen` was read ([`StoreError::Superseded`] otherwise); on PostgreSQL it also
-    /// holds the page's row until it commits, so runs of one page commit one at a time.
+    /// Commits a run that writes no article (not modified, or failed as a whole) with its
+    /// diagnostics and the feed's state, in a transaction of its own: it needs no writer
+    /// lock, since it reads no article. Returns the run id.
     pub async fn commit_run(
         &self,
         run: &mut FeedRun,
-        writes: &Writes,
         diagnostics: &[LoggedDiagnostic],
         validators: Option<&Validators>,
-        seen: Option<PageSeq>,
     ) -> Result<i64, StoreError> {
-        let result = self
-            .commit_run_tx(run, writes, diagnostics, validators, seen)
-            .await;
+        let result: Result<i64, StoreError> = async {
+            let mut tx = self.pool.begin().await?;
+            let id = write_run(
+                &mut tx,
+                self.backend,
+                run,
+                &Writes::default(),
+                diagnostics,
+                validators,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(id)
+        }
+        .await;
         match &result {
             Ok(_) => self.health.committed(),
-            Err(e) if !e.is_conflict() => self.health.failed(&e.to_string()),
-            Err(_) => {}
+            Err(e) => self.health.failed(&e.to_string()),
         }
         result
     }
@@ -243,134 +250,149 @@ impl Store {
     /// `internal_error`, no article write, no diagnostic), in a short transaction of its
     /// own. It counts for the feed's failures; it does not count as a successful commit.
     pub async fn record_failed_run(&self, run: &mut FeedRun) -> Result<i64, StoreError> {
-        self.commit_run_tx(run, &Writes::default(), &[], None, None)
-            .await
+        let mut tx = self.pool.begin().await?;
+        let id = write_run(&mut tx, self.backend, run, &Writes::default(), &[], None).await?;
+        tx.commit().await?;
+        Ok(id)
     }
+}
 
-    async fn commit_run_tx(
-        &self,
+impl PageWriter {
+    /// Commits a finished run: the run row, its article writes (with the findings and the
+    /// ignored updates it saw), its diagnostics and the feed's state, under the page's
+    /// writer lock, and lets the next writer go. Returns the run id.
+    pub async fn commit_run(
+        mut self,
         run: &mut FeedRun,
         writes: &Writes,
         diagnostics: &[LoggedDiagnostic],
         validators: Option<&Validators>,
-        seen: Option<PageSeq>,
     ) -> Result<i64, StoreError> {
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        // First, so that SQLite takes its write lock before anything is read.
-        if let Some(PageSeq(seq)) = seen {
-            let done = sqlx::query(
-                "UPDATE pages SET commit_seq = commit_seq + 1 WHERE id = $1 AND commit_seq = $2",
-            )
-            .bind(&run.page_id)
-            .bind(seq)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::Superseded(run.page_id.clone()));
-            }
-        }
-        let row = sqlx::query(
-            "INSERT INTO feed_runs (page_id, feed_url, feed, outcome, http_status, started_at, finished_at, \
-             bytes, items, inserted, updated, unchanged, ignored, rejected, error) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
-        )
-        .bind(&run.page_id)
-        // Credentials in a feed URL are used for the fetch but never recorded.
-        .bind(super::mask_url(&run.feed_url))
-        .bind(run.feed.as_str())
-        .bind(run.outcome.as_str())
-        .bind(run.http_status.map(i64::from))
-        .bind(run.started_at)
-        .bind(run.finished_at)
-        .bind(run.bytes as i64)
-        .bind(run.counts.items as i64)
-        .bind(run.counts.inserted as i64)
-        .bind(run.counts.updated as i64)
-        .bind(run.counts.unchanged as i64)
-        .bind(run.counts.ignored as i64)
-        .bind(run.counts.rejected as i64)
-        .bind(&run.error)
-        .fetch_one(&mut *tx)
-        .await?;
-        let run_id: i64 = row.try_get("id")?;
-        let new: Vec<(&str, ArticleStatus, &ArticleContent)> = writes
-            .articles
-            .iter()
-            .filter_map(|w| match w {
-                ArticleWrite::Insert {
-                    canonical_url,
-                    status,
-                    content,
-                } => Some((canonical_url.as_str(), *status, content)),
-                ArticleWrite::Update { .. } => None,
-            })
-            .collect();
-        insert_new(&mut tx, &run.page_id, Provenance::feed(run_id), now, &new).await?;
-        for write in &writes.articles {
-            if let ArticleWrite::Update {
-                canonical_url,
-                content,
-                make_live,
-            } = write
-            {
-                apply_update(
-                    &mut tx,
-                    Provenance::feed(run_id),
-                    now,
-                    canonical_url,
-                    content.as_ref(),
-                    *make_live,
-                )
-                .await?;
-            }
-        }
-        super::ignored::record(&mut tx, &run.page_id, run_id, now, &writes.ignored).await?;
-        super::findings::record(&mut tx, self.backend, &run.page_id, now, &writes.findings).await?;
-        record(
-            &mut tx,
+        let written = write_run(
+            &mut self.tx,
             self.backend,
-            &run.page_id,
-            run_id,
-            now,
+            run,
+            writes,
             diagnostics,
+            validators,
         )
-        .await?;
-        // The feed's state follows runs of its configured URL only.
-        let failures = if run.outcome.is_success() {
-            "0"
-        } else {
-            "consecutive_failures + 1"
+        .await;
+        let id = match written {
+            Ok(id) => id,
+            Err(e) => {
+                self.failed(&e);
+                return Err(e);
+            }
         };
-        dynamic(format!(
-            "UPDATE feeds SET last_outcome = $1, last_error = $2, last_run_id = $3, \
-             consecutive_failures = {failures} WHERE page_id = $4 AND kind = $5 AND url = $6"
-        ))
-        .bind(run.outcome.as_str())
-        .bind(&run.error)
-        .bind(run_id)
+        self.commit().await?;
+        run.id = Some(id);
+        Ok(id)
+    }
+}
+
+/// Writes a run's row, its article writes, diagnostics and the feed's state inside `tx`.
+async fn write_run(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    run: &mut FeedRun,
+    writes: &Writes,
+    diagnostics: &[LoggedDiagnostic],
+    validators: Option<&Validators>,
+) -> Result<i64, StoreError> {
+    let now = now_ms();
+    let row = sqlx::query(
+        "INSERT INTO feed_runs (page_id, feed_url, feed, outcome, http_status, started_at, finished_at, \
+         bytes, items, inserted, updated, unchanged, ignored, rejected, error) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+    )
+    .bind(&run.page_id)
+    // Credentials in a feed URL are used for the fetch but never recorded.
+    .bind(super::mask_url(&run.feed_url))
+    .bind(run.feed.as_str())
+    .bind(run.outcome.as_str())
+    .bind(run.http_status.map(i64::from))
+    .bind(run.started_at)
+    .bind(run.finished_at)
+    .bind(run.bytes as i64)
+    .bind(run.counts.items as i64)
+    .bind(run.counts.inserted as i64)
+    .bind(run.counts.updated as i64)
+    .bind(run.counts.unchanged as i64)
+    .bind(run.counts.ignored as i64)
+    .bind(run.counts.rejected as i64)
+    .bind(&run.error)
+    .fetch_one(&mut **tx)
+    .await?;
+    let run_id: i64 = row.try_get("id")?;
+    let new: Vec<(&str, ArticleStatus, &ArticleContent)> = writes
+        .articles
+        .iter()
+        .filter_map(|w| match w {
+            ArticleWrite::Insert {
+                canonical_url,
+                status,
+                content,
+            } => Some((canonical_url.as_str(), *status, content)),
+            ArticleWrite::Update { .. } => None,
+        })
+        .collect();
+    insert_new(tx, &run.page_id, Provenance::feed(run_id), now, &new).await?;
+    for write in &writes.articles {
+        if let ArticleWrite::Update {
+            canonical_url,
+            content,
+            make_live,
+        } = write
+        {
+            apply_update(
+                tx,
+                Provenance::feed(run_id),
+                now,
+                canonical_url,
+                content.as_ref(),
+                *make_live,
+            )
+            .await?;
+        }
+    }
+    super::ignored::record(tx, &run.page_id, run_id, now, &writes.ignored).await?;
+    super::findings::record(tx, backend, &run.page_id, now, &writes.findings).await?;
+    record(tx, backend, &run.page_id, run_id, now, diagnostics).await?;
+    // The feed's state follows runs of its configured URL only.
+    let failures = if run.outcome.is_success() {
+        "0"
+    } else {
+        "consecutive_failures + 1"
+    };
+    dynamic(format!(
+        "UPDATE feeds SET last_outcome = $1, last_error = $2, last_run_id = $3, \
+         consecutive_failures = {failures} WHERE page_id = $4 AND kind = $5 AND url = $6"
+    ))
+    .bind(run.outcome.as_str())
+    .bind(&run.error)
+    .bind(run_id)
+    .bind(&run.page_id)
+    .bind(run.feed.as_str())
+    .bind(&run.feed_url)
+    .execute(&mut **tx)
+    .await?;
+    if let Some(v) = validators {
+        sqlx::query(
+            "UPDATE feeds SET etag = $1, last_modified = $2 WHERE page_id = $3 AND kind = $4 AND url = $5",
+        )
+        .bind(&v.etag)
+        .bind(&v.last_modified)
         .bind(&run.page_id)
         .bind(run.feed.as_str())
         .bind(&run.feed_url)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        if let Some(v) = validators {
-            sqlx::query(
-                "UPDATE feeds SET etag = $1, last_modified = $2 WHERE page_id = $3 AND kind = $4 AND url = $5",
-            )
-            .bind(&v.etag)
-            .bind(&v.last_modified)
-            .bind(&run.page_id)
-            .bind(run.feed.as_str())
-            .bind(&run.feed_url)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        run.id = Some(run_id);
-        Ok(run_id)
     }
+    run.id = Some(run_id);
+    Ok(run_id)
+}
 
+impl Store {
     /// Deletes runs that started more than `retention_ms` ago and warnings-log rows not
     /// seen for that long, in batches, outside any run's transaction. The daemon calls it
     /// every few minutes, `iarss ingest` after its run.

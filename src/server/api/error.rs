@@ -89,6 +89,13 @@ impl From<ServiceError> for ApiError {
                 retry_after: Some(retry_after),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
             },
+            ServiceError::Busy {
+                message,
+                retry_after,
+            } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message)
+            },
             ServiceError::Internal(m) => {
                 tracing::error!(error = %m, "internal error answering an API request");
                 ApiError::new(
@@ -141,7 +148,7 @@ pub struct ErrorBody {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `too_large`,
-    /// `unsupported_media_type`, `article_has_errors`, `too_many_requests`,
+    /// `unsupported_media_type`, `article_has_errors`, `too_many_requests`, `busy`,
     /// `store_unavailable`, `internal_error`, `no_route`, `method_not_allowed`.
     pub code: String,
     /// What went wrong.
