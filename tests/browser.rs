@@ -147,7 +147,7 @@ fn lockout_after_five_failures() {
         b.fill("input[name=email]", "pub@example.com").await;
         b.fill("input[name=password]", PASSWORD).await;
         b.click_button("Sign in").await;
-        b.see("Too many failed logins").await;
+        b.see("Too many login attempts from this address").await;
         assert_eq!(b.status().await, 429);
         assert_eq!(b.current_url().await.path(), "/login");
         b.shot("locked-out").await;

@@ -11,7 +11,7 @@ mod caller;
 mod password;
 mod secret;
 mod session;
-mod throttle;
+pub mod throttle;
 mod token;
 mod users;
 
@@ -130,13 +130,15 @@ impl<'de> Deserialize<'de> for SecureCookies {
 pub struct AccessSettings {
     /// A session unused for this long has expired.
     pub session_ttl: Duration,
-    /// Failed logins, for one account or from one address within `login_lockout`, after
-    /// which logins are refused.
+    /// Login attempts for one account from one address within `login_lockout` after which
+    /// that address is refused for that account (see [`throttle`] for the other limits).
     pub login_max_failures: u32,
-    /// The window in which failed logins count, and so the longest a lockout lasts.
+    /// The window in which login attempts count, and so the longest a refusal lasts.
     pub login_lockout: Duration,
     /// Whether session cookies carry `Secure`.
     pub secure_cookies: SecureCookies,
+    /// A session ends this long after its login, however much it is used.
+    pub session_max_age: Duration,
 }
 
 impl Default for AccessSettings {
@@ -146,6 +148,7 @@ impl Default for AccessSettings {
             login_max_failures: 5,
             login_lockout: Duration::from_secs(15 * 60),
             secure_cookies: SecureCookies::Auto,
+            session_max_age: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

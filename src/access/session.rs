@@ -1,6 +1,7 @@
 //! Logins and web sessions. A session's cookie is `<id>.<secret>`, both random; the store
 //! keeps the id and a SHA-256 of the secret, so a copy of the database opens no session.
-//! Every login makes a new session (rotation); one unused for `session_ttl` has expired.
+//! Every login makes a new session (rotation); one unused for `session_ttl`, or older than
+//! `session_max_age`, has expired.
 
 use super::{
     Access, LoginOutcome, NewSession, SessionInfo, ms, password, secret, throttle,
@@ -39,10 +40,11 @@ fn truncated(mut s: String, max: usize) -> String {
 impl Access {
     /// A login with an e-mail address (compared case-insensitively) and a password from
     /// `address`. A wrong address and a wrong password get the same [`LoginOutcome::Invalid`]
-    /// after the same work; each failure is recorded (and audited as `login_failed`). Too many
-    /// recent failures for the account or from the address answer
-    /// [`LoginOutcome::Throttled`], even with the right password. A success makes a new
-    /// session (audited as `login`).
+    /// after the same work; each failure is audited as `login_failed`. Every attempt is
+    /// counted before its password is checked (see [`throttle`]): too many for the account
+    /// from this address, or from this address, answer [`LoginOutcome::Throttled`] without
+    /// a check, even with the right password; an account guessed at from many addresses is
+    /// checked slowly. A success makes a new session (audited as `login`).
     pub async fn login(
         &self,
         email: &str,
@@ -51,10 +53,12 @@ impl Access {
     ) -> Result<LoginOutcome, StoreError> {
         let account = truncated(super::normalize_email(email), MAX_ACCOUNT_BYTES);
         let lockout = ms(self.settings.login_lockout);
-        if let Some(retry_after) =
-            throttle::retry_after(&self.store, &self.settings, &account, address, now_ms()).await?
-        {
-            return Ok(LoginOutcome::Throttled { retry_after });
+        match throttle::count(&self.store, &self.settings, &account, address, now_ms()).await? {
+            throttle::Verdict::Refuse(retry_after) => {
+                return Ok(LoginOutcome::Throttled { retry_after });
+            }
+            throttle::Verdict::Check(wait) if !wait.is_zero() => tokio::time::sleep(wait).await,
+            throttle::Verdict::Check(_) => {}
         }
         let credentials = self.store.credentials(&account).await?;
         let verified = password::verify_password(
@@ -73,12 +77,10 @@ impl Access {
                 address: Some(address),
                 detail: None,
             };
-            self.store
-                .insert_login_failure(&account, address, &audit)
-                .await?;
+            self.store.record_login_failure(&audit).await?;
             if secret::random_byte() < u8::MAX / PURGE_ONE_IN {
                 self.store
-                    .delete_old_login_failures(now.saturating_sub(lockout))
+                    .delete_old_login_limits(now.saturating_sub(lockout))
                     .await?;
             }
             return Ok(LoginOutcome::Invalid);
@@ -106,9 +108,12 @@ impl Access {
         };
         self.store.insert_session(&record, &audit).await?;
         // The account's earlier mistakes no longer count against it; its address's still do.
-        self.store.clear_login_failures(&account).await?;
+        self.store.forget_login_failures(&account, address).await?;
         self.store
-            .delete_idle_sessions(now.saturating_sub(ms(self.settings.session_ttl)))
+            .delete_expired_sessions(
+                now.saturating_sub(ms(self.settings.session_ttl)),
+                now.saturating_sub(ms(self.settings.session_max_age)),
+            )
             .await?;
         let caller = self
             .caller_for(
@@ -150,7 +155,8 @@ impl Access {
         let now = now_ms();
         let ttl = ms(self.settings.session_ttl);
         let idle = now.saturating_sub(found.session.last_seen_at);
-        if idle >= ttl {
+        let age = now.saturating_sub(found.session.created_at);
+        if idle >= ttl || age >= ms(self.settings.session_max_age) {
             self.store.delete_session(id).await?;
             return Ok(None);
         }

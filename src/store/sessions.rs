@@ -136,94 +136,126 @@ impl Store {
         Ok(deleted > 0)
     }
 
-    /// Deletes every session last used before `before` (ms); returns how many.
-    pub async fn delete_idle_sessions(&self, before: i64) -> Result<u64, StoreError> {
-        Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+    /// Deletes every session last used before `idle_before`, or created before
+    /// `created_before` (ms); returns how many.
+    pub async fn delete_expired_sessions(
+        &self,
+        idle_before: i64,
+        created_before: i64,
+    ) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+                .bind(idle_before)
+                .bind(created_before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
-    /// Records a failed login for `account` (lower-cased, as typed) from `address`, and
-    /// writes `audit` in the same transaction.
-    pub async fn insert_login_failure(
+    /// Counts a login attempt for `account` from `address`, before its password is
+    /// checked: each of its three counters (the pair, the address, the account) is bumped
+    /// in the one statement that reads it, so concurrent attempts each see a different
+    /// count and none can pass a limit unseen. A counter whose window started at or before
+    /// `window_from` starts a new window at `now`.
+    pub async fn count_login_attempt(
         &self,
         account: &str,
         address: &str,
-        audit: &AuditRecord<'_>,
-    ) -> Result<(), StoreError> {
+        now: i64,
+        window_from: i64,
+    ) -> Result<LoginAttempts, StoreError> {
+        let rows = sqlx::query(
+            "INSERT INTO login_limits (scope, account, address, window_start, attempts) VALUES \
+             ('pair', $1, $2, $3, 1), ('address', '', $2, $3, 1), ('account', $1, '', $3, 1) \
+             ON CONFLICT (scope, account, address) DO UPDATE SET \
+               attempts = CASE WHEN login_limits.window_start <= $4 THEN 1 \
+                          ELSE login_limits.attempts + 1 END, \
+               window_start = CASE WHEN login_limits.window_start <= $4 THEN $3 \
+                              ELSE login_limits.window_start END \
+             RETURNING scope, attempts, window_start",
+        )
+        .bind(account)
+        .bind(address)
+        .bind(now)
+        .bind(window_from)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counted = LoginAttempts::default();
+        for row in rows {
+            let count = LimitCount {
+                attempts: row.try_get("attempts")?,
+                window_start: row.try_get("window_start")?,
+            };
+            match row.try_get::<String, _>("scope")?.as_str() {
+                "pair" => counted.pair = count,
+                "address" => counted.address = count,
+                _ => counted.account = count,
+            }
+        }
+        Ok(counted)
+    }
+
+    /// Records a failed login in the audit log (its attempt was counted already).
+    pub async fn record_login_failure(&self, audit: &AuditRecord<'_>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO login_failures (account, address, at) VALUES ($1, $2, $3)")
-            .bind(account)
-            .bind(address)
-            .bind(audit.at)
-            .execute(&mut *tx)
-            .await?;
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// The times (ms) of the newest failed logins for `account` since `since`, newest first,
-    /// at most `limit`.
-    pub async fn login_failures_of_account(
+    /// After a login succeeded: the account's earlier failures no longer count against it
+    /// (from any address), and the attempt itself was no failure of its address.
+    pub async fn forget_login_failures(
         &self,
         account: &str,
-        since: i64,
-        limit: i64,
-    ) -> Result<Vec<i64>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT at FROM login_failures WHERE account = $1 AND at > $2 \
-             ORDER BY at DESC LIMIT $3",
-        )
-        .bind(account)
-        .bind(since)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| r.try_get("at").map_err(StoreError::from))
-            .collect()
-    }
-
-    /// The times (ms) of the newest failed logins from `address` since `since`, newest
-    /// first, at most `limit`.
-    pub async fn login_failures_from_address(
-        &self,
         address: &str,
-        since: i64,
-        limit: i64,
-    ) -> Result<Vec<i64>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT at FROM login_failures WHERE address = $1 AND at > $2 \
-             ORDER BY at DESC LIMIT $3",
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM login_limits WHERE account = $1 AND scope IN ('pair', 'account')")
+            .bind(account)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE login_limits SET attempts = attempts - 1 \
+             WHERE scope = 'address' AND account = '' AND address = $1 AND attempts > 0",
         )
         .bind(address)
-        .bind(since)
-        .bind(limit)
-        .fetch_all(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        rows.iter()
-            .map(|r| r.try_get("at").map_err(StoreError::from))
-            .collect()
-    }
-
-    /// Forgets the failed logins of `account` (after it logged in).
-    pub async fn clear_login_failures(&self, account: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE account = $1")
-            .bind(account)
-            .execute(&self.pool)
-            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Deletes failed logins older than `before` (ms), which no longer count.
-    pub async fn delete_old_login_failures(&self, before: i64) -> Result<u64, StoreError> {
-        Ok(sqlx::query("DELETE FROM login_failures WHERE at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+    /// Deletes login counters whose window started before `before` (ms): they no longer
+    /// count.
+    pub async fn delete_old_login_limits(&self, before: i64) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM login_limits WHERE window_start < $1")
+                .bind(before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
+}
+
+/// One login counter: the attempts since its window started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LimitCount {
+    /// Attempts counted in the window, this one included.
+    pub attempts: i64,
+    /// When the window started (ms).
+    pub window_start: i64,
+}
+
+/// The three counters of a login attempt, as its statement left them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoginAttempts {
+    /// This account from this address.
+    pub pair: LimitCount,
+    /// This address, whatever the account.
+    pub address: LimitCount,
+    /// This account, from any address.
+    pub account: LimitCount,
 }

@@ -54,6 +54,10 @@ pub async fn form(WebQuery(q): WebQuery<NextQuery>) -> Response {
     })
 }
 
+/// The most a login form may send: an address, a password and where to go next. A login
+/// is read before anyone is known, so it may not make the server hold more.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
 /// The login form's fields.
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -135,7 +139,7 @@ pub async fn submit(
             let mut r = again(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!(
-                    "Too many failed logins. Try again in {minutes} min, or ask an operator to check the account."
+                    "Too many login attempts from this address. Try again in {minutes} min, or ask an operator to check the account."
                 ),
             );
             if let Ok(v) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string()) {
