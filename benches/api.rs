@@ -7,7 +7,13 @@
 //! - imports of new articles: p50 / p99 (target p99 < 50 ms);
 //! - a dry run of the 500-item medium feed against a plain lint of it (target ≤ 1.3×).
 //!
+//! - many writers at once: 1, 4 and 32 API clients reading, importing and editing articles
+//!   of one page while the page's feed runs back to back (`BENCH_API_WRITERS_SECS` each,
+//!   default 20): throughput and latency of each kind of request, 5xx answers, lost writes,
+//!   runs not `ok`.
+//!
 //! `cargo bench --bench api` (PostgreSQL too: `scripts/with-postgres.sh cargo bench --bench api`).
+//! `BENCH_API=latency` or `BENCH_API=writers` runs one part only.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,6 +30,8 @@ use iarss::service::Service;
 use iarss::store::{NewPage, Store};
 use iarss::validate::{CheckOptions, check_input};
 
+#[path = "../tests/api_support/mod.rs"]
+mod api_support;
 #[path = "../tests/common/feedgen.rs"]
 mod feedgen;
 #[path = "support/postgres.rs"]
@@ -147,6 +155,7 @@ fn start(db: &str) -> Server {
                     login_max_failures: 5,
                     login_lockout: Duration::from_secs(900),
                     secure_cookies: SecureCookies::Auto,
+                    ..AccessSettings::default()
                 },
             );
             access
@@ -178,6 +187,7 @@ fn start(db: &str) -> Server {
                 stale_after_ms: i64::MAX,
                 service,
                 web_enabled: true,
+                trusted_proxies: Default::default(),
             });
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
@@ -462,11 +472,99 @@ async fn web_pages(server: &Server, client: &reqwest::Client, db: &str) {
     }
 }
 
+/// Many writers at once, on the store at `db` (made fresh by `fresh`): one row per
+/// number of clients.
+fn writers(label: &str, fresh: &dyn Fn(usize) -> String) {
+    let secs: u64 = std::env::var("BENCH_API_WRITERS_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    println!("{label}, many writers ({secs} s each, feed runs of 20 items back to back):");
+    println!(
+        "  {:>7} | {:>8} {:>8} {:>8} | {:>17} | {:>17} | {:>9} | {:>3} {:>4} {:>6}",
+        "clients",
+        "reads/s",
+        "imports/s",
+        "edits/s",
+        "import p50/p99 ms",
+        "edit p50/p99 ms",
+        "runs/s",
+        "5xx",
+        "lost",
+        "not ok"
+    );
+    for clients in [1, 4, 32] {
+        let db = fresh(clients);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let report = rt.block_on(async {
+            let api = api_support::Api::start(&db).await;
+            let feed_store = Store::open(&db).await.expect("second store");
+            let options = api_support::load::LoadOptions {
+                clients,
+                duration: Duration::from_secs(secs),
+                feed_items: 20,
+                scratch: data_dir().join(format!("writers-{clients}")),
+            };
+            let report = api_support::load::mixed_writers(&api, feed_store, &options).await;
+            api.stop().await;
+            report
+        });
+        let secs = report.elapsed.as_secs_f64();
+        let rate = |kind: &str| report.ops.get(kind).map_or(0.0, |s| s.ok as f64 / secs);
+        let lat = |kind: &str| {
+            report.ops.get(kind).map_or("-".to_string(), |s| {
+                format!("{:.1} / {:.1}", s.quantile_ms(0.5), s.quantile_ms(0.99))
+            })
+        };
+        println!(
+            "  {clients:>7} | {:>8.0} {:>8.0} {:>8.0} | {:>17} | {:>17} | {:>9.1} | {:>3} {:>4} {:>6}",
+            rate("read"),
+            rate("import"),
+            rate("edit"),
+            lat("import"),
+            lat("edit"),
+            report.runs as f64 / secs,
+            report.server_errors.len(),
+            report.lost.len() + report.phantom.len(),
+            report.runs_not_ok.len()
+        );
+        if !report.is_clean() {
+            print!("{}", report.problems());
+        }
+    }
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
+    let part = std::env::var("BENCH_API").unwrap_or_default();
+    if part != "writers" {
+        latency(&rt);
+    }
+    if part != "latency" {
+        writers("SQLite", &|clients| {
+            api_support::sqlite_db(&format!("bench-writers-{clients}"))
+        });
+        match std::env::var("IARSS_TEST_DATABASE_URL") {
+            Ok(admin) => writers("PostgreSQL", &|clients| {
+                rt.block_on(postgres::fresh_postgres(
+                    &admin,
+                    &format!("iarss_bench_writers_{clients}"),
+                ))
+            }),
+            Err(_) => println!("PostgreSQL: skipped (IARSS_TEST_DATABASE_URL is not set)"),
+        }
+    }
+}
+
+/// The latency part: one store of 100,000 articles on each backend.
+fn latency(rt: &tokio::runtime::Runtime) {
     rt.block_on(async {
         let dir = data_dir().join("api-sqlite");
         let _ = std::fs::remove_dir_all(&dir);

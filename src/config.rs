@@ -27,6 +27,12 @@ pub enum ConfigError {
 /// A configuration file is at most this large.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
+/// The largest body cap: a body is held in memory whole.
+const MAX_BODY_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// The longest a writer may wait for a page's lock.
+const MAX_WRITE_WAIT: Duration = Duration::from_secs(600);
+
 /// The longest span any setting may have.
 const MAX_SPAN: Duration = Duration::from_secs(366 * 24 * 3600);
 
@@ -140,13 +146,49 @@ impl Default for FetchSection {
 pub struct StoreSection {
     /// How long a warning is kept after it was last seen (`0s`: forever).
     pub retention: Span,
+    /// How long a writer of a page (a feed run, an import, an edit) waits for the page's
+    /// writer lock before it gives up: the API answers 503 `busy`, a run is tried again at
+    /// its next due time.
+    pub write_wait: Span,
 }
 
 impl Default for StoreSection {
     fn default() -> Self {
         StoreSection {
             retention: Span(Duration::from_secs(30 * 24 * 3600)),
+            write_wait: Span(crate::store::StoreOptions::default().write_wait),
         }
+    }
+}
+
+/// Networks (CIDRs, or single addresses) of the proxies in front of the service, whose
+/// `X-Forwarded-For` is believed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+impl Serialize for TrustedProxies {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|n| n.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for TrustedProxies {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let written = Vec::<String>::deserialize(d)?;
+        written
+            .iter()
+            .map(|w| {
+                let w = w.trim();
+                w.parse::<ipnet::IpNet>()
+                    .or_else(|_| w.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        serde::de::Error::custom(format!(
+                            "`{w}` is not a network like 10.0.0.0/8 or an address"
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()
+            .map(TrustedProxies)
     }
 }
 
@@ -166,6 +208,18 @@ pub struct WebSection {
     pub login_max_failures: u32,
     /// The window in which failed logins count (so the longest a lockout lasts).
     pub login_lockout: Span,
+    /// A web session ends this long after its login, however much it is used.
+    pub session_max_age: Span,
+    /// Proxies whose `X-Forwarded-For` names the client (empty: the peer is the client).
+    pub trusted_proxies: TrustedProxies,
+    /// Connections open at once; `0` derives it from the open-file limit.
+    pub max_connections: u64,
+    /// A request's headers must arrive within this long.
+    pub header_timeout: Span,
+    /// A request's body must arrive within this long of its headers.
+    pub body_timeout: Span,
+    /// A keep-alive connection with no request for this long is closed.
+    pub idle_timeout: Span,
 }
 
 impl Default for WebSection {
@@ -177,6 +231,12 @@ impl Default for WebSection {
             secure_cookies: access.secure_cookies,
             login_max_failures: access.login_max_failures,
             login_lockout: Span(access.login_lockout),
+            session_max_age: Span(access.session_max_age),
+            trusted_proxies: TrustedProxies::default(),
+            max_connections: 0,
+            header_timeout: Span(Duration::from_secs(10)),
+            body_timeout: Span(Duration::from_secs(30)),
+            idle_timeout: Span(Duration::from_secs(60)),
         }
     }
 }
@@ -308,8 +368,13 @@ impl Config {
             ("fetch.read_idle_timeout", self.fetch.read_idle_timeout),
             ("fetch.parse_budget", self.fetch.parse_budget),
             ("store.retention", self.store.retention),
+            ("store.write_wait", self.store.write_wait),
             ("web.session_ttl", self.web.session_ttl),
             ("web.login_lockout", self.web.login_lockout),
+            ("web.session_max_age", self.web.session_max_age),
+            ("web.header_timeout", self.web.header_timeout),
+            ("web.body_timeout", self.web.body_timeout),
+            ("web.idle_timeout", self.web.idle_timeout),
         ] {
             if span.0 > MAX_SPAN {
                 return Err(ConfigError::Invalid(format!(
@@ -326,6 +391,11 @@ impl Config {
             ("fetch.parse_budget", self.fetch.parse_budget),
             ("web.session_ttl", self.web.session_ttl),
             ("web.login_lockout", self.web.login_lockout),
+            ("web.session_max_age", self.web.session_max_age),
+            ("store.write_wait", self.store.write_wait),
+            ("web.header_timeout", self.web.header_timeout),
+            ("web.body_timeout", self.web.body_timeout),
+            ("web.idle_timeout", self.web.idle_timeout),
         ] {
             if span.0.is_zero() {
                 return Err(ConfigError::Invalid(format!(
@@ -333,9 +403,30 @@ impl Config {
                 )));
             }
         }
-        if self.fetch.max_body_bytes == 0 {
+        if self.fetch.max_body_bytes == 0 || self.fetch.max_body_bytes > MAX_BODY_BYTES {
+            return Err(ConfigError::Invalid(format!(
+                "fetch.max_body_bytes must be between 1 and {MAX_BODY_BYTES} (1 GiB): a body \
+                 is held in memory whole"
+            )));
+        }
+        // Below the cadence a "backoff" would fetch a failing feed more often than a
+        // healthy one.
+        if self.schedule.max_backoff.0 < self.schedule.interval.0 {
+            return Err(ConfigError::Invalid(format!(
+                "schedule.max_backoff = \"{}\" must be at least schedule.interval (\"{}\")",
+                humantime::format_duration(self.schedule.max_backoff.0),
+                humantime::format_duration(self.schedule.interval.0)
+            )));
+        }
+        if self.store.write_wait.0 > MAX_WRITE_WAIT {
+            return Err(ConfigError::Invalid(format!(
+                "store.write_wait must be at most {} (a writer holds a connection meanwhile)",
+                humantime::format_duration(MAX_WRITE_WAIT)
+            )));
+        }
+        if self.web.session_max_age.0 < self.web.session_ttl.0 {
             return Err(ConfigError::Invalid(
-                "fetch.max_body_bytes must be at least 1".into(),
+                "web.session_max_age must be at least web.session_ttl".into(),
             ));
         }
         if self.web.login_max_failures == 0 {
@@ -428,6 +519,33 @@ impl Config {
             login_max_failures: w.login_max_failures,
             login_lockout: w.login_lockout.0,
             secure_cookies: w.secure_cookies,
+            session_max_age: w.session_max_age.0,
+        }
+    }
+
+    /// What the HTTP server tolerates of its clients, with the connection cap derived
+    /// from the open-file limit `open_files` beside the files this process otherwise keeps
+    /// (`store_connections`, the fetches).
+    pub fn server_limits(
+        &self,
+        open_files: Option<u64>,
+        store_connections: usize,
+    ) -> crate::server::connections::ServerLimits {
+        use crate::server::connections as c;
+        let reserved = c::reserved_files(store_connections, self.schedule.concurrency);
+        c::ServerLimits {
+            header_timeout: self.web.header_timeout.0,
+            body_timeout: self.web.body_timeout.0,
+            idle_timeout: self.web.idle_timeout.0,
+            max_connections: c::max_connections(self.web.max_connections, open_files, reserved),
+            ..c::ServerLimits::default()
+        }
+    }
+
+    /// How the store is opened (`[store]`).
+    pub fn store_options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            write_wait: self.store.write_wait.0,
         }
     }
 
@@ -480,6 +598,15 @@ fn typed_value(
             "false" | "0" | "no" => toml::Value::Boolean(false),
             _ => return Err(format!("`{value}` is not true or false")),
         },
+        // A list, written with commas: `10.0.0.0/8, 192.168.0.1`.
+        Some(toml::Value::Array(_)) => toml::Value::Array(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| toml::Value::String(v.to_string()))
+                .collect(),
+        ),
         _ => toml::Value::String(value.to_string()),
     })
 }
@@ -594,6 +721,17 @@ mod tests {
                 "5000y",
                 "schedule.max_backoff",
             ),
+            ("IARSS_SCHEDULE_MAX_BACKOFF", "1ms", "schedule.max_backoff"),
+            (
+                "IARSS_FETCH_MAX_BODY_BYTES",
+                "100000000000000",
+                "fetch.max_body_bytes",
+            ),
+            ("IARSS_STORE_WRITE_WAIT", "0s", "store.write_wait"),
+            ("IARSS_STORE_WRITE_WAIT", "2h", "store.write_wait"),
+            ("IARSS_WEB_HEADER_TIMEOUT", "0s", "web.header_timeout"),
+            ("IARSS_WEB_SESSION_MAX_AGE", "1m", "web.session_max_age"),
+            ("IARSS_WEB_TRUSTED_PROXIES", "10.0.0.0/8, proxy", "proxy"),
         ] {
             let err = Config::load(None, env(&[(var, value)]))
                 .map(|_| ())
@@ -601,6 +739,40 @@ mod tests {
                 .to_string();
             assert!(err.contains(key), "{var}={value}: {err}");
         }
+    }
+
+    #[test]
+    fn the_server_settings_read_from_the_environment() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("IARSS_WEB_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7"),
+                ("IARSS_STORE_WRITE_WAIT", "3s"),
+                ("IARSS_WEB_MAX_CONNECTIONS", "100"),
+            ]),
+        )
+        .unwrap();
+        let proxies: Vec<String> = c
+            .web
+            .trusted_proxies
+            .0
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(proxies, ["10.0.0.0/8", "192.0.2.7/32"]);
+        assert_eq!(c.store_options().write_wait, Duration::from_secs(3));
+        let limits = c.server_limits(Some(10_000), 8);
+        assert_eq!(limits.max_connections, 100);
+        assert_eq!(limits.header_timeout, Duration::from_secs(10));
+        assert!(
+            c.to_toml_masked()
+                .contains("trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7/32\"]")
+        );
+        let derived = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(
+            derived.server_limits(Some(1024), 8).max_connections,
+            1024 - 8 - 128 - 64
+        );
     }
 
     #[test]

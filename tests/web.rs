@@ -40,7 +40,135 @@ web_on_both_backends!(
     editor_refuses_errors,
     store_trouble_on_the_dashboard,
     failing_feeds_fill_the_screen,
+    forms_cookies_and_addresses_cannot_be_played,
+    a_trusted_proxy_names_the_client,
 );
+
+/// What an attacker could try against the forms and cookies: a plain session cookie
+/// planted before the `__Host-` one, an operator's form sent by a publisher, control
+/// characters in a query or a field, an `X-Forwarded-For` from a client that is no proxy.
+async fn forms_cookies_and_addresses_cannot_be_played(db: &str) {
+    let api = Api::start(db).await;
+    let mut publisher = Browser::new(&api);
+    publisher.login("pub@example.com").await;
+    let mut operator = Browser::new(&api);
+    operator.login("op@example.com").await;
+    let value = |b: &Browser| {
+        b.cookie
+            .clone()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .to_string()
+    };
+
+    // The `__Host-` cookie wins over a plain one of the same name sent before it.
+    let planted = format!(
+        "iarss_session={}; __Host-iarss_session={}",
+        value(&publisher),
+        value(&operator)
+    );
+    let mut anonymous = Browser::new(&api);
+    anonymous.cookie = Some(planted);
+    let users = anonymous.get("/admin/users").await;
+    assert_eq!(users.status, 200, "read as the operator's session");
+
+    // An operator's form from a publisher: 403 before its fields are read, whatever they
+    // are.
+    for (path, form) in [
+        ("/admin/users", vec![("email", "x@example.com")]),
+        ("/admin/users/remove", vec![]),
+        ("/admin/tokens", vec![("email", "op@example.com")]),
+        ("/admin/tokens/revoke", vec![("id", "not a number")]),
+        ("/admin/users/pages", vec![]),
+    ] {
+        let page = publisher.post(path, &form).await;
+        assert_eq!(page.status, 403, "{path}: {}", page.body);
+    }
+    assert_eq!(publisher.get("/admin/users").await.status, 403);
+
+    // A control character XML forbids in a query parameter or a form field: 400.
+    let nul = operator.get(&format!("/pages/{NEWS}?q=%00")).await;
+    assert_eq!(nul.status, 400, "{}", nul.body);
+    let escape = operator.get(&format!("/pages/{NEWS}?q=a%1Bb")).await;
+    assert_eq!(escape.status, 400);
+    let field = operator
+        .post(
+            "/admin/users",
+            &[
+                ("email", "a\u{0}b@example.com"),
+                ("password", "x"),
+                ("role", "publisher"),
+            ],
+        )
+        .await;
+    assert_eq!(field.status, 400, "{}", field.body);
+    assert!(field.body.contains("control character"), "{}", field.body);
+
+    // No proxy is trusted by default: a client's X-Forwarded-For is not its address.
+    let guesser = Browser::new(&api);
+    for i in 0..6 {
+        guesser
+            .send(
+                reqwest::Method::POST,
+                "/login",
+                &[("email", "pub@example.com"), ("password", "wrong password")],
+                &[("x-forwarded-for", &format!("198.51.100.{i}"))],
+            )
+            .await;
+    }
+    let locked = guesser
+        .send(
+            reqwest::Method::POST,
+            "/login",
+            &[("email", "pub@example.com"), ("password", PASSWORD)],
+            &[("x-forwarded-for", "198.51.100.200")],
+        )
+        .await;
+    assert_eq!(locked.status, 429, "the forged addresses were one address");
+    let audit = api.access.audit_log(None, 100).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .filter(|e| e.action == "login_failed")
+            .all(|e| e.address.as_deref() == Some("127.0.0.1")),
+        "{audit:?}"
+    );
+    api.stop().await;
+}
+
+/// Behind a trusted proxy the right-most address of `X-Forwarded-For` that is not a proxy
+/// is the client's: what the audit log records and the login limits count.
+async fn a_trusted_proxy_names_the_client(db: &str) {
+    let api = api_support::Api::start_configured(
+        db,
+        api_support::ApiOptions {
+            trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()],
+            ..Default::default()
+        },
+    )
+    .await;
+    let browser = Browser::new(&api);
+    browser
+        .send(
+            reqwest::Method::POST,
+            "/login",
+            &[("email", "pub@example.com"), ("password", "wrong password")],
+            &[("x-forwarded-for", "203.0.113.9, 198.51.100.7, 127.0.0.1")],
+        )
+        .await;
+    let audit = api.access.audit_log(None, 100).await.unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .find(|e| e.action == "login_failed")
+            .and_then(|e| e.address.clone())
+            .as_deref(),
+        Some("198.51.100.7")
+    );
+    api.stop().await;
+}
 
 const PASSWORD: &str = "correct horse battery";
 const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'";

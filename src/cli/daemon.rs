@@ -69,7 +69,9 @@ fn lock_sqlite(url: &str) -> Result<File, String> {
 }
 
 async fn serve(config: Config, role: Role) -> CliResult {
-    let store = Store::open(&config.database_url).await?;
+    // Before anything opens a file: a server's open-file limit is its hard limit.
+    let open_files = crate::server::connections::raise_open_file_limit();
+    let store = Store::open_with(&config.database_url, &config.store_options()).await?;
     // Only the scheduler writes leases; `serve` next to a daemon on one SQLite file is fine.
     let _lock = if store.backend() == Backend::Sqlite && role == Role::Daemon {
         match lock_sqlite(&config.database_url) {
@@ -96,8 +98,8 @@ async fn serve(config: Config, role: Role) -> CliResult {
     let fetch = config.fetch_config();
     let fetcher = Fetcher::new(fetch.clone()).map_err(|e| CliError::failure(e.to_string()))?;
     let access = Access::new(store.clone(), config.access_settings());
-    let service = Service::new(store.clone(), access, fetch.clone(), fetcher.clone());
-    let run = config.run_options(fetch, fetcher);
+    let run = config.run_options(fetch.clone(), fetcher.clone());
+    let service = Service::new(store.clone(), access, fetch, fetcher).with_run_options(&run);
     let schedule = config.schedule_options();
     let owner = format!(
         "{}-{}-{}",
@@ -151,18 +153,20 @@ async fn serve(config: Config, role: Role) -> CliResult {
         stale_after_ms,
         service,
         web_enabled: config.web.enabled,
+        trusted_proxies: Arc::new(config.web.trusted_proxies.0.clone()),
     });
-    let mut stop_for_server = stop_rx.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stop_for_server.wait_for(|s| *s).await;
-        })
-        .await
-    });
+    let limits = config.server_limits(open_files, store.max_connections());
+    info!(
+        open_files = open_files.unwrap_or_default(),
+        max_connections = limits.max_connections,
+        "connection limits"
+    );
+    let server = tokio::spawn(crate::server::connections::serve(
+        listener,
+        app,
+        limits,
+        stop_rx.clone(),
+    ));
     wait_for_signal().await;
     info!("shutting down: no new claims; finishing in-flight runs");
     let _ = stop_tx.send(true);
@@ -171,10 +175,10 @@ async fn serve(config: Config, role: Role) -> CliResult {
     {
         error!(error = %e, "the scheduler ended badly");
     }
-    match tokio::time::timeout(Duration::from_secs(5), server).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => error!(error = %e, "the HTTP server failed"),
-        _ => error!("the HTTP server did not stop in time"),
+    match tokio::time::timeout(Duration::from_secs(10), server).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => error!(error = %e, "the HTTP server failed"),
+        Err(_) => error!("the HTTP server did not stop in time"),
     }
     store.close().await;
     info!("stopped");

@@ -2,6 +2,7 @@
 //! Prometheus `/metrics`, the API ([`api`], `/api/v1`) and the web pages ([`crate::web`]).
 
 pub mod api;
+pub mod connections;
 
 use std::sync::Arc;
 
@@ -33,6 +34,77 @@ pub struct AppState {
     /// Serve the API (and the web pages): `web.enabled`. Health and metrics are served
     /// either way.
     pub web_enabled: bool,
+    /// The proxies whose `X-Forwarded-For` names the client (`web.trusted_proxies`).
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+}
+
+/// The name of the first field of a form or query string whose name or value holds a
+/// control character XML forbids (decision 28).
+pub fn forbidden_field(encoded: &[u8]) -> Option<String> {
+    url::form_urlencoded::parse(encoded)
+        .find(|(k, v)| {
+            crate::model::first_forbidden_control(k).is_some()
+                || crate::model::first_forbidden_control(v).is_some()
+        })
+        .map(|(k, _)| k.chars().filter(|c| !c.is_control()).collect())
+}
+
+/// The client's address, as [`resolve_client`] found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+/// The client of a request from `peer`: the peer itself, unless it is a trusted proxy;
+/// then the right-most address of `X-Forwarded-For` that is not a trusted proxy (each
+/// proxy appends the address it got the request from, so what a client wrote itself is
+/// further left and never believed).
+pub fn client_ip(
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> std::net::IpAddr {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            // Unreadable: what a proxy we trust wrote stops here.
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+/// Finds each request's client address ([`client_ip`]) once, for the handlers, the audit
+/// log and the login limits.
+pub async fn resolve_client(
+    State(state): State<AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(axum::extract::ConnectInfo(peer)) = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .copied()
+    {
+        let ip = client_ip(peer.ip(), request.headers(), &state.trusted_proxies);
+        request.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(request).await
 }
 
 /// Every route.
@@ -53,6 +125,10 @@ pub fn router(state: AppState) -> Router {
     app.fallback(crate::web::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn(crate::web::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            resolve_client,
+        ))
         .with_state(state)
 }
 

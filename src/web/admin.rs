@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::views::{Chrome, Time, crumb, here, q, text};
-use super::{WebError, WebForm, WebQuery, WebSession, render, see_other};
+use super::{OperatorSession, WebError, WebForm, WebQuery, WebSession, render, see_other};
 use crate::access::Role;
 use crate::server::AppState;
 use crate::service::{ServiceError, checks, decode_id_cursor, encode_cursor};
@@ -115,7 +115,7 @@ const AUDIT_SCREEN: i64 = 100;
 /// `GET /audit` (operators).
 pub async fn audit(
     State(state): State<AppState>,
-    session: WebSession,
+    OperatorSession(session): OperatorSession,
     WebQuery(query): WebQuery<CursorQuery>,
 ) -> Result<Response, WebError> {
     state
@@ -246,7 +246,7 @@ async fn users_page(
 /// `GET /admin/users` (operators).
 pub async fn users(
     State(state): State<AppState>,
-    session: WebSession,
+    OperatorSession(session): OperatorSession,
     WebQuery(query): WebQuery<DoneQuery>,
 ) -> Result<Response, WebError> {
     let flash = query.done.map(|d| match d.as_str() {
@@ -274,7 +274,7 @@ pub struct AddUserForm {
 /// `POST /admin/users`.
 pub async fn add_user(
     State(state): State<AppState>,
-    session: WebSession,
+    OperatorSession(session): OperatorSession,
     headers: HeaderMap,
     WebForm(f): WebForm<AddUserForm>,
 ) -> Result<Response, WebError> {
@@ -306,7 +306,7 @@ pub struct EmailForm {
 /// `POST /admin/users/remove`.
 pub async fn remove_user(
     State(state): State<AppState>,
-    session: WebSession,
+    OperatorSession(session): OperatorSession,
     headers: HeaderMap,
     WebForm(f): WebForm<EmailForm>,
 ) -> Result<Response, WebError> {
@@ -332,7 +332,7 @@ pub struct UserPageForm {
 /// `POST /admin/users/pages`: `action=add|remove`.
 pub async fn user_page(
     State(state): State<AppState>,
-    session: WebSession,
+    OperatorSession(session): OperatorSession,
     headers: HeaderMap,
     WebForm(f): WebForm<UserPageForm>,
 ) -> Result<Response, WebError> {
@@ -370,7 +370,7 @@ pub struct TokenForm {
 /// `POST /admin/tokens`: the users page with the new token, shown this once.
 pub async fn create_token(
     State(state): State<AppState>,
-    session: WebSession,
+    OperatorSession(session): OperatorSession,
     headers: HeaderMap,
     WebForm(f): WebForm<TokenForm>,
 ) -> Result<Response, WebError> {
@@ -417,7 +417,7 @@ pub struct RevokeForm {
 /// `POST /admin/tokens/revoke`.
 pub async fn revoke_token(
     State(state): State<AppState>,
-    session: WebSession,
+    OperatorSession(session): OperatorSession,
     headers: HeaderMap,
     WebForm(f): WebForm<RevokeForm>,
 ) -> Result<Response, WebError> {

@@ -47,7 +47,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let cap = usize::try_from(state.service.max_body_bytes()).unwrap_or(usize::MAX);
     Router::new()
         .route("/", get(dashboard::index))
-        .route("/login", get(login::form).post(login::submit))
+        .route(
+            "/login",
+            get(login::form)
+                .post(login::submit)
+                .layer(DefaultBodyLimit::max(login::MAX_FORM_BYTES)),
+        )
         .route("/logout", post(login::logout))
         .route("/pages/{id}", get(pages::show))
         .route("/pages/{id}/fetch-now", post(pages::fetch_now))
@@ -196,6 +201,28 @@ impl FromRequestParts<AppState> for WebSession {
     }
 }
 
+/// A signed-in operator. Anyone else gets 403 before a form of theirs is read, so an
+/// operator's form sent by a publisher answers "forbidden", never "bad request".
+pub struct OperatorSession(pub WebSession);
+
+impl FromRequestParts<AppState> for OperatorSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let session = WebSession::from_request_parts(parts, state).await?;
+        if session.caller.is_operator() {
+            Ok(OperatorSession(session))
+        } else {
+            Err(WebError::new(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "Only operators may do this.",
+            )
+            .into_response())
+        }
+    }
+}
+
 /// The peer's address, when the server records it.
 pub struct ClientAddress(pub Option<String>);
 
@@ -210,17 +237,31 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
-/// A form body parsed into `T`; a malformed one is a 400 page.
+/// A form body parsed into `T`; a malformed one is a 400 page, one over the body limit a
+/// 413, one with a field holding a control character XML forbids a 400.
 pub struct WebForm<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WebForm<T> {
     type Rejection = WebError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, WebError> {
+        let (parts, body) = request.into_parts();
+        let bytes =
+            axum::body::Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+                .await
+                .map_err(|e| WebError::new(e.status(), "Not accepted", e.body_text()))?;
+        if let Some(field) = crate::server::forbidden_field(&bytes) {
+            return Err(WebError::new(
+                StatusCode::BAD_REQUEST,
+                "Bad request",
+                format!("The field `{field}` holds a control character that cannot be stored."),
+            ));
+        }
+        let request = Request::from_parts(parts, axum::body::Body::from(bytes));
         axum::extract::Form::<T>::from_request(request, state)
             .await
             .map(|f| WebForm(f.0))
-            .map_err(|e| WebError::new(StatusCode::BAD_REQUEST, "Bad request", e.body_text()))
+            .map_err(|e| WebError::new(e.status(), "Bad request", e.body_text()))
     }
 }
 
@@ -238,6 +279,17 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for WebQuer
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, WebError> {
+        if let Some(field) = parts
+            .uri
+            .query()
+            .and_then(|q| crate::server::forbidden_field(q.as_bytes()))
+        {
+            return Err(WebError::new(
+                StatusCode::BAD_REQUEST,
+                "Bad request",
+                format!("The parameter `{field}` holds a control character."),
+            ));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| WebQuery(q.0))
@@ -304,6 +356,17 @@ impl From<ServiceError> for WebError {
             } => WebError {
                 retry_after: Some(retry_after),
                 ..WebError::new(StatusCode::TOO_MANY_REQUESTS, "Too soon", message)
+            },
+            ServiceError::Busy {
+                message,
+                retry_after,
+            } => WebError {
+                retry_after: Some(retry_after),
+                ..WebError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Busy",
+                    format!("{message}. Go back and submit the form again."),
+                )
             },
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "a web page's store request failed");

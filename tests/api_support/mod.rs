@@ -4,7 +4,8 @@
 
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
+pub mod load;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +27,17 @@ pub const SPORT: &str = "sport";
 /// Its domain.
 pub const SPORT_DOMAIN: &str = "sport.example.org";
 
+/// What a test server may be started with.
+#[derive(Default)]
+pub struct ApiOptions {
+    /// Fetch settings (the body cap, the SSRF guard).
+    pub fetch: FetchConfig,
+    /// How imports, edits and dry runs check (the zone, the parse budget).
+    pub run: iarss::ingest::RunOptions,
+    /// `web.trusted_proxies`.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
 /// A running API.
 pub struct Api {
     /// `http://127.0.0.1:PORT`.
@@ -44,6 +56,7 @@ pub struct Api {
     pub revoked: String,
     client: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 /// An answer.
@@ -90,6 +103,7 @@ pub fn settings() -> AccessSettings {
         login_max_failures: 5,
         login_lockout: Duration::from_secs(15 * 60),
         secure_cookies: SecureCookies::Auto,
+        ..AccessSettings::default()
     }
 }
 
@@ -101,6 +115,23 @@ impl Api {
 
     /// [`Api::start`] with fetch settings (the body cap, the SSRF guard).
     pub async fn start_with(db: &str, fetch: FetchConfig) -> Api {
+        Api::start_configured(
+            db,
+            ApiOptions {
+                fetch,
+                ..ApiOptions::default()
+            },
+        )
+        .await
+    }
+
+    /// [`Api::start`] with every setting of [`ApiOptions`].
+    pub async fn start_configured(db: &str, options: ApiOptions) -> Api {
+        let ApiOptions {
+            fetch,
+            run,
+            trusted_proxies,
+        } = options;
         let store = Store::open(db).await.expect("open the store");
         for (id, domain) in [(NEWS, NEWS_DOMAIN), (SPORT, SPORT_DOMAIN)] {
             store
@@ -160,7 +191,8 @@ impl Api {
             .await
             .expect("revoke");
         let fetcher = Fetcher::new(fetch.clone()).expect("fetcher");
-        let service = Service::new(store.clone(), access.clone(), fetch, fetcher);
+        let service =
+            Service::new(store.clone(), access.clone(), fetch, fetcher).with_run_options(&run);
         let heartbeat = Arc::new(Heartbeat::default());
         heartbeat.beat();
         let app = router(AppState {
@@ -170,18 +202,20 @@ impl Api {
             stale_after_ms: i64::MAX,
             service,
             web_enabled: true,
+            trusted_proxies: Arc::new(trusted_proxies),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1");
         let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await;
-        });
+        // The server the daemon runs, with its limits.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let server = tokio::spawn(iarss::server::connections::serve(
+            listener,
+            app,
+            iarss::server::connections::ServerLimits::default(),
+            stopped,
+        ));
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .no_proxy()
@@ -198,6 +232,7 @@ impl Api {
             revoked,
             client,
             server,
+            stop,
         }
     }
 
@@ -270,7 +305,8 @@ impl Api {
 
     /// Stops the server.
     pub async fn stop(self) {
-        self.server.abort();
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.server).await;
         self.store.close().await;
     }
 }
@@ -294,9 +330,15 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
-/// A fresh SQLite URL in the test's scratch directory.
+/// A fresh SQLite URL in the test's scratch directory (the bench's data directory when
+/// built into a bench).
 pub fn sqlite_db(test: &str) -> String {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("api-sqlite-{test}"));
+    let root = option_env!("CARGO_TARGET_TMPDIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data")
+        });
+    let dir = root.join(format!("api-sqlite-{test}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     format!("sqlite://{}", dir.join("iarss.db").display())

@@ -22,16 +22,31 @@ pub const FORM_TOKEN_HEADER: &str = "x-iarss-form-token";
 /// An authenticated caller.
 pub struct Authed(pub Caller);
 
-/// The session cookie's value, under either name.
+/// A caller authenticated before its request's body was read ([`super::extract::buffer_body`]),
+/// kept for the handler's [`Authed`].
+#[derive(Clone)]
+pub struct Authenticated(pub Caller);
+
+/// The session cookie's value. The `__Host-` one wins whenever it is sent: a plain cookie
+/// of the same name (which a sibling host or a plain-http answer could have planted) never
+/// shadows it.
 pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
+    let mut plain = None;
+    for (name, value) in headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SECURE_SESSION_COOKIE || *name == SESSION_COOKIE)
-        .map(|(_, value)| value)
+    {
+        if name == SECURE_SESSION_COOKIE {
+            return Some(value);
+        }
+        if name == SESSION_COOKIE && plain.is_none() {
+            plain = Some(value);
+        }
+    }
+    plain
 }
 
 /// Whether a browser request comes from this site: `Sec-Fetch-Site` when the browser
@@ -68,6 +83,9 @@ impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(Authenticated(caller)) = parts.extensions.get::<Authenticated>() {
+            return Ok(Authed(caller.clone()));
+        }
         let address = client_address(parts);
         let access = state.service.access();
         if let Some(token) = bearer(&parts.headers) {

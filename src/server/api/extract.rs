@@ -17,10 +17,24 @@ use crate::server::AppState;
 /// closed under it instead of the answer.
 const DRAIN_BYTES: u64 = 8 * 1024 * 1024;
 
+/// Whether a request carries a body (a length, or a chunked one).
+fn has_body(parts: &Parts) -> bool {
+    let length = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    length.is_some_and(|n| n > 0) || parts.headers.contains_key(header::TRANSFER_ENCODING)
+}
+
 /// Reads every API request's body before the handler runs, under the cap
 /// (`fetch.max_body_bytes`): 413 beyond it, after draining what the client is sending (up
 /// to [`DRAIN_BYTES`] more). A handler that has no use for a body still leaves the
 /// connection clean for the next request.
+///
+/// A request with a body is authenticated first: without valid credentials it is answered
+/// 401 before a byte of its body is read (and the connection closes), so an anonymous
+/// client cannot make the server hold its bodies.
 pub async fn buffer_body(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: Request,
@@ -29,15 +43,30 @@ pub async fn buffer_body(
     use axum::response::IntoResponse;
     use futures_util::StreamExt;
     let cap = state.service.max_body_bytes();
-    let declared = request
-        .headers()
+    let (mut parts, body) = request.into_parts();
+    if has_body(&parts) {
+        match super::Authed::from_request_parts(&mut parts, &state).await {
+            Ok(super::Authed(caller)) => {
+                parts.extensions.insert(super::auth::Authenticated(caller));
+            }
+            Err(e) => {
+                let mut response = e.into_response();
+                response.headers_mut().insert(
+                    header::CONNECTION,
+                    axum::http::HeaderValue::from_static("close"),
+                );
+                return response;
+            }
+        }
+    }
+    let declared = parts
+        .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > cap.saturating_add(DRAIN_BYTES)) {
         return ApiError::too_large(cap).into_response();
     }
-    let (parts, body) = request.into_parts();
     let mut stream = body.into_data_stream();
     // Sized once from the declared length: a large feed is not copied while it grows.
     let mut buffer = Vec::with_capacity(declared.unwrap_or(0).min(cap) as usize);
@@ -125,6 +154,16 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if let Some(field) = parts
+            .uri
+            .query()
+            .and_then(|q| crate::server::forbidden_field(q.as_bytes()))
+        {
+            return Err(ApiError::bad_request(format!(
+                "the parameter `{field}` holds a control character (NUL or another C0 control \
+                 but tab, LF and CR), which cannot be stored"
+            )));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
@@ -146,9 +185,13 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     }
 }
 
-/// The peer's address, when the server records it (it does; a router used without
-/// connection info has none).
+/// The client's address: as [`crate::server::resolve_client`] found it (the peer, or the
+/// address a trusted proxy forwarded), else the peer's; none for a router used without
+/// connection info.
 pub fn client_address(parts: &Parts) -> Option<String> {
+    if let Some(crate::server::ClientIp(ip)) = parts.extensions.get() {
+        return Some(ip.to_string());
+    }
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
