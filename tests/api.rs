@@ -42,7 +42,215 @@ api_on_both_backends!(
     scenario_dry_run_matches_the_run_after_it,
     scenario_fetch_now_and_limits,
     scenario_garbage_never_breaks_a_route,
+    scenario_many_writers_at_once,
+    scenario_control_characters_never_reach_the_store,
+    scenario_client_mistakes_are_client_errors,
+    scenario_imports_read_times_in_the_configured_zone,
 );
+
+/// Imports, edits and dry runs read times without an offset in the configured zone
+/// (`validate.default_timezone`), as the daemon's runs do.
+async fn scenario_imports_read_times_in_the_configured_zone(db: &str) {
+    let api = Api::start_configured(
+        db,
+        api_support::ApiOptions {
+            run: iarss::ingest::RunOptions {
+                zone: chrono_tz::UTC,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await;
+    let a = url("zone/a");
+    let html = article(&a)
+        .html()
+        .replace(publishing::PUBLISHED, "2024-01-10T08:00:00");
+    let answer = api.import(NEWS, &html, true).await;
+    assert_eq!(answer.status, 201, "{}", answer.text());
+    let stored = api
+        .get(&format!("/api/v1/articles?url={}", q(&a)), &api.operator)
+        .await
+        .json();
+    // In the built-in America/Los_Angeles it would be 16:00 UTC.
+    assert_eq!(
+        stored["op_published"], "2024-01-10T08:00:00.000Z",
+        "{stored}"
+    );
+    let warning = stored["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(warning.contains("read as UTC"), "{warning}");
+    let dry = api
+        .send(
+            "POST",
+            &format!("/api/v1/pages/{NEWS}/dry-run"),
+            Some(&api.operator),
+            Some("application/rss+xml"),
+            rss(&[article(&a).modified("2024-01-10T09:00:00")])
+                .replace(publishing::PUBLISHED, "2024-01-10T08:00:00")
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(dry.status, 200, "{}", dry.text());
+    let item = &dry.json()["items"][0];
+    assert_eq!(
+        item["incoming_op_modified"], "2024-01-10T09:00:00.000Z",
+        "{item}"
+    );
+    api.stop().await;
+}
+
+/// A NUL or another C0 control in an imported or edited article is 422 with
+/// `article-forbidden-character` at its position (rules.md decision 28), in a query 400;
+/// nothing holding one is stored, and the store keeps answering (on PostgreSQL a NUL in
+/// text would fail the statement).
+async fn scenario_control_characters_never_reach_the_store(db: &str) {
+    let api = Api::start(db).await;
+    let a = url("control/a");
+    let with_nul = article(&a).body("Ferries\u{0} resumed.").html();
+    let answer = api.import(NEWS, &with_nul, true).await;
+    assert_eq!(answer.status, 422, "{}", answer.text());
+    let body = answer.json();
+    let found = body["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "article-forbidden-character")
+        .cloned()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(found["severity"], "error");
+    let line = with_nul.lines().position(|l| l.contains('\u{0}')).unwrap() as u64 + 1;
+    assert_eq!(found["line"], line, "{found}");
+    let path = format!("/api/v1/articles?url={}", q(&a));
+    assert_eq!(api.get(&path, &api.operator).await.status, 404);
+
+    // Stored clean, then edited with an escape character: refused, the stored text kept.
+    assert_eq!(
+        api.import(NEWS, &article(&a).html(), true).await.status,
+        201
+    );
+    let edit = api
+        .json(
+            "PUT",
+            &path,
+            &api.operator,
+            &json!({"html_source": article(&a).body("Red \u{1b}[31m text.").html()}),
+        )
+        .await;
+    assert_eq!(edit.status, 422, "{}", edit.text());
+    assert!(edit.text().contains("article-forbidden-character"));
+    let stored = api.get(&path, &api.operator).await.json();
+    assert!(!stored["html"].as_str().unwrap().contains('\u{1b}'));
+    assert_eq!(stored["revision"], 1);
+
+    for query in [
+        format!("/api/v1/pages/{NEWS}/articles?q=%00"),
+        format!("/api/v1/articles?url={}%00", q(&a)),
+    ] {
+        let answer = api.get(&query, &api.operator).await;
+        assert_eq!(answer.status, 400, "{query}: {}", answer.text());
+        assert_eq!(answer.code(), "bad_request");
+    }
+    // The store still answers.
+    assert_eq!(api.get(&path, &api.operator).await.status, 200);
+    api.stop().await;
+}
+
+/// What a client got wrong is a 4xx in the API's error shape, never `store_unavailable`:
+/// a revision or an ignored update the article does not have, a cursor no list gave out.
+/// The documentation's field names are the API's.
+async fn scenario_client_mistakes_are_client_errors(db: &str) {
+    let api = Api::start(db).await;
+    let a = url("mistakes/a");
+    assert_eq!(
+        api.import(NEWS, &article(&a).html(), true).await.status,
+        201
+    );
+    for (method, path, status) in [
+        (
+            "POST",
+            format!("/api/v1/articles/restore?url={}&revision=9", q(&a)),
+            404,
+        ),
+        (
+            "GET",
+            format!("/api/v1/articles/revisions?url={}&revision=9", q(&a)),
+            404,
+        ),
+        (
+            "POST",
+            format!("/api/v1/articles/ignored/apply?url={}", q(&a)),
+            404,
+        ),
+        (
+            "GET",
+            format!("/api/v1/pages/{NEWS}/articles?cursor=bm90LWEtY3Vyc29y"),
+            400,
+        ),
+    ] {
+        let answer = api
+            .send(method, &path, Some(&api.operator), None, Vec::new())
+            .await;
+        assert_eq!(answer.status, status, "{method} {path}: {}", answer.text());
+        assert_ne!(answer.code(), "store_unavailable");
+    }
+    // docs/api.md names a revision's fields as the API returns them.
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md")).unwrap();
+    let described = docs
+        .lines()
+        .skip_while(|l| !l.starts_with("**Revision**"))
+        .take_while(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let revision = api
+        .get(
+            &format!("/api/v1/articles/revisions?url={}&revision=1", q(&a)),
+            &api.operator,
+        )
+        .await
+        .json();
+    for key in revision.as_object().unwrap().keys() {
+        assert!(
+            described.contains(&format!("`{key}`")),
+            "docs/api.md does not name the revision's `{key}`: {described}"
+        );
+    }
+    api.stop().await;
+}
+
+/// 32 API clients reading, importing and editing articles of one page for 10 s while the
+/// page's feed runs back to back through another store (as `iarss ingest` beside the
+/// daemon would): no 5xx, every write answered as done is stored, none answered as failed
+/// is, and every run ends `ok`. Writers of the page wait their turn instead of failing.
+async fn scenario_many_writers_at_once(db: &str) {
+    let api = Api::start(db).await;
+    let feed_store = iarss::store::Store::open(db).await.expect("second store");
+    let options = api_support::load::LoadOptions {
+        clients: 32,
+        duration: std::time::Duration::from_secs(10),
+        feed_items: 20,
+        scratch: common::scratch(&format!("many-writers-{}", api.store.backend() as u8)),
+    };
+    let report = api_support::load::mixed_writers(&api, feed_store, &options).await;
+    eprintln!("{}", report.summary());
+    assert!(
+        report.is_clean(),
+        "{}\n{}",
+        report.summary(),
+        report.problems()
+    );
+    assert!(report.runs >= 5, "feed runs went on: {}", report.summary());
+    for kind in ["read", "import", "edit"] {
+        assert!(
+            report.ops.get(kind).is_some_and(|s| s.ok > 50),
+            "{kind}: {}",
+            report.summary()
+        );
+    }
+    api.stop().await;
+}
 
 /// Who makes a request in the access matrix.
 #[derive(Clone, Copy, Debug)]

@@ -606,6 +606,49 @@ fn a_failing_feed_backs_off_and_a_success_resets_it() {
     assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
 }
 
+/// A `429` with `Retry-After` delays the next fetch from the first such answer on, not only
+/// once the feed is in backoff: the loop that brings far-off due times into the current
+/// cycle leaves a feed that failed alone.
+#[test]
+fn retry_after_is_honoured_from_the_first_answer() {
+    let dir = common::scratch("daemon-retry-after");
+    let db = sqlite_db(&dir);
+    let server = Server::start(usize::MAX, move |_, s| {
+        let headers = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 6\r\n\
+                       Content-Length: 5\r\nConnection: close\r\n\r\nlater";
+        let _ = s.write_all(headers.as_bytes());
+    });
+    add_news_page(&db, &server.url("/feed.xml"));
+    let mut daemon = Daemon::spawn(
+        &dir,
+        "retry-after",
+        &db,
+        &[
+            ("IARSS_SCHEDULE_INTERVAL", "1s"),
+            ("IARSS_SCHEDULE_MAX_BACKOFF", "1m"),
+        ],
+    );
+    daemon.wait_ready();
+    assert!(
+        wait_until(Duration::from_secs(5), || !server
+            .requests_of("/feed.xml")
+            .is_empty()),
+        "never fetched"
+    );
+    thread::sleep(Duration::from_secs(8));
+    let hits = server.requests_of("/feed.xml");
+    let gaps: Vec<f64> = hits
+        .windows(2)
+        .map(|w| (w[1].at - w[0].at).as_secs_f64())
+        .collect();
+    assert!(
+        hits.len() <= 3 && gaps.iter().all(|g| *g >= 5.5),
+        "fetched {} times, gaps {gaps:?}: the server asked for 6 s",
+        hits.len()
+    );
+    assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
+}
+
 #[test]
 fn pages_added_while_running_are_fetched_within_one_cycle() {
     let dir = common::scratch("daemon-added");
@@ -1020,6 +1063,46 @@ fn failing_commits_are_recorded_and_make_the_daemon_unready() {
     assert!(wait_until(Duration::from_secs(5), || runs(&db, "news")[0]
         ["outcome"]
         == "ok"));
+    assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
+}
+
+/// Claims that fail (a full disk refuses the lease's write) make `/readyz` answer 503
+/// within seconds, though no run gets as far as a commit.
+#[test]
+fn failing_claims_make_the_daemon_unready() {
+    let dir = common::scratch("daemon-claims-fail");
+    let db = sqlite_db(&dir);
+    let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
+    add_news_page(&db, &server.url("/feed.xml"));
+    // A run in flight when the disk fills keeps its lease until it expires.
+    let mut daemon = Daemon::spawn(&dir, "claims-fail", &db, &[("IARSS_SCHEDULE_LEASE", "11s")]);
+    daemon.wait_ready();
+    common::execute_sql(
+        &db,
+        "CREATE TRIGGER refuse BEFORE UPDATE OF lease_owner ON feeds \
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full (simulated)'); END;",
+    );
+    let started = Instant::now();
+    let mut body = String::new();
+    assert!(
+        wait_until(Duration::from_secs(8), || {
+            let (code, text) = daemon.get("/readyz").unwrap_or_default();
+            body = text;
+            code == 503
+        }),
+        "/readyz stays ready while every claim fails: {body}\n{}",
+        daemon.log()
+    );
+    assert!(body.contains("simulated"), "{body}");
+    assert!(started.elapsed() < Duration::from_secs(8));
+    common::execute_sql(&db, "DROP TRIGGER refuse");
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            daemon.get("/readyz").is_some_and(|(code, _)| code == 200)
+        }),
+        "{}",
+        daemon.log()
+    );
     assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
 }
 

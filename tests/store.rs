@@ -67,6 +67,7 @@ on_both_backends!(
     scenario_missing_feed_file_is_a_fetch_error,
     scenario_pages_are_managed,
     scenario_nested_domains_belong_to_the_longest,
+    scenario_an_article_stored_before_a_nested_page_stays_with_its_page,
     scenario_long_feed_is_decided_like_a_short_one,
     scenario_deleted_article_is_inserted_again,
     scenario_ingest_by_domain_creates_the_page,
@@ -1350,6 +1351,45 @@ fn scenario_nested_domains_belong_to_the_longest(db: &str) {
     let run = ctx.completed("root", &feed, &[]);
     assert_eq!(counts(&run).rejected, 1, "{run:#}");
     assert_eq!(ctx.articles_raw(), stored);
+}
+
+/// An article stored under `example.com` before a page for `news.example.com` existed stays
+/// with its page: that page's feed still updates it, the new page's feed is told it is
+/// stored under another page, and no message names the other page (a publisher of one
+/// page never learns another's id).
+fn scenario_an_article_stored_before_a_nested_page_stays_with_its_page(db: &str) {
+    let ctx = Ctx::new(db);
+    ctx.add_page("root", "example.com");
+    let first = ctx.feed(&[item(A).modified("2024-03-10T09:00:00Z")]);
+    assert_eq!(counts(&ctx.completed("root", &first, &[])).inserted, 1);
+    ctx.add_page("news", "news.example.com");
+
+    let newer = ctx.feed(&[item(A)
+        .modified("2024-03-10T10:00:00Z")
+        .title("Harbour reopens, ferries too")]);
+    let run = ctx.completed("root", &newer, &[]);
+    assert_eq!(counts(&run).updated, 1, "{run:#}");
+    assert_eq!(ctx.article(A)["page_id"], "root");
+    assert_eq!(ctx.article(A)["title"], "Harbour reopens, ferries too");
+
+    let run = ctx.completed("news", &newer, &[]);
+    assert_eq!(counts(&run).rejected, 1, "{run:#}");
+    let d = diagnostic(&run, "canonical-domain-mismatch", Some(A));
+    let message = d["message"].as_str().unwrap_or_default();
+    assert!(message.contains("another page"), "{message}");
+    assert!(!message.contains("`root`"), "{message}");
+
+    // A new article on the nested domain goes to the nested page; the parent page is told
+    // without being given its id.
+    let fresh = "https://news.example.com/2024/03/fresh";
+    let run = ctx.completed("root", &ctx.feed(&[item(fresh)]), &[]);
+    let d = diagnostic(&run, "canonical-domain-mismatch", Some(fresh));
+    let message = d["message"].as_str().unwrap_or_default();
+    assert!(!message.contains("`news`"), "{message}");
+    assert_eq!(
+        counts(&ctx.completed("news", &ctx.feed(&[item(fresh)]), &[])).inserted,
+        1
+    );
 }
 
 /// A feed long enough that the run looks its articles up in batches while it still parses

@@ -50,6 +50,8 @@ pub fn run(db: Option<&str>, args: IngestArgs) -> CliResult {
         let options = RunOptions {
             fetch: crate::fetch::FetchConfig {
                 max_body_bytes: args.max_bytes,
+                // The guard then holds on every redirect hop and resolved address.
+                allow_private_networks: !args.deny_private_networks,
                 ..Default::default()
             },
             zone,
@@ -128,6 +130,7 @@ async fn dry_run(
     let options = RunOptions {
         fetch: crate::fetch::FetchConfig {
             max_body_bytes: args.max_bytes,
+            allow_private_networks: !args.deny_private_networks,
             ..Default::default()
         },
         zone,
@@ -270,7 +273,7 @@ fn result_text(result: &RunResult) -> String {
         r.id.unwrap_or_default(),
         r.page_id,
         r.feed.as_str(),
-        r.feed_url,
+        crate::model::mask_url(&r.feed_url),
         r.outcome.as_str(),
         r.http_status
             .map(|s| format!(" (HTTP {s})"))

@@ -193,6 +193,8 @@ fn lint_url(url: &str, request: &LintRequest) -> LintedInput {
     };
     let config = FetchConfig {
         max_body_bytes: request.max_bytes,
+        // The guard then holds on every redirect hop and every resolved address.
+        allow_private_networks: !request.deny_private_networks,
         ..FetchConfig::default()
     };
     let result = runtime.block_on(async {

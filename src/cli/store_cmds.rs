@@ -9,7 +9,7 @@ use super::args::{ArticlesCommand, ListFormat, PagesCommand};
 use super::error::{CliError, CliResult};
 use super::output::records::{self, PageRow};
 use super::output::table::Table;
-use crate::model::Domain;
+use crate::model::{Domain, mask_url};
 use crate::store::{
     DEFAULT_DATABASE_URL, FeedKind, FeedRun, FeedState, NewPage, OVERVIEW_PAGE, Page, Store,
     StoreError, rfc3339,
@@ -167,14 +167,21 @@ fn page_text(row: &PageRow, dev: Option<&FeedState>) -> String {
             "state",
             if p.enabled { "enabled" } else { "disabled" }.to_string(),
         ),
-        ("feed", or_dash(p.feed_url.as_deref())),
+        // Credentials in a feed URL are the publisher's secret: never printed.
+        (
+            "feed",
+            or_dash(p.feed_url.as_deref().map(mask_url).as_deref()),
+        ),
         ("last outcome", or_dash(row.last_outcome.as_deref())),
         (
             "failures in a row",
             row.state.consecutive_failures.to_string(),
         ),
         ("next due", due(row.state.next_due_at)),
-        ("development feed", or_dash(p.dev_feed_url.as_deref())),
+        (
+            "development feed",
+            or_dash(p.dev_feed_url.as_deref().map(mask_url).as_deref()),
+        ),
     ];
     if let Some(d) = dev {
         fields.push(("dev last outcome", or_dash(d.last_outcome.as_deref())));
@@ -252,7 +259,10 @@ async fn pages_on(store: &Store, cmd: PagesCommand) -> CliResult {
                             .into(),
                             r.last_outcome.clone().unwrap_or_else(|| "-".into()),
                             r.state.consecutive_failures.to_string(),
-                            r.page.feed_url.clone().unwrap_or_else(|| "-".into()),
+                            r.page
+                                .feed_url
+                                .as_deref()
+                                .map_or_else(|| "-".into(), mask_url),
                         ]);
                     }
                     print!(

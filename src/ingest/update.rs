@@ -280,9 +280,11 @@ fn content_of(
 fn nested_owner(page: &Page, lookups: &Lookups, canonical: &CanonicalUrl) -> Option<String> {
     let host = canonical.host();
     let owner = lookups.owner_of(&host)?;
+    // The message never names the other page: a publisher of this one may not know it.
     (owner != page.id && page.domain.matches_host(&host)).then(|| {
         format!(
-            "canonical URL `{}` belongs to page `{owner}`, whose domain is more specific",
+            "canonical URL `{}` belongs to another page, whose domain is more specific than \
+             this page's",
             canonical.as_str()
         )
     })
@@ -320,7 +322,11 @@ pub fn plan(page: &Page, origin: Origin, report: &InputReport, lookups: &Lookups
             column: Some(article.position.column),
         };
         let mut extra: Vec<LoggedDiagnostic> = Vec::new();
-        if nesting && let Some(message) = canonical_url.and_then(|c| nested_owner(page, lookups, c))
+        // An article this page stored stays its own, whatever pages were added since.
+        let stored_here = head.is_some_and(|h| h.page_id == page.id);
+        if nesting
+            && !stored_here
+            && let Some(message) = canonical_url.and_then(|c| nested_owner(page, lookups, c))
         {
             extra.push(at(RuleId::CanonicalDomainMismatch, message));
         }
@@ -436,11 +442,14 @@ pub fn plan(page: &Page, origin: Origin, report: &InputReport, lookups: &Lookups
                         plan.counts.rejected += 1;
                         (Would::Reject, None)
                     }
-                    Action::Foreign { owner } => {
+                    Action::Foreign { .. } => {
                         plan.counts.rejected += 1;
                         extra.push(at(
                             RuleId::CanonicalDomainMismatch,
-                            format!("`{url}` is stored under page `{owner}`"),
+                            format!(
+                                "`{url}` is stored under another page; an article belongs \
+                                 to the page that stored it until it is deleted there"
+                            ),
                         ));
                         (Would::Reject, Some(RuleId::CanonicalDomainMismatch))
                     }

@@ -3,11 +3,13 @@
 
 mod diagnostic;
 mod status;
+mod text;
 mod time;
 mod url;
 
 pub use diagnostic::{Diagnostic, Position};
 pub use status::{ArticleStatus, UnknownStatus};
+pub use text::{control_name, first_forbidden_control, is_forbidden_control};
 pub use time::{
     DEFAULT_ZONE, DEFAULT_ZONE_NAME, DateTimeValue, from_ms, now_ms, parse_datetime, parse_pubdate,
     rfc3339,

@@ -1221,11 +1221,27 @@ impl FeedState {
         err: quick_xml::Error,
     ) -> FeedError {
         let source = reader.get_ref();
-        if let Some(DecodeError::Malformed { encoding, position }) = source.decode_error() {
-            return FeedError::NotWellFormed {
-                message: format!("bytes that are not valid {encoding}"),
-                position: Some(*position),
-            };
+        match source.decode_error() {
+            Some(DecodeError::Malformed { encoding, position }) => {
+                return FeedError::NotWellFormed {
+                    message: format!("bytes that are not valid {encoding}"),
+                    position: Some(*position),
+                };
+            }
+            Some(DecodeError::Forbidden {
+                character,
+                position,
+            }) => {
+                return FeedError::NotWellFormed {
+                    message: format!(
+                        "the control character {} is not allowed anywhere in XML (only tab, \
+                         line feed and carriage return are); remove it",
+                        crate::model::control_name(*character)
+                    ),
+                    position: Some(*position),
+                };
+            }
+            _ => {}
         }
         if let quick_xml::Error::Io(io) = &err
             && io.kind() != std::io::ErrorKind::InvalidData

@@ -26,6 +26,7 @@ declare_rules! {
     (ItemMissingGuid, "item-missing-guid", Warning, Item, "Item guid is missing or empty"),
     (ItemMissingPubdate, "item-missing-pubdate", Warning, Item, "Item has no pubDate"),
     (ItemInvalidPubdate, "item-invalid-pubdate", Warning, Item, "Item pubDate is neither an RFC 822/1123 nor an ISO 8601 date-time"),
+    (ArticleForbiddenCharacter, "article-forbidden-character", Error, Head, "A NUL or another C0 control (not tab, LF, CR) in an article read on its own"),
     (MissingArticleElement, "missing-article-element", Error, Head, "Content has no article element"),
     (MissingCanonical, "missing-canonical", Error, Head, "No canonical link in head and no usable item link to fall back on"),
     (CanonicalFromItemLink, "canonical-from-item-link", Warning, Head, "No canonical link in head; the item link is used as the canonical URL"),

@@ -29,11 +29,21 @@ pub(super) fn render(inputs: &[LintedInput]) -> String {
     out
 }
 
-/// Escapes a command's message.
+/// Escapes a command's message as GitHub requires (`%`, CR, LF), and writes every other
+/// control character as `\u{…}`: a message may quote what a feed holds, and a raw escape
+/// sequence would reach the terminal of whoever reads the log.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escapes a command property value.
@@ -47,5 +57,12 @@ mod tests {
     fn escapes_as_github_requires() {
         assert_eq!(super::escape_data("50% off\nnow"), "50%25 off%0Anow");
         assert_eq!(super::escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+
+    #[test]
+    fn no_raw_control_character_reaches_the_log() {
+        let escaped = super::escape_data("red \u{1b}[31mtext\u{7}\u{9b}31m\ttab");
+        assert_eq!(escaped, "red \\u{1b}[31mtext\\u{7}\\u{9b}31m\\u{9}tab");
+        assert!(!escaped.chars().any(char::is_control));
     }
 }

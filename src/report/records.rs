@@ -17,7 +17,8 @@ pub fn run(r: &FeedRun) -> Value {
     json!({
         "run_id": r.id,
         "page_id": r.page_id,
-        "feed_url": r.feed_url,
+        // Recorded runs hold it masked already; a run in hand still has the credentials.
+        "feed_url": crate::model::mask_url(&r.feed_url),
         "feed": r.feed.as_str(),
         "outcome": r.outcome.as_str(),
         "http_status": r.http_status,

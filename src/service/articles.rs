@@ -129,6 +129,7 @@ impl Service {
     async fn article_diagnostics(&self, page: &Page, html: &str) -> Value {
         let options = CheckOptions {
             domain: Some(page.domain.clone()),
+            zone: self.zone(),
             ..CheckOptions::default()
         };
         let bytes = html.as_bytes().to_vec();

@@ -49,6 +49,7 @@ impl Service {
             .transpose()?;
         let options = CheckOptions {
             domain,
+            zone: self.zone(),
             ..CheckOptions::default()
         };
         let rendered = tokio::task::spawn_blocking(move || {

@@ -2,7 +2,7 @@
 //! A page's domain never changes (its articles' canonical URLs were checked against it);
 //! a publisher moving domains gets a new page.
 
-use super::pages::{check_feed_url, upsert_feed};
+use super::pages::{check_feed_url, check_page_name, upsert_feed};
 use super::{FeedKind, Page, Store, StoreError};
 
 /// What to change of a page; `None` leaves a field as it is.
@@ -28,12 +28,8 @@ impl Store {
         {
             check_feed_url(url)?;
         }
-        if let Some(name) = &change.name
-            && (name.trim().is_empty() || name.len() > 200)
-        {
-            return Err(StoreError::InvalidPage(
-                "a page name is 1 to 200 characters".into(),
-            ));
+        if let Some(name) = &change.name {
+            check_page_name(name.trim())?;
         }
         let mut tx = self.pool.begin().await?;
         let exists = sqlx::query("SELECT id FROM pages WHERE id = $1")

@@ -123,10 +123,12 @@ fn page_from_row(row: &AnyRow) -> Result<Page, StoreError> {
     })
 }
 
-/// A page id is a slug: it names the page in URLs, commands and logs.
+/// A page id is a slug: it names the page in URLs, commands and logs. It starts with a
+/// letter or a digit, so that `.` and `..` (which a URL path would resolve away) and ids
+/// that look like options are never ids.
 pub fn check_page_id(id: &str) -> Result<(), StoreError> {
-    let slug = !id.is_empty()
-        && id.len() <= 200
+    let slug = id.len() <= 200
+        && id.starts_with(|c: char| c.is_ascii_alphanumeric())
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
@@ -134,14 +136,34 @@ pub fn check_page_id(id: &str) -> Result<(), StoreError> {
         Ok(())
     } else {
         Err(StoreError::InvalidPage(format!(
-            "page id `{id}` must be 1 to 200 letters, digits, `-`, `_` or `.`"
+            "page id `{}` must be 1 to 200 letters, digits, `-`, `_` or `.`, starting with a \
+             letter or a digit",
+            id.escape_debug()
         )))
     }
+}
+
+/// A page's name is shown on every page: at most 200 characters, and no control
+/// character.
+pub fn check_page_name(name: &str) -> Result<(), StoreError> {
+    if name.trim().is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(StoreError::InvalidPage(format!(
+            "page name `{}` must be 1 to 200 characters, none of them a control character",
+            name.escape_debug()
+        )));
+    }
+    Ok(())
 }
 
 /// A feed URL is an absolute http(s) URL, or a `file://` URL (which only a daemon
 /// configured with `fetch.allow_file_urls` fetches).
 pub fn check_feed_url(url: &str) -> Result<(), StoreError> {
+    if url.chars().any(char::is_control) {
+        return Err(StoreError::InvalidPage(format!(
+            "feed URL `{}` holds a control character",
+            crate::store::mask_url(url).escape_debug()
+        )));
+    }
     match url::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(()),
         Ok(u) if u.scheme() == "file" => Ok(()),
@@ -163,6 +185,7 @@ impl Store {
     /// Creates a page; its domain must not belong to another page.
     pub async fn add_page(&self, page: &NewPage) -> Result<Page, StoreError> {
         check_page_id(&page.id)?;
+        check_page_name(&page.name)?;
         for url in [&page.feed_url, &page.dev_feed_url].into_iter().flatten() {
             check_feed_url(url)?;
         }

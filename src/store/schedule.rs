@@ -63,7 +63,18 @@ impl Store {
             .bind(lease_ms)
             .bind(limit)
             .fetch_all(&self.pool)
-            .await?;
+            .await;
+        // A claim is a write: one that fails (a full disk) counts for readiness like a
+        // failed commit. Only a run's commit counts as the success that ends such a streak:
+        // a claim needs far less room than a run's writes.
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(e) => {
+                self.health
+                    .failed(&format!("claiming due feeds failed: {e}"));
+                return Err(e.into());
+            }
+        };
         rows.iter()
             .map(|r| {
                 Ok(ClaimedFeed {
@@ -149,12 +160,13 @@ impl Store {
 
     /// Brings feeds due further out than one `interval_ms` (a page added with the default
     /// cycle under a shorter configured one) into the next cycle, keeping their phase.
-    /// Feeds in backoff (three or more failures in a row) are due later on purpose.
+    /// A feed whose last run failed is due later on purpose (backoff, or a server's
+    /// `Retry-After`) and keeps its time.
     pub async fn fit_due_times(&self, interval_ms: i64) -> Result<u64, StoreError> {
         let now = super::now_ms();
         let done = sqlx::query(
             "UPDATE feeds SET next_due_at = $1 + (next_due_at % $2) \
-             WHERE next_due_at > $1 + $2 AND consecutive_failures < 3",
+             WHERE next_due_at > $1 + $2 AND consecutive_failures = 0",
         )
         .bind(now)
         .bind(interval_ms.max(1))

@@ -12,6 +12,7 @@ use crate::validate::context::Checker;
 pub fn check(c: &mut Checker) -> Option<CanonicalUrl> {
     let ia = &c.article.ia;
     let head_node = ia.head.node.or(ia.html);
+    forbidden_character(c);
     missing_article_element(c);
     let canonical = resolve_canonical(c, head_node);
     if let Some(head_node) = head_node {
@@ -23,6 +24,23 @@ pub fn check(c: &mut Checker) -> Option<CanonicalUrl> {
     invalid_dir(c);
     stylesheet_ignored(c);
     canonical
+}
+
+/// `article-forbidden-character`: a control character XML forbids, at the first one. (In a
+/// feed the reader refuses the whole feed first, so only an article read on its own gets
+/// here with one.)
+fn forbidden_character(c: &mut Checker) {
+    if let Some((offset, ch)) = crate::model::first_forbidden_control(&c.article.source.html) {
+        c.report_offset(
+            RuleId::ArticleForbiddenCharacter,
+            offset,
+            format!(
+                "the article holds the control character {}, which XML forbids and the store \
+                 cannot keep; remove it (and any others after it)",
+                crate::model::control_name(ch)
+            ),
+        );
+    }
 }
 
 /// `missing-article-element`.

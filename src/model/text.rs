@@ -1,0 +1,37 @@
+//! Characters XML 1.0 forbids in a document (rules.md decision 28): NUL and the C0 controls
+//! other than tab, line feed and carriage return. None of them reaches the store: a feed
+//! holding one is not well-formed, an article read on its own is rejected, and a query
+//! parameter or form field holding one is refused.
+
+/// Whether `c` is a character XML 1.0 forbids (a C0 control other than tab, LF and CR).
+pub fn is_forbidden_control(c: char) -> bool {
+    c < '\u{20}' && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The byte offset and value of the first forbidden control character of `text`.
+pub fn first_forbidden_control(text: &str) -> Option<(usize, char)> {
+    // Most text holds none: a byte scan finds that fastest (the controls are ASCII).
+    let at = text
+        .bytes()
+        .position(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))?;
+    Some((at, char::from(text.as_bytes()[at])))
+}
+
+/// `U+0000`-style name of a control character, for messages.
+pub fn control_name(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_c0_controls_but_tab_lf_cr_are_forbidden() {
+        assert_eq!(first_forbidden_control("plain\ttext\r\n"), None);
+        assert_eq!(first_forbidden_control("a\u{0}b"), Some((1, '\u{0}')));
+        assert_eq!(first_forbidden_control("é\u{1b}[31m"), Some((2, '\u{1b}')));
+        assert!(!is_forbidden_control('\u{7f}'));
+        assert_eq!(control_name('\u{0}'), "U+0000");
+    }
+}
