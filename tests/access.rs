@@ -69,7 +69,70 @@ on_both_backends!(
     scenario_concurrent_guesses_cannot_pass_the_limit,
     scenario_many_addresses_slow_an_account_but_never_lock_it,
     scenario_cli_manages_users_tokens_and_audit,
+    scenario_the_last_operator_stays_and_no_one_removes_themselves,
+    scenario_sessions_end_at_their_maximum_age,
 );
+
+/// No one removes themselves, and the last operator is never removed, even by two
+/// removals at once.
+async fn scenario_the_last_operator_stays_and_no_one_removes_themselves(db: &str) {
+    let access = access_with_pages(db).await;
+    for email in ["op1@example.com", "op2@example.com"] {
+        access
+            .add_user(&Caller::cli(), email, PASSWORD, Role::Operator, &[])
+            .await
+            .unwrap();
+    }
+    let (_, op1) = logged_in(&access, "op1@example.com", ADDRESS).await;
+    let own = access.remove_user(&op1.caller, "op1@example.com").await;
+    assert!(
+        matches!(&own, Err(AccessError::Invalid(m)) if m.contains("yourself")),
+        "{own:?}"
+    );
+    // Two removals at once of the only two operators: one goes through.
+    let cli = Caller::cli();
+    let (a, b) = tokio::join!(
+        access.remove_user(&cli, "op1@example.com"),
+        access.remove_user(&cli, "op2@example.com"),
+    );
+    assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
+    let refused = if a.is_err() { a } else { b };
+    assert!(
+        matches!(&refused, Err(AccessError::Invalid(m)) if m.contains("last operator")),
+        "{refused:?}"
+    );
+    let operators = access
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|u| u.role == Role::Operator)
+        .count();
+    assert_eq!(operators, 1);
+    access.store().close().await;
+}
+
+/// A session ends `session_max_age` after its login however much it is used.
+async fn scenario_sessions_end_at_their_maximum_age(db: &str) {
+    let access = access_with_pages(db).await;
+    add_publisher(&access, "ed@example.com", &["news"]).await;
+    let short = Access::new(
+        access.store().clone(),
+        AccessSettings {
+            session_max_age: Duration::from_millis(600),
+            ..AccessSettings::default()
+        },
+    );
+    let (cookie, _) = logged_in(&short, "ed@example.com", ADDRESS).await;
+    // Used all the time: the idle limit never ends it, the age does.
+    for _ in 0..3 {
+        assert!(short.session(&cookie, None).await.unwrap().is_some());
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(short.session(&cookie, None).await.unwrap().is_none());
+    access.store().close().await;
+}
 
 const PASSWORD: &str = "correct horse battery";
 const ADDRESS: &str = "192.0.2.10";
@@ -1142,6 +1205,25 @@ async fn scenario_cli_manages_users_tokens_and_audit(db: &str) {
             1,
         );
         expect(db, &["users", "pages", "ed@example.com"], None, 2);
+        // The last operator stays; with a second one, either may go.
+        let out = expect(db, &["users", "remove", "ops@example.com"], None, 2);
+        assert!(
+            text(&out.stderr).contains("last operator"),
+            "{}",
+            text(&out.stderr)
+        );
+        expect(
+            db,
+            &[
+                "users",
+                "add",
+                "second@example.com",
+                "--operator",
+                "--password-stdin",
+            ],
+            stdin,
+            0,
+        );
         expect(db, &["users", "remove", "ops@example.com"], None, 0);
         expect(db, &["users", "remove", "ops@example.com"], None, 1);
 
@@ -1161,6 +1243,7 @@ async fn scenario_cli_manages_users_tokens_and_audit(db: &str) {
                 "token_created",
                 "token_revoked",
                 "user_page_removed",
+                "user_created",
                 "user_removed",
             ]
         );
@@ -1170,7 +1253,7 @@ async fn scenario_cli_manages_users_tokens_and_audit(db: &str) {
                 .all(|e| e["actor"] == "cli" && e["address"].is_null())
         );
         assert!(entries[0]["at"].as_str().unwrap().ends_with('Z'));
-        assert_eq!(entries[1]["page_id"], "news");
+        assert_eq!(entries[2]["page_id"], "news");
         let limited = json(&expect(
             db,
             &["audit", "--limit", "2", "--format", "json"],
@@ -1178,7 +1261,7 @@ async fn scenario_cli_manages_users_tokens_and_audit(db: &str) {
             0,
         ));
         assert_eq!(limited.as_array().unwrap().len(), 2);
-        let before = entries[4]["id"].as_i64().unwrap().to_string();
+        let before = entries[5]["id"].as_i64().unwrap().to_string();
         let older = json(&expect(
             db,
             &["audit", "--before", &before, "--format", "json"],

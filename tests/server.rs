@@ -372,3 +372,44 @@ fn unauthenticated_bodies_are_never_held() {
     let _ = s.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 }
+
+/// 40 wrong passwords for one account sent at once, each claiming another address in
+/// `X-Forwarded-For` (no proxy is trusted by default, so all come from one address): at
+/// most 5 of them get a password check, the rest are refused without one.
+#[test]
+fn a_burst_of_guesses_gets_five_checks() {
+    let served = serve("burst", 4096, &[]);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let guesses: Vec<_> = (0..40)
+            .map(|i| {
+                let addr = served.addr;
+                scope.spawn(move || {
+                    let form = "email=op%40example.com&password=wrong+password";
+                    let mut s = TcpStream::connect(addr).unwrap();
+                    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+                    write!(
+                        s,
+                        "POST /login HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+                         X-Forwarded-For: 198.51.100.{i}\r\n\
+                         Content-Type: application/x-www-form-urlencoded\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n{form}",
+                        form.len()
+                    )
+                    .unwrap();
+                    let mut answer = String::new();
+                    let _ = s.read_to_string(&mut answer);
+                    answer
+                        .split(' ')
+                        .nth(1)
+                        .and_then(|c| c.parse().ok())
+                        .unwrap_or(0)
+                })
+            })
+            .collect();
+        guesses.into_iter().map(|g| g.join().unwrap()).collect()
+    });
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert!(checked <= 5, "{checked} password checks: {statuses:?}");
+    assert_eq!(checked + refused, 40, "{statuses:?}");
+}

@@ -116,10 +116,15 @@ impl Access {
     }
 
     /// Removes a user with its memberships, tokens and sessions. Operators only; audited as
-    /// `user_removed`.
+    /// `user_removed`. No one removes themselves, and the last operator stays.
     pub async fn remove_user(&self, by: &Caller, email: &str) -> Result<(), AccessError> {
         operators_only(by)?;
         let user = self.existing_user(email).await?;
+        if by.user_id == Some(user.id) {
+            return Err(AccessError::Invalid(
+                "you cannot remove yourself; another operator can".into(),
+            ));
+        }
         let audit = AuditRecord {
             at: now_ms(),
             actor: by.actor(),
@@ -129,10 +134,14 @@ impl Access {
             address: by.address.as_deref(),
             detail: Some(&user.role),
         };
-        if !self.store.delete_user(user.id, &audit).await? {
-            return Err(AccessError::NoSuchUser(user.email));
+        match self.store.delete_user(user.id, &audit).await? {
+            Some(true) => Ok(()),
+            Some(false) => Err(AccessError::Invalid(format!(
+                "`{}` is the last operator; make another operator first",
+                user.email
+            ))),
+            None => Err(AccessError::NoSuchUser(user.email)),
         }
-        Ok(())
     }
 
     /// Makes a publisher a member of a page (nothing happens when it already is).

@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::audit::{AuditRecord, insert_audit};
-use super::{Store, StoreError};
+use super::{Backend, Store, StoreError, dynamic};
 
 /// A user as stored, without the password hash.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,13 +171,35 @@ impl Store {
     }
 
     /// Deletes a user (its memberships, tokens and sessions go with it) and writes `audit`
-    /// in the same transaction; `false` when there is no such user.
+    /// in the same transaction; `Ok(None)` when there is no such user, `Ok(Some(false))`
+    /// when it is the last operator (who is never removed).
     pub async fn delete_user(
         &self,
         user_id: i64,
         audit: &AuditRecord<'_>,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+    ) -> Result<Option<bool>, StoreError> {
+        let mut tx = match self.backend {
+            // The single writer from the first statement: the count below stays true.
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        // The operators' rows locked, so two removals at once cannot each leave the other
+        // as the last one and both go through.
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        };
+        let operators = dynamic(format!(
+            "SELECT id FROM users WHERE role = 'operator' ORDER BY id{lock}"
+        ))
+        .fetch_all(&mut *tx)
+        .await?;
+        let is_operator = operators
+            .iter()
+            .any(|r| r.try_get::<i64, _>("id").is_ok_and(|id| id == user_id));
+        if is_operator && operators.len() == 1 {
+            return Ok(Some(false));
+        }
         // SQLite enforces the cascades only with foreign_keys on, which the pool sets; the
         // explicit deletes keep a connection without it from leaving orphans behind.
         for sql in [
@@ -193,11 +215,11 @@ impl Store {
             .await?
             .rows_affected();
         if deleted == 0 {
-            return Ok(false);
+            return Ok(None);
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(true))
     }
 
     /// Makes a user a member of a page and writes `audit` in the same transaction; `false`
