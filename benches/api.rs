@@ -8,7 +8,8 @@
 //! - a dry run of the 500-item medium feed against a plain lint of it (target ≤ 1.3×).
 //!
 //! - many writers at once: 1, 4 and 32 API clients reading, importing and editing articles
-//!   of one page while the page's feed runs back to back (`BENCH_API_WRITERS_SECS` each,
+//!   of one page while the page's feed runs back to back in the same process, as a daemon
+//!   runs feeds beside its API (`BENCH_API_WRITERS_SECS` each,
 //!   default 20): throughput and latency of each kind of request, 5xx answers, lost writes,
 //!   runs not `ok`.
 //!
@@ -502,14 +503,14 @@ fn writers(label: &str, fresh: &dyn Fn(usize) -> String) {
             .unwrap();
         let report = rt.block_on(async {
             let api = api_support::Api::start(&db).await;
-            let feed_store = Store::open(&db).await.expect("second store");
             let options = api_support::load::LoadOptions {
                 clients,
                 duration: Duration::from_secs(secs),
                 feed_items: 20,
                 scratch: data_dir().join(format!("writers-{clients}")),
             };
-            let report = api_support::load::mixed_writers(&api, feed_store, &options).await;
+            // The feed runs share the API's store, as the daemon's runs share its API's.
+            let report = api_support::load::mixed_writers(&api, None, &options).await;
             api.stop().await;
             report
         });

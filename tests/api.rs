@@ -233,7 +233,7 @@ async fn scenario_many_writers_at_once(db: &str) {
         feed_items: 20,
         scratch: common::scratch(&format!("many-writers-{}", api.store.backend() as u8)),
     };
-    let report = api_support::load::mixed_writers(&api, feed_store, &options).await;
+    let report = api_support::load::mixed_writers(&api, Some(feed_store), &options).await;
     eprintln!("{}", report.summary());
     assert!(
         report.is_clean(),

@@ -1,6 +1,7 @@
 //! Many writers at once (publishing.md, "Many at once"): N API clients read, import and edit
-//! articles of one page over HTTP while runs of that page's feed go back to back through a
-//! second store (as another process would), for a bounded time on 127.0.0.1. The report
+//! articles of one page over HTTP while runs of that page's feed go back to back, through
+//! the API's own store (as the daemon runs feeds beside its API) or a second one (as an
+//! `iarss ingest` beside the daemon would), for a bounded time on 127.0.0.1. The report
 //! says what a user would notice: 5xx answers, writes answered as done that are not stored,
 //! writes answered as failed that are, runs that did not end `ok`, and the latency and
 //! throughput of each kind of request.
@@ -169,8 +170,14 @@ struct History {
     edits: Vec<(String, bool)>,
 }
 
-/// Runs the load against `api` (page `news`), with feed runs through `feed_store`.
-pub async fn mixed_writers(api: &Api, feed_store: Store, options: &LoadOptions) -> LoadReport {
+/// Runs the load against `api` (page `news`), with feed runs through `feed_store`, or the
+/// API's own store when `None`.
+pub async fn mixed_writers(
+    api: &Api,
+    feed_store: Option<Store>,
+    options: &LoadOptions,
+) -> LoadReport {
+    let feed_store = feed_store.unwrap_or_else(|| api.store.clone());
     let api = Arc::new(ApiHandle {
         base: api.base.clone(),
         token: api.operator.clone(),
