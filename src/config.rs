@@ -530,8 +530,8 @@ impl Config {
         &self,
         open_files: Option<u64>,
         store_connections: usize,
-    ) -> crate::server::connections::ServerLimits {
-        use crate::server::connections as c;
+    ) -> crate::http::listener::ServerLimits {
+        use crate::http::listener as c;
         let reserved = c::reserved_files(store_connections, self.schedule.concurrency);
         c::ServerLimits {
             header_timeout: self.web.header_timeout.0,

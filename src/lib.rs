@@ -19,22 +19,21 @@
 //! - [`store`] (SQLite or PostgreSQL) and [`ingest`] (one feed run end to end),
 //! - [`access`] (users, API tokens, web sessions, the login throttle, the audit log),
 //! - [`service`] (what the API and the web pages do, with access checks and audit),
-//! - [`schedule`] (the daemon's scheduler) and [`server`] (health, metrics, the API,
-//!   operator pages),
+//! - [`schedule`] (the daemon's scheduler) and [`http`] (health, metrics, the API and the
+//!   web pages, over the service),
 //! - [`config`] (the daemon's settings) and [`cli`] (the command line).
 
 pub mod access;
 pub mod cli;
 pub mod config;
 pub mod fetch;
+pub mod http;
 pub mod ingest;
 pub mod model;
 pub mod parse;
 pub mod registry;
 pub mod report;
 pub mod schedule;
-pub mod server;
 pub mod service;
 pub mod store;
 pub mod validate;
-pub mod web;

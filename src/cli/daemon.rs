@@ -15,8 +15,8 @@ use super::error::{CliError, CliResult};
 use crate::access::Access;
 use crate::config::Config;
 use crate::fetch::Fetcher;
+use crate::http::{AppState, router};
 use crate::schedule::{Heartbeat, Scheduler};
-use crate::server::{AppState, router};
 use crate::service::Service;
 use crate::store::{Backend, Store};
 
@@ -70,7 +70,7 @@ fn lock_sqlite(url: &str) -> Result<File, String> {
 
 async fn serve(config: Config, role: Role) -> CliResult {
     // Before anything opens a file: a server's open-file limit is its hard limit.
-    let open_files = crate::server::connections::raise_open_file_limit();
+    let open_files = crate::http::listener::raise_open_file_limit();
     let store = Store::open_with(&config.database_url, &config.store_options()).await?;
     // Only the scheduler writes leases; `serve` next to a daemon on one SQLite file is fine.
     let _lock = if store.backend() == Backend::Sqlite && role == Role::Daemon {
@@ -161,7 +161,7 @@ async fn serve(config: Config, role: Role) -> CliResult {
         max_connections = limits.max_connections,
         "connection limits"
     );
-    let server = tokio::spawn(crate::server::connections::serve(
+    let server = tokio::spawn(crate::http::listener::serve(
         listener,
         app,
         limits,

@@ -1,51 +1,17 @@
 //! Articles, keyed by their exact canonical URL, and every accepted revision.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::findings::{Findings, FindingsWrite};
+use super::decode::status_of;
+use super::findings::FindingsWrite;
 use super::ignored::IgnoredWrite;
 use super::imports::ImportOutcome;
 use super::revisions::{Provenance, RevisionSource, insert_revision};
 use super::writer::PageWriter;
 use super::{Backend, Store, StoreError, dynamic, ser};
 use crate::model::ArticleStatus;
-
-pub(super) fn status_of(text: &str) -> Result<ArticleStatus, StoreError> {
-    text.parse()
-        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
-}
-
-/// What the update rules need to know of a stored article.
-#[derive(Clone, Debug)]
-pub struct ArticleHead {
-    /// The page it belongs to.
-    pub page_id: String,
-    /// Shown to readers or not.
-    pub status: ArticleStatus,
-    /// Hash of its `content:encoded`.
-    pub content_hash: String,
-    /// Stored `op-published` (ms).
-    pub op_published: Option<i64>,
-    /// Stored `op-modified` (ms).
-    pub op_modified: Option<i64>,
-    /// Current revision number.
-    pub revision: i64,
-    /// The stored findings of its last version seen (none of either when absent).
-    pub findings: Findings,
-    /// Hash of its pending ignored update's HTML, if one is pending.
-    pub ignored_hash: Option<String>,
-}
-
-impl ArticleHead {
-    /// The reference time of the update rules: its `op-modified`, or its `op-published`.
-    pub fn modified_reference(&self) -> Option<i64> {
-        self.op_modified.or(self.op_published)
-    }
-}
 
 /// A stored article, as listed: the article object of docs/cli.md with its revision, the
 /// findings of its last version seen and whether an ignored update is pending.
@@ -211,90 +177,7 @@ fn decode_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
     Ok((at, String::from_utf8(bytes).map_err(|_| bad())?))
 }
 
-/// The stored heads of these canonical URLs (those that exist), with their findings and
-/// the hash of a pending ignored update, read on `conn` (the pool's, or a page writer's
-/// under its lock).
-///
-/// The database aggregates the rows into one JSON value: a run checks hundreds of articles
-/// at once, and one round trip beats streaming a row at a time.
-pub(super) async fn article_heads_on(
-    conn: &mut sqlx::AnyConnection,
-    backend: Backend,
-    canonicals: &[&str],
-) -> Result<HashMap<String, ArticleHead>, StoreError> {
-    type HeadRow = (
-        String,
-        String,
-        String,
-        String,
-        Option<i64>,
-        Option<i64>,
-        i64,
-        Option<i64>,
-        Option<i64>,
-        Option<String>,
-    );
-    if canonicals.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let columns = "a.canonical_url, a.page_id, a.status, a.content_hash, a.op_published, \
-                   a.op_modified, a.revision, f.errors, f.warnings, i.content_hash";
-    let aggregate = match backend {
-        Backend::Sqlite => format!("json_group_array(json_array({columns}))"),
-        Backend::Postgres => {
-            format!("COALESCE(json_agg(json_build_array({columns})), '[]')::text")
-        }
-    };
-    let mut out = HashMap::with_capacity(canonicals.len());
-    let sql = format!(
-        "SELECT {aggregate} AS heads FROM articles a \
-         LEFT JOIN article_findings f ON f.canonical_url = a.canonical_url \
-         LEFT JOIN ignored_updates i ON i.canonical_url = a.canonical_url \
-         WHERE a.canonical_url IN ({})",
-        super::json_list(backend)
-    );
-    let json: String = dynamic(sql)
-        .bind(super::json_param(canonicals)?)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("heads")?;
-    let rows: Vec<HeadRow> = serde_json::from_str(&json)
-        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
-    for (url, page_id, status, content_hash, op_published, op_modified, revision, e, w, i) in rows {
-        out.insert(
-            url,
-            ArticleHead {
-                page_id,
-                status: status_of(&status)?,
-                content_hash,
-                op_published,
-                op_modified,
-                revision,
-                findings: Findings {
-                    errors: e.unwrap_or(0),
-                    warnings: w.unwrap_or(0),
-                },
-                ignored_hash: i,
-            },
-        );
-    }
-    Ok(out)
-}
-
 impl Store {
-    /// The stored heads of these canonical URLs (those that exist), with their findings and
-    /// the hash of a pending ignored update.
-    pub async fn article_heads(
-        &self,
-        canonicals: &[&str],
-    ) -> Result<HashMap<String, ArticleHead>, StoreError> {
-        if canonicals.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let mut conn = self.pool.acquire().await?;
-        article_heads_on(&mut conn, self.backend, canonicals).await
-    }
-
     /// Articles, newest change first, of one page or all.
     pub async fn articles(&self, page: Option<&str>) -> Result<Vec<StoredArticle>, StoreError> {
         let rows = match page {

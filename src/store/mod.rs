@@ -9,8 +9,10 @@
 
 pub mod articles;
 pub mod audit;
+mod decode;
 pub mod diagnostics;
 pub mod findings;
+pub mod heads;
 pub mod health;
 pub mod ignored;
 pub mod imports;
@@ -34,12 +36,13 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use articles::{
-    ArticleContent, ArticleHead, ArticleListItem, ArticleWrite, ManualCommit, ManualCommitted,
-    StoredArticle, Writes,
+    ArticleContent, ArticleListItem, ArticleWrite, ManualCommit, ManualCommitted, StoredArticle,
+    Writes,
 };
 pub use audit::{AuditEntry, AuditRecord};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
 pub use findings::{ArticleCounts, Findings};
+pub use heads::ArticleHead;
 pub use health::{CommitHealth, UnrecordedRun};
 // Where the store's callers have always found them.
 pub use crate::model::{from_ms, mask_url, now_ms, rfc3339};

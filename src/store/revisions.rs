@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::articles::status_of;
+use super::decode::status_of;
 use super::{Store, StoreError, ser};
 use crate::model::ArticleStatus;
 

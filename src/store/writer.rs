@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use sqlx::Row;
 use tokio::sync::OwnedMutexGuard;
 
-use super::articles::ArticleHead;
+use super::heads::ArticleHead;
 use super::{Backend, CommitHealth, PageSeq, Store, StoreError};
 use crate::model::Domain;
 
@@ -201,7 +201,7 @@ impl PageWriter {
         &mut self,
         canonicals: &[&str],
     ) -> Result<HashMap<String, ArticleHead>, StoreError> {
-        super::articles::article_heads_on(&mut self.tx, self.backend, canonicals).await
+        super::heads::article_heads_on(&mut self.tx, self.backend, canonicals).await
     }
 
     /// `(page id, domain)` of the pages whose domain is one of `hosts` or a parent of one,

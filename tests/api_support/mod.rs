@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use iarss::access::{Access, AccessSettings, Caller, Role, SecureCookies};
 use iarss::fetch::{FetchConfig, Fetcher};
+use iarss::http::{AppState, router};
 use iarss::model::Domain;
 use iarss::schedule::Heartbeat;
-use iarss::server::{AppState, router};
 use iarss::service::Service;
 use iarss::store::{NewPage, Store};
 use serde_json::Value;
@@ -210,10 +210,10 @@ impl Api {
         let addr = listener.local_addr().unwrap();
         // The server the daemon runs, with its limits.
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let server = tokio::spawn(iarss::server::connections::serve(
+        let server = tokio::spawn(iarss::http::listener::serve(
             listener,
             app,
-            iarss::server::connections::ServerLimits::default(),
+            iarss::http::listener::ServerLimits::default(),
             stopped,
         ));
         let _ = rustls::crypto::ring::default_provider().install_default();

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery, CappedBody};
 use super::{Authed, ListQuery};
-use crate::server::AppState;
+use crate::http::AppState;
 use crate::service::{decode_id_cursor, encode_cursor};
 
 /// `POST /lint` options.

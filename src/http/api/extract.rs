@@ -1,16 +1,14 @@
 //! Request extractors that answer in the API's error shape: JSON bodies and raw bodies
 //! under the body cap, query strings and paths, and the client's address.
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
-use crate::server::AppState;
+use crate::http::AppState;
 
 /// How much of a body over the cap is still read (and dropped) before answering 413: a
 /// client that is still sending when the answer comes would otherwise see the connection
@@ -157,7 +155,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
         if let Some(field) = parts
             .uri
             .query()
-            .and_then(|q| crate::server::forbidden_field(q.as_bytes()))
+            .and_then(|q| crate::http::request::forbidden_field(q.as_bytes()))
         {
             return Err(ApiError::bad_request(format!(
                 "the parameter `{field}` holds a control character (NUL or another C0 control \
@@ -183,17 +181,4 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             .map(|p| ApiPath(p.0))
             .map_err(|e| ApiError::bad_request(e.body_text()))
     }
-}
-
-/// The client's address: as [`crate::server::resolve_client`] found it (the peer, or the
-/// address a trusted proxy forwarded), else the peer's; none for a router used without
-/// connection info.
-pub fn client_address(parts: &Parts) -> Option<String> {
-    if let Some(crate::server::ClientIp(ip)) = parts.extensions.get() {
-        return Some(ip.to_string());
-    }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
 }

@@ -8,14 +8,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 
 use super::error::ApiError;
-use super::extract::client_address;
 use crate::access::Caller;
-use crate::server::AppState;
+use crate::http::AppState;
+use crate::http::request::{client_address, same_origin, session_cookie};
 
-/// The session cookie's name over plain http.
-pub const SESSION_COOKIE: &str = "iarss_session";
-/// The session cookie's name over https: the `__Host-` prefix pins it to this host.
-pub const SECURE_SESSION_COOKIE: &str = "__Host-iarss_session";
 /// The header that carries a session's form token on API requests.
 pub const FORM_TOKEN_HEADER: &str = "x-iarss-form-token";
 
@@ -26,45 +22,6 @@ pub struct Authed(pub Caller);
 /// kept for the handler's [`Authed`].
 #[derive(Clone)]
 pub struct Authenticated(pub Caller);
-
-/// The session cookie's value. The `__Host-` one wins whenever it is sent: a plain cookie
-/// of the same name (which a sibling host or a plain-http answer could have planted) never
-/// shadows it.
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    let mut plain = None;
-    for (name, value) in headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-    {
-        if name == SECURE_SESSION_COOKIE {
-            return Some(value);
-        }
-        if name == SESSION_COOKIE && plain.is_none() {
-            plain = Some(value);
-        }
-    }
-    plain
-}
-
-/// Whether a browser request comes from this site: `Sec-Fetch-Site` when the browser
-/// sends it, else `Origin` against `Host` (the approach of Go's CrossOriginProtection).
-pub fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        return matches!(site, "same-origin" | "none");
-    }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        // Neither header: not a browser that could be tricked cross-site.
-        return true;
-    };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin_host = origin
-        .split_once("://")
-        .map(|(_, rest)| rest.trim_end_matches('/'));
-    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
-}
 
 fn bearer(headers: &HeaderMap) -> Option<Result<&str, ()>> {
     let value = headers.get(header::AUTHORIZATION)?;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::views::{Chrome, Time, crumb, here, q, text};
 use super::{OperatorSession, WebError, WebForm, WebQuery, WebSession, render, see_other};
 use crate::access::Role;
-use crate::server::AppState;
+use crate::http::AppState;
 use crate::service::{ServiceError, checks, decode_id_cursor, encode_cursor};
 
 /// A rule as the list shows it.

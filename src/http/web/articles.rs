@@ -13,7 +13,7 @@ use super::views::{
     segment, text, unified,
 };
 use super::{PREVIEW_CSP, TokenOnly, WebError, WebForm, WebQuery, WebSession, render, see_other};
-use crate::server::AppState;
+use crate::http::AppState;
 use crate::service::ServiceError;
 
 /// `?url=`.

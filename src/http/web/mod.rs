@@ -22,9 +22,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::access::Caller;
-use crate::server::AppState;
-use crate::server::api::auth::{same_origin, session_cookie};
-use crate::server::api::extract::client_address;
+use crate::http::AppState;
+use crate::http::request::client_address;
+use crate::http::request::{same_origin, session_cookie};
 use crate::service::ServiceError;
 
 use views::{Chrome, ErrorPage};
@@ -39,8 +39,8 @@ pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'se
 pub const PREVIEW_CSP: &str = "sandbox; default-src 'none'; img-src * data:; \
     style-src 'unsafe-inline'; frame-ancestors 'self'";
 
-const STYLESHEET: &str = include_str!("../../static/iarss.css");
-const EDITOR_SCRIPT: &str = include_str!("../../static/editor.js");
+const STYLESHEET: &str = include_str!("../../../static/iarss.css");
+const EDITOR_SCRIPT: &str = include_str!("../../../static/editor.js");
 
 /// The web pages' routes.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -250,7 +250,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WebForm<T> {
             axum::body::Bytes::from_request(Request::from_parts(parts.clone(), body), state)
                 .await
                 .map_err(|e| WebError::new(e.status(), "Not accepted", e.body_text()))?;
-        if let Some(field) = crate::server::forbidden_field(&bytes) {
+        if let Some(field) = crate::http::request::forbidden_field(&bytes) {
             return Err(WebError::new(
                 StatusCode::BAD_REQUEST,
                 "Bad request",
@@ -282,7 +282,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for WebQuer
         if let Some(field) = parts
             .uri
             .query()
-            .and_then(|q| crate::server::forbidden_field(q.as_bytes()))
+            .and_then(|q| crate::http::request::forbidden_field(q.as_bytes()))
         {
             return Err(WebError::new(
                 StatusCode::BAD_REQUEST,

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, CappedBody};
 use super::{Authed, listing};
-use crate::server::AppState;
+use crate::http::AppState;
 use crate::service::articles::DryRunInput;
 use crate::store::FeedKind;
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::{Authed, ListQuery, listing};
-use crate::server::AppState;
+use crate::http::AppState;
 use crate::service::pages::{PagePatch, PageRequest};
 
 /// `DELETE /pages/{id}` options.

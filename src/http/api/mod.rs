@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 pub use auth::Authed;
 use error::ApiError;
 
-use crate::server::AppState;
+use crate::http::AppState;
 use crate::service::{Listing, ServiceError};
 
 /// `?limit=&cursor=` of every list.

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::views::{Chrome, Time, here, num, opt_text, q, segment, text};
 use super::{WebError, WebQuery, WebSession, render};
-use crate::server::AppState;
+use crate::http::AppState;
 
 /// One feed of a page, as a row shows it.
 pub struct FeedCell {

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::views::Chrome;
 use super::{ClientAddress, TokenOnly, WebError, WebForm, WebQuery, WebSession, render, see_other};
 use crate::access::LoginOutcome;
-use crate::server::AppState;
-use crate::server::api::auth::{SECURE_SESSION_COOKIE, SESSION_COOKIE, session_cookie};
+use crate::http::AppState;
+use crate::http::request::{SECURE_SESSION_COOKIE, SESSION_COOKIE, session_cookie};
 
 /// The login form.
 #[derive(Template)]

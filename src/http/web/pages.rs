@@ -13,9 +13,9 @@ use serde_json::Value;
 use super::dashboard::FeedCell;
 use super::views::{Chrome, DiagnosticView, Time, crumb, here, num, opt_text, q, segment, text};
 use super::{TokenOnly, WebError, WebForm, WebQuery, WebSession, render, see_other};
+use crate::http::AppState;
 use crate::model::mask_url;
 use crate::registry::RuleId;
-use crate::server::AppState;
 use crate::service::ServiceError;
 use crate::service::pages::PagePatch;
 
