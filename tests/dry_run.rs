@@ -133,7 +133,7 @@ async fn scenario_a_dry_run_writes_nothing_and_a_real_run_does_what_it_said(db: 
         "the dry run wrote"
     );
 
-    assert_eq!(dry.outcome, "ok");
+    assert_eq!(dry.outcome.as_str(), "ok");
     assert_eq!(would_of(&dry, &a), (Would::Insert, None));
     assert_eq!(would_of(&dry, &b), (Would::Update, None));
     assert_eq!(
@@ -168,8 +168,14 @@ async fn scenario_a_dry_run_writes_nothing_and_a_real_run_does_what_it_said(db: 
         .iter()
         .find(|i| i.canonical_url.as_deref() == Some(c.as_str()))
         .unwrap();
-    assert_eq!(item_c.stored_op_modified, Some(1_710_061_200_000));
-    assert_eq!(item_c.incoming_op_modified, Some(1_710_061_200_000));
+    assert_eq!(
+        item_c.stored_op_modified,
+        Some(iarss::model::Timestamp(1_710_061_200_000))
+    );
+    assert_eq!(
+        item_c.incoming_op_modified,
+        Some(iarss::model::Timestamp(1_710_061_200_000))
+    );
     assert!(
         item_c
             .diagnostics
@@ -326,7 +332,7 @@ async fn scenario_a_failed_feed_is_a_dry_run_answer(db: &str) {
     let dry = dry_run(&store, &page, FeedKind::Production, b"<rss><channel>")
         .await
         .expect("dry run");
-    assert_eq!(dry.outcome, "parse_error");
+    assert_eq!(dry.outcome.as_str(), "parse_error");
     assert_eq!(dry.diagnostics[0].rule, RuleId::FeedNotWellFormed);
     assert!(dry.items.is_empty());
     let missing = FeedSource::parse("/nonexistent/feed.xml");
@@ -339,7 +345,10 @@ async fn scenario_a_failed_feed_is_a_dry_run_answer(db: &str) {
     )
     .await
     .unwrap();
-    assert_eq!((dry.outcome, dry.feed), ("fetch_error", "development"));
+    assert_eq!(
+        (dry.outcome.as_str(), dry.feed.as_str()),
+        ("fetch_error", "development")
+    );
     assert_eq!(dry.diagnostics[0].rule, RuleId::FeedFetchFailed);
     assert_eq!(before, snapshot(&store, &page.id).await);
 }
@@ -371,7 +380,7 @@ async fn scenario_a_dry_run_fetches_like_a_run(db: &str) {
     )
     .await
     .unwrap();
-    assert_eq!(refused.outcome, "fetch_error");
+    assert_eq!(refused.outcome.as_str(), "fetch_error");
     assert_eq!(refused.diagnostics[0].rule, RuleId::FeedFetchFailed);
     let open = Fetcher::new(FetchConfig {
         allow_private_networks: true,
@@ -387,7 +396,10 @@ async fn scenario_a_dry_run_fetches_like_a_run(db: &str) {
     )
     .await
     .unwrap();
-    assert_eq!((fetched.outcome, fetched.http_status), ("ok", Some(200)));
+    assert_eq!(
+        (fetched.outcome.as_str(), fetched.http_status),
+        ("ok", Some(200))
+    );
     assert_eq!(would_of(&fetched, &url("fetched")), (Would::Insert, None));
     assert_eq!(before, snapshot(&store, &page.id).await);
 }

@@ -16,6 +16,26 @@ use publishing::{article, ingest, ingest_live, store_with_page, url};
 /// The zone of offset-less times, as the daemon's default configuration has it.
 const ZONE: chrono_tz::Tz = iarss::model::DEFAULT_ZONE;
 
+/// An import without an idempotency key, decided now.
+async fn import_now(
+    store: &Store,
+    page: &iarss::store::Page,
+    html: &str,
+    published: bool,
+    author: &str,
+) -> Result<iarss::store::ImportOutcome, StoreError> {
+    let request = manual::ImportRequest {
+        html,
+        published,
+        author,
+        key: None,
+    };
+    match manual::import(store, page, &request, ZONE).await? {
+        manual::Imported::New(outcome) => Ok(outcome),
+        other => panic!("an import without a key: {other:?}"),
+    }
+}
+
 on_both_backends!(
     scenario_feed_revisions_record_their_run,
     scenario_findings_follow_the_last_version_seen,
@@ -346,7 +366,7 @@ async fn scenario_imports_insert_update_and_are_kept(db: &str) {
     let (store, page) = store_with_page(db).await;
     let a = url("imported");
     let html = article(&a).warning().html();
-    let first = manual::import(&store, &page, &html, true, "ed@example.com", ZONE)
+    let first = import_now(&store, &page, &html, true, "ed@example.com")
         .await
         .unwrap();
     assert_eq!(
@@ -370,7 +390,7 @@ async fn scenario_imports_insert_update_and_are_kept(db: &str) {
     assert_eq!(revisions[0].run_id, None);
 
     // The same HTML again: unchanged, and still answered and kept.
-    let again = manual::import(&store, &page, &html, true, "ed@example.com", ZONE)
+    let again = import_now(&store, &page, &html, true, "ed@example.com")
         .await
         .unwrap();
     assert_eq!(again.action, WriteAction::Unchanged);
@@ -379,7 +399,7 @@ async fn scenario_imports_insert_update_and_are_kept(db: &str) {
     let older = article(&a)
         .modified("2020-01-01T00:00:00Z")
         .body("Imported again.");
-    let updated = manual::import(&store, &page, &older.html(), true, "ed@example.com", ZONE)
+    let updated = import_now(&store, &page, &older.html(), true, "ed@example.com")
         .await
         .unwrap();
     assert_eq!(updated.action, WriteAction::Updated);
@@ -424,16 +444,9 @@ async fn scenario_imports_insert_update_and_are_kept(db: &str) {
 async fn scenario_imports_with_errors_or_foreign_store_nothing(db: &str) {
     let (store, page) = store_with_page(db).await;
     let a = url("broken");
-    let failed = manual::import(
-        &store,
-        &page,
-        &article(&a).broken().html(),
-        true,
-        "ed",
-        ZONE,
-    )
-    .await
-    .unwrap();
+    let failed = import_now(&store, &page, &article(&a).broken().html(), true, "ed")
+        .await
+        .unwrap();
     assert_eq!(
         (failed.status, failed.action),
         (WriteStatus::Failed, WriteAction::Rejected)
@@ -448,7 +461,7 @@ async fn scenario_imports_with_errors_or_foreign_store_nothing(db: &str) {
 
     // Another domain.
     let foreign = "https://elsewhere.example.org/story";
-    let answer = manual::import(&store, &page, &article(foreign).html(), true, "ed", ZONE)
+    let answer = import_now(&store, &page, &article(foreign).html(), true, "ed")
         .await
         .unwrap();
     assert_eq!(answer.action, WriteAction::Rejected);
@@ -459,13 +472,12 @@ async fn scenario_imports_with_errors_or_foreign_store_nothing(db: &str) {
     let sport = publishing::add_page(&store, "sport", "sport.example.com").await;
     let s = "https://sport.example.com/match";
     ingest_live(&store, &sport, &[article(s)]).await;
-    let answer = manual::import(
+    let answer = import_now(
         &store,
         &page,
         &article(s).body("Mine now.").html(),
         true,
         "ed",
-        ZONE,
     )
     .await
     .unwrap();
@@ -479,13 +491,12 @@ async fn scenario_imports_never_demote_and_may_publish(db: &str) {
     let (store, page) = store_with_page(db).await;
     let live = url("live");
     ingest_live(&store, &page, &[article(&live)]).await;
-    let answer = manual::import(
+    let answer = import_now(
         &store,
         &page,
         &article(&live).body("Draft text.").html(),
         false,
         "ed",
-        ZONE,
     )
     .await
     .unwrap();
@@ -497,17 +508,13 @@ async fn scenario_imports_never_demote_and_may_publish(db: &str) {
     // An unpublished import is a draft; a published one of the same text makes it live.
     let d = url("draft");
     let html = article(&d).html();
-    let first = manual::import(&store, &page, &html, false, "ed", ZONE)
-        .await
-        .unwrap();
+    let first = import_now(&store, &page, &html, false, "ed").await.unwrap();
     assert_eq!(first.action, WriteAction::Inserted);
     assert_eq!(
         store.article(&d).await.unwrap().unwrap().status,
         ArticleStatus::Draft
     );
-    let published = manual::import(&store, &page, &html, true, "ed", ZONE)
-        .await
-        .unwrap();
+    let published = import_now(&store, &page, &html, true, "ed").await.unwrap();
     assert_eq!(published.action, WriteAction::Updated);
     let stored = store.article(&d).await.unwrap().unwrap();
     assert_eq!((stored.status, stored.revision), (ArticleStatus::Live, 1));
@@ -776,7 +783,7 @@ async fn scenario_deleted_articles_come_back_as_new(db: &str) {
     let newer = article(&a).body("Newer.").modified("2024-03-09T00:00:00Z");
     ingest_live(&store, &page, &[newer]).await;
     assert!(store.ignored_update(&a).await.unwrap().is_some());
-    let imported = manual::import(&store, &page, &article(&url("b")).html(), false, "ed", ZONE)
+    let imported = import_now(&store, &page, &article(&url("b")).html(), false, "ed")
         .await
         .unwrap();
     store.remove_page(&page.id, true).await.unwrap();

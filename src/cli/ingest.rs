@@ -2,16 +2,14 @@
 
 use std::str::FromStr;
 
-use serde_json::{Value, json};
-
 use super::args::{IngestArgs, ListFormat};
 use super::error::{CliError, CliResult};
-use super::output::records;
 use super::store_cmds::open_store;
 use super::{EXIT_FAILURE, EXIT_OK};
 use crate::ingest::{DryRun, FeedSource, RunOptions, RunResult, dry_run_source, run_feed};
 use crate::model::Domain;
-use crate::store::{FeedKind, NewPage, Page, Store, StoreError};
+use crate::service::views::{RunDetail, RunDiagnosticView, RunView};
+use crate::store::{FeedKind, NewPage, Page, RunOutcome, Store, StoreError};
 
 /// Runs `iarss ingest`.
 pub fn run(db: Option<&str>, args: IngestArgs) -> CliResult {
@@ -156,7 +154,7 @@ async fn dry_run(
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&dry).unwrap_or_default()),
         ListFormat::Text => print!("{}", dry_run_text(&dry)),
     }
-    Ok(if dry.outcome == "ok" {
+    Ok(if dry.outcome == RunOutcome::Ok {
         EXIT_OK
     } else {
         EXIT_FAILURE
@@ -243,27 +241,16 @@ async fn resolve_page(
     store.add_page(&new).await
 }
 
-fn result_json(result: &RunResult) -> Value {
-    let mut run = records::run(&result.run);
-    let diagnostics: Vec<Value> = result
-        .diagnostics
-        .iter()
-        .map(|d| {
-            json!({
-                "rule": d.rule.as_str(),
-                "severity": d.rule.severity().as_str(),
-                "message": d.message,
-                "line": d.line,
-                "column": d.column,
-                "help": format!("see `iarss explain {}`", d.rule.as_str()),
-                "canonical_url": d.canonical_url,
-            })
-        })
-        .collect();
-    if let Value::Object(map) = &mut run {
-        map.insert("diagnostics".into(), Value::Array(diagnostics));
+/// The run as `GET /runs/{id}` shows it, with each diagnostic's article.
+fn result_json(result: &RunResult) -> RunDetail {
+    RunDetail {
+        run: RunView::from(&result.run),
+        diagnostics: result
+            .diagnostics
+            .iter()
+            .map(RunDiagnosticView::from)
+            .collect(),
     }
-    run
 }
 
 fn result_text(result: &RunResult) -> String {

@@ -1,18 +1,16 @@
 //! The store commands: `pages`, `articles`, `runs`, `warnings`, `migrate`, and opening the
 //! store for them (`--db`, `IARSS_DATABASE_URL`, else `sqlite://iarss.db`).
 
-use serde_json::Value;
 use tokio::runtime::Runtime;
 
 use super::EXIT_OK;
 use super::args::{ArticlesCommand, ListFormat, PagesCommand};
 use super::error::{CliError, CliResult};
-use super::output::records::{self, PageRow};
 use super::output::table::Table;
-use crate::model::{Domain, mask_url};
+use crate::model::Domain;
+use crate::service::views::{ArticleView, PageView, RunView, WarningView};
 use crate::store::{
-    DEFAULT_DATABASE_URL, FeedKind, FeedRun, FeedState, NewPage, OVERVIEW_PAGE, Page, Store,
-    StoreError, rfc3339,
+    DEFAULT_DATABASE_URL, FeedRun, NewPage, OVERVIEW_PAGE, PageOverview, Store, StoreError, rfc3339,
 };
 
 /// Opens the store for a command (a one-line error naming the database when it cannot be
@@ -75,7 +73,7 @@ fn runs_table(runs: &[FeedRun]) -> String {
     table.render("no runs recorded yet")
 }
 
-fn print_json(v: &Value) {
+fn print_json<T: serde::Serialize + ?Sized>(v: &T) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
@@ -93,7 +91,7 @@ pub fn runs(db: Option<&str>, page: Option<&str>, limit: i64, format: ListFormat
     with_store(db, |store| async move {
         let runs = store.runs(page, limit.max(0)).await?;
         match format {
-            ListFormat::Json => print_json(&Value::Array(runs.iter().map(records::run).collect())),
+            ListFormat::Json => print_json(&runs.iter().map(RunView::from).collect::<Vec<_>>()),
             ListFormat::Text => print!("{}", runs_table(&runs)),
         }
         Ok(EXIT_OK)
@@ -110,9 +108,7 @@ pub fn warnings(
     with_store(db, |store| async move {
         let rows = store.warnings(page, article).await?;
         match format {
-            ListFormat::Json => {
-                print_json(&Value::Array(rows.iter().map(records::warning).collect()))
-            }
+            ListFormat::Json => print_json(&rows.iter().map(WarningView::from).collect::<Vec<_>>()),
             ListFormat::Text => {
                 let mut table = Table::new(&[
                     "run", "severity", "rule", "article", "position", "seen", "message",
@@ -137,57 +133,53 @@ pub fn warnings(
     })
 }
 
-async fn page_row(store: &Store, page: Page) -> Result<PageRow, StoreError> {
-    let state = store
-        .feed_state(&page.id, FeedKind::Production)
-        .await?
-        .unwrap_or_default();
-    // What the run log says last, so `pages list` and `runs` agree.
-    let last_outcome = match store.last_run(&page.id, FeedKind::Production).await? {
-        Some(run) => Some(run.outcome.as_str().to_string()),
-        None => state.last_outcome.clone(),
-    };
-    Ok(PageRow {
-        page,
-        state,
-        last_outcome,
-    })
+/// Pages as every output shows them, with their article counts (a constant number of
+/// statements per 500 pages).
+async fn page_views(
+    store: &Store,
+    overviews: Vec<PageOverview>,
+) -> Result<Vec<PageView>, StoreError> {
+    let ids: Vec<String> = overviews.iter().map(|o| o.page.id.clone()).collect();
+    let mut counts = store.article_counts(&ids).await?;
+    Ok(overviews
+        .iter()
+        .map(|o| PageView::of(o, counts.remove(&o.page.id)))
+        .collect())
+}
+
+/// `-` for nothing.
+fn or_dash(v: Option<impl ToString>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
 /// One page as `pages show` prints it: a field per line.
-fn page_text(row: &PageRow, dev: Option<&FeedState>) -> String {
-    let p = &row.page;
-    let or_dash = |v: Option<&str>| v.unwrap_or("-").to_string();
-    let due = |ms: Option<i64>| ms.map_or_else(|| "-".to_string(), rfc3339);
+fn page_text(p: &PageView) -> String {
     let mut fields = vec![
-        ("page", p.id.clone()),
+        ("page", p.page_id.clone()),
         ("name", p.name.clone()),
-        ("domain", p.domain.to_string()),
+        ("domain", p.domain.clone()),
         (
             "state",
             if p.enabled { "enabled" } else { "disabled" }.to_string(),
         ),
-        // Credentials in a feed URL are the publisher's secret: never printed.
-        (
-            "feed",
-            or_dash(p.feed_url.as_deref().map(mask_url).as_deref()),
-        ),
-        ("last outcome", or_dash(row.last_outcome.as_deref())),
-        (
-            "failures in a row",
-            row.state.consecutive_failures.to_string(),
-        ),
-        ("next due", due(row.state.next_due_at)),
-        (
-            "development feed",
-            or_dash(p.dev_feed_url.as_deref().map(mask_url).as_deref()),
-        ),
+        ("feed", or_dash(p.feed_url.as_deref())),
+        ("last outcome", or_dash(p.last_outcome)),
+        ("failures in a row", p.consecutive_failures.to_string()),
+        ("next due", or_dash(p.next_due_at)),
+        ("development feed", or_dash(p.dev_feed_url.as_deref())),
     ];
-    if let Some(d) = dev {
-        fields.push(("dev last outcome", or_dash(d.last_outcome.as_deref())));
+    if let Some(d) = &p.feeds.development {
+        fields.push(("dev last outcome", or_dash(d.last_outcome)));
         fields.push(("dev failures", d.consecutive_failures.to_string()));
-        fields.push(("dev next due", due(d.next_due_at)));
+        fields.push(("dev next due", or_dash(d.next_due_at)));
     }
+    fields.push((
+        "articles",
+        format!(
+            "{} live, {} draft, {} with errors, {} with warnings",
+            p.articles.live, p.articles.draft, p.articles.with_errors, p.articles.with_warnings
+        ),
+    ));
     fields
         .iter()
         .map(|(k, v)| format!("{k:<18} {v}\n"))
@@ -222,22 +214,20 @@ async fn pages_on(store: &Store, cmd: PagesCommand) -> CliResult {
         }
         PagesCommand::List { format } => {
             // A constant number of statements per 500 pages, whatever the store holds.
-            let mut rows: Vec<PageRow> = Vec::new();
+            let mut rows: Vec<PageView> = Vec::new();
             loop {
-                let after = rows.last().map(|r| r.page.id.clone());
+                let after = rows.last().map(|r| r.page_id.clone());
                 let batch = store
                     .page_overviews(after.as_deref(), OVERVIEW_PAGE)
                     .await?;
                 let full = batch.len() as i64 == OVERVIEW_PAGE;
-                rows.extend(batch.into_iter().map(PageRow::from));
+                rows.extend(page_views(store, batch).await?);
                 if !full {
                     break;
                 }
             }
             match format {
-                ListFormat::Json => {
-                    print_json(&Value::Array(rows.iter().map(records::page).collect()))
-                }
+                ListFormat::Json => print_json(&rows),
                 ListFormat::Text => {
                     let mut table = Table::new(&[
                         "page",
@@ -249,20 +239,12 @@ async fn pages_on(store: &Store, cmd: PagesCommand) -> CliResult {
                     ]);
                     for r in &rows {
                         table.row(vec![
-                            r.page.id.clone(),
-                            r.page.domain.to_string(),
-                            if r.page.enabled {
-                                "enabled"
-                            } else {
-                                "disabled"
-                            }
-                            .into(),
-                            r.last_outcome.clone().unwrap_or_else(|| "-".into()),
-                            r.state.consecutive_failures.to_string(),
-                            r.page
-                                .feed_url
-                                .as_deref()
-                                .map_or_else(|| "-".into(), mask_url),
+                            r.page_id.clone(),
+                            r.domain.clone(),
+                            if r.enabled { "enabled" } else { "disabled" }.into(),
+                            or_dash(r.last_outcome),
+                            r.consecutive_failures.to_string(),
+                            or_dash(r.feed_url.as_deref()),
                         ]);
                     }
                     print!(
@@ -273,24 +255,18 @@ async fn pages_on(store: &Store, cmd: PagesCommand) -> CliResult {
             }
         }
         PagesCommand::Show { id, format } => {
-            let page = store
-                .page(&id)
+            let overview = store
+                .page_overviews_in(Some(&[id.clone()]), None, 1, false)
                 .await?
+                .pop()
                 .ok_or_else(|| StoreError::NoSuchPage(id.clone()))?;
-            let dev = store.feed_state(&page.id, FeedKind::Development).await?;
-            let row = page_row(store, page).await?;
+            let view = page_views(store, vec![overview])
+                .await?
+                .pop()
+                .ok_or_else(|| StoreError::NoSuchPage(id.clone()))?;
             match format {
-                ListFormat::Json => {
-                    let mut v = records::page(&row);
-                    if let Value::Object(map) = &mut v {
-                        map.insert(
-                            "development".into(),
-                            dev.as_ref().map_or(Value::Null, records::feed_state),
-                        );
-                    }
-                    print_json(&v);
-                }
-                ListFormat::Text => print!("{}", page_text(&row, dev.as_ref())),
+                ListFormat::Json => print_json(&view),
+                ListFormat::Text => print!("{}", page_text(&view)),
             }
         }
         PagesCommand::Remove { id, with_articles } => {
@@ -324,7 +300,7 @@ async fn articles_on(store: &Store, cmd: ArticlesCommand) -> CliResult {
             let rows = store.articles(page.as_deref()).await?;
             match format {
                 ListFormat::Json => {
-                    print_json(&Value::Array(rows.iter().map(records::article).collect()))
+                    print_json(&rows.iter().map(ArticleView::from).collect::<Vec<_>>())
                 }
                 ListFormat::Text => {
                     let mut table =

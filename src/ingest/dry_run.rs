@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::update::{self, Origin, Would};
 use super::{Acquired, Body, Feed, FeedSource, ParseEnd, RunOptions, fetch_body, parse_feed};
 use crate::fetch::Fetcher;
-use crate::model::{CanonicalUrl, Diagnostic};
-use crate::store::{Counts, FeedKind, Page, RunOutcome, Store, StoreError, ser};
+use crate::model::{CanonicalUrl, Diagnostic, Timestamp};
+use crate::store::{Counts, FeedKind, Page, RunOutcome, Store, StoreError};
 use crate::validate::{RuleId, Verdict};
 
 /// Why a dry run has no answer (a feed that cannot be had or parsed is an answer).
@@ -26,16 +26,16 @@ pub enum DryRunError {
 }
 
 /// What a run of a feed would do now.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DryRun {
     /// The page.
     pub page_id: String,
     /// Which of its feeds the run would be.
-    pub feed: &'static str,
+    pub feed: FeedKind,
     /// The feed's URL (credentials masked), when one was fetched.
     pub feed_url: Option<String>,
     /// The run's outcome (`ok`, or why the feed failed as a whole).
-    pub outcome: &'static str,
+    pub outcome: RunOutcome,
     /// The HTTP status, for a download.
     pub http_status: Option<u16>,
     /// Bytes downloaded or given.
@@ -49,7 +49,7 @@ pub struct DryRun {
 }
 
 /// What one item would do.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DryRunItem {
     /// 0-based index among the channel's items.
     pub index: usize,
@@ -62,11 +62,9 @@ pub struct DryRunItem {
     /// The rule behind a rejection, a refusal or a superseded duplicate.
     pub reason: Option<RuleId>,
     /// The stored version's `op-modified`, when stored.
-    #[serde(serialize_with = "ser::opt_time")]
-    pub stored_op_modified: Option<i64>,
+    pub stored_op_modified: Option<Timestamp>,
     /// The item's `op-modified`.
-    #[serde(serialize_with = "ser::opt_time")]
-    pub incoming_op_modified: Option<i64>,
+    pub incoming_op_modified: Option<Timestamp>,
     /// Its diagnostics, the update decision's included.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -222,8 +220,8 @@ async fn dry_run_body(
                 verdict: Verdict::of(&diagnostics),
                 would: item.would,
                 reason: item.reason,
-                stored_op_modified: item.stored_op_modified,
-                incoming_op_modified: article.op_modified.map(|t| t.timestamp_millis()),
+                stored_op_modified: item.stored_op_modified.map(Timestamp),
+                incoming_op_modified: article.op_modified.map(|t| Timestamp(t.timestamp_millis())),
                 diagnostics,
             }
         })
@@ -241,9 +239,9 @@ impl DryRun {
     fn empty(page: &Page, kind: FeedKind, outcome: RunOutcome) -> DryRun {
         DryRun {
             page_id: page.id.clone(),
-            feed: kind.as_str(),
+            feed: kind,
             feed_url: None,
-            outcome: outcome.as_str(),
+            outcome,
             http_status: None,
             bytes: 0,
             counts: Counts::default(),

@@ -13,8 +13,8 @@ use super::update::{self, Origin, Would};
 use crate::model::{CanonicalUrl, Diagnostic, Position};
 use crate::parse::source::SourceMap;
 use crate::store::{
-    ImportOutcome, ManualCommit, Page, PageWriter, RevisionSource, Store, StoreError, WriteAction,
-    WriteStatus,
+    ImportKey, ImportOutcome, KeyedImport, ManualCommit, Page, PageWriter, RevisionSource, Store,
+    StoreError, WriteAction, WriteStatus,
 };
 use crate::validate::{CheckOptions, InputReport, RuleId, Verdict, check_article_text};
 
@@ -114,11 +114,15 @@ fn item_diagnostics(plan: &update::Plan, item: &update::ItemOutcome) -> Vec<Diag
 pub async fn import(
     store: &Store,
     page: &Page,
-    html: &str,
-    published: bool,
-    author: &str,
+    request: &ImportRequest<'_>,
     zone: chrono_tz::Tz,
-) -> Result<ImportOutcome, StoreError> {
+) -> Result<Imported, StoreError> {
+    let ImportRequest {
+        html,
+        published,
+        author,
+        key,
+    } = *request;
     let report = check(page, html, zone).await;
     let canonical_url = report.articles[0]
         .canonical_url
@@ -127,6 +131,24 @@ pub async fn import(
     let mut attempt = 1;
     loop {
         let mut writer = store.write_page(&page.id).await?;
+        // The same key again: the first answer, without importing twice.
+        if let Some(key) = key {
+            match writer.keyed_import(author, key).await {
+                Ok(None) => {}
+                Ok(Some(KeyedImport::Same(outcome))) => {
+                    writer.release().await;
+                    return Ok(Imported::Replayed(outcome));
+                }
+                Ok(Some(KeyedImport::Different)) => {
+                    writer.release().await;
+                    return Ok(Imported::KeyReused);
+                }
+                Err(e) => {
+                    writer.release().await;
+                    return Err(e);
+                }
+            }
+        }
         let mut lookups = Lookups::default();
         if let Err(e) = lookups.load_report(&mut writer, &report).await {
             writer.release().await;
@@ -151,27 +173,49 @@ pub async fn import(
             diagnostics,
         };
         if action == WriteAction::Rejected {
-            writer.release().await;
-            outcome.import_id = store
-                .record_failed_import(&page.id, author, &outcome)
-                .await?;
-            return Ok(outcome);
+            outcome.import_id = writer.record_failed_import(author, &outcome, key).await?;
+            return Ok(Imported::New(outcome));
         }
         let commit = ManualCommit {
             writes: &plan.writes,
             source: RevisionSource::Import,
             author,
             import: Some(&outcome),
+            import_key: key,
         };
         match writer.commit_manual(&commit).await {
             Ok(committed) => {
                 outcome.import_id = committed.import_id.unwrap_or_default();
-                return Ok(outcome);
+                return Ok(Imported::New(outcome));
             }
             Err(e) if e.is_conflict() && attempt < ATTEMPTS => attempt += 1,
             Err(e) => return Err(e),
         }
     }
+}
+
+/// An import to make.
+#[derive(Clone, Copy, Debug)]
+pub struct ImportRequest<'a> {
+    /// The article's HTML.
+    pub html: &'a str,
+    /// Live when `true`, else a draft (which never demotes a live article).
+    pub published: bool,
+    /// Who imports it.
+    pub author: &'a str,
+    /// The client's key for sending it again, when it gave one.
+    pub key: Option<ImportKey<'a>>,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Imported {
+    /// Decided now (stored or rejected): its answer.
+    New(ImportOutcome),
+    /// Sent again with its key: the first answer, nothing done again.
+    Replayed(ImportOutcome),
+    /// The key was used with another request: nothing done.
+    KeyReused,
 }
 
 /// A manual edit of the stored article `canonical_url` of `page`: validated like an item of
@@ -235,6 +279,7 @@ pub async fn edit(
             source,
             author,
             import: None,
+            import_key: None,
         };
         match writer.commit_manual(&commit).await {
             Ok(committed) => {

@@ -32,7 +32,7 @@ pub struct Plan {
 }
 
 /// What one item does, in the words of a dry run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Would {
     /// A new canonical URL is inserted (`inserted`).

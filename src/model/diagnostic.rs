@@ -90,6 +90,64 @@ impl Serialize for Diagnostic {
     }
 }
 
+/// The diagnostic object of the JSON contract, as the OpenAPI document describes it.
+impl utoipa::PartialSchema for Diagnostic {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::Ref;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let position = |what: &'static str| {
+            ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                    Type::Integer,
+                    Type::Null,
+                ]))
+                .minimum(Some(1))
+                .description(Some(what))
+        };
+        ObjectBuilder::new()
+            .description(Some("One rule broken at one place"))
+            .property("rule", Ref::from_schema_name("RuleId"))
+            .required("rule")
+            .property("severity", Ref::from_schema_name("Severity"))
+            .required("severity")
+            .property(
+                "message",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("What is wrong, in the terms of this input")),
+            )
+            .required("message")
+            .property(
+                "line",
+                position("1-based line, or null where no position applies"),
+            )
+            .required("line")
+            .property("column", position("1-based column in characters, or null"))
+            .required("column")
+            .property(
+                "help",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("Where to read more: `iarss explain RULE`")),
+            )
+            .required("help")
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Diagnostic {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push((RuleId::name().into(), RuleId::schema()));
+        schemas.push((Severity::name().into(), Severity::schema()));
+    }
+}
+
 /// Reads what [`Serialize`] wrote (severity and help follow from the rule).
 impl<'de> Deserialize<'de> for Diagnostic {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

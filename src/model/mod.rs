@@ -11,7 +11,7 @@ pub use diagnostic::{Diagnostic, Position};
 pub use status::{ArticleStatus, UnknownStatus};
 pub use text::{control_name, first_forbidden_control, is_forbidden_control};
 pub use time::{
-    DEFAULT_ZONE, DEFAULT_ZONE_NAME, DateTimeValue, from_ms, now_ms, parse_datetime, parse_pubdate,
-    rfc3339,
+    DEFAULT_ZONE, DEFAULT_ZONE_NAME, DateTimeValue, Timestamp, from_ms, now_ms, parse_datetime,
+    parse_pubdate, rfc3339,
 };
 pub use url::{CanonicalUrl, Domain, DomainError, host_matches_domain, mask_url};

@@ -5,7 +5,10 @@ use std::str::FromStr;
 
 /// `live` articles came through a page's production feed; `draft`s through its development
 /// feed and are seen by the page's admins only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum ArticleStatus {
     /// Published.
     Live,

@@ -311,10 +311,81 @@ pub fn rfc3339(ms: i64) -> String {
     from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// A point in time as every answer shows it: kept as milliseconds since the epoch (as the
+/// store keeps times), written as RFC 3339 UTC with a `Z` suffix in JSON, described as a
+/// `date-time` string in the OpenAPI document, and read as a time by the web pages without
+/// parsing text back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Now.
+    pub fn now() -> Timestamp {
+        Timestamp(now_ms())
+    }
+
+    /// Milliseconds since the epoch.
+    pub fn ms(self) -> i64 {
+        self.0
+    }
+
+    /// As a UTC time.
+    pub fn utc(self) -> DateTime<Utc> {
+        from_ms(self.0)
+    }
+
+    /// RFC 3339 UTC, as JSON writes it.
+    pub fn rfc3339(self) -> String {
+        rfc3339(self.0)
+    }
+}
+
+impl From<i64> for Timestamp {
+    fn from(ms: i64) -> Timestamp {
+        Timestamp(ms)
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.rfc3339())
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some("RFC 3339, UTC"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Timestamp {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono_tz::America::Los_Angeles as LA;
+
+    #[test]
+    fn timestamps_are_written_as_rfc3339_utc() {
+        let t = Timestamp(1_710_057_600_000);
+        assert_eq!(serde_json::to_value(t).unwrap(), "2024-03-10T08:00:00.000Z");
+        assert_eq!(t.to_string(), "2024-03-10T08:00:00.000Z");
+        assert_eq!(
+            serde_json::to_value(None::<Timestamp>).unwrap(),
+            serde_json::Value::Null
+        );
+    }
 
     #[test]
     fn non_ascii_zones_are_refused_not_a_panic() {

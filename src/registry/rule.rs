@@ -10,7 +10,7 @@ use serde::Serialize;
 ///
 /// An `Error` keeps an article out of the store (or fails a whole feed run for feed-level
 /// rules); a `Warning` is logged and the article is ingested.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The article is ingested and the warning logged.
@@ -146,6 +146,21 @@ impl Serialize for RuleId {
         s.serialize_str(self.as_str())
     }
 }
+
+/// A rule id in the OpenAPI document: one of the registry's ids, so a client can tell a
+/// rule it does not know from a typo.
+impl utoipa::PartialSchema for RuleId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("A rule id (`iarss rules` lists them)"))
+            .enum_values(Some(RuleId::ALL.iter().map(|r| r.as_str())))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RuleId {}
 
 impl<'de> serde::Deserialize<'de> for RuleId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -5,8 +5,8 @@
 use std::io::{self, Write};
 
 mod github;
+pub use json::LintDocument;
 mod json;
-pub mod records;
 mod sarif;
 mod text;
 
@@ -59,12 +59,6 @@ impl LintedInput {
     pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
         self.report.all_diagnostics()
     }
-}
-
-/// A diagnostic as the JSON contract's diagnostic object (`rule`, `severity`, `message`,
-/// `line`, `column`, `help`): what `lint --format json` writes, and the API too.
-pub fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
-    serde_json::to_value(d).unwrap_or(serde_json::Value::Null)
 }
 
 /// Writes `inputs` in `format` to `out`.

@@ -2,27 +2,37 @@
 //! update; manual edits, restores, publishing, deletion, imports and dry runs. Every write
 //! goes through the ingest code's one update decision ([`crate::ingest::manual`]).
 
-use std::str::FromStr;
-
-use serde_json::Value;
-
-use super::{Listing, Service, ServiceError, no_article};
+use super::views::{
+    ArticleDetail, ArticleView, EditAnswer, IgnoredUpdateView, ImportAnswer, Listing, RevisionView,
+};
+use super::{Service, ServiceError, no_article};
 use crate::access::Caller;
 use crate::ingest::manual;
-use crate::model::ArticleStatus;
-use crate::report::diagnostic_json;
-use crate::store::{FeedKind, Page, RevisionSource, StoredArticle};
+use crate::model::{ArticleStatus, Diagnostic};
+use crate::store::{FeedKind, ImportKey, ImportOutcome, Page, RevisionSource, StoredArticle};
 use crate::validate::{CheckOptions, check_input};
 
-/// The answer of an import and the status it is given with.
-#[derive(Debug)]
-pub struct ImportAnswer {
-    /// `true` when a new article was inserted (201).
-    pub created: bool,
-    /// `true` when it failed (422).
-    pub failed: bool,
-    /// The import object.
-    pub body: Value,
+/// A client's key for an import it may send again (`Idempotency-Key`): 1 to 255 visible
+/// ASCII characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// The key, checked.
+    pub fn parse(key: &str) -> Result<IdempotencyKey, ServiceError> {
+        let key = key.trim();
+        if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ServiceError::BadRequest(
+                "an idempotency key is 1 to 255 visible ASCII characters".into(),
+            ));
+        }
+        Ok(IdempotencyKey(key.to_string()))
+    }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// What a dry run checks: a feed body, or a URL to fetch.
@@ -32,10 +42,6 @@ pub enum DryRunInput {
     Body(Vec<u8>),
     /// A feed URL, fetched like a daemon's run (same limits, same SSRF guard).
     Url(String),
-}
-
-fn to_value<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 impl Service {
@@ -65,18 +71,12 @@ impl Service {
         &self,
         caller: &Caller,
         page_id: &str,
-        status: Option<&str>,
+        status: Option<ArticleStatus>,
         q: Option<&str>,
         cursor: Option<&str>,
         limit: i64,
-    ) -> Result<Listing<Value>, ServiceError> {
+    ) -> Result<Listing<ArticleView>, ServiceError> {
         self.visible_page(caller, page_id).await?;
-        let status = status
-            .map(|s| {
-                ArticleStatus::from_str(s)
-                    .map_err(|_| ServiceError::BadRequest(format!("status `{s}`: live or draft")))
-            })
-            .transpose()?;
         let q = q.map(str::trim).filter(|q| !q.is_empty());
         let (items, next_cursor) = self
             .store
@@ -89,44 +89,34 @@ impl Service {
                 e => e.into(),
             })?;
         Ok(Listing {
-            items: items.iter().map(to_value).collect(),
+            items: items.iter().map(ArticleView::from).collect(),
             next_cursor,
         })
     }
 
     /// One article: the list fields, its HTML, the diagnostics of its stored version, its
     /// revisions and its pending ignored update.
-    pub async fn article(&self, caller: &Caller, url: &str) -> Result<Value, ServiceError> {
+    pub async fn article(&self, caller: &Caller, url: &str) -> Result<ArticleDetail, ServiceError> {
         let (article, page) = self.visible_article(caller, url).await?;
-        let item = self
-            .store
-            .article_item(url)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(no_article(url)))?;
         let html = article.html.clone().unwrap_or_default();
         let diagnostics = self.article_diagnostics(&page, &html).await;
         let revisions = self.store.revisions(url).await?;
         let ignored = self.store.ignored_update(url).await?;
-        let mut value = to_value(&item);
-        value["html"] = Value::String(html);
-        value["diagnostics"] = diagnostics;
-        value["revisions"] = to_value(&revisions);
-        value["pending_ignored_update"] = match &ignored {
-            Some(i) => {
-                let mut v = to_value(i);
-                // The HTML is one request away (`GET /articles/ignored`).
-                if let Some(o) = v.as_object_mut() {
-                    o.remove("html");
-                }
-                v
-            }
-            None => Value::Null,
-        };
-        Ok(value)
+        let stored_modified = article.op_modified.or(article.op_published);
+        Ok(ArticleDetail {
+            article: ArticleView::from(&article),
+            html,
+            diagnostics,
+            revisions: revisions.iter().map(RevisionView::from).collect(),
+            // The HTML is one request away (`GET /articles/ignored`).
+            pending_ignored_update: ignored
+                .as_ref()
+                .map(|i| IgnoredUpdateView::of(i, stored_modified, false)),
+        })
     }
 
     /// The diagnostics of an article's HTML checked as an item of `page`'s feed.
-    async fn article_diagnostics(&self, page: &Page, html: &str) -> Value {
+    async fn article_diagnostics(&self, page: &Page, html: &str) -> Vec<Diagnostic> {
         let options = CheckOptions {
             domain: Some(page.domain.clone()),
             zone: self.zone(),
@@ -135,13 +125,10 @@ impl Service {
         let bytes = html.as_bytes().to_vec();
         let checked = tokio::task::spawn_blocking(move || {
             let report = check_input(bytes, std::io::empty(), &options);
-            report
-                .all_diagnostics()
-                .map(diagnostic_json)
-                .collect::<Vec<_>>()
+            report.all_diagnostics().cloned().collect::<Vec<_>>()
         })
         .await;
-        Value::Array(checked.unwrap_or_default())
+        checked.unwrap_or_default()
     }
 
     /// One revision with its HTML.
@@ -150,12 +137,12 @@ impl Service {
         caller: &Caller,
         url: &str,
         number: i64,
-    ) -> Result<Value, ServiceError> {
+    ) -> Result<RevisionView, ServiceError> {
         self.visible_article(caller, url).await?;
         let revision = self.store.revision(url, number).await?.ok_or_else(|| {
             ServiceError::NotFound(format!("the article has no revision {number}"))
         })?;
-        Ok(to_value(&revision))
+        Ok(RevisionView::from(&revision))
     }
 
     /// A unified diff between two revisions' HTML.
@@ -190,7 +177,7 @@ impl Service {
         caller: &Caller,
         url: &str,
         html: &str,
-    ) -> Result<Value, ServiceError> {
+    ) -> Result<EditAnswer, ServiceError> {
         let (_, page) = self.visible_article(caller, url).await?;
         let edit = manual::ManualEdit {
             canonical_url: url,
@@ -210,7 +197,7 @@ impl Service {
         caller: &Caller,
         url: &str,
         number: i64,
-    ) -> Result<Value, ServiceError> {
+    ) -> Result<EditAnswer, ServiceError> {
         let (_, page) = self.visible_article(caller, url).await?;
         let outcome =
             manual::restore(&self.store, &page, url, number, caller.actor(), self.zone()).await?;
@@ -227,7 +214,11 @@ impl Service {
     }
 
     /// Applies the pending ignored update: a manual edit with its HTML.
-    pub async fn apply_ignored(&self, caller: &Caller, url: &str) -> Result<Value, ServiceError> {
+    pub async fn apply_ignored(
+        &self,
+        caller: &Caller,
+        url: &str,
+    ) -> Result<EditAnswer, ServiceError> {
         let (_, page) = self.visible_article(caller, url).await?;
         if self.store.ignored_update(url).await?.is_none() {
             return Err(ServiceError::NotFound(
@@ -248,33 +239,37 @@ impl Service {
         outcome: manual::EditOutcome,
         action: &str,
         detail: Option<&str>,
-    ) -> Result<Value, ServiceError> {
+    ) -> Result<EditAnswer, ServiceError> {
         if outcome.is_rejected() {
             return Err(ServiceError::Unprocessable {
                 message: outcome.message(),
-                diagnostics: outcome.diagnostics.iter().map(diagnostic_json).collect(),
+                diagnostics: outcome.diagnostics.clone(),
             });
         }
         self.audit(caller, action, Some(url), Some(&page.id), detail)
             .await?;
-        let mut value = self.article(caller, url).await?;
-        value["action"] = Value::String(outcome.action_str().into());
-        Ok(value)
+        Ok(EditAnswer {
+            article: self.article(caller, url).await?,
+            action: outcome.action,
+        })
     }
 
     /// The pending ignored update, with its HTML.
-    pub async fn ignored(&self, caller: &Caller, url: &str) -> Result<Value, ServiceError> {
+    pub async fn ignored(
+        &self,
+        caller: &Caller,
+        url: &str,
+    ) -> Result<IgnoredUpdateView, ServiceError> {
         let (article, _) = self.visible_article(caller, url).await?;
         let ignored = self.store.ignored_update(url).await?.ok_or_else(|| {
             ServiceError::NotFound("the article has no pending ignored update".into())
         })?;
-        let mut value = to_value(&ignored);
-        value["stored_op_modified"] = crate::report::records::time(article.op_modified);
-        Ok(value)
+        let stored_modified = article.op_modified.or(article.op_published);
+        Ok(IgnoredUpdateView::of(&ignored, stored_modified, true))
     }
 
     /// A draft becomes live.
-    pub async fn publish(&self, caller: &Caller, url: &str) -> Result<Value, ServiceError> {
+    pub async fn publish(&self, caller: &Caller, url: &str) -> Result<ArticleDetail, ServiceError> {
         let (_, page) = self.visible_article(caller, url).await?;
         let changed = self.store.publish(&page.id, url).await?;
         if changed {
@@ -294,23 +289,50 @@ impl Service {
     }
 
     /// Imports an article into a page: validated exactly like an item of the page's feed.
+    /// With a `key`, the same import sent again within a day answers what the first one did
+    /// (nothing imported twice, nothing audited twice); the key with another request is a
+    /// conflict.
     pub async fn import(
         &self,
         caller: &Caller,
         page_id: &str,
         html: &str,
         published: bool,
+        key: Option<&IdempotencyKey>,
     ) -> Result<ImportAnswer, ServiceError> {
         let page = self.visible_page(caller, page_id).await?;
-        let outcome = manual::import(
-            &self.store,
-            &page,
+        let request_hash = key.map(|_| {
+            format!(
+                "{:032x}",
+                xxhash_rust::xxh3::xxh3_128(format!("{published}\n{html}").as_bytes())
+            )
+        });
+        let request = manual::ImportRequest {
             html,
             published,
-            caller.actor(),
-            self.zone(),
-        )
-        .await?;
+            author: caller.actor(),
+            key: key.zip(request_hash.as_deref()).map(|(k, hash)| ImportKey {
+                key: k.as_str(),
+                request_hash: hash,
+            }),
+        };
+        let outcome = match manual::import(&self.store, &page, &request, self.zone()).await? {
+            manual::Imported::New(outcome) => outcome,
+            manual::Imported::Replayed(outcome) => {
+                return Ok(ImportAnswer {
+                    created: outcome.is_inserted(),
+                    failed: outcome.is_failed(),
+                    body: outcome,
+                });
+            }
+            manual::Imported::KeyReused => {
+                return Err(ServiceError::Conflict(
+                    "this Idempotency-Key was used with another request within the last day; \
+                     use a new key for a new import"
+                        .into(),
+                ));
+            }
+        };
         let failed = outcome.is_failed();
         let created = outcome.is_inserted();
         let detail = format!(
@@ -329,18 +351,22 @@ impl Service {
         Ok(ImportAnswer {
             created,
             failed,
-            body: to_value(&outcome),
+            body: outcome,
         })
     }
 
     /// An import's answer, later.
-    pub async fn import_status(&self, caller: &Caller, id: i64) -> Result<Value, ServiceError> {
+    pub async fn import_status(
+        &self,
+        caller: &Caller,
+        id: i64,
+    ) -> Result<ImportOutcome, ServiceError> {
         let missing = || ServiceError::NotFound("no such import".into());
         let (page_id, outcome) = self.store.import(id).await?.ok_or_else(missing)?;
         if !caller.scope.allows(&page_id) {
             return Err(missing());
         }
-        Ok(to_value(&outcome))
+        Ok(outcome)
     }
 
     /// What a run of this feed would do now, writing nothing.

@@ -3,37 +3,25 @@
 
 use std::str::FromStr;
 
-use serde_json::{Value, json};
-
+use super::views::RuleView;
 use super::{Service, ServiceError};
 use crate::model::Domain;
 use crate::registry::RuleId;
 use crate::report::{LintFormat, LintedInput, render};
 use crate::validate::{CheckOptions, check_input};
 
-/// A rule as `iarss rules --format json` lists it; with its documentation for `explain`.
-pub fn rule_value(rule: RuleId, with_doc: bool) -> Value {
-    let mut value = json!({
-        "id": rule.as_str(),
-        "severity": rule.severity().as_str(),
-        "scope": rule.group().scope(),
-        "summary": rule.summary(),
-    });
-    if with_doc {
-        value["doc"] = Value::String(rule.doc().to_string());
-    }
-    value
-}
-
 /// Every rule, in registry order.
-pub fn rules() -> Value {
-    RuleId::ALL.iter().map(|r| rule_value(*r, false)).collect()
+pub fn rules() -> Vec<RuleView> {
+    RuleId::ALL
+        .iter()
+        .map(|r| RuleView::of(*r, false))
+        .collect()
 }
 
 /// One rule with its documentation.
-pub fn rule(id: &str) -> Result<Value, ServiceError> {
+pub fn rule(id: &str) -> Result<RuleView, ServiceError> {
     RuleId::from_str(id)
-        .map(|r| rule_value(r, true))
+        .map(|r| RuleView::of(r, true))
         .map_err(|_| {
             ServiceError::NotFound(format!("no rule `{id}`; GET /api/v1/rules lists them"))
         })

@@ -11,6 +11,7 @@ pub mod articles;
 pub mod checks;
 pub mod pages;
 pub mod runs;
+pub mod views;
 pub mod web_views;
 
 use std::time::Duration;
@@ -51,8 +52,8 @@ pub enum ServiceError {
     Unprocessable {
         /// What is wrong.
         message: String,
-        /// The diagnostics, as cli.md's diagnostic objects.
-        diagnostics: serde_json::Value,
+        /// The diagnostics.
+        diagnostics: Vec<crate::model::Diagnostic>,
     },
     /// Asked again too soon.
     #[error("{message}")]
@@ -129,14 +130,7 @@ pub fn no_article(_url: &str) -> String {
     "no article with this canonical URL".to_string()
 }
 
-/// One screen of a list, and where the next one starts.
-#[derive(Debug)]
-pub struct Listing<T> {
-    /// The items.
-    pub items: Vec<T>,
-    /// The cursor of the next screen, if there is one.
-    pub next_cursor: Option<String>,
-}
+pub use views::Listing;
 
 /// `limit` of a list request: the default when absent, at most [`MAX_LIMIT`].
 pub fn list_limit(limit: Option<i64>) -> Result<i64, ServiceError> {

@@ -2,22 +2,25 @@
 //! by operators, fetched now by members.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::{Listing, Service, ServiceError, decode_cursor, encode_cursor, no_page};
+use super::views::{FetchNowAnswer, Listing, PageView};
+use super::{Service, ServiceError, decode_cursor, encode_cursor, no_page};
 use crate::access::Caller;
-use crate::model::{Domain, now_ms};
-use crate::store::{FeedKind, FeedState, NewPage, PageChange, PageOverview, StoreError};
+use crate::model::Domain;
+use crate::store::{NewPage, PageChange, PageOverview, StoreError};
 
 /// A page to create, as the API takes it.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PageRequest {
-    /// Its id: letters, digits, `-`, `_`, `.`.
+    /// Its id: letters, digits, `-`, `_`, `.`, starting with a letter or a digit.
+    #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
     pub id: String,
-    /// Its one domain.
+    /// Its one domain (a host name; no two pages share one).
+    #[schema(min_length = 1, max_length = 253)]
     pub domain: String,
     /// Display name (default: the id).
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Production feed URL.
     pub feed_url: Option<String>,
@@ -33,6 +36,7 @@ pub struct PageRequest {
 #[serde(deny_unknown_fields)]
 pub struct PagePatch {
     /// A new display name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// A new production feed URL, or null.
     #[serde(default, deserialize_with = "some_or_null")]
@@ -44,8 +48,9 @@ pub struct PagePatch {
     pub dev_feed_url: Option<Option<String>>,
     /// Scheduled or not.
     pub enabled: Option<bool>,
-    /// Refused: a page's domain never changes.
-    #[schema(value_type = Option<String>)]
+    /// Refused with a message that says why: a page's domain never changes. Not part of
+    /// the document, which offers only what can change.
+    #[schema(ignore)]
     pub domain: Option<serde::de::IgnoredAny>,
 }
 
@@ -56,44 +61,6 @@ fn some_or_null<'de, D: serde::Deserializer<'de>>(
     Option::<String>::deserialize(d).map(Some)
 }
 
-fn feed_view(page: &crate::store::Page, kind: FeedKind, state: Option<&FeedState>) -> Value {
-    let Some(url) = page.feed(kind) else {
-        return Value::Null;
-    };
-    let state = state.cloned().unwrap_or_default();
-    let now = now_ms();
-    json!({
-        "url": crate::model::mask_url(url),
-        "last_outcome": state.last_outcome,
-        "last_error": state.last_error,
-        "consecutive_failures": state.consecutive_failures,
-        "next_due_at": crate::report::records::time(state.next_due_at),
-        "in_backoff": state.consecutive_failures > 0 && state.next_due_at.is_some_and(|t| t > now),
-    })
-}
-
-/// A page as the API shows it.
-fn page_view(o: &PageOverview, counts: Option<&crate::store::ArticleCounts>) -> Value {
-    let p = &o.page;
-    let counts = counts.cloned().unwrap_or_default();
-    json!({
-        "page_id": p.id,
-        "name": p.name,
-        "domain": p.domain.as_str(),
-        "enabled": p.enabled,
-        "feeds": {
-            "production": feed_view(p, FeedKind::Production, o.production.as_ref()),
-            "development": feed_view(p, FeedKind::Development, o.development.as_ref()),
-        },
-        "articles": {
-            "live": counts.live,
-            "draft": counts.draft,
-            "with_errors": counts.with_errors,
-            "with_warnings": counts.with_warnings,
-        },
-    })
-}
-
 impl Service {
     /// The pages the caller may see, by id, a screen at a time.
     pub async fn pages(
@@ -102,7 +69,7 @@ impl Service {
         cursor: Option<&str>,
         limit: i64,
         failing_only: bool,
-    ) -> Result<Listing<Value>, ServiceError> {
+    ) -> Result<Listing<PageView>, ServiceError> {
         let after = cursor.map(decode_cursor).transpose()?;
         let overviews = self
             .store
@@ -120,7 +87,7 @@ impl Service {
         &self,
         mut overviews: Vec<PageOverview>,
         limit: i64,
-    ) -> Result<Listing<Value>, ServiceError> {
+    ) -> Result<Listing<PageView>, ServiceError> {
         let more = overviews.len() as i64 > limit;
         overviews.truncate(limit as usize);
         let ids: Vec<String> = overviews.iter().map(|o| o.page.id.clone()).collect();
@@ -131,18 +98,18 @@ impl Service {
                 .flatten(),
             items: overviews
                 .iter()
-                .map(|o| page_view(o, counts.get(&o.page.id)))
+                .map(|o| PageView::of(o, counts.get(&o.page.id).cloned()))
                 .collect(),
         })
     }
 
     /// One page, if the caller may see it.
-    pub async fn page(&self, caller: &Caller, id: &str) -> Result<Value, ServiceError> {
+    pub async fn page(&self, caller: &Caller, id: &str) -> Result<PageView, ServiceError> {
         self.visible_page(caller, id).await?;
-        self.page_value(id).await
+        self.page_view(id).await
     }
 
-    async fn page_value(&self, id: &str) -> Result<Value, ServiceError> {
+    async fn page_view(&self, id: &str) -> Result<PageView, ServiceError> {
         let one = [id.to_string()];
         let overview = self
             .store
@@ -151,7 +118,7 @@ impl Service {
             .pop()
             .ok_or_else(|| ServiceError::NotFound(no_page(id)))?;
         let counts = self.store.article_counts(&one).await?;
-        Ok(page_view(&overview, counts.get(id)))
+        Ok(PageView::of(&overview, counts.get(id).cloned()))
     }
 
     /// Creates a page (operators).
@@ -159,7 +126,7 @@ impl Service {
         &self,
         caller: &Caller,
         request: PageRequest,
-    ) -> Result<Value, ServiceError> {
+    ) -> Result<PageView, ServiceError> {
         self.require_operator(caller, "create pages")?;
         let domain = Domain::parse(&request.domain)
             .map_err(|e| ServiceError::BadRequest(format!("domain: {e}")))?;
@@ -180,7 +147,7 @@ impl Service {
             None,
         )
         .await?;
-        self.page_value(&created.id).await
+        self.page_view(&created.id).await
     }
 
     /// Changes a page (operators; a publisher member is told so, anyone else gets 404).
@@ -189,7 +156,7 @@ impl Service {
         caller: &Caller,
         id: &str,
         patch: PagePatch,
-    ) -> Result<Value, ServiceError> {
+    ) -> Result<PageView, ServiceError> {
         self.visible_page(caller, id).await?;
         self.require_operator(caller, "change pages")?;
         if patch.domain.is_some() {
@@ -226,7 +193,7 @@ impl Service {
             Some(&fields.join(", ")),
         )
         .await?;
-        self.page_value(id).await
+        self.page_view(id).await
     }
 
     /// Removes a page (operators); refused while it has articles unless `with_articles`.
@@ -246,7 +213,11 @@ impl Service {
 
     /// Makes both feeds of a page due now, at most once per 10 s per page (whichever
     /// daemon or replica is asked).
-    pub async fn fetch_now(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
+    pub async fn fetch_now(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<FetchNowAnswer, ServiceError> {
         self.visible_page(caller, id).await?;
         let every = self.fetch_now_every;
         match self
@@ -268,6 +239,10 @@ impl Service {
             Err(e) => return Err(e.into()),
         }
         self.audit(caller, "fetch_now", Some(id), Some(id), None)
-            .await
+            .await?;
+        Ok(FetchNowAnswer {
+            page_id: id.to_string(),
+            fetch: "due now",
+        })
     }
 }

@@ -1,30 +1,8 @@
 //! Feed runs: a page's runs newest first, and one run with what it reported.
 
-use std::str::FromStr;
-
-use serde_json::{Value, json};
-
-use super::{Listing, Service, ServiceError, decode_id_cursor, encode_cursor};
+use super::views::{Listing, RunDetail, RunDiagnosticView, RunView};
+use super::{Service, ServiceError, decode_id_cursor, encode_cursor};
 use crate::access::Caller;
-use crate::registry::RuleId;
-use crate::store::StoredDiagnostic;
-
-/// A logged diagnostic as cli.md's diagnostic object, with its article.
-pub fn logged_diagnostic(d: &StoredDiagnostic) -> Value {
-    let help = RuleId::from_str(&d.rule)
-        .map(|r| format!("see `iarss explain {}`", r.as_str()))
-        .ok();
-    json!({
-        "rule": d.rule,
-        "severity": d.severity,
-        "message": d.message,
-        "line": d.line,
-        "column": d.column,
-        "help": help,
-        "canonical_url": d.canonical_url,
-        "occurrences": d.occurrences,
-    })
-}
 
 impl Service {
     /// A page's runs, newest first.
@@ -34,7 +12,7 @@ impl Service {
         page_id: &str,
         cursor: Option<&str>,
         limit: i64,
-    ) -> Result<Listing<Value>, ServiceError> {
+    ) -> Result<Listing<RunView>, ServiceError> {
         self.visible_page(caller, page_id).await?;
         let before = decode_id_cursor(cursor)?;
         let mut runs = self.store.page_runs(page_id, before, limit + 1).await?;
@@ -48,12 +26,12 @@ impl Service {
                         .map(|id| encode_cursor(&id.to_string()))
                 })
                 .flatten(),
-            items: runs.iter().map(crate::report::records::run).collect(),
+            items: runs.iter().map(RunView::from).collect(),
         })
     }
 
     /// One run with its diagnostics (feed-level first, then per article).
-    pub async fn run(&self, caller: &Caller, run_id: i64) -> Result<Value, ServiceError> {
+    pub async fn run(&self, caller: &Caller, run_id: i64) -> Result<RunDetail, ServiceError> {
         let missing = || ServiceError::NotFound("no such run".into());
         let run = self.store.run(run_id).await?.ok_or_else(missing)?;
         if !caller.scope.allows(&run.page_id) {
@@ -61,8 +39,9 @@ impl Service {
         }
         let mut diagnostics = self.store.run_diagnostics(&run.page_id, run_id).await?;
         diagnostics.sort_by_key(|d| d.canonical_url.is_some());
-        let mut value = crate::report::records::run(&run);
-        value["diagnostics"] = diagnostics.iter().map(logged_diagnostic).collect();
-        Ok(value)
+        Ok(RunDetail {
+            run: RunView::from(&run),
+            diagnostics: diagnostics.iter().map(RunDiagnosticView::from).collect(),
+        })
     }
 }

@@ -408,6 +408,8 @@ pub struct ManualCommit<'a> {
     pub author: &'a str,
     /// An import's answer, recorded with the write.
     pub import: Option<&'a ImportOutcome>,
+    /// The import's key, when the client gave one.
+    pub import_key: Option<super::imports::ImportKey<'a>>,
 }
 
 /// What a manual write stored.
@@ -481,7 +483,15 @@ impl PageWriter {
         }
         super::findings::record(tx, self.backend, &page_id, now, &commit.writes.findings).await?;
         if let Some(outcome) = commit.import {
-            let id = super::imports::insert(tx, &page_id, commit.author, now, outcome).await?;
+            let id = super::imports::insert(
+                tx,
+                &page_id,
+                commit.author,
+                now,
+                outcome,
+                commit.import_key,
+            )
+            .await?;
             committed.import_id = Some(id);
         }
         Ok(committed)

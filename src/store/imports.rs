@@ -4,12 +4,13 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use super::writer::PageWriter;
 use super::{Store, StoreError};
 use crate::model::Diagnostic;
 use crate::validate::Verdict;
 
 /// Whether a manual write (an import or an edit) was stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WriteStatus {
     /// Stored (inserted, updated, or identical to the stored version).
@@ -19,7 +20,7 @@ pub enum WriteStatus {
 }
 
 /// What a manual write did to the article.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WriteAction {
     /// A new article.
@@ -53,9 +54,9 @@ impl WriteAction {
 }
 
 /// The answer of an import.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportOutcome {
-    /// Its id.
+    /// Its id (`GET /imports/{import_id}` reads it again).
     pub import_id: i64,
     /// `success` or `failed`.
     pub status: WriteStatus,
@@ -86,13 +87,36 @@ impl ImportOutcome {
     }
 }
 
-/// Records an import's answer (its `import_id` is the row's id) inside a transaction.
+/// A client's key for an import it may send again, with what the request was.
+#[derive(Clone, Copy, Debug)]
+pub struct ImportKey<'a> {
+    /// The key (`Idempotency-Key`), in the namespace of the user who sent it.
+    pub key: &'a str,
+    /// A fingerprint of the request: the same key with another request is refused.
+    pub request_hash: &'a str,
+}
+
+/// What an import key already answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyedImport {
+    /// The same request: its answer.
+    Same(ImportOutcome),
+    /// Another request under the same key.
+    Different,
+}
+
+/// How long an import key is kept.
+pub const IMPORT_KEY_TTL_MS: i64 = 24 * 3600 * 1000;
+
+/// Records an import's answer (its `import_id` is the row's id) inside a transaction,
+/// with its key when it has one.
 pub(super) async fn insert(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     page_id: &str,
     actor: &str,
     now: i64,
     outcome: &ImportOutcome,
+    key: Option<ImportKey<'_>>,
 ) -> Result<i64, StoreError> {
     let row = sqlx::query(
         "INSERT INTO imports (page_id, canonical_url, actor, created_at, result) \
@@ -105,21 +129,84 @@ pub(super) async fn insert(
     .bind(super::json_param(outcome)?)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(row.try_get("id")?)
+    let id: i64 = row.try_get("id")?;
+    if let Some(k) = key {
+        sqlx::query(
+            "INSERT INTO import_keys (actor, idem_key, request_hash, import_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(actor)
+        .bind(k.key)
+        .bind(k.request_hash)
+        .bind(id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// What `actor`'s import key answered within the last 24 h, read inside a transaction.
+pub(super) async fn keyed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &str,
+    key: ImportKey<'_>,
+) -> Result<Option<KeyedImport>, StoreError> {
+    let row = sqlx::query(
+        "SELECT k.request_hash, i.id, i.result FROM import_keys k \
+         JOIN imports i ON i.id = k.import_id \
+         WHERE k.actor = $1 AND k.idem_key = $2 AND k.created_at > $3",
+    )
+    .bind(actor)
+    .bind(key.key)
+    .bind(super::now_ms() - IMPORT_KEY_TTL_MS)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    if row.try_get::<String, _>("request_hash")? != key.request_hash {
+        return Ok(Some(KeyedImport::Different));
+    }
+    let mut outcome: ImportOutcome = serde_json::from_str(&row.try_get::<String, _>("result")?)
+        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+    outcome.import_id = row.try_get("id")?;
+    Ok(Some(KeyedImport::Same(outcome)))
+}
+
+impl PageWriter {
+    /// What `actor`'s import key answered, read under the page's lock.
+    pub async fn keyed_import(
+        &mut self,
+        actor: &str,
+        key: ImportKey<'_>,
+    ) -> Result<Option<KeyedImport>, StoreError> {
+        keyed(&mut self.tx, actor, key).await
+    }
+
+    /// Records the answer of an import that stored nothing, with its key, and commits;
+    /// returns its id.
+    pub async fn record_failed_import(
+        mut self,
+        actor: &str,
+        outcome: &ImportOutcome,
+        key: Option<ImportKey<'_>>,
+    ) -> Result<i64, StoreError> {
+        let page_id = self.page_id.clone();
+        let id = insert(&mut self.tx, &page_id, actor, super::now_ms(), outcome, key).await?;
+        self.commit().await?;
+        Ok(id)
+    }
 }
 
 impl Store {
-    /// Records the answer of an import that stored nothing; returns its id.
-    pub async fn record_failed_import(
-        &self,
-        page_id: &str,
-        actor: &str,
-        outcome: &ImportOutcome,
-    ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let id = insert(&mut tx, page_id, actor, super::now_ms(), outcome).await?;
-        tx.commit().await?;
-        Ok(id)
+    /// Deletes import keys older than a day: an import sent again after that is a new one.
+    pub async fn prune_import_keys(&self) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM import_keys WHERE created_at < $1")
+            .bind(super::now_ms() - IMPORT_KEY_TTL_MS)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     /// An import's answer, with the page it was made for (for access checks).

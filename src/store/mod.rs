@@ -11,6 +11,7 @@ pub mod articles;
 pub mod audit;
 mod decode;
 pub mod diagnostics;
+pub mod dialect;
 pub mod findings;
 pub mod heads;
 pub mod health;
@@ -41,13 +42,14 @@ pub use articles::{
 };
 pub use audit::{AuditEntry, AuditRecord};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
+pub use dialect::BACKOFF_AFTER_FAILURES;
 pub use findings::{ArticleCounts, Findings};
 pub use heads::ArticleHead;
 pub use health::{CommitHealth, UnrecordedRun};
 // Where the store's callers have always found them.
 pub use crate::model::{from_ms, mask_url, now_ms, rfc3339};
 pub use ignored::IgnoredUpdate;
-pub use imports::{ImportOutcome, WriteAction, WriteStatus};
+pub use imports::{ImportKey, ImportOutcome, KeyedImport, WriteAction, WriteStatus};
 pub use page_changes::PageChange;
 pub use pages::{FeedKind, FeedState, NewPage, OVERVIEW_PAGE, Page, PageOverview};
 pub use revisions::{Provenance, Revision, RevisionSource};

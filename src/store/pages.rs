@@ -7,12 +7,21 @@ use super::{Backend, Store, StoreError, dynamic, now_ms};
 use crate::model::Domain;
 
 /// Which of a page's feeds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum FeedKind {
     /// Articles are published live.
     Production,
     /// Articles are stored as drafts.
     Development,
+}
+
+impl std::fmt::Display for FeedKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl FeedKind {
@@ -89,6 +98,8 @@ pub struct PageOverview {
     pub development: Option<FeedState>,
     /// The outcome of its newest production run, from the run log.
     pub last_run_outcome: Option<String>,
+    /// The outcome of its newest development run, from the run log.
+    pub dev_last_run_outcome: Option<String>,
 }
 
 /// Pages read per statement when listing them.
@@ -304,7 +315,9 @@ impl Store {
         let sql = format!(
             "SELECT {columns}, {fp}, {fd}, \
              (SELECT r.outcome FROM feed_runs r WHERE r.page_id = p.id AND r.feed = 'production' \
-              ORDER BY r.id DESC LIMIT 1) AS last_run_outcome \
+              ORDER BY r.id DESC LIMIT 1) AS last_run_outcome, \
+             (SELECT r.outcome FROM feed_runs r WHERE r.page_id = p.id AND r.feed = 'development' \
+              ORDER BY r.id DESC LIMIT 1) AS dev_last_run_outcome \
              FROM pages p \
              LEFT JOIN feeds fp ON fp.page_id = p.id AND fp.kind = 'production' \
              LEFT JOIN feeds fd ON fd.page_id = p.id AND fd.kind = 'development' \
@@ -356,6 +369,7 @@ impl Store {
                     production: state(row, "fp")?,
                     development: state(row, "fd")?,
                     last_run_outcome: row.try_get("last_run_outcome")?,
+                    dev_last_run_outcome: row.try_get("dev_last_run_outcome")?,
                 })
             })
             .collect()

@@ -14,7 +14,7 @@ use super::{Store, StoreError, ser};
 use crate::model::ArticleStatus;
 
 /// Where a revision came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RevisionSource {
     /// A feed run (the revision has the run's id).

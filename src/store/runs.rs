@@ -13,7 +13,8 @@ use super::{Backend, Store, StoreError, dynamic, now_ms};
 use crate::model::ArticleStatus;
 
 /// How a run ended (docs/cli.md, Run outcomes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum RunOutcome {
     /// The feed parsed (article errors allowed).
     Ok,
@@ -33,6 +34,12 @@ pub enum RunOutcome {
     StoreError,
     /// A defect in iarss stopped the run (a panic); the message says where.
     InternalError,
+}
+
+impl std::fmt::Display for RunOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl RunOutcome {
@@ -56,7 +63,8 @@ impl RunOutcome {
         matches!(self, RunOutcome::Ok | RunOutcome::NotModified)
     }
 
-    fn parse(s: &str) -> RunOutcome {
+    /// The outcome a run row holds (`ok` for anything unknown).
+    pub fn parse(s: &str) -> RunOutcome {
         match s {
             "not_modified" => RunOutcome::NotModified,
             "fetch_error" => RunOutcome::FetchError,
@@ -118,7 +126,7 @@ impl FeedRun {
 }
 
 /// Per-run counts (docs/ingestion.md, Run counts).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Counts {
     /// Every `item`.
     pub items: u64,
@@ -424,6 +432,8 @@ impl Store {
                 }
             }
         }
+        // Import keys answer again for a day only: a prune is as good a time as any.
+        self.prune_import_keys().await?;
         Ok(pruned)
     }
 

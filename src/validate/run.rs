@@ -75,7 +75,7 @@ impl Default for CheckOptions {
 }
 
 /// An article's verdict: `reject` if any error, else `warn` if any warning, else `pass`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// No diagnostic.

@@ -1,7 +1,6 @@
 //! What the command line prints: lint reports (rendered by [`crate::report`]), tables for
-//! people, and the JSON shapes of stored records.
+//! people; stored records print as the service's views ([`crate::service::views`]).
 
-pub mod records;
 pub mod table;
 
 pub use crate::report::{LintedInput, render};

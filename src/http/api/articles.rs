@@ -2,27 +2,33 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, CappedBody};
-use super::{Authed, listing};
+use super::{Authed, PagePath};
 use crate::http::AppState;
-use crate::service::articles::DryRunInput;
-use crate::store::FeedKind;
+use crate::ingest::DryRun;
+use crate::model::ArticleStatus;
+use crate::service::articles::{DryRunInput, IdempotencyKey};
+use crate::service::views::{
+    ArticleDetail, ArticleView, EditAnswer, IgnoredUpdateView, Listing, RevisionView,
+};
+use crate::store::{FeedKind, ImportOutcome};
 
 /// `GET /pages/{id}/articles` filters.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ArticleListQuery {
-    /// `live` or `draft`.
-    status: Option<String>,
+    /// Only articles with this status.
+    status: Option<ArticleStatus>,
     /// Text the title or the canonical URL contains.
+    #[param(max_length = 500)]
     q: Option<String>,
-    /// Items per answer: default 50, at most 500.
+    /// Items per answer: default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
     /// The `next_cursor` of the previous answer.
     cursor: Option<String>,
@@ -32,7 +38,8 @@ pub struct ArticleListQuery {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UrlQuery {
-    /// The canonical URL, exactly as stored.
+    /// The canonical URL, exactly as stored (the article's key).
+    #[param(min_length = 1)]
     url: String,
 }
 
@@ -41,8 +48,10 @@ pub struct UrlQuery {
 #[into_params(parameter_in = Query)]
 pub struct RevisionQuery {
     /// The canonical URL.
+    #[param(min_length = 1)]
     url: String,
-    /// The revision number.
+    /// The revision's number.
+    #[param(minimum = 1)]
     revision: i64,
 }
 
@@ -51,11 +60,23 @@ pub struct RevisionQuery {
 #[into_params(parameter_in = Query)]
 pub struct DiffQuery {
     /// The canonical URL.
+    #[param(min_length = 1)]
     url: String,
     /// The older revision.
+    #[param(minimum = 1)]
     from: i64,
     /// The newer revision.
+    #[param(minimum = 1)]
     to: i64,
+}
+
+/// An import's id in a path.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ImportPath {
+    /// The import's id.
+    #[param(minimum = 1)]
+    import_id: i64,
 }
 
 /// An article's HTML.
@@ -74,6 +95,7 @@ pub struct ImportRequest {
     html_source: String,
     /// Live (`true`, the default) or a draft; a draft import never demotes a live article.
     #[serde(default = "yes")]
+    #[schema(default = true)]
     published: bool,
 }
 
@@ -85,8 +107,8 @@ fn yes() -> bool {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DryRunQuery {
-    /// `production` (default) or `development`: which feed the body stands for.
-    feed: Option<String>,
+    /// Which feed the body stands for (default `production`).
+    feed: Option<FeedKind>,
 }
 
 /// A feed URL to dry-run.
@@ -97,48 +119,71 @@ pub struct DryRunUrl {
     feed_url: String,
 }
 
-/// A page's articles.
-#[utoipa::path(get, path = "/pages/{id}/articles", tag = "articles",
-    params(("id" = String, Path), ArticleListQuery),
-    responses((status = 200, description = "`{items, next_cursor}` of articles", body = Value),
-              (status = 404, body = ErrorBody)))]
+/// The `Idempotency-Key` header of an import.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct ImportHeaders {
+    /// A key of the client's choosing (1 to 255 visible characters): an import sent again
+    /// with the same key and body within 24 h answers what the first one did, without
+    /// importing twice; the same key with another body is 409.
+    #[serde(rename = "Idempotency-Key")]
+    #[param(rename = "Idempotency-Key", min_length = 1, max_length = 255)]
+    #[allow(dead_code)]
+    idempotency_key: Option<String>,
+}
+
+/// A page's articles, newest change first.
+#[utoipa::path(get, path = "/pages/{id}/articles", tag = "articles", operation_id = "list_articles",
+    params(PagePath, ArticleListQuery),
+    responses((status = 200, description = "A screen of articles", body = Listing<ArticleView>),
+              (status = 404, description = "`not_found`: no such page (or not the caller's)", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(path): ApiPath<PagePath>,
     ApiQuery(q): ApiQuery<ArticleListQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Listing<ArticleView>>, ApiError> {
     let limit = crate::service::list_limit(q.limit)?;
     let list = state
         .service
         .articles(
             &caller,
-            &id,
-            q.status.as_deref(),
+            &path.id,
+            q.status,
             q.q.as_deref(),
             q.cursor.as_deref(),
             limit,
         )
         .await?;
-    Ok(listing(list))
+    Ok(Json(list))
 }
 
 /// Imports an article into the page: validated like an item of its feed.
-#[utoipa::path(post, path = "/pages/{id}/articles", tag = "articles",
-    params(("id" = String, Path)), request_body = ImportRequest,
-    responses((status = 201, description = "Inserted: the import object", body = Value),
-              (status = 200, description = "Updated or unchanged: the import object", body = Value),
-              (status = 422, description = "Failed: the import object with its diagnostics", body = Value),
-              (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/pages/{id}/articles", tag = "articles", operation_id = "import_article",
+    params(PagePath, ImportHeaders), request_body = ImportRequest,
+    responses((status = 201, description = "Inserted: the import object; `Location` is the article's address", body = ImportOutcome,
+                headers(("Location" = String, description = "The article's address"))),
+              (status = 200, description = "Updated or unchanged: the import object", body = ImportOutcome),
+              (status = 404, description = "`not_found`: no such page (or not the caller's)", body = ErrorBody),
+              (status = 409, description = "`conflict`: the `Idempotency-Key` was used with another body", body = ErrorBody),
+              (status = 422, description = "Failed: the import object with its diagnostics (nothing stored)", body = ImportOutcome)))]
 pub async fn import(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(path): ApiPath<PagePath>,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<ImportRequest>,
 ) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
     let answer = state
         .service
-        .import(&caller, &id, &request.html_source, request.published)
+        .import(
+            &caller,
+            &path.id,
+            &request.html_source,
+            request.published,
+            key.as_ref(),
+        )
         .await?;
     let status = if answer.failed {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -147,31 +192,61 @@ pub async fn import(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(answer.body)).into_response())
+    let location = (status == StatusCode::CREATED)
+        .then(|| answer.body.canonical_url.as_deref())
+        .flatten()
+        .map(|url| {
+            let url: String = url::form_urlencoded::byte_serialize(url.as_bytes()).collect();
+            format!("/api/v1/articles?url={url}")
+        });
+    let mut response = (status, Json(answer.body)).into_response();
+    if let Some(v) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// The `Idempotency-Key` of a request, checked.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| IdempotencyKey::parse(v).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters")
+        })
 }
 
 /// One article: list fields, HTML, diagnostics, revisions, pending ignored update.
-#[utoipa::path(get, path = "/articles", tag = "articles", params(UrlQuery),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/articles", tag = "articles", operation_id = "get_article",
+    params(UrlQuery),
+    responses((status = 200, description = "The article", body = ArticleDetail),
+              (status = 404, description = "`not_found`: no such article (or not the caller's)", body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
     Authed(caller): Authed,
     ApiQuery(q): ApiQuery<UrlQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ArticleDetail>, ApiError> {
     Ok(Json(state.service.article(&caller, &q.url).await?))
 }
 
 /// A manual edit (the way around the 24 h window): 422 with the diagnostics when the HTML
 /// has errors or another canonical URL.
-#[utoipa::path(put, path = "/articles", tag = "articles", params(UrlQuery), request_body = HtmlSource,
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+#[utoipa::path(put, path = "/articles", tag = "articles", operation_id = "edit_article",
+    params(UrlQuery), request_body = HtmlSource,
+    responses((status = 200, description = "The article as it is now, and what the edit did", body = EditAnswer),
+              (status = 404, description = "`not_found`: no such article (or not the caller's)", body = ErrorBody),
+              (status = 422, description = "`article_has_errors`: nothing stored; the diagnostics say why", body = ErrorBody)))]
 pub async fn edit(
     State(state): State<AppState>,
     Authed(caller): Authed,
     ApiQuery(q): ApiQuery<UrlQuery>,
     ApiJson(body): ApiJson<HtmlSource>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EditAnswer>, ApiError> {
     Ok(Json(
         state
             .service
@@ -180,9 +255,12 @@ pub async fn edit(
     ))
 }
 
-/// Deletes an article with its revisions and warnings.
-#[utoipa::path(delete, path = "/articles", tag = "articles", params(UrlQuery),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+/// Deletes an article with its revisions and warnings; a later feed run may insert it
+/// again, as new.
+#[utoipa::path(delete, path = "/articles", tag = "articles", operation_id = "delete_article",
+    params(UrlQuery),
+    responses((status = 204, description = "Deleted"),
+              (status = 404, description = "`not_found`: no such article (or not the caller's)", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -193,22 +271,25 @@ pub async fn delete(
 }
 
 /// One revision with its HTML.
-#[utoipa::path(get, path = "/articles/revisions", tag = "articles", params(RevisionQuery),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/articles/revisions", tag = "articles", operation_id = "get_revision",
+    params(RevisionQuery),
+    responses((status = 200, description = "The revision with its HTML", body = RevisionView),
+              (status = 404, description = "`not_found`: no such article or revision", body = ErrorBody)))]
 pub async fn revision(
     State(state): State<AppState>,
     Authed(caller): Authed,
     ApiQuery(q): ApiQuery<RevisionQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RevisionView>, ApiError> {
     Ok(Json(
         state.service.revision(&caller, &q.url, q.revision).await?,
     ))
 }
 
 /// A unified diff between two revisions' HTML.
-#[utoipa::path(get, path = "/articles/diff", tag = "articles", params(DiffQuery),
+#[utoipa::path(get, path = "/articles/diff", tag = "articles", operation_id = "diff_revisions",
+    params(DiffQuery),
     responses((status = 200, description = "A unified diff", body = String, content_type = "text/plain"),
-              (status = 404, body = ErrorBody)))]
+              (status = 404, description = "`not_found`: no such article or revision", body = ErrorBody)))]
 pub async fn diff(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -218,102 +299,118 @@ pub async fn diff(
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], diff).into_response())
 }
 
-/// A new revision with an older revision's HTML.
-#[utoipa::path(post, path = "/articles/restore", tag = "articles", params(RevisionQuery),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+/// A new revision with an older revision's HTML, checked like an edit.
+#[utoipa::path(post, path = "/articles/restore", tag = "articles", operation_id = "restore_revision",
+    params(RevisionQuery),
+    responses((status = 200, description = "The article as it is now, and what the restore did", body = EditAnswer),
+              (status = 404, description = "`not_found`: no such article or revision", body = ErrorBody),
+              (status = 422, description = "`article_has_errors`: nothing stored", body = ErrorBody)))]
 pub async fn restore(
     State(state): State<AppState>,
     Authed(caller): Authed,
     ApiQuery(q): ApiQuery<RevisionQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EditAnswer>, ApiError> {
     Ok(Json(
         state.service.restore(&caller, &q.url, q.revision).await?,
     ))
 }
 
 /// A draft becomes live.
-#[utoipa::path(post, path = "/articles/publish", tag = "articles", params(UrlQuery),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/articles/publish", tag = "articles", operation_id = "publish_article",
+    params(UrlQuery),
+    responses((status = 200, description = "The article, live", body = ArticleDetail),
+              (status = 404, description = "`not_found`: no such article (or not the caller's)", body = ErrorBody)))]
 pub async fn publish(
     State(state): State<AppState>,
     Authed(caller): Authed,
     ApiQuery(q): ApiQuery<UrlQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ArticleDetail>, ApiError> {
     Ok(Json(state.service.publish(&caller, &q.url).await?))
 }
 
 /// The pending ignored update: the refused incoming version, its rule and run.
-#[utoipa::path(get, path = "/articles/ignored", tag = "articles", params(UrlQuery),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/articles/ignored", tag = "articles", operation_id = "get_ignored_update",
+    params(UrlQuery),
+    responses((status = 200, description = "The refused version with its HTML", body = IgnoredUpdateView),
+              (status = 404, description = "`not_found`: no such article, or none pending", body = ErrorBody)))]
 pub async fn ignored(
     State(state): State<AppState>,
     Authed(caller): Authed,
     ApiQuery(q): ApiQuery<UrlQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<IgnoredUpdateView>, ApiError> {
     Ok(Json(state.service.ignored(&caller, &q.url).await?))
 }
 
 /// Applies the pending ignored update (a manual edit with its HTML).
-#[utoipa::path(post, path = "/articles/ignored/apply", tag = "articles", params(UrlQuery),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/articles/ignored/apply", tag = "articles", operation_id = "apply_ignored_update",
+    params(UrlQuery),
+    responses((status = 200, description = "The article as it is now", body = EditAnswer),
+              (status = 404, description = "`not_found`: no such article, or none pending", body = ErrorBody),
+              (status = 422, description = "`article_has_errors`: nothing stored", body = ErrorBody)))]
 pub async fn apply_ignored(
     State(state): State<AppState>,
     Authed(caller): Authed,
     ApiQuery(q): ApiQuery<UrlQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EditAnswer>, ApiError> {
     Ok(Json(state.service.apply_ignored(&caller, &q.url).await?))
 }
 
-/// An import's answer.
-#[utoipa::path(get, path = "/imports/{import_id}", tag = "articles", params(("import_id" = i64, Path)),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+/// An import's answer, later.
+#[utoipa::path(get, path = "/imports/{import_id}", tag = "articles", operation_id = "get_import",
+    params(ImportPath),
+    responses((status = 200, description = "The import object", body = ImportOutcome),
+              (status = 404, description = "`not_found`: no such import (or not the caller's)", body = ErrorBody)))]
 pub async fn import_status(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.service.import_status(&caller, id).await?))
+    ApiPath(path): ApiPath<ImportPath>,
+) -> Result<Json<ImportOutcome>, ApiError> {
+    Ok(Json(
+        state.service.import_status(&caller, path.import_id).await?,
+    ))
 }
 
 /// What a run of this feed would do now, per item, writing nothing. The body is the feed
-/// (`application/rss+xml`, `application/xml`, `text/xml`) or `{"feed_url": …}`.
-#[utoipa::path(post, path = "/pages/{id}/dry-run", tag = "articles",
-    params(("id" = String, Path), DryRunQuery),
-    request_body(content = DryRunUrl, description = "The feed itself as XML, or a feed URL as JSON"),
-    responses((status = 200, description = "Counts and one entry per item", body = Value),
-              (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 413, body = ErrorBody)))]
+/// itself (`application/rss+xml`, `application/xml`, `text/xml`) or `{"feed_url": …}`
+/// (`application/json`).
+#[utoipa::path(post, path = "/pages/{id}/dry-run", tag = "articles", operation_id = "dry_run_feed",
+    params(PagePath, DryRunQuery),
+    request_body(description = "The feed itself as XML, or a feed URL as JSON", content(
+        (String = "application/rss+xml"),
+        (String = "application/xml"),
+        (String = "text/xml"),
+        (DryRunUrl = "application/json"),
+    )),
+    responses((status = 200, description = "Counts and what each item would do", body = DryRun),
+              (status = 404, description = "`not_found`: no such page (or not the caller's)", body = ErrorBody)))]
 pub async fn dry_run(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(path): ApiPath<PagePath>,
     ApiQuery(q): ApiQuery<DryRunQuery>,
     headers: HeaderMap,
     CappedBody(body): CappedBody,
-) -> Result<Response, ApiError> {
-    let kind = match q.feed.as_deref() {
-        None | Some("production") => FeedKind::Production,
-        Some("development") => FeedKind::Development,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "feed `{other}`: production or development"
-            )));
+) -> Result<Json<DryRun>, ApiError> {
+    let kind = q.feed.unwrap_or(FeedKind::Production);
+    let input = match super::extract::body_kind(&headers) {
+        super::extract::BodyKind::Json => {
+            let request: DryRunUrl = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+            DryRunInput::Url(request.feed_url)
+        }
+        // The buffered body is not copied again: the checks take it over.
+        super::extract::BodyKind::Markup => DryRunInput::Body(Vec::from(body)),
+        super::extract::BodyKind::Other => {
+            return Err(ApiError::unsupported_media_type(
+                "a feed (application/rss+xml, application/xml, text/xml) or {\"feed_url\"} \
+                 as application/json",
+            ));
         }
     };
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with("application/json"));
-    let input = if json {
-        let request: DryRunUrl = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
-        DryRunInput::Url(request.feed_url)
-    } else {
-        // The buffered body is not copied again: the checks take it over.
-        DryRunInput::Body(Vec::from(body))
-    };
-    let dry = state.service.dry_run(&caller, &id, kind, input).await?;
-    Ok(Json(dry).into_response())
+    Ok(Json(
+        state
+            .service
+            .dry_run(&caller, &path.id, kind, input)
+            .await?,
+    ))
 }

@@ -5,7 +5,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, header};
 
 use super::error::ApiError;
 use crate::access::Caller;
@@ -63,11 +63,7 @@ impl FromRequestParts<AppState> for Authed {
         };
         if !matches!(parts.method, Method::GET | Method::HEAD) {
             if !same_origin(&parts.headers) {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    "cross-origin request refused",
-                ));
+                return Err(ApiError::forbidden("cross-origin request refused"));
             }
             let sent = parts
                 .headers
@@ -78,9 +74,7 @@ impl FromRequestParts<AppState> for Authed {
                 subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), session.form_token.as_bytes())
                     .into();
             if !matches {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
+                return Err(ApiError::forbidden(
                     "the session's form token is missing or wrong",
                 ));
             }

@@ -2,15 +2,16 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiPath, ApiQuery, CappedBody};
+use super::extract::{ApiPath, ApiQuery, BodyKind, CappedBody, body_kind};
 use super::{Authed, ListQuery};
 use crate::http::AppState;
+use crate::report::LintDocument;
+use crate::service::views::{AuditView, Listing, RuleView};
 use crate::service::{decode_id_cursor, encode_cursor};
 
 /// `POST /lint` options.
@@ -18,21 +19,43 @@ use crate::service::{decode_id_cursor, encode_cursor};
 #[into_params(parameter_in = Query)]
 pub struct LintQuery {
     /// The page's domain: canonical URLs must be on it.
+    #[param(min_length = 1, max_length = 253)]
     domain: Option<String>,
 }
 
-/// Lints one feed or article (the body, any content type) and answers the
-/// `iarss lint --format json` document for it.
-#[utoipa::path(post, path = "/lint", tag = "lint", params(LintQuery),
-    request_body(content = String, description = "A feed or an article's HTML", content_type = "application/rss+xml"),
-    responses((status = 200, description = "The lint JSON document (version 1)", body = Value),
-              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
+/// A rule's id in a path.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RulePath {
+    /// The rule's id (`iarss rules` lists them).
+    #[param(min_length = 1)]
+    id: String,
+}
+
+/// Lints one feed or article (the body) and answers the `iarss lint --format json`
+/// document for it.
+#[utoipa::path(post, path = "/lint", tag = "lint", operation_id = "lint",
+    params(LintQuery),
+    request_body(description = "A feed, or an article's HTML", content(
+        (String = "application/rss+xml"),
+        (String = "application/xml"),
+        (String = "text/xml"),
+        (String = "text/html"),
+    )),
+    responses((status = 200, description = "The lint JSON document (version 1)", body = LintDocument)))]
 pub async fn lint(
     State(state): State<AppState>,
     Authed(_caller): Authed,
     ApiQuery(q): ApiQuery<LintQuery>,
+    headers: HeaderMap,
     CappedBody(body): CappedBody,
 ) -> Result<Response, ApiError> {
+    if body_kind(&headers) != BodyKind::Markup {
+        return Err(ApiError::unsupported_media_type(
+            "a feed (application/rss+xml, application/xml, text/xml) or an article \
+             (text/html)",
+        ));
+    }
     let document = state
         .service
         .lint(q.domain.as_deref(), body.to_vec())
@@ -41,32 +64,34 @@ pub async fn lint(
 }
 
 /// Every rule: id, severity, scope, summary.
-#[utoipa::path(get, path = "/rules", tag = "lint",
-    responses((status = 200, description = "As `iarss rules --format json`", body = Value)))]
-pub async fn rules(Authed(_caller): Authed) -> Json<Value> {
+#[utoipa::path(get, path = "/rules", tag = "lint", operation_id = "list_rules",
+    responses((status = 200, description = "As `iarss rules --format json`", body = Vec<RuleView>)))]
+pub async fn rules(Authed(_caller): Authed) -> Json<Vec<RuleView>> {
     Json(crate::service::checks::rules())
 }
 
 /// One rule with its documentation (a failing and a fixed example).
-#[utoipa::path(get, path = "/rules/{id}", tag = "lint", params(("id" = String, Path)),
-    responses((status = 200, description = "As `iarss explain`, with `doc`", body = Value),
-              (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/rules/{id}", tag = "lint", operation_id = "get_rule",
+    params(RulePath),
+    responses((status = 200, description = "As `iarss explain`, with `doc`", body = RuleView),
+              (status = 404, description = "`not_found`: no such rule", body = ErrorBody)))]
 pub async fn rule(
     Authed(_caller): Authed,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(crate::service::checks::rule(&id)?))
+    ApiPath(path): ApiPath<RulePath>,
+) -> Result<Json<RuleView>, ApiError> {
+    Ok(Json(crate::service::checks::rule(&path.id)?))
 }
 
 /// The audit log, newest first (operators).
-#[utoipa::path(get, path = "/audit", tag = "audit", params(ListQuery),
-    responses((status = 200, description = "`{items, next_cursor}` of audit entries", body = Value),
-              (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/audit", tag = "audit", operation_id = "list_audit_entries",
+    params(ListQuery),
+    responses((status = 200, description = "A screen of audit entries", body = Listing<AuditView>),
+              (status = 403, description = "`forbidden`: operators only", body = ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
     Authed(caller): Authed,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Listing<AuditView>>, ApiError> {
     state
         .service
         .require_operator(&caller, "read the audit log")?;
@@ -83,12 +108,8 @@ pub async fn audit(
     let next_cursor = more
         .then(|| entries.last().map(|e| encode_cursor(&e.id.to_string())))
         .flatten();
-    let items = entries
-        .iter()
-        .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
-        .collect();
-    Ok(super::listing(crate::service::Listing {
-        items,
+    Ok(Json(Listing {
+        items: entries.iter().map(AuditView::from).collect(),
         next_cursor,
     }))
 }

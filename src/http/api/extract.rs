@@ -3,8 +3,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -132,10 +132,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                     || (v.starts_with("application/") && v.ends_with("+json"))
             });
         if !json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "the body must be JSON (Content-Type: application/json)",
+            return Err(ApiError::unsupported_media_type(
+                "JSON (Content-Type: application/json)",
             ));
         }
         let CappedBody(bytes) = CappedBody::from_request(request, state).await?;
@@ -165,7 +163,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
-            .map_err(|e| ApiError::bad_request(e.body_text()))
+            .map_err(|e| ApiError::bad_request(in_our_words("query", &e.body_text())))
     }
 }
 
@@ -179,6 +177,90 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| ApiPath(p.0))
-            .map_err(|e| ApiError::bad_request(e.body_text()))
+            .map_err(|e| ApiError::bad_request(in_our_words("path", &e.body_text())))
+    }
+}
+
+/// What kind of body a request says it carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    /// JSON (`application/json`, `application/…+json`).
+    Json,
+    /// A feed or an article: XML or HTML, plain text, or no type given.
+    Markup,
+    /// Anything else.
+    Other,
+}
+
+/// The kind of body a request's `Content-Type` names.
+pub fn body_kind(headers: &axum::http::HeaderMap) -> BodyKind {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return BodyKind::Markup;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        return BodyKind::Json;
+    }
+    match essence.as_str() {
+        ""
+        | "application/xml"
+        | "text/xml"
+        | "application/rss+xml"
+        | "application/atom+xml"
+        | "application/xhtml+xml"
+        | "text/html"
+        | "text/plain"
+        | "application/octet-stream" => BodyKind::Markup,
+        e if e.ends_with("+xml") => BodyKind::Markup,
+        _ => BodyKind::Other,
+    }
+}
+
+/// A query or path refusal in the API's words: the field and what is wrong with it,
+/// without the framework's phrasing ("Failed to deserialize query string: …").
+fn in_our_words(what: &str, framework: &str) -> String {
+    let reason = framework
+        .split_once(": ")
+        .map_or(framework, |(_, reason)| reason)
+        .trim();
+    if let Some(field) = reason
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
+        return format!("the {what} parameter `{field}` is required");
+    }
+    format!("the {what} is not valid: {reason}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_our_words;
+
+    #[test]
+    fn refusals_say_which_field_in_our_words() {
+        assert_eq!(
+            in_our_words(
+                "query",
+                "Failed to deserialize query string: missing field `url`"
+            ),
+            "the query parameter `url` is required"
+        );
+        assert_eq!(
+            in_our_words(
+                "query",
+                "Failed to deserialize query string: revision: invalid digit found in string"
+            ),
+            "the query is not valid: revision: invalid digit found in string"
+        );
     }
 }

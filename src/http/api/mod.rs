@@ -1,7 +1,9 @@
 //! The HTTP API, `/api/v1` (docs/api.md): JSON in and out, bearer tokens or a web
 //! session, one error shape, cursor pagination, bodies under `fetch.max_body_bytes`.
 //! Every route is declared once with its OpenAPI description ([`utoipa`]), so the
-//! document served at `/api/v1/openapi.json` and the router cannot disagree.
+//! document served at `/api/v1/openapi.json` and the router cannot disagree; the answers
+//! every route can give (401, 500, 503; 400 for a route with parameters; 403, 413 and 415
+//! for one with a body) are added to each operation here, in one place.
 
 pub mod articles;
 pub mod auth;
@@ -12,25 +14,27 @@ pub mod pages;
 
 use axum::Json;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
-use utoipa::openapi::OpenApi;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{
+    ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, ServerBuilder, header::HeaderBuilder,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use auth::Authed;
-use error::ApiError;
+use error::{ApiError, ErrorCode};
 
 use crate::http::AppState;
-use crate::service::{Listing, ServiceError};
+use crate::service::ServiceError;
 
 /// `?limit=&cursor=` of every list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Items per answer: default 50, at most 500.
+    /// Items per answer: default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Where to continue: the `next_cursor` of the previous answer.
     pub cursor: Option<String>,
@@ -43,9 +47,13 @@ impl ListQuery {
     }
 }
 
-/// A list answer: `{"items": […], "next_cursor": "…" | null}`.
-pub fn listing<T: serde::Serialize>(list: Listing<T>) -> Response {
-    Json(json!({"items": list.items, "next_cursor": list.next_cursor})).into_response()
+/// A page's id in a path.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct PagePath {
+    /// The page's id.
+    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
+    pub id: String,
 }
 
 /// The API's routes, under `/api/v1`, with their OpenAPI description.
@@ -71,29 +79,14 @@ pub fn router(state: &AppState) -> (axum::Router<AppState>, OpenApi) {
         .routes(routes!(checks::rule))
         .routes(routes!(checks::audit));
     let (router, mut doc) = OpenApiRouter::new().nest("/api/v1", api).split_for_parts();
-    doc.info.title = "iarss".into();
-    doc.info.description = Some(
-        "Pages, runs, articles, imports and dry runs of an iarss service. Authenticate with \
-         `Authorization: Bearer TOKEN` (`iarss tokens create`)."
-            .into(),
-    );
-    doc.info.version = env!("CARGO_PKG_VERSION").into();
-    let components = doc.components.get_or_insert_with(Default::default);
-    components.add_security_scheme(
-        "bearer",
-        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-    );
-    doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
-        "bearer",
-        Vec::<String>::new(),
-    )]);
-    let served = doc.clone();
+    describe(&mut doc);
+    let served = std::sync::Arc::new(doc.clone());
     let router = router
         .route(
             "/api/v1/openapi.json",
             axum::routing::get(move || {
                 let served = served.clone();
-                async move { Json(served) }
+                async move { Json(served.as_ref().clone()) }
             }),
         )
         .route("/api/v1", axum::routing::any(no_route))
@@ -105,11 +98,169 @@ pub fn router(state: &AppState) -> (axum::Router<AppState>, OpenApi) {
     (router, doc)
 }
 
+/// The document's own parts: its description, where it is served, how to authenticate,
+/// and the error answers every operation shares.
+fn describe(doc: &mut OpenApi) {
+    doc.info.title = "iarss".into();
+    doc.info.description = Some(
+        "Pages, runs, articles, imports and dry runs of an iarss service. Authenticate with \
+         `Authorization: Bearer TOKEN` (`iarss tokens create`). Every error answers \
+         `{\"error\": {\"code\", \"message\"}}`."
+            .into(),
+    );
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc.servers = Some(vec![
+        ServerBuilder::new()
+            .url("/")
+            .description(Some("the service this document was read from"))
+            .build(),
+    ]);
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+        "bearer",
+        Vec::<String>::new(),
+    )]);
+    // The document itself, which anyone may read.
+    doc.paths.add_path_operation(
+        "/api/v1/openapi.json",
+        vec![utoipa::openapi::HttpMethod::Get],
+        utoipa::openapi::path::OperationBuilder::new()
+            .operation_id(Some("get_openapi"))
+            .tag("meta")
+            .summary(Some("This OpenAPI 3.1 document"))
+            .security(utoipa::openapi::security::SecurityRequirement::default())
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("The document")
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(
+                                utoipa::openapi::ObjectBuilder::new()
+                                    .schema_type(utoipa::openapi::schema::Type::Object)
+                                    .description(Some("An OpenAPI 3.1 document")),
+                            ))
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build(),
+    );
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let public = path.ends_with("/openapi.json");
+        for (method, operation) in [
+            ("get", item.get.as_mut()),
+            ("post", item.post.as_mut()),
+            ("put", item.put.as_mut()),
+            ("patch", item.patch.as_mut()),
+            ("delete", item.delete.as_mut()),
+        ] {
+            if let Some(operation) = operation {
+                shared_answers(operation, method, public);
+            }
+        }
+    }
+}
+
+/// An error answer with the iarss envelope.
+fn error_response(description: &str, retry_after: bool) -> utoipa::openapi::Response {
+    let mut response = ResponseBuilder::new().description(description).content(
+        "application/json",
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("ErrorBody")))
+            .build(),
+    );
+    if retry_after {
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::Integer),
+                ))
+                .description(Some("Seconds to wait before asking again"))
+                .build(),
+        );
+    }
+    response.build()
+}
+
+/// Adds the answers an operation can give whatever it does.
+fn shared_answers(operation: &mut Operation, method: &str, public: bool) {
+    let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let has_body = operation.request_body.is_some();
+    let mut shared: Vec<(&str, utoipa::openapi::Response)> = vec![
+        (
+            "500",
+            error_response("`internal_error`: a defect of iarss on this input", false),
+        ),
+        (
+            "503",
+            error_response(
+                "`store_unavailable`: the database failed; `busy`: other writes of the \
+                 page held its lock too long (nothing written; see Retry-After)",
+                true,
+            ),
+        ),
+    ];
+    if !public {
+        shared.push((
+            "401",
+            error_response("`unauthorized`: no valid token or session", false),
+        ));
+    }
+    if has_params || has_body {
+        shared.push((
+            "400",
+            error_response(
+                "`bad_request`: a malformed parameter or body (a control character in a \
+                 parameter included)",
+                false,
+            ),
+        ));
+    }
+    if method != "get" && !public {
+        shared.push((
+            "403",
+            error_response(
+                "`forbidden`: an operator's action by a publisher, or a session request \
+                 from another origin or without its form token",
+                false,
+            ),
+        ));
+    }
+    if has_body {
+        shared.push((
+            "413",
+            error_response(
+                "`too_large`: the body is over `fetch.max_body_bytes`",
+                false,
+            ),
+        ));
+        shared.push((
+            "415",
+            error_response("`unsupported_media_type`: a body of another kind", false),
+        ));
+    }
+    for (status, response) in shared {
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert(RefOr::T(response));
+    }
+}
+
 /// Any `/api/v1` address no route serves.
 async fn no_route() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "no_route",
+        ErrorCode::NoRoute,
         "no such API route; GET /api/v1/openapi.json lists them",
     )
 }
@@ -118,7 +269,7 @@ async fn no_route() -> ApiError {
 pub async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this route does not take that method; see /api/v1/openapi.json",
     )
 }

@@ -2,16 +2,16 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::{Authed, ListQuery, listing};
+use super::{Authed, ListQuery, PagePath};
 use crate::http::AppState;
 use crate::service::pages::{PagePatch, PageRequest};
+use crate::service::views::{FetchNowAnswer, Listing, PageView, RunDetail, RunView};
 
 /// `DELETE /pages/{id}` options.
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -22,120 +22,145 @@ pub struct DeleteQuery {
     with_articles: bool,
 }
 
-/// The pages the caller may see, with both feeds' state and article counts.
-#[utoipa::path(get, path = "/pages", tag = "pages", params(ListQuery),
-    responses((status = 200, description = "`{items, next_cursor}` of pages", body = Value),
-              (status = 401, body = ErrorBody)))]
+/// A run's id in a path.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RunPath {
+    /// The run's id.
+    #[param(minimum = 1)]
+    run_id: i64,
+}
+
+/// The pages the caller may see, by id, with both feeds' state and article counts.
+#[utoipa::path(get, path = "/pages", tag = "pages", operation_id = "list_pages",
+    params(ListQuery),
+    responses((status = 200, description = "A screen of pages", body = Listing<PageView>)))]
 pub async fn list(
     State(state): State<AppState>,
     Authed(caller): Authed,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Listing<PageView>>, ApiError> {
     let limit = q.limit()?;
     let pages = state
         .service
         .pages(&caller, q.cursor.as_deref(), limit, false)
         .await?;
-    Ok(listing(pages))
+    Ok(Json(pages))
 }
 
 /// Creates a page (operators).
-#[utoipa::path(post, path = "/pages", tag = "pages", request_body = PageRequest,
-    responses((status = 201, description = "The page", body = Value),
-              (status = 403, body = ErrorBody), (status = 409, description = "Domain or id taken", body = ErrorBody)))]
+#[utoipa::path(post, path = "/pages", tag = "pages", operation_id = "create_page",
+    request_body = PageRequest,
+    responses((status = 201, description = "The page, created; `Location` is its address", body = PageView,
+                headers(("Location" = String, description = "The page's address"))),
+              (status = 409, description = "`conflict`: the domain or the id is taken", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Authed(caller): Authed,
     ApiJson(request): ApiJson<PageRequest>,
 ) -> Result<Response, ApiError> {
     let page = state.service.create_page(&caller, request).await?;
-    Ok((StatusCode::CREATED, Json(page)).into_response())
+    let location = format!("/api/v1/pages/{}", page.page_id);
+    let mut response = (StatusCode::CREATED, Json(page)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
 }
 
 /// One page.
-#[utoipa::path(get, path = "/pages/{id}", tag = "pages", params(("id" = String, Path)),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/pages/{id}", tag = "pages", operation_id = "get_page",
+    params(PagePath),
+    responses((status = 200, description = "The page", body = PageView),
+              (status = 404, description = "`not_found`: no such page (or not the caller's)", body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.service.page(&caller, &id).await?))
+    ApiPath(path): ApiPath<PagePath>,
+) -> Result<Json<PageView>, ApiError> {
+    Ok(Json(state.service.page(&caller, &path.id).await?))
 }
 
-/// Changes a page's name, feed URLs or schedule (operators).
-#[utoipa::path(patch, path = "/pages/{id}", tag = "pages", params(("id" = String, Path)),
-    request_body = PagePatch,
-    responses((status = 200, body = Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+/// Changes a page's name, feed URLs or schedule (operators). A page's domain never changes.
+#[utoipa::path(patch, path = "/pages/{id}", tag = "pages", operation_id = "update_page",
+    params(PagePath), request_body = PagePatch,
+    responses((status = 200, description = "The page as it is now", body = PageView),
+              (status = 404, description = "`not_found`: no such page (or not the caller's)", body = ErrorBody)))]
 pub async fn change(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(path): ApiPath<PagePath>,
     ApiJson(patch): ApiJson<PagePatch>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.service.change_page(&caller, &id, patch).await?))
+) -> Result<Json<PageView>, ApiError> {
+    Ok(Json(
+        state.service.change_page(&caller, &path.id, patch).await?,
+    ))
 }
 
 /// Removes a page (operators); refused with 409 while it has articles unless
 /// `with_articles=true`.
-#[utoipa::path(delete, path = "/pages/{id}", tag = "pages", params(("id" = String, Path), DeleteQuery),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/pages/{id}", tag = "pages", operation_id = "delete_page",
+    params(PagePath, DeleteQuery),
+    responses((status = 204, description = "Removed"),
+              (status = 404, description = "`not_found`: no such page (or not the caller's)", body = ErrorBody),
+              (status = 409, description = "`conflict`: the page has articles", body = ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(path): ApiPath<PagePath>,
     ApiQuery(q): ApiQuery<DeleteQuery>,
 ) -> Result<StatusCode, ApiError> {
     state
         .service
-        .remove_page(&caller, &id, q.with_articles)
+        .remove_page(&caller, &path.id, q.with_articles)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Makes both feeds due now; at most once per 10 s per page.
-#[utoipa::path(post, path = "/pages/{id}/fetch-now", tag = "pages", params(("id" = String, Path)),
-    responses((status = 202), (status = 404, body = ErrorBody),
-              (status = 429, description = "Asked less than 10 s ago; see Retry-After", body = ErrorBody)))]
+#[utoipa::path(post, path = "/pages/{id}/fetch-now", tag = "pages", operation_id = "fetch_page_now",
+    params(PagePath),
+    responses((status = 202, description = "Both feeds are due now", body = FetchNowAnswer),
+              (status = 404, description = "`not_found`: no such page (or not the caller's)", body = ErrorBody),
+              (status = 429, description = "`too_many_requests`: asked less than 10 s ago; see Retry-After", body = ErrorBody,
+                headers(("Retry-After" = i64, description = "Seconds to wait")))))]
 pub async fn fetch_now(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Response, ApiError> {
-    state.service.fetch_now(&caller, &id).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({"page_id": id, "fetch": "due now"})),
-    )
-        .into_response())
+    ApiPath(path): ApiPath<PagePath>,
+) -> Result<(StatusCode, Json<FetchNowAnswer>), ApiError> {
+    let answer = state.service.fetch_now(&caller, &path.id).await?;
+    Ok((StatusCode::ACCEPTED, Json(answer)))
 }
 
 /// A page's runs, newest first.
-#[utoipa::path(get, path = "/pages/{id}/runs", tag = "runs", params(("id" = String, Path), ListQuery),
-    responses((status = 200, description = "`{items, next_cursor}` of runs", body = Value),
-              (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/pages/{id}/runs", tag = "runs", operation_id = "list_page_runs",
+    params(PagePath, ListQuery),
+    responses((status = 200, description = "A screen of runs", body = Listing<RunView>),
+              (status = 404, description = "`not_found`: no such page (or not the caller's)", body = ErrorBody)))]
 pub async fn runs(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(path): ApiPath<PagePath>,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Listing<RunView>>, ApiError> {
     let limit = q.limit()?;
     let runs = state
         .service
-        .page_runs(&caller, &id, q.cursor.as_deref(), limit)
+        .page_runs(&caller, &path.id, q.cursor.as_deref(), limit)
         .await?;
-    Ok(listing(runs))
+    Ok(Json(runs))
 }
 
 /// One run with its diagnostics.
-#[utoipa::path(get, path = "/runs/{run_id}", tag = "runs", params(("run_id" = i64, Path)),
-    responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/runs/{run_id}", tag = "runs", operation_id = "get_run",
+    params(RunPath),
+    responses((status = 200, description = "The run and what it reported", body = RunDetail),
+              (status = 404, description = "`not_found`: no such run (or not the caller's)", body = ErrorBody)))]
 pub async fn run(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    ApiPath(run_id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.service.run(&caller, run_id).await?))
+    ApiPath(path): ApiPath<RunPath>,
+) -> Result<Json<RunDetail>, ApiError> {
+    Ok(Json(state.service.run(&caller, path.run_id).await?))
 }

@@ -6,10 +6,11 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::views::{Chrome, Time, crumb, here, q, text};
+use super::views::{Chrome, Time, crumb, here, q};
 use super::{OperatorSession, WebError, WebForm, WebQuery, WebSession, render, see_other};
 use crate::access::Role;
 use crate::http::AppState;
+use crate::service::views::RuleView;
 use crate::service::{ServiceError, checks, decode_id_cursor, encode_cursor};
 
 /// A rule as the list shows it.
@@ -32,19 +33,20 @@ pub struct RulesPage {
     rules: Vec<RuleRow>,
 }
 
+impl From<&RuleView> for RuleRow {
+    fn from(r: &RuleView) -> RuleRow {
+        RuleRow {
+            id: r.id.as_str().to_string(),
+            severity: r.severity.as_str().to_string(),
+            scope: format!("{:?}", r.scope).to_lowercase(),
+            summary_html: super::views::code_spans(r.summary),
+        }
+    }
+}
+
 /// `GET /rules`.
 pub async fn rules(session: WebSession) -> Response {
-    let rules = checks::rules()
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|r| RuleRow {
-            id: text(r, "id"),
-            severity: text(r, "severity"),
-            scope: text(r, "scope"),
-            summary_html: super::views::code_spans(&text(r, "summary")),
-        })
-        .collect();
+    let rules = checks::rules().iter().map(RuleRow::from).collect();
     render(&RulesPage {
         chrome: session.chrome(vec![here("Rules")]),
         rules,
@@ -63,15 +65,10 @@ pub struct RulePage {
 /// `GET /rules/{id}`.
 pub async fn rule(session: WebSession, Path(id): Path<String>) -> Result<Response, WebError> {
     let r = checks::rule(&id)?;
-    let row = RuleRow {
-        id: text(&r, "id"),
-        severity: text(&r, "severity"),
-        scope: text(&r, "scope"),
-        summary_html: super::views::code_spans(&text(&r, "summary")),
-    };
+    let row = RuleRow::from(&r);
     Ok(render(&RulePage {
         chrome: session.chrome(vec![crumb("Rules", "/rules"), here(row.id.clone())]),
-        doc: text(&r, "doc"),
+        doc: r.doc.unwrap_or_default().to_string(),
         rule: row,
     }))
 }
@@ -140,7 +137,7 @@ pub async fn audit(
     let rows = entries
         .into_iter()
         .map(|e| AuditRow {
-            at: Time::parse(&crate::model::rfc3339(e.at)),
+            at: Time::of_ms(Some(e.at)),
             actor: e.actor,
             action: e.action,
             object: e.object.unwrap_or_default(),
@@ -199,10 +196,6 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
-fn time_ms(ms: Option<i64>) -> Option<Time> {
-    ms.and_then(|m| Time::parse(&crate::model::rfc3339(m)))
-}
-
 async fn users_page(
     state: &AppState,
     session: &WebSession,
@@ -224,9 +217,9 @@ async fn users_page(
                 .map(|t| TokenRow {
                     id: t.id,
                     name: t.name.clone().unwrap_or_default(),
-                    created: time_ms(Some(t.created_at)),
-                    last_used: time_ms(t.last_used_at),
-                    revoked: time_ms(t.revoked_at),
+                    created: Time::of_ms(Some(t.created_at)),
+                    last_used: Time::of_ms(t.last_used_at),
+                    revoked: Time::of_ms(t.revoked_at),
                 })
                 .collect(),
             role: u.role.as_str(),

@@ -6,11 +6,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::views::{
-    Chrome, DiagnosticView, DiffLine, Time, code_spans, crumb, diff_lines, here, num, opt_text, q,
-    segment, text, unified,
+    Chrome, DiagnosticView, DiffLine, Time, code_spans, crumb, diff_lines, here, q, segment,
+    unified,
 };
 use super::{PREVIEW_CSP, TokenOnly, WebError, WebForm, WebQuery, WebSession, render, see_other};
 use crate::http::AppState;
@@ -124,73 +123,74 @@ pub async fn show(
     WebQuery(query): WebQuery<UrlQuery>,
 ) -> Result<Response, WebError> {
     let caller = &session.caller;
-    let article = state.service.article(caller, &query.url).await?;
-    let url = text(&article, "canonical_url");
-    let page_id = text(&article, "page_id");
-    let page = state.service.page(caller, &page_id).await?;
-    let html = text(&article, "html");
-    let title = opt_text(&article, "title").unwrap_or_else(|| url.clone());
-    let revision = num(&article, "revision");
+    let detail = state.service.article(caller, &query.url).await?;
+    let article = &detail.article;
+    let url = article.canonical_url.clone();
+    let page = state.service.page(caller, &article.page_id).await?;
+    let html = &detail.html;
+    let title = article
+        .title
+        .clone()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| url.clone());
+    let revision = article.revision;
     let url_q = q(&url);
-    let diagnostics = article["diagnostics"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|d| DiagnosticView::of(d, Some(&html)))
+    let diagnostics = detail
+        .diagnostics
+        .iter()
+        .map(|d| DiagnosticView::of(d, Some(html)))
         .collect();
-    let ignored = if article["pending_ignored_update"].is_null() {
+    let ignored = if detail.pending_ignored_update.is_none() {
         None
     } else {
         match state.service.ignored(caller, &url).await {
-            Ok(i) => {
-                let rule = text(&i, "rule");
-                Some(IgnoredView {
-                    reason: reason(&rule),
-                    message_html: code_spans(&text(&i, "message")),
-                    stored_op_modified: Time::of(&i["stored_op_modified"]),
-                    incoming_op_modified: Time::of(&i["op_modified"]),
-                    seen: Time::of(&i["created_at"]),
-                    diff: diff_lines(&unified(&html, &text(&i, "html"), "stored", "incoming")),
-                    rule,
-                })
-            }
+            Ok(i) => Some(IgnoredView {
+                reason: reason(i.rule.as_str()),
+                message_html: code_spans(&i.message),
+                stored_op_modified: Time::of(i.stored_op_modified),
+                incoming_op_modified: Time::of(i.op_modified),
+                seen: Some(Time::from(i.created_at)),
+                diff: diff_lines(&unified(
+                    html,
+                    i.html.as_deref().unwrap_or_default(),
+                    "stored",
+                    "incoming",
+                )),
+                rule: i.rule.as_str().to_string(),
+            }),
             Err(ServiceError::NotFound(_)) => None,
             Err(e) => return Err(e.into()),
         }
     };
-    let mut revisions: Vec<RevisionRow> = article["revisions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|r: &Value| {
-            let number = num(r, "number");
-            RevisionRow {
-                number,
-                source: text(r, "source"),
-                author: opt_text(r, "author"),
-                status: text(r, "status"),
-                op_modified: Time::of(&r["op_modified"]),
-                created: Time::of(&r["created_at"]),
-                current: number == revision,
-                diff_href: format!("/articles/diff?url={url_q}&from={number}&to={revision}"),
-            }
+    let mut revisions: Vec<RevisionRow> = detail
+        .revisions
+        .iter()
+        .map(|r| RevisionRow {
+            number: r.number,
+            source: r.source.as_str().to_string(),
+            author: r.author.clone(),
+            status: r.status.as_str().to_string(),
+            op_modified: Time::of(r.op_modified),
+            created: Some(Time::from(r.created_at)),
+            current: r.number == revision,
+            diff_href: format!("/articles/diff?url={url_q}&from={}&to={revision}", r.number),
         })
         .collect();
     revisions.sort_by_key(|r| std::cmp::Reverse(r.number));
     Ok(render(&ArticlePage {
-        chrome: session.chrome(crumbs_for(&page_id, &text(&page, "name"), &title)),
+        chrome: session.chrome(crumbs_for(&article.page_id, &page.name, &title)),
         form_token: session.form_token.clone(),
         url_q,
         url,
         title,
-        status: text(&article, "status"),
+        status: article.status.as_str().to_string(),
         revision,
-        op_published: Time::of(&article["op_published"]),
-        op_modified: Time::of(&article["op_modified"]),
-        first_ingested: Time::of(&article["first_ingested_at"]),
-        updated: Time::of(&article["updated_at"]),
-        errors: num(&article, "errors"),
-        warnings: num(&article, "warnings"),
+        op_published: Time::of(article.op_published),
+        op_modified: Time::of(article.op_modified),
+        first_ingested: Some(Time::from(article.first_ingested_at)),
+        updated: Some(Time::from(article.updated_at)),
+        errors: article.errors,
+        warnings: article.warnings,
         diagnostics,
         ignored,
         revisions,
@@ -360,9 +360,7 @@ pub async fn edit(
             diagnostics,
         }) => {
             let views = diagnostics
-                .as_array()
-                .into_iter()
-                .flatten()
+                .iter()
                 .map(|d| DiagnosticView::of(d, Some(&f.html_source)))
                 .collect();
             let page = edit_page(
@@ -474,15 +472,18 @@ pub struct RefusedPage {
     diagnostics: Vec<DiagnosticView>,
 }
 
-fn refused(session: &WebSession, url: &str, message: String, diagnostics: &Value) -> Response {
+fn refused(
+    session: &WebSession,
+    url: &str,
+    message: String,
+    diagnostics: &[crate::model::Diagnostic],
+) -> Response {
     let page = RefusedPage {
         chrome: session.chrome(vec![crumb("Pages", "/"), here("Not saved")]),
         message,
         article_href: format!("/articles?url={}", q(url)),
         diagnostics: diagnostics
-            .as_array()
-            .into_iter()
-            .flatten()
+            .iter()
             .map(|d| DiagnosticView::of(d, None))
             .collect(),
     };

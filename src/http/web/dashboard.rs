@@ -4,11 +4,11 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::Value;
 
-use super::views::{Chrome, Time, here, num, opt_text, q, segment, text};
+use super::views::{Chrome, Time, here, q, segment};
 use super::{WebError, WebQuery, WebSession, render};
 use crate::http::AppState;
+use crate::service::views::{FeedView, PageView};
 
 /// One feed of a page, as a row shows it.
 pub struct FeedCell {
@@ -29,14 +29,12 @@ pub struct FeedCell {
 }
 
 impl FeedCell {
-    /// From the service's feed object (none when the page has no such feed).
-    pub fn of(kind: &'static str, f: &Value) -> Option<FeedCell> {
-        if f.is_null() {
-            return None;
-        }
-        let failures = num(f, "consecutive_failures");
-        let outcome = opt_text(f, "last_outcome");
-        let badge = if f["in_backoff"].as_bool() == Some(true) {
+    /// A feed's cell (none when the page has no such feed).
+    pub fn of(kind: &'static str, f: Option<&FeedView>) -> Option<FeedCell> {
+        let f = f?;
+        let failures = f.consecutive_failures;
+        let outcome = f.last_outcome.map(|o| o.as_str().to_string());
+        let badge = if f.in_backoff {
             "in backoff"
         } else if failures > 0 {
             "failing"
@@ -47,12 +45,12 @@ impl FeedCell {
         };
         Some(FeedCell {
             kind,
-            url: text(f, "url"),
+            url: f.url.clone(),
             outcome,
             badge,
-            error: opt_text(f, "last_error"),
+            error: f.last_error.clone().filter(|e| !e.is_empty()),
             failures,
-            next_due: Time::of(&f["next_due_at"]),
+            next_due: Time::of(f.next_due_at),
         })
     }
 
@@ -88,24 +86,24 @@ pub struct PageRow {
 }
 
 impl PageRow {
-    /// From the service's page object.
-    pub fn of(p: &Value) -> PageRow {
+    /// A page's row.
+    pub fn of(p: &PageView) -> PageRow {
         let feeds = [
-            FeedCell::of("Production", &p["feeds"]["production"]),
-            FeedCell::of("Development", &p["feeds"]["development"]),
+            FeedCell::of("Production", p.feeds.production.as_ref()),
+            FeedCell::of("Development", p.feeds.development.as_ref()),
         ]
         .into_iter()
         .flatten()
         .collect();
         PageRow {
-            href: format!("/pages/{}", segment(&text(p, "page_id"))),
-            name: text(p, "name"),
-            domain: text(p, "domain"),
+            href: format!("/pages/{}", segment(&p.page_id)),
+            name: p.name.clone(),
+            domain: p.domain.clone(),
             feeds,
-            live: num(&p["articles"], "live"),
-            draft: num(&p["articles"], "draft"),
-            errors: num(&p["articles"], "with_errors"),
-            warnings: num(&p["articles"], "with_warnings"),
+            live: p.articles.live,
+            draft: p.articles.draft,
+            errors: p.articles.with_errors,
+            warnings: p.articles.with_warnings,
         }
     }
 }
@@ -187,7 +185,7 @@ pub async fn index(
             .map(|r| UnrecordedRow {
                 page_id: r.page_id,
                 feed_url: r.feed_url,
-                finished: Time::parse(&crate::model::rfc3339(r.finished_at)),
+                finished: Time::of_ms(Some(r.finished_at)),
                 error: r.error,
             })
             .collect()

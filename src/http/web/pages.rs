@@ -1,23 +1,21 @@
 //! `/pages/{id}`: a page's Production and Development articles, its Feed (runs, the latest
 //! run's rejected items, "Fetch now") and, for operators, its Settings.
 
-use std::str::FromStr;
-
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::dashboard::FeedCell;
-use super::views::{Chrome, DiagnosticView, Time, crumb, here, num, opt_text, q, segment, text};
+use super::views::{Chrome, DiagnosticView, Time, crumb, here, q, segment};
 use super::{TokenOnly, WebError, WebForm, WebQuery, WebSession, render, see_other};
 use crate::http::AppState;
-use crate::model::mask_url;
-use crate::registry::RuleId;
+use crate::model::{ArticleStatus, mask_url};
+use crate::registry::{RuleId, Severity};
 use crate::service::ServiceError;
 use crate::service::pages::PagePatch;
+use crate::service::views::{ArticleView, RunDiagnosticView, RunView};
 
 /// An article as a list row shows it.
 pub struct ArticleRow {
@@ -40,17 +38,21 @@ pub struct ArticleRow {
 }
 
 impl ArticleRow {
-    fn of(a: &Value) -> ArticleRow {
-        let url = text(a, "canonical_url");
+    fn of(a: &ArticleView) -> ArticleRow {
+        let url = a.canonical_url.clone();
         ArticleRow {
             href: format!("/articles?url={}", q(&url)),
-            title: opt_text(a, "title").unwrap_or_else(|| url.clone()),
+            title: a
+                .title
+                .clone()
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| url.clone()),
             url,
-            status: text(a, "status"),
-            updated: Time::of(&a["updated_at"]),
-            errors: num(a, "errors"),
-            warnings: num(a, "warnings"),
-            ignored: a["ignored_update"].as_bool() == Some(true),
+            status: a.status.as_str().to_string(),
+            updated: Some(Time::from(a.updated_at)),
+            errors: a.errors,
+            warnings: a.warnings,
+            ignored: a.ignored_update,
         }
     }
 }
@@ -85,10 +87,10 @@ pub struct Member {
     pub email: String,
 }
 
-/// The page view.
+/// A page's tabs.
 #[derive(Template)]
 #[template(path = "page.html")]
-pub struct PageView {
+pub struct PageTabs {
     chrome: Chrome,
     base: String,
     name: String,
@@ -147,7 +149,7 @@ async fn page_view(
     id: &str,
     query: PageQuery,
     problem: Option<String>,
-) -> Result<PageView, WebError> {
+) -> Result<PageTabs, WebError> {
     let caller = &session.caller;
     let service = &state.service;
     let page = service.page(caller, id).await?;
@@ -160,21 +162,21 @@ async fn page_view(
         Some(_) => return Err(WebError::not_found()),
     };
     let base = format!("/pages/{}", segment(id));
-    let name = text(&page, "name");
-    let mut view = PageView {
+    let name = page.name.clone();
+    let mut view = PageTabs {
         chrome: session.chrome(vec![crumb("Pages", "/"), here(name.clone())]),
         base: base.clone(),
         name,
-        domain: text(&page, "domain"),
-        enabled: page["enabled"].as_bool() == Some(true),
+        domain: page.domain.clone(),
+        enabled: page.enabled,
         tab,
         operator,
         form_token: session.form_token.clone(),
         flash: query.done.as_deref().map(done_message),
         problem,
         feeds: [
-            FeedCell::of("Production", &page["feeds"]["production"]),
-            FeedCell::of("Development", &page["feeds"]["development"]),
+            FeedCell::of("Production", page.feeds.production.as_ref()),
+            FeedCell::of("Development", page.feeds.development.as_ref()),
         ]
         .into_iter()
         .flatten()
@@ -192,7 +194,11 @@ async fn page_view(
     };
     match tab {
         "production" | "development" => {
-            let status = if tab == "production" { "live" } else { "draft" };
+            let status = if tab == "production" {
+                ArticleStatus::Live
+            } else {
+                ArticleStatus::Draft
+            };
             let list = service
                 .articles(
                     caller,
@@ -215,10 +221,10 @@ async fn page_view(
         "feed" => {
             let runs = service.page_runs(caller, id, None, RUNS).await?;
             view.runs = runs.items.iter().map(run_row).collect();
-            if let Some(latest) = runs.items.first().and_then(|r| r["run_id"].as_i64()) {
+            if let Some(latest) = runs.items.first().map(|r| r.run_id) {
                 view.latest_run = Some(latest);
                 let run = service.run(caller, latest).await?;
-                let (feed, rejected) = split_diagnostics(&run["diagnostics"]);
+                let (feed, rejected) = split_diagnostics(&run.diagnostics);
                 view.feed_diagnostics = feed;
                 view.rejected = rejected;
             }
@@ -246,46 +252,49 @@ fn done_message(done: &str) -> String {
     }
 }
 
-fn run_row(r: &Value) -> RunRow {
+fn run_row(r: &RunView) -> RunRow {
     RunRow {
-        id: num(r, "run_id"),
-        feed: text(r, "feed"),
-        outcome: text(r, "outcome"),
-        finished: Time::of(&r["finished_at"]),
+        id: r.run_id,
+        feed: r.feed.as_str().to_string(),
+        outcome: r.outcome.as_str().to_string(),
+        finished: Some(Time::from(r.finished_at)),
         counts: [
-            num(r, "items"),
-            num(r, "inserted"),
-            num(r, "updated"),
-            num(r, "unchanged"),
-            num(r, "ignored"),
-            num(r, "rejected"),
-        ],
-        error: opt_text(r, "error"),
+            r.items,
+            r.inserted,
+            r.updated,
+            r.unchanged,
+            r.ignored,
+            r.rejected,
+        ]
+        .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+        error: r.error.clone(),
     }
 }
 
 /// A run's diagnostics split into the feed-level ones and the rejected items (errors of
 /// items, grouped by item; an item without a canonical URL is named by its position).
-fn split_diagnostics(diagnostics: &Value) -> (Vec<DiagnosticView>, Vec<RejectedItem>) {
+fn split_diagnostics(
+    diagnostics: &[RunDiagnosticView],
+) -> (Vec<DiagnosticView>, Vec<RejectedItem>) {
     let mut feed = Vec::new();
     let mut rejected: Vec<RejectedItem> = Vec::new();
-    for d in diagnostics.as_array().into_iter().flatten() {
-        let rule_scope = RuleId::from_str(&text(d, "rule")).map(|r| r.group().scope());
-        let url = opt_text(d, "canonical_url");
-        let is_error = d["severity"].as_str() == Some("error");
+    for d in diagnostics {
+        let rule_scope = d.rule.parse::<RuleId>().map(|r| r.group().scope());
+        let url = d.canonical_url.clone();
+        let is_error = d.severity == Severity::Error;
         let item_level = url.is_some() || matches!(rule_scope, Ok(s) if s != "feed");
         if !item_level {
-            feed.push(DiagnosticView::of(d, None));
+            feed.push(DiagnosticView::of_run(d, None));
             continue;
         }
         if !is_error {
             continue;
         }
-        let label = url.unwrap_or_else(|| match d["line"].as_i64() {
+        let label = url.unwrap_or_else(|| match d.line {
             Some(l) => format!("an item without a canonical URL (feed line {l})"),
             None => "an item without a canonical URL".to_string(),
         });
-        let view = DiagnosticView::of(d, None);
+        let view = DiagnosticView::of_run(d, None);
         match rejected.iter_mut().find(|r| r.label == label) {
             Some(r) => r.errors.push(view),
             None => rejected.push(RejectedItem {
@@ -307,7 +316,7 @@ pub async fn fetch_now(
 ) -> Result<Response, WebError> {
     session.check_form(&headers, &f.form_token)?;
     match state.service.fetch_now(&session.caller, &id).await {
-        Ok(()) => Ok(see_other(&format!(
+        Ok(_) => Ok(see_other(&format!(
             "/pages/{}?tab=feed&done=fetch",
             segment(&id)
         ))),

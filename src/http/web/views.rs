@@ -1,12 +1,13 @@
 //! What the templates share: the page chrome, times for people, messages with code,
-//! source excerpts, and values read out of the service's JSON answers.
+//! source excerpts and diagnostics, read from the service's typed views.
 
 use std::fmt;
 
 use askama::Template;
-use serde_json::Value;
 
 use super::WebSession;
+use crate::model::{Diagnostic, Timestamp};
+use crate::service::views::RunDiagnosticView;
 
 /// The signed-in user, as the header shows them.
 pub struct Nav {
@@ -142,22 +143,27 @@ pub struct Time {
     pub human: String,
 }
 
-impl Time {
-    /// From an RFC 3339 string, as the service's answers carry times.
-    pub fn parse(s: &str) -> Option<Time> {
-        let t = chrono::DateTime::parse_from_rfc3339(s).ok()?;
-        let utc = t.with_timezone(&chrono::Utc);
+impl From<Timestamp> for Time {
+    fn from(t: Timestamp) -> Time {
+        let utc = t.utc();
         let diff = chrono::Utc::now().signed_duration_since(utc).num_seconds();
-        Some(Time {
+        Time {
             iso: utc.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             exact: utc.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             human: human(diff, &utc),
-        })
+        }
+    }
+}
+
+impl Time {
+    /// A time, or none.
+    pub fn of(t: Option<Timestamp>) -> Option<Time> {
+        t.map(Time::from)
     }
 
-    /// From a JSON value (a string, or null).
-    pub fn of(v: &Value) -> Option<Time> {
-        v.as_str().and_then(Time::parse)
+    /// A time kept in milliseconds, or none.
+    pub fn of_ms(ms: Option<i64>) -> Option<Time> {
+        ms.map(|m| Time::from(Timestamp(m)))
     }
 }
 
@@ -193,28 +199,6 @@ impl fmt::Display for Time {
             escape(&self.human)
         )
     }
-}
-
-/// A string field of a JSON object, or "".
-pub fn text(v: &Value, key: &str) -> String {
-    match &v[key] {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// A string field of a JSON object, when present and not empty.
-pub fn opt_text(v: &Value, key: &str) -> Option<String> {
-    v[key]
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
-/// A number field of a JSON object, or 0.
-pub fn num(v: &Value, key: &str) -> i64 {
-    v[key].as_i64().unwrap_or(0)
 }
 
 /// One line of a source excerpt.
@@ -304,20 +288,45 @@ pub struct DiagnosticView {
 }
 
 impl DiagnosticView {
-    /// From cli.md's diagnostic object, with an excerpt of `source` when given.
-    pub fn of(d: &Value, source: Option<&str>) -> DiagnosticView {
-        let line = d["line"].as_i64();
-        let column = d["column"].as_i64();
-        let excerpt = match (source, line) {
-            (Some(s), Some(l)) => excerpt(s, l, column.unwrap_or(1)),
+    /// A diagnostic, with an excerpt of `source` when given.
+    pub fn of(d: &Diagnostic, source: Option<&str>) -> DiagnosticView {
+        DiagnosticView::new(
+            d.rule.as_str(),
+            d.severity().as_str(),
+            &d.message,
+            d.position.map(|p| (i64::from(p.line), i64::from(p.column))),
+            source,
+        )
+    }
+
+    /// A diagnostic a run reported, with an excerpt of `source` when given.
+    pub fn of_run(d: &RunDiagnosticView, source: Option<&str>) -> DiagnosticView {
+        DiagnosticView::new(
+            &d.rule,
+            d.severity.as_str(),
+            &d.message,
+            d.line.map(|l| (l, d.column.unwrap_or(1))),
+            source,
+        )
+    }
+
+    fn new(
+        rule: &str,
+        severity: &str,
+        message: &str,
+        at: Option<(i64, i64)>,
+        source: Option<&str>,
+    ) -> DiagnosticView {
+        let excerpt = match (source, at) {
+            (Some(s), Some((l, c))) => excerpt(s, l, c),
             _ => Vec::new(),
         };
         DiagnosticView {
-            rule: text(d, "rule"),
-            severity: text(d, "severity"),
-            message_html: code_spans(&text(d, "message")),
-            line,
-            column,
+            rule: rule.to_string(),
+            severity: severity.to_string(),
+            message_html: code_spans(message),
+            line: at.map(|(l, _)| l),
+            column: at.map(|(_, c)| c),
             excerpt,
         }
     }
