@@ -1,267 +1,28 @@
-//! The RSS 2.0 reader: a streaming, namespace-aware pass over the feed with quick-xml that
-//! hands each `<item>` to the caller as soon as it is complete, so memory stays bounded by
-//! the largest item, not the feed.
-//!
-//! Where an item can be read on its own exactly as the whole-feed pass would read it, the
-//! reader only finds where it ends and hands over its text ([`FeedItem::Text`]): reading it
-//! (the XML events, references, CDATA, the copy of the article's HTML) is then the caller's,
-//! on any thread, and the reader's own work per item is a scan for `<` and `>`.
-//!
-//! Well-formedness is checked as XML requires (a fault anywhere fails the feed with its
-//! line and column); no DTD entity is ever expanded.
+//! The whole-feed pass: quick-xml's events, one at a time, through the RSS state machine
+//! ([`FeedState`]) that keeps the channel and builds each item; items cut out for the caller
+//! to read where the scan allows it; and the reading of one item's text as this pass would
+//! have read it (plain, or with quick-xml).
 
 use std::io::Read;
 use std::sync::Arc;
 
 use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::{NamespaceResolver, QName, ResolveResult};
+use quick_xml::name::{QName, ResolveResult};
 
-use super::source::{
-    DecodeError, DecodedReader, PositionCounter, PositionedSource, SourceMap, TextSource,
-    sniff_xml_encoding,
+use super::item::{
+    ArticleSource, ChannelInfo, FeedError, FeedItem, FeedRead, ItemFailure, ItemField, ItemScope,
+    ItemText, Next, RawItem, ReadItem,
 };
+use super::scan::{find_item, read_plain_item};
+use super::well_formed::{
+    check_attributes, declared_entities, describe_xml_error, not_wf, resolve_reference,
+};
+use super::{CONTENT_NS, is_near_miss_content_ns};
 use crate::model::Position;
-
-/// The content module namespace of `content:encoded`.
-pub const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
-
-/// A namespace that templates in the wild write for the content module: its URI with
-/// `https`, or without the trailing slash (docs/decisions.md, decision 24).
-fn is_near_miss_content_ns(uri: &str) -> bool {
-    let rest = uri
-        .strip_prefix("http://")
-        .or_else(|| uri.strip_prefix("https://"));
-    rest.is_some_and(|r| {
-        let r = r.strip_suffix('/').unwrap_or(r);
-        r == "purl.org/rss/1.0/modules/content"
-    })
-}
-
-/// A simple text element of an item, with the position of its start tag.
-#[derive(Clone, Debug)]
-pub struct ItemField {
-    /// The XML-decoded text.
-    pub text: String,
-    /// The start tag's position.
-    pub position: Position,
-}
-
-/// An article's HTML as found in a feed or file, with the map back to file positions.
-#[derive(Clone, Debug, Default)]
-pub struct ArticleSource {
-    /// The HTML text (XML-decoded for a feed).
-    pub html: String,
-    /// HTML byte offset to file position.
-    pub map: SourceMap,
-}
-
-impl ArticleSource {
-    /// The file position of HTML byte offset `offset`.
-    pub fn position(&self, offset: usize) -> Position {
-        self.map.position(&self.html, offset)
-    }
-}
-
-/// One `<item>` as read from the feed.
-#[derive(Clone, Debug, Default)]
-pub struct RawItem {
-    /// 0-based position among the channel's `item` children.
-    pub index: usize,
-    /// Position of the `<item>` start tag.
-    pub position: Position,
-    /// `<title>`.
-    pub title: Option<ItemField>,
-    /// `<link>`.
-    pub link: Option<ItemField>,
-    /// `<guid>`.
-    pub guid: Option<ItemField>,
-    /// `<pubDate>`.
-    pub pub_date: Option<ItemField>,
-    /// Every `<author>`, in order.
-    pub authors: Vec<ItemField>,
-    /// `<content:encoded>` (the first one).
-    pub content: Option<ArticleSource>,
-    /// Position of the `<content:encoded>` start tag.
-    pub content_position: Option<Position>,
-    /// The namespace of an `encoded` child that is not the content module's (docs/decisions.md,
-    /// decision 24), so that `item-missing-content` can say why it was not read.
-    pub encoded_elsewhere: Option<String>,
-    /// Raw bytes of the item in the feed (for throughput accounting).
-    pub bytes: u64,
-}
-
-/// What the channel said, once the whole feed has been read.
-#[derive(Clone, Debug, Default)]
-pub struct ChannelInfo {
-    /// Position of `<channel>`.
-    pub position: Option<Position>,
-    /// Which of `title`, `link`, `description` the channel lacks.
-    pub missing: Vec<&'static str>,
-    /// Number of `item` children.
-    pub items: usize,
-    /// The near-miss content namespace URI read as the content module, as written, with
-    /// the position of its first use (docs/decisions.md, decision 24).
-    pub nonstandard_content_ns: Option<(String, Position)>,
-}
-
-/// Why a feed could not be read as RSS.
-#[derive(Clone, Debug, thiserror::Error)]
-pub enum FeedError {
-    /// Not well-formed XML (or an encoding that cannot be decoded).
-    #[error("{message}")]
-    NotWellFormed {
-        /// What is wrong.
-        message: String,
-        /// Where.
-        position: Option<Position>,
-    },
-    /// Well-formed, but not an RSS 2.0 document with a channel.
-    #[error("{message}")]
-    NotRss {
-        /// What is wrong.
-        message: String,
-        /// Where.
-        position: Option<Position>,
-    },
-    /// Reading the input failed.
-    #[error("reading the feed failed: {0}")]
-    Io(String),
-}
-
-/// What the feed reader hands over for each item of the channel, in document order.
-pub enum FeedItem<'a> {
-    /// An item the reader read itself.
-    Read(RawItem),
-    /// An item's text as written, cut out of the feed for [`ItemText::read`], which reads
-    /// it exactly as the reader would have (on any thread).
-    Text(ItemText<'a>),
-}
-
-/// What the reader does after handing over an item.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Next {
-    /// Go on.
-    Continue,
-    /// Go on, reading every further item itself ([`FeedItem::Read`] only).
-    ReadItself,
-    /// Stop reading.
-    Stop,
-}
-
-/// The outcome of [`read_feed_items`].
-#[derive(Debug)]
-pub struct FeedRead {
-    /// The channel, or why the feed could not be read; `None` when the caller stopped.
-    pub channel: Option<Result<ChannelInfo, FeedError>>,
-    /// Bytes of the input read (including the head), up to where reading stopped.
-    pub bytes: u64,
-}
-
-/// Items are cut out for [`ItemText::read`] up to this size; a larger one is read by the
-/// feed reader itself, so that what is read ahead stays small.
-const MAX_ITEM_TEXT: usize = 1 << 20;
-
-/// What an item's text is read with: the namespace bindings in scope at the channel and the
-/// entities the DOCTYPE declares.
-#[derive(Debug)]
-pub struct ItemScope {
-    resolver: NamespaceResolver,
-    entities: Arc<Vec<String>>,
-}
-
-/// One item's text, cut out of the feed (borrowed from the reader's buffer).
-pub struct ItemText<'a> {
-    index: usize,
-    position: Position,
-    text: &'a str,
-    scope: &'a Arc<ItemScope>,
-    refills: Vec<(u64, u64)>,
-}
-
-/// One item's text, cut out of the feed and owned, to be read on another thread.
-#[derive(Debug)]
-pub struct OwnedItemText {
-    index: usize,
-    position: Position,
-    text: String,
-    scope: Arc<ItemScope>,
-    refills: Vec<(u64, u64)>,
-}
-
-/// Why an item's text could not be read: the feed's error.
-#[derive(Debug)]
-pub struct ItemFailure {
-    /// The error.
-    pub error: FeedError,
-    /// Bytes of the input (including the head) a reader of the whole feed had read when it
-    /// met the error.
-    pub bytes: u64,
-}
-
-/// An item read from its text.
-#[derive(Debug)]
-pub struct ReadItem {
-    /// The item.
-    pub item: RawItem,
-    /// The near-miss content namespace its `encoded` element used, with the position of the
-    /// element (the channel's [`ChannelInfo::nonstandard_content_ns`] is the first of them).
-    pub content_ns: Option<(String, Position)>,
-}
-
-impl ItemText<'_> {
-    /// 0-based index among the channel's items.
-    pub fn index(&self) -> usize {
-        self.index
-    }
-
-    /// Reads the item as the feed reader would have, or the feed's error in it.
-    pub fn read(&self) -> Result<ReadItem, ItemFailure> {
-        read_item_text(
-            self.index,
-            self.position,
-            self.text,
-            self.scope,
-            &self.refills,
-        )
-    }
-
-    /// The text copied into `buffer` (cleared first), to be read elsewhere.
-    pub fn to_owned_in(&self, mut buffer: String) -> OwnedItemText {
-        buffer.clear();
-        buffer.push_str(self.text);
-        OwnedItemText {
-            index: self.index,
-            position: self.position,
-            text: buffer,
-            scope: Arc::clone(self.scope),
-            refills: self.refills.clone(),
-        }
-    }
-}
-
-impl OwnedItemText {
-    /// 0-based index among the channel's items.
-    pub fn index(&self) -> usize {
-        self.index
-    }
-
-    /// Reads the item as the feed reader would have, or the feed's error in it.
-    pub fn read(&self) -> Result<ReadItem, ItemFailure> {
-        read_item_text(
-            self.index,
-            self.position,
-            &self.text,
-            &self.scope,
-            &self.refills,
-        )
-    }
-
-    /// The text's buffer, for the next item's text.
-    pub fn into_buffer(self) -> String {
-        self.text
-    }
-}
+use crate::parse::source::{
+    DecodeError, DecodedReader, PositionedSource, SourceMap, TextSource, sniff_xml_encoding,
+};
 
 /// Reads an RSS feed from `input`, whose first bytes `head` were already read (for content
 /// detection), calling `on_item` for every item of the channel as soon as it is complete.
@@ -587,7 +348,7 @@ fn read_event<S: PositionedSource>(
 /// Reads one item's text (cut out of the feed at `position`) as the feed reader would have;
 /// `refills` say where the input's reads ended in the text (see
 /// [`DecodedReader::refills_ahead`]).
-fn read_item_text(
+pub(super) fn read_item_text(
     index: usize,
     position: Position,
     text: &str,
@@ -601,7 +362,7 @@ fn read_item_text(
 }
 
 /// [`read_item_text`] with quick-xml, for any text.
-fn read_item_xml(
+pub(super) fn read_item_xml(
     index: usize,
     position: Position,
     text: &str,
@@ -619,133 +380,6 @@ fn read_item_xml(
             .or(refills.last())
             .map_or(0, |&(_, bytes)| bytes);
         ItemFailure { error, bytes }
-    })
-}
-
-/// Reads an item's text without quick-xml when everything in it is plain: tags with their
-/// end tags, text, references, CDATA sections, comments without `-`; events and their
-/// handling are those of [`read_event`], and where quick-xml would see an error (or
-/// anything else) this gives up with `None`, for quick-xml to read the text instead.
-fn read_plain_item(
-    index: usize,
-    position: Position,
-    text: &str,
-    scope: &ItemScope,
-) -> Option<ReadItem> {
-    let b = text.as_bytes();
-    let mut resolver = scope.resolver.clone();
-    let mut state = FeedState::in_channel(index, Arc::clone(&scope.entities), text.len());
-    let mut counter = PositionCounter::new(position);
-    let mut counted = 0;
-    // Names of the open elements, as `(offset, length)` in `text`.
-    let mut open: Vec<(usize, usize)> = Vec::new();
-    let mut pending_pop = false;
-    let mut item = None;
-    let mut at = 0;
-    while item.is_none() {
-        if pending_pop {
-            resolver.pop();
-            pending_pop = false;
-        }
-        let event = at;
-        // Positions are counted up to where one is needed (end tags need none, so an
-        // article's HTML at the end of the item is never counted).
-        let mut position = || {
-            counter.advance(&b[counted..event]);
-            counted = event;
-            counter.pos
-        };
-        match *b.get(at)? {
-            b'<' => match *b.get(at + 1)? {
-                b'!' if b[at..].starts_with(b"<![CDATA[") => {
-                    let body = at + 9;
-                    let end = body + memchr::memmem::find(&b[body..], b"]]>")?;
-                    let position = position();
-                    let origin = Position {
-                        line: position.line,
-                        column: position.column + 9,
-                    };
-                    state.text(&text[body..end], origin, true).ok()?;
-                    at = end + 3;
-                }
-                b'!' if b[at..].starts_with(b"<!--") => {
-                    let body = at + 4;
-                    let end = body + memchr::memmem::find(&b[body..], b"-->")?;
-                    if memchr::memchr(b'-', &b[body..end]).is_some() {
-                        return None;
-                    }
-                    at = end + 3;
-                }
-                b'!' | b'?' => return None,
-                b'/' => {
-                    let close = at + tag_end(&b[at..], 1)?;
-                    let name = text[at + 2..close].trim_end_matches([' ', '\r', '\n', '\t']);
-                    let (start, len) = open.pop()?;
-                    if name != &text[start..start + len] {
-                        return None;
-                    }
-                    at = close + 1;
-                    state.end(&mut |i| item = Some(i), (at - event) as u64);
-                    pending_pop = true;
-                }
-                _ => {
-                    let close = at + tag_end(&b[at..], 1)?;
-                    let inner = &text[at + 1..close];
-                    let (content, empty) = match inner.strip_suffix('/') {
-                        Some(content) => (content, true),
-                        None => (inner, false),
-                    };
-                    let name_len = quick_xml::utils::name_len(content.as_bytes());
-                    if name_len == 0 {
-                        return None;
-                    }
-                    let start = BytesStart::from_content(content, name_len);
-                    resolver.push(&start).ok()?;
-                    let ns_name = match resolver.resolve_element(start.name()).0 {
-                        ResolveResult::Bound(n) => Some(n.as_ref().to_string()),
-                        ResolveResult::Unbound => None,
-                        ResolveResult::Unknown(_) => return None,
-                    };
-                    let position = position();
-                    check_attributes(&resolver, &start, &state.declared_entities, position).ok()?;
-                    state.start(ns_name.as_deref(), &start, position).ok()?;
-                    at = close + 1;
-                    if empty {
-                        state.end(&mut |i| item = Some(i), (at - event) as u64);
-                        pending_pop = true;
-                    } else {
-                        open.push((event + 1, name_len));
-                    }
-                }
-            },
-            b'&' => {
-                let rel = memchr::memchr3(b';', b'&', b'<', &b[at + 1..])?;
-                if b[at + 1 + rel] != b';' {
-                    return None;
-                }
-                let replacement =
-                    resolve_reference(&text[at + 1..at + 1 + rel], &state.declared_entities)
-                        .ok()?;
-                state.text(&replacement, position(), false).ok()?;
-                at += rel + 2;
-            }
-            _ => {
-                let end = memchr::memchr2(b'<', b'&', &b[at..]).map_or(b.len(), |i| at + i);
-                state.text(&text[at..end], position(), true).ok()?;
-                at = end;
-            }
-        }
-    }
-    if at != b.len() {
-        return None;
-    }
-    let content_ns = state
-        .channel
-        .as_mut()
-        .and_then(|c| c.nonstandard_content_ns.take());
-    Some(ReadItem {
-        item: item?,
-        content_ns,
     })
 }
 
@@ -781,176 +415,6 @@ fn read_item(
     }
 }
 
-/// Where the item that starts after the next white space ends, when it can be cut out:
-/// `(white space, item text)` lengths from the consumer's position.
-///
-/// An item is cut only where markup is read here exactly as the XML reader reads it: text
-/// up to `<`; start, empty and end tags up to the first `>` outside quotes; comments up to
-/// the first `-->`; CDATA sections up to the first `]]>`. Anything else (a processing
-/// instruction, a DOCTYPE, an empty or namespace-declaring `item`, a decoding failure, the end
-/// of the input, a text larger than [`MAX_ITEM_TEXT`]) leaves the item to the reader.
-fn find_item<R: Read>(source: &mut DecodedReader<R>) -> Option<(usize, usize)> {
-    let mut scan = ItemScan::default();
-    loop {
-        let text = source.lookahead();
-        match scan.scan(text) {
-            Scan::Item { space, len } => return Some((space, len)),
-            Scan::Unsure => return None,
-            Scan::More => {
-                if text.len() > MAX_ITEM_TEXT || !source.read_ahead() {
-                    return None;
-                }
-            }
-        }
-    }
-}
-
-enum Scan {
-    Item { space: usize, len: usize },
-    More,
-    Unsure,
-}
-
-/// The state of [`find_item`]'s scan, kept while more text is read.
-#[derive(Default)]
-struct ItemScan {
-    /// Length of the white space before the item, once the item's start tag was read.
-    space: Option<usize>,
-    /// Where to go on.
-    at: usize,
-    /// Open elements.
-    depth: usize,
-    /// Inside a CDATA section or comment: its end delimiter and where to look for it.
-    until: Option<(&'static [u8], usize)>,
-}
-
-impl ItemScan {
-    fn scan(&mut self, text: &[u8]) -> Scan {
-        let space = match self.space {
-            Some(space) => space,
-            None => {
-                let Some(space) = text
-                    .iter()
-                    .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-                else {
-                    return Scan::More;
-                };
-                let rest = &text[space..];
-                if rest.len() < 6 {
-                    return if b"<item".starts_with(&rest[..rest.len().min(5)]) {
-                        Scan::More
-                    } else {
-                        Scan::Unsure
-                    };
-                }
-                if !rest.starts_with(b"<item")
-                    || !matches!(rest[5], b' ' | b'\t' | b'\r' | b'\n' | b'>')
-                {
-                    return Scan::Unsure;
-                }
-                let Some(end) = tag_end(rest, 1) else {
-                    return Scan::More;
-                };
-                let tag = &rest[..=end];
-                if tag.ends_with(b"/>") || memchr::memmem::find(tag, b"xmlns").is_some() {
-                    return Scan::Unsure;
-                }
-                self.space = Some(space);
-                self.at = space + end + 1;
-                self.depth = 1;
-                space
-            }
-        };
-        loop {
-            if let Some((delimiter, from)) = self.until {
-                match memchr::memmem::find(&text[from..], delimiter) {
-                    Some(i) => {
-                        self.at = from + i + delimiter.len();
-                        self.until = None;
-                    }
-                    None => {
-                        let from = text.len().saturating_sub(delimiter.len() - 1).max(from);
-                        self.until = Some((delimiter, from));
-                        return Scan::More;
-                    }
-                }
-            }
-            let Some(i) = memchr::memchr(b'<', &text[self.at..]) else {
-                self.at = text.len();
-                return Scan::More;
-            };
-            let lt = self.at + i;
-            self.at = lt;
-            let rest = &text[lt..];
-            let Some(&second) = rest.get(1) else {
-                return Scan::More;
-            };
-            match second {
-                b'!' => {
-                    if rest.starts_with(b"<!--") {
-                        self.until = Some((b"-->", lt + 4));
-                    } else if rest.starts_with(b"<![CDATA[") {
-                        self.until = Some((b"]]>", lt + 9));
-                    } else if rest.len() < 9
-                        && (b"<![CDATA[".starts_with(rest) || b"<!--".starts_with(rest))
-                    {
-                        return Scan::More;
-                    } else {
-                        return Scan::Unsure;
-                    }
-                }
-                b'?' => return Scan::Unsure,
-                b'/' => {
-                    let Some(end) = tag_end(rest, 1) else {
-                        return Scan::More;
-                    };
-                    self.at = lt + end + 1;
-                    self.depth -= 1;
-                    if self.depth == 0 {
-                        return Scan::Item {
-                            space,
-                            len: self.at - space,
-                        };
-                    }
-                }
-                _ => {
-                    let Some(end) = tag_end(rest, 1) else {
-                        return Scan::More;
-                    };
-                    // `<a/>` is empty; quick-xml decides by the tag's last two bytes.
-                    if !(end >= 2 && rest[end - 1] == b'/') {
-                        self.depth += 1;
-                    }
-                    self.at = lt + end + 1;
-                }
-            }
-        }
-    }
-}
-
-/// The index of the `>` that ends the tag whose name starts at `from` in `tag`: the first
-/// one outside quotes, as quick-xml reads tags.
-fn tag_end(tag: &[u8], from: usize) -> Option<usize> {
-    let mut quote = None;
-    for i in memchr::memchr3_iter(b'>', b'\'', b'"', &tag[from..]) {
-        let i = from + i;
-        match (quote, tag[i]) {
-            (None, b'>') => return Some(i),
-            (None, q) => quote = Some(q),
-            (Some(q), b) if q == b => quote = None,
-            _ => {}
-        }
-    }
-    None
-}
-
-fn not_wf(message: &str, position: Position) -> FeedError {
-    FeedError::NotWellFormed {
-        message: message.to_string(),
-        position: Some(position),
-    }
-}
-
 /// Where in the document the reader is, as far as RSS is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Place {
@@ -974,7 +438,7 @@ enum Field {
 }
 
 #[derive(Default)]
-struct FeedState {
+pub(super) struct FeedState {
     depth: usize,
     seen_root: bool,
     root_closed: bool,
@@ -982,7 +446,7 @@ struct FeedState {
     not_rss: Option<FeedError>,
     /// The place of each open element.
     stack: Vec<Place>,
-    channel: Option<ChannelInfo>,
+    pub(super) channel: Option<ChannelInfo>,
     channel_seen: Vec<&'static str>,
     channel_done: bool,
     item: Option<RawItem>,
@@ -990,7 +454,7 @@ struct FeedState {
     field_text: String,
     field_position: Position,
     content_started: bool,
-    declared_entities: Arc<Vec<String>>,
+    pub(super) declared_entities: Arc<Vec<String>>,
     /// Capacity to give an article's HTML when it starts (what remains of an item's text).
     content_capacity: usize,
 }
@@ -998,7 +462,11 @@ struct FeedState {
 impl FeedState {
     /// The state inside the channel, where item `index` starts, with the entities the
     /// DOCTYPE declared; the item's text is `len` bytes.
-    fn in_channel(index: usize, declared_entities: Arc<Vec<String>>, len: usize) -> Self {
+    pub(super) fn in_channel(
+        index: usize,
+        declared_entities: Arc<Vec<String>>,
+        len: usize,
+    ) -> Self {
         FeedState {
             depth: 2,
             seen_root: true,
@@ -1017,7 +485,7 @@ impl FeedState {
         self.stack.last().copied().unwrap_or(Place::Elsewhere)
     }
 
-    fn start(
+    pub(super) fn start(
         &mut self,
         ns: Option<&str>,
         start: &BytesStart,
@@ -1150,7 +618,7 @@ impl FeedState {
         }
     }
 
-    fn end(&mut self, on_item: &mut impl FnMut(RawItem), event_bytes: u64) {
+    pub(super) fn end(&mut self, on_item: &mut impl FnMut(RawItem), event_bytes: u64) {
         self.item_bytes += event_bytes;
         let place = self.stack.pop().unwrap_or(Place::Elsewhere);
         self.depth = self.depth.saturating_sub(1);
@@ -1194,7 +662,12 @@ impl FeedState {
         }
     }
 
-    fn text(&mut self, text: &str, origin: Position, verbatim: bool) -> Result<(), FeedError> {
+    pub(super) fn text(
+        &mut self,
+        text: &str,
+        origin: Position,
+        verbatim: bool,
+    ) -> Result<(), FeedError> {
         self.item_bytes += text.len() as u64;
         if self.depth == 0 {
             if !text.chars().all(|c| matches!(c, ' ' | '\t' | '\r' | '\n')) {
@@ -1256,197 +729,10 @@ impl FeedState {
     }
 }
 
-fn describe_xml_error(err: &quick_xml::Error) -> String {
-    use quick_xml::errors::{IllFormedError, SyntaxError};
-    match err {
-        quick_xml::Error::Syntax(s) => match s {
-            SyntaxError::UnclosedTag => "a tag is not closed (missing `>`)".into(),
-            SyntaxError::UnclosedCData => "a CDATA section is not closed".into(),
-            SyntaxError::UnclosedComment => "a comment is not closed".into(),
-            other => format!("XML syntax error: {other}"),
-        },
-        quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
-            format!("end tag `</{found}>` does not match the open `<{expected}>`")
-        }
-        quick_xml::Error::IllFormed(IllFormedError::UnmatchedEndTag(name)) => {
-            format!("end tag `</{name}>` has no start tag")
-        }
-        other => format!("not well-formed XML: {other}"),
-    }
-}
-
-/// The names declared by `<!ENTITY name …>` in a DOCTYPE's internal subset. References to
-/// them are kept as written: iarss never expands DTD entities.
-fn declared_entities(doctype: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = doctype;
-    while let Some(at) = rest.find("<!ENTITY") {
-        rest = &rest[at + "<!ENTITY".len()..];
-        let decl = rest.trim_start();
-        if decl.starts_with('%') {
-            continue;
-        }
-        let name: String = decl
-            .chars()
-            .take_while(|c| !c.is_whitespace() && *c != '>')
-            .collect();
-        if !name.is_empty() {
-            names.push(name);
-        }
-    }
-    names
-}
-
-/// The text of an entity or character reference `&name;`.
-fn resolve_reference(name: &str, declared: &[String]) -> Result<String, String> {
-    let predefined = match name {
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "amp" => Some('&'),
-        "apos" => Some('\''),
-        "quot" => Some('"'),
-        _ => None,
-    };
-    if let Some(c) = predefined {
-        return Ok(c.to_string());
-    }
-    if let Some(num) = name.strip_prefix('#') {
-        let code = match num.strip_prefix('x') {
-            Some(hex) => u32::from_str_radix(hex, 16).ok(),
-            None => num.parse::<u32>().ok(),
-        };
-        return match code.and_then(char::from_u32) {
-            Some(c) if is_xml_char(c) => Ok(c.to_string()),
-            _ => Err(format!("`&{name};` is not a valid character reference")),
-        };
-    }
-    if declared.iter().any(|d| d == name) {
-        return Ok(format!("&{name};"));
-    }
-    Err(format!(
-        "undefined entity `&{name};` (XML knows only &lt; &gt; &amp; &apos; &quot; and numeric references)"
-    ))
-}
-
-fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// Checks a start tag's attributes: syntax, duplicates, references and prefixes.
-fn check_attributes(
-    resolver: &NamespaceResolver,
-    start: &BytesStart,
-    declared: &[String],
-    position: Position,
-) -> Result<(), FeedError> {
-    for attr in start.attributes().with_checks(true) {
-        let attr = attr.map_err(|e| not_wf(&format!("bad attribute: {e}"), position))?;
-        let key = attr.key;
-        if key.as_namespace_binding().is_none()
-            && let (ResolveResult::Unknown(prefix), _) = resolver.resolve_attribute(key)
-        {
-            return Err(not_wf(
-                &format!("namespace prefix `{prefix}` is not declared"),
-                position,
-            ));
-        }
-        let value = attr.value.clone();
-        if value.contains('<') {
-            return Err(not_wf("`<` in an attribute value", position));
-        }
-        let mut rest: &str = &value;
-        while let Some(amp) = rest.find('&') {
-            let after = &rest[amp + 1..];
-            let Some(semi) = after.find(';') else {
-                return Err(not_wf("a bare `&` in an attribute value", position));
-            };
-            resolve_reference(&after[..semi], declared).map_err(|m| not_wf(&m, position))?;
-            rest = &after[semi + 1..];
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::tests::HEAD;
     use super::*;
-
-    /// Every item text of `feed`: what the plain reader made of it (if it took it) and
-    /// what quick-xml made of it, both as debug text.
-    fn both_readers(feed: &[u8]) -> Vec<(Option<String>, String)> {
-        let mut seen = Vec::new();
-        read_feed_items(feed.to_vec(), std::io::empty(), None, |item| {
-            if let FeedItem::Text(t) = item {
-                let plain = read_plain_item(t.index, t.position, t.text, t.scope)
-                    .map(|r| format!("{:?} {:?}", r.item, r.content_ns));
-                let xml = match read_item_xml(t.index, t.position, t.text, t.scope, &t.refills) {
-                    Ok(r) => format!("{:?} {:?}", r.item, r.content_ns),
-                    Err(f) => format!("error {:?}", f.error),
-                };
-                seen.push((plain, xml));
-            }
-            Next::Continue
-        });
-        seen
-    }
-
-    fn assert_readers_agree(name: &str, feed: &[u8]) -> usize {
-        let mut taken = 0;
-        for (i, (plain, xml)) in both_readers(feed).into_iter().enumerate() {
-            if let Some(plain) = plain {
-                assert_eq!(plain, xml, "{name}: item {i}: the plain reader differs");
-                taken += 1;
-            }
-        }
-        taken
-    }
-
-    #[test]
-    fn plain_item_reader_agrees_with_quick_xml_or_declines() {
-        let items = [
-            "<item><title>A &amp; B &#233; &#x41;</title><link>https://example.com/a</link><content:encoded><![CDATA[<p>x]]]></p>]]></content:encoded></item>",
-            "<item>\r\n<guid isPermaLink=\"false\">g</guid>\r\n<description>&lt;p&gt;</description></item>",
-            "<item><title>t</title><!-- a comment --><pubDate>Mon, 01 Jan 2024 00:00:00 GMT</pubDate></item>",
-            "<item><title>t</title><!-- a -- comment --></item>",
-            "<item><title>t</title></titl></item>",
-            "<item><title a=\"1\" a=\"2\">t</title></item>",
-            "<item><x:title>t</x:title></item>",
-            "<item><title>]]></title></item>",
-            "<item><title>&nope;</title></item>",
-            "<item><title>&amp</title></item>",
-            "<item><title a='<'>t</title></item>",
-            "<item><?pi x?><title>t</title></item>",
-            "<item><title>\u{0}</title></item>",
-            "<item><media:content url=\"https://example.com/i.jpg\" xmlns:media=\"http://search.yahoo.com/mrss/\"/></item>",
-            "<item><enclosure url=\"u\"/ ><title >t</title ></item>",
-            "<item><content:encoded xmlns:content=\"http://purl.org/rss/1.0/modules/content\">x</content:encoded></item>",
-            "<item><title>t</title>",
-        ];
-        for (i, item) in items.iter().enumerate() {
-            let feed = format!("{HEAD}{item}\n</channel></rss>");
-            assert_readers_agree(&format!("case {i}"), feed.as_bytes());
-        }
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let example = std::fs::read(dir.join("testdata/feeds/example.xml")).expect("example feed");
-        assert!(assert_readers_agree("testdata/feeds/example.xml", &example) > 0);
-        // The corpus's feeds, when the shared inputs are there (tests/corpus.rs requires them
-        // in CI).
-        let corpus = dir.join("../shared/corpus");
-        let mut stack = vec![corpus];
-        while let Some(path) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&path) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if let Ok(bytes) = std::fs::read(&path) {
-                    assert_readers_agree(&path.display().to_string(), &bytes);
-                }
-            }
-        }
-    }
 
     /// Reads `text` whole; the items and the channel, or the error.
     fn read(text: &str) -> Result<(Vec<RawItem>, ChannelInfo), FeedError> {
@@ -1456,8 +742,6 @@ mod tests {
         })?;
         Ok((items, channel))
     }
-
-    const HEAD: &str = "<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\">\n<channel>\n<title>T</title><link>https://example.com/</link><description>D</description>\n";
 
     #[test]
     fn items_carry_their_fields_and_positions() {
