@@ -13,7 +13,7 @@ declare_rules! {
     (FeedParseBudgetExceeded, "feed-parse-budget-exceeded", Error, Feed, "Loading and parsing the feed did not finish within the parse budget"),
     (FeedNotWellFormed, "feed-not-well-formed", Error, Feed, "Feed is not well-formed XML (e.g. undeclared content: prefix, wrong encoding)"),
     (FeedNotRss, "feed-not-rss", Error, Feed, "Feed root is not rss version 2.0, or it has no channel"),
-    (FeedChannelIncomplete, "feed-channel-incomplete", Warning, Feed, "Channel has no title, link or description"),
+    (FeedChannelIncomplete, "feed-channel-incomplete", Warning, Feed, "Channel title, link or description is missing or empty"),
     (FeedNoItems, "feed-no-items", Warning, Feed, "Channel has no item elements"),
     (FeedContentNamespaceNonstandard, "feed-content-namespace-nonstandard", Warning, Feed, "The content module is bound to a near-miss namespace URI (https, or no trailing slash)"),
     (FeedDuplicateCanonical, "feed-duplicate-canonical", Warning, Feed, "Another item in the feed has the same canonical URL; only one is ingested"),

@@ -70,6 +70,8 @@ pub struct ChannelInfo {
     pub position: Option<Position>,
     /// Which of `title`, `link`, `description` the channel lacks.
     pub missing: Vec<&'static str>,
+    /// Which of them it has with nothing but whitespace in them (as good as missing).
+    pub empty: Vec<&'static str>,
     /// Number of `item` children.
     pub items: usize,
     /// The near-miss content namespace URI read as the content module, as written, with

@@ -222,10 +222,17 @@ fn finish<R: Read>(
             position: state.root_position,
         });
     };
-    channel.missing = ["title", "link", "description"]
-        .into_iter()
-        .filter(|name| !state.channel_seen.contains(name))
-        .collect();
+    // A field holding only whitespace counts as missing (docs/decisions.md, decision 27).
+    for name in ["title", "link", "description"] {
+        if state.channel_seen.contains(&name) {
+            continue;
+        }
+        if state.channel_present.contains(&name) {
+            channel.empty.push(name);
+        } else {
+            channel.missing.push(name);
+        }
+    }
     Ok(channel)
 }
 
@@ -447,7 +454,12 @@ pub(super) struct FeedState {
     /// The place of each open element.
     stack: Vec<Place>,
     pub(super) channel: Option<ChannelInfo>,
+    /// Channel fields read with text in them.
     channel_seen: Vec<&'static str>,
+    /// Channel fields present, with or without text.
+    channel_present: Vec<&'static str>,
+    /// Whether the channel field being read has had a character other than whitespace.
+    channel_field_text: bool,
     channel_done: bool,
     item: Option<RawItem>,
     item_bytes: u64,
@@ -558,7 +570,10 @@ impl FeedState {
                         _ => None,
                     };
                     match field {
-                        Some(f) => Place::ChannelField(f),
+                        Some(f) => {
+                            self.channel_field_text = false;
+                            Place::ChannelField(f)
+                        }
                         None => Place::Elsewhere,
                     }
                 }
@@ -627,8 +642,13 @@ impl FeedState {
         }
         match place {
             Place::Channel => self.channel_done = true,
-            Place::ChannelField(name) if !self.channel_seen.contains(&name) => {
-                self.channel_seen.push(name);
+            Place::ChannelField(name) => {
+                if !self.channel_present.contains(&name) {
+                    self.channel_present.push(name);
+                }
+                if self.channel_field_text && !self.channel_seen.contains(&name) {
+                    self.channel_seen.push(name);
+                }
             }
             Place::Item => {
                 if let Some(mut item) = self.item.take() {
@@ -677,6 +697,9 @@ impl FeedState {
         }
         match self.place() {
             Place::ItemField(_) => self.field_text.push_str(text),
+            Place::ChannelField(_) => {
+                self.channel_field_text |= !text.chars().all(char::is_whitespace);
+            }
             Place::Content => {
                 if let Some(content) = self.item.as_mut().and_then(|i| i.content.as_mut()) {
                     content.map.push(content.html.len(), origin, verbatim);
@@ -832,5 +855,22 @@ mod tests {
         let (_, channel) =
             read("<rss version=\"2.0\"><channel><title>T</title></channel></rss>").expect("reads");
         assert_eq!(channel.missing, vec!["link", "description"]);
+    }
+
+    #[test]
+    fn an_empty_channel_field_is_a_missing_one() {
+        let (_, channel) = read(
+            "<rss version=\"2.0\"><channel><title> \n</title><link>https://example.com/</link>\
+             <description/></channel></rss>",
+        )
+        .expect("reads");
+        assert!(channel.missing.is_empty(), "{:?}", channel.missing);
+        assert_eq!(channel.empty, vec!["title", "description"]);
+        let (_, channel) = read(
+            "<rss version=\"2.0\"><channel><title><![CDATA[T]]></title><link>x</link>\
+             <description>d</description></channel></rss>",
+        )
+        .expect("reads");
+        assert!(channel.missing.is_empty() && channel.empty.is_empty());
     }
 }

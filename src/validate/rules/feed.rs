@@ -10,10 +10,28 @@ use crate::validate::{ArticleReport, RuleId};
 /// `feed-channel-incomplete`, `feed-no-items` and `feed-content-namespace-nonstandard`.
 pub fn check_channel(channel: &ChannelInfo) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
+    // An empty field is as good as a missing one (docs/decisions.md, decision 27); the
+    // message says which is which.
+    let mut what = Vec::new();
     if !channel.missing.is_empty() {
+        what.push(format!("the channel has no {}", listed(&channel.missing)));
+    }
+    if !channel.empty.is_empty() {
+        let verb = if channel.empty.len() == 1 {
+            "is"
+        } else {
+            "are"
+        };
+        what.push(format!("its {} {verb} empty", listed(&channel.empty)));
+    }
+    if !what.is_empty() {
+        let mut message = what.join("; ");
+        if channel.missing.is_empty() {
+            message = format!("the channel's {}", &message["its ".len()..]);
+        }
         diagnostics.push(Diagnostic::new(
             RuleId::FeedChannelIncomplete,
-            format!("the channel has no {}", channel.missing.join(", ")),
+            message,
             channel.position,
         ));
     }
@@ -35,6 +53,16 @@ pub fn check_channel(channel: &ChannelInfo) -> Vec<Diagnostic> {
         ));
     }
     diagnostics
+}
+
+/// `title`, `title and link`, `title, link and description`, each in backticks.
+fn listed(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// `feed-duplicate-canonical` (docs/decisions.md, decision 18) and `feed-duplicate-guid`.
