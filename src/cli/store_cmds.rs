@@ -8,7 +8,7 @@ use super::args::{ArticlesCommand, ListFormat, PagesCommand};
 use super::error::{CliError, CliResult};
 use super::output::table::Table;
 use crate::model::Domain;
-use crate::service::views::{ArticleView, PageView, RunView, WarningView};
+use crate::service::views::{ArticleRecord, PageView, RunView, WarningView};
 use crate::store::{
     DEFAULT_DATABASE_URL, FeedRun, NewPage, OVERVIEW_PAGE, PageOverview, Store, StoreError, rfc3339,
 };
@@ -256,7 +256,7 @@ async fn pages_on(store: &Store, cmd: PagesCommand) -> CliResult {
         }
         PagesCommand::Show { id, format } => {
             let overview = store
-                .page_overviews_in(Some(&[id.clone()]), None, 1, false)
+                .page_overviews_in(Some(std::slice::from_ref(&id)), None, 1, false)
                 .await?
                 .pop()
                 .ok_or_else(|| StoreError::NoSuchPage(id.clone()))?;
@@ -300,7 +300,7 @@ async fn articles_on(store: &Store, cmd: ArticlesCommand) -> CliResult {
             let rows = store.articles(page.as_deref()).await?;
             match format {
                 ListFormat::Json => {
-                    print_json(&rows.iter().map(ArticleView::from).collect::<Vec<_>>())
+                    print_json(&rows.iter().map(ArticleRecord::from).collect::<Vec<_>>())
                 }
                 ListFormat::Text => {
                     let mut table =

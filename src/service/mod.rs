@@ -16,9 +16,6 @@ pub mod web_views;
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use crate::access::{Access, AccessError, Caller};
 use crate::fetch::{FetchConfig, Fetcher};
 use crate::ingest::RunOptions;
@@ -143,29 +140,50 @@ pub fn list_limit(limit: Option<i64>) -> Result<i64, ServiceError> {
     }
 }
 
-/// A cursor as clients see it: opaque URL-safe text.
-pub fn encode_cursor(raw: &str) -> String {
-    URL_SAFE_NO_PAD.encode(raw)
+/// A keyset cursor of a list keyed by text (pages): the last key's bytes in hex. Any hex
+/// is a position in the list (the screen after that key), so a cursor can be written by
+/// hand or by a generator as well as passed back.
+pub fn encode_cursor(key: &str) -> String {
+    key.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The text inside a cursor given by a client.
-pub fn decode_cursor(cursor: &str) -> Result<String, ServiceError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
+/// The key of a text cursor; none for an empty one.
+pub fn decode_cursor(cursor: &str) -> Result<Option<String>, ServiceError> {
+    if cursor.is_empty() {
+        return Ok(None);
+    }
+    hex_bytes(cursor)
+        .map(|b| Some(crate::store::cursor_key(&b)))
         .ok_or_else(|| ServiceError::BadRequest(format!("`{cursor}` is not a cursor of this list")))
 }
 
-/// A numeric cursor (an id to continue below).
-pub fn decode_id_cursor(cursor: Option<&str>) -> Result<Option<i64>, ServiceError> {
-    cursor
-        .map(|c| {
-            decode_cursor(c)?.parse().map_err(|_| {
-                ServiceError::BadRequest(format!("`{c}` is not a cursor of this list"))
-            })
+/// The bytes of an even-length hex string.
+pub fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
         })
-        .transpose()
+        .collect()
+}
+
+/// A keyset cursor of a list keyed by id (runs, the audit log): the last id in hex.
+pub fn encode_id_cursor(id: i64) -> String {
+    format!("{id:x}")
+}
+
+/// The id of an id cursor (the screen continues below it); none for an empty one.
+pub fn decode_id_cursor(cursor: Option<&str>) -> Result<Option<i64>, ServiceError> {
+    match cursor {
+        None | Some("") => Ok(None),
+        Some(c) => i64::from_str_radix(c, 16)
+            .map(Some)
+            .map_err(|_| ServiceError::BadRequest(format!("`{c}` is not a cursor of this list"))),
+    }
 }
 
 /// The operations, over one store.

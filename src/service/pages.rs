@@ -17,14 +17,29 @@ pub struct PageRequest {
     #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
     pub id: String,
     /// Its one domain (a host name; no two pages share one).
-    #[schema(min_length = 1, max_length = 253)]
+    #[schema(
+        max_length = 253,
+        pattern = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    )]
     pub domain: String,
-    /// Display name (default: the id).
-    #[schema(min_length = 1, max_length = 200)]
+    /// Display name (default: the id): no control character, not only spaces.
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x1F\x7F-\x9F\s][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: Option<String>,
-    /// Production feed URL.
+    /// Production feed URL: http(s), or `file:` (which only a daemon configured to allow
+    /// them fetches).
+    #[schema(
+        max_length = 2000,
+        pattern = r#"^(https?://([A-Za-z0-9._~%!$&'()*+,;=:-]*@)?(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?\.?)(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?#][!-~]*)?|file:///[!-~]*)$"#
+    )]
     pub feed_url: Option<String>,
-    /// Development feed URL.
+    /// Development feed URL, as `feed_url`.
+    #[schema(
+        max_length = 2000,
+        pattern = r#"^(https?://([A-Za-z0-9._~%!$&'()*+,;=:-]*@)?(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?\.?)(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?#][!-~]*)?|file:///[!-~]*)$"#
+    )]
     pub dev_feed_url: Option<String>,
     /// Scheduled by the daemon (default true).
     pub enabled: Option<bool>,
@@ -35,16 +50,19 @@ pub struct PageRequest {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PagePatch {
-    /// A new display name.
-    #[schema(min_length = 1, max_length = 200)]
+    /// A new display name: no control character, not only spaces.
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x1F\x7F-\x9F\s][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: Option<String>,
     /// A new production feed URL, or null.
     #[serde(default, deserialize_with = "some_or_null")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000, pattern = r#"^(https?://([A-Za-z0-9._~%!$&'()*+,;=:-]*@)?(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?\.?)(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?#][!-~]*)?|file:///[!-~]*)$"#)]
     pub feed_url: Option<Option<String>>,
     /// A new development feed URL, or null.
     #[serde(default, deserialize_with = "some_or_null")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000, pattern = r#"^(https?://([A-Za-z0-9._~%!$&'()*+,;=:-]*@)?(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?\.?)(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?#][!-~]*)?|file:///[!-~]*)$"#)]
     pub dev_feed_url: Option<Option<String>>,
     /// Scheduled or not.
     pub enabled: Option<bool>,
@@ -70,7 +88,7 @@ impl Service {
         limit: i64,
         failing_only: bool,
     ) -> Result<Listing<PageView>, ServiceError> {
-        let after = cursor.map(decode_cursor).transpose()?;
+        let after = cursor.map(decode_cursor).transpose()?.flatten();
         let overviews = self
             .store
             .page_overviews_in(

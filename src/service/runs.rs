@@ -1,7 +1,7 @@
 //! Feed runs: a page's runs newest first, and one run with what it reported.
 
 use super::views::{Listing, RunDetail, RunDiagnosticView, RunView};
-use super::{Service, ServiceError, decode_id_cursor, encode_cursor};
+use super::{Service, ServiceError, decode_id_cursor, encode_id_cursor};
 use crate::access::Caller;
 
 impl Service {
@@ -20,11 +20,7 @@ impl Service {
         runs.truncate(limit as usize);
         Ok(Listing {
             next_cursor: more
-                .then(|| {
-                    runs.last()
-                        .and_then(|r| r.id)
-                        .map(|id| encode_cursor(&id.to_string()))
-                })
+                .then(|| runs.last().and_then(|r| r.id).map(encode_id_cursor))
                 .flatten(),
             items: runs.iter().map(RunView::from).collect(),
         })

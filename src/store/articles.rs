@@ -159,11 +159,13 @@ fn encode_cursor(updated_at: i64, canonical_url: &str) -> String {
     out
 }
 
+/// The position a cursor names. Any time and any hex are a position in the list (the
+/// screen after it), so only a cursor that is not of this shape is refused.
 fn decode_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
     let bad = || StoreError::BadCursor(cursor.to_string());
     let (at, hex) = cursor.split_once('.').ok_or_else(bad)?;
     let at: i64 = at.parse().map_err(|_| bad())?;
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(bad());
     }
     let bytes = (0..hex.len())
@@ -174,7 +176,13 @@ fn decode_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
         })
         .collect::<Option<Vec<u8>>>()
         .ok_or_else(bad)?;
-    Ok((at, String::from_utf8(bytes).map_err(|_| bad())?))
+    Ok((at, cursor_key(&bytes)))
+}
+
+/// A cursor's key as text PostgreSQL can compare: NUL, which it cannot hold, becomes U+0001,
+/// the same position among keys (no stored key holds a control character).
+pub fn cursor_key(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace('\0', "\u{1}")
 }
 
 impl Store {
@@ -215,7 +223,10 @@ impl Store {
         limit: i64,
     ) -> Result<(Vec<ArticleListItem>, Option<String>), StoreError> {
         let limit = limit.max(1);
-        let after = cursor.map(decode_cursor).transpose()?;
+        let after = cursor
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()?;
         let needle = q.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
             let escaped = q
                 .replace('\\', "\\\\")

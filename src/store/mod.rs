@@ -38,7 +38,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use articles::{
     ArticleContent, ArticleListItem, ArticleWrite, ManualCommit, ManualCommitted, StoredArticle,
-    Writes,
+    Writes, cursor_key,
 };
 pub use audit::{AuditEntry, AuditRecord};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};

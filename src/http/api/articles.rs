@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, CappedBody};
+use super::formats::{self, Shaped};
 use super::{Authed, PagePath};
 use crate::http::AppState;
 use crate::ingest::DryRun;
@@ -25,12 +26,13 @@ pub struct ArticleListQuery {
     /// Only articles with this status.
     status: Option<ArticleStatus>,
     /// Text the title or the canonical URL contains.
-    #[param(max_length = 500)]
+    #[param(max_length = 500, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F]*$")]
     q: Option<String>,
     /// Items per answer: default 50.
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
     /// The `next_cursor` of the previous answer.
+    #[param(pattern = r"^([0-9]{1,16}\.([0-9a-f]{2})*)?$", max_length = 4000)]
     cursor: Option<String>,
 }
 
@@ -39,7 +41,11 @@ pub struct ArticleListQuery {
 #[into_params(parameter_in = Query)]
 pub struct UrlQuery {
     /// The canonical URL, exactly as stored (the article's key).
-    #[param(min_length = 1)]
+    #[param(
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F]+$"
+    )]
     url: String,
 }
 
@@ -48,7 +54,11 @@ pub struct UrlQuery {
 #[into_params(parameter_in = Query)]
 pub struct RevisionQuery {
     /// The canonical URL.
-    #[param(min_length = 1)]
+    #[param(
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F]+$"
+    )]
     url: String,
     /// The revision's number.
     #[param(minimum = 1)]
@@ -60,7 +70,11 @@ pub struct RevisionQuery {
 #[into_params(parameter_in = Query)]
 pub struct DiffQuery {
     /// The canonical URL.
-    #[param(min_length = 1)]
+    #[param(
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F]+$"
+    )]
     url: String,
     /// The older revision.
     #[param(minimum = 1)]
@@ -68,6 +82,31 @@ pub struct DiffQuery {
     /// The newer revision.
     #[param(minimum = 1)]
     to: i64,
+}
+
+impl Shaped for ArticleListQuery {
+    fn check_shape(&self) -> Result<(), ApiError> {
+        formats::check_some(&formats::SEARCH_TEXT, "q", self.q.as_deref())?;
+        formats::check_some(&formats::ARTICLE_CURSOR, "cursor", self.cursor.as_deref())
+    }
+}
+
+impl Shaped for UrlQuery {
+    fn check_shape(&self) -> Result<(), ApiError> {
+        formats::ARTICLE_URL.check("url", &self.url)
+    }
+}
+
+impl Shaped for RevisionQuery {
+    fn check_shape(&self) -> Result<(), ApiError> {
+        formats::ARTICLE_URL.check("url", &self.url)
+    }
+}
+
+impl Shaped for DiffQuery {
+    fn check_shape(&self) -> Result<(), ApiError> {
+        formats::ARTICLE_URL.check("url", &self.url)
+    }
 }
 
 /// An import's id in a path.
@@ -99,6 +138,12 @@ pub struct ImportRequest {
     published: bool,
 }
 
+impl Shaped for HtmlSource {}
+
+impl Shaped for ImportRequest {}
+
+impl Shaped for DryRunQuery {}
+
 fn yes() -> bool {
     true
 }
@@ -115,7 +160,11 @@ pub struct DryRunQuery {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DryRunUrl {
-    /// Fetched with the daemon's limits and SSRF guard.
+    /// An http(s) URL, fetched with the daemon's limits and SSRF guard.
+    #[schema(
+        max_length = 2000,
+        pattern = r#"^https?://([A-Za-z0-9._~%!$&'()*+,;=:-]*@)?(((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])|([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?\.?)(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?#][!-~]*)?$"#
+    )]
     feed_url: String,
 }
 
@@ -127,7 +176,7 @@ pub struct ImportHeaders {
     /// with the same key and body within 24 h answers what the first one did, without
     /// importing twice; the same key with another body is 409.
     #[serde(rename = "Idempotency-Key")]
-    #[param(rename = "Idempotency-Key", min_length = 1, max_length = 255)]
+    #[param(rename = "Idempotency-Key", pattern = "^[!-~]{1,255}$")]
     #[allow(dead_code)]
     idempotency_key: Option<String>,
 }
@@ -193,7 +242,7 @@ pub async fn import(
         StatusCode::OK
     };
     let location = (status == StatusCode::CREATED)
-        .then(|| answer.body.canonical_url.as_deref())
+        .then_some(answer.body.canonical_url.as_deref())
         .flatten()
         .map(|url| {
             let url: String = url::form_urlencoded::byte_serialize(url.as_bytes()).collect();
@@ -375,12 +424,14 @@ pub async fn import_status(
 /// (`application/json`).
 #[utoipa::path(post, path = "/pages/{id}/dry-run", tag = "articles", operation_id = "dry_run_feed",
     params(PagePath, DryRunQuery),
-    request_body(description = "The feed itself as XML, or a feed URL as JSON", content(
-        (String = "application/rss+xml"),
-        (String = "application/xml"),
-        (String = "text/xml"),
-        (DryRunUrl = "application/json"),
-    )),
+    request_body(description = "The feed itself as XML (empty: a feed with nothing in it), or a feed URL as JSON",
+        content(
+            (String = "application/rss+xml"),
+            (String = "application/xml"),
+            (String = "text/xml"),
+            (Vec<u8> = "application/octet-stream"),
+            (DryRunUrl = "application/json"),
+        )),
     responses((status = 200, description = "Counts and what each item would do", body = DryRun),
               (status = 404, description = "`not_found`: no such page (or not the caller's)", body = ErrorBody)))]
 pub async fn dry_run(
@@ -396,6 +447,7 @@ pub async fn dry_run(
         super::extract::BodyKind::Json => {
             let request: DryRunUrl = serde_json::from_slice(&body)
                 .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+            formats::REMOTE_FEED_URL.check("feed_url", &request.feed_url)?;
             DryRunInput::Url(request.feed_url)
         }
         // The buffered body is not copied again: the checks take it over.

@@ -8,19 +8,28 @@ use serde::Deserialize;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery, BodyKind, CappedBody, body_kind};
-use super::{Authed, ListQuery};
+use super::{Authed, IdListQuery};
 use crate::http::AppState;
 use crate::report::LintDocument;
 use crate::service::views::{AuditView, Listing, RuleView};
-use crate::service::{decode_id_cursor, encode_cursor};
+use crate::service::{decode_id_cursor, encode_id_cursor};
 
 /// `POST /lint` options.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LintQuery {
     /// The page's domain: canonical URLs must be on it.
-    #[param(min_length = 1, max_length = 253)]
+    #[param(
+        max_length = 253,
+        pattern = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    )]
     domain: Option<String>,
+}
+
+impl super::formats::Shaped for LintQuery {
+    fn check_shape(&self) -> Result<(), ApiError> {
+        super::formats::check_some(&super::formats::DOMAIN, "domain", self.domain.as_deref())
+    }
 }
 
 /// A rule's id in a path.
@@ -36,12 +45,14 @@ pub struct RulePath {
 /// document for it.
 #[utoipa::path(post, path = "/lint", tag = "lint", operation_id = "lint",
     params(LintQuery),
-    request_body(description = "A feed, or an article's HTML", content(
-        (String = "application/rss+xml"),
-        (String = "application/xml"),
-        (String = "text/xml"),
-        (String = "text/html"),
-    )),
+    request_body(description = "A feed, or an article's HTML (empty: a feed with nothing in it)",
+        content(
+            (String = "application/rss+xml"),
+            (String = "application/xml"),
+            (String = "text/xml"),
+            (String = "text/html"),
+            (Vec<u8> = "application/octet-stream"),
+        )),
     responses((status = 200, description = "The lint JSON document (version 1)", body = LintDocument)))]
 pub async fn lint(
     State(state): State<AppState>,
@@ -84,13 +95,13 @@ pub async fn rule(
 
 /// The audit log, newest first (operators).
 #[utoipa::path(get, path = "/audit", tag = "audit", operation_id = "list_audit_entries",
-    params(ListQuery),
+    params(IdListQuery),
     responses((status = 200, description = "A screen of audit entries", body = Listing<AuditView>),
               (status = 403, description = "`forbidden`: operators only", body = ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<IdListQuery>,
 ) -> Result<Json<Listing<AuditView>>, ApiError> {
     state
         .service
@@ -106,7 +117,7 @@ pub async fn audit(
     let more = entries.len() as i64 > limit;
     entries.truncate(limit as usize);
     let next_cursor = more
-        .then(|| entries.last().map(|e| encode_cursor(&e.id.to_string())))
+        .then(|| entries.last().map(|e| encode_id_cursor(e.id)))
         .flatten();
     Ok(Json(Listing {
         items: entries.iter().map(AuditView::from).collect(),

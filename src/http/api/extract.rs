@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use super::formats::Shaped;
 use crate::http::AppState;
 
 /// How much of a body over the cap is still read (and dropped) before answering 413: a
@@ -117,7 +118,7 @@ impl FromRequest<AppState> for CappedBody {
 /// A JSON body: `Content-Type: application/json`, under the cap, and well-formed for `T`.
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+impl<T: DeserializeOwned + Shaped> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
@@ -137,16 +138,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             ));
         }
         let CappedBody(bytes) = CappedBody::from_request(request, state).await?;
-        serde_json::from_slice(&bytes)
-            .map(ApiJson)
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+        let value: T = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+        value.check_shape()?;
+        Ok(ApiJson(value))
     }
 }
 
 /// A query string parsed into `T`; 400 with the reason otherwise.
 pub struct ApiQuery<T>(pub T);
 
-impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+impl<T: DeserializeOwned + Shaped + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
@@ -160,10 +162,11 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
                  but tab, LF and CR), which cannot be stored"
             )));
         }
-        axum::extract::Query::<T>::from_request_parts(parts, state)
+        let query = axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
-            .map(|q| ApiQuery(q.0))
-            .map_err(|e| ApiError::bad_request(in_our_words("query", &e.body_text())))
+            .map_err(|e| ApiError::bad_request(in_our_words("query", &e.body_text())))?;
+        query.0.check_shape()?;
+        Ok(ApiQuery(query.0))
     }
 }
 

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod checks;
 pub mod error;
 pub mod extract;
+pub mod formats;
 pub mod pages;
 
 use axum::Json;
@@ -29,7 +30,7 @@ use error::{ApiError, ErrorCode};
 use crate::http::AppState;
 use crate::service::ServiceError;
 
-/// `?limit=&cursor=` of every list.
+/// `?limit=&cursor=` of the list of pages (a list keyed by text).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
@@ -37,10 +38,42 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Where to continue: the `next_cursor` of the previous answer.
+    #[param(pattern = "^([0-9a-f]{2})*$", max_length = 1000)]
     pub cursor: Option<String>,
 }
 
+impl formats::Shaped for ListQuery {
+    fn check_shape(&self) -> Result<(), ApiError> {
+        formats::check_some(&formats::PAGE_CURSOR, "cursor", self.cursor.as_deref())
+    }
+}
+
 impl ListQuery {
+    /// The limit, checked.
+    pub fn limit(&self) -> Result<i64, ServiceError> {
+        crate::service::list_limit(self.limit)
+    }
+}
+
+/// `?limit=&cursor=` of a list keyed by id (runs, the audit log).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IdListQuery {
+    /// Items per answer: default 50.
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// Where to continue: the `next_cursor` of the previous answer.
+    #[param(pattern = "^[0-9a-f]{0,15}$")]
+    pub cursor: Option<String>,
+}
+
+impl formats::Shaped for IdListQuery {
+    fn check_shape(&self) -> Result<(), ApiError> {
+        formats::check_some(&formats::ID_CURSOR, "cursor", self.cursor.as_deref())
+    }
+}
+
+impl IdListQuery {
     /// The limit, checked.
     pub fn limit(&self) -> Result<i64, ServiceError> {
         crate::service::list_limit(self.limit)
@@ -109,6 +142,9 @@ fn describe(doc: &mut OpenApi) {
             .into(),
     );
     doc.info.version = env!("CARGO_PKG_VERSION").into();
+    // The generator fills these from whichever crate expands the macro: not iarss's own.
+    doc.info.contact = None;
+    doc.info.license = None;
     doc.servers = Some(vec![
         ServerBuilder::new()
             .url("/")
@@ -151,6 +187,7 @@ fn describe(doc: &mut OpenApi) {
             )
             .build(),
     );
+    refer_listing_items(components);
     for (path, item) in doc.paths.paths.iter_mut() {
         let public = path.ends_with("/openapi.json");
         for (method, operation) in [
@@ -162,7 +199,64 @@ fn describe(doc: &mut OpenApi) {
         ] {
             if let Some(operation) = operation {
                 shared_answers(operation, method, public);
+                // An empty body is a feed with nothing in it: lint and dry runs accept it.
+                if let Some(utoipa::openapi::RefOr::T(body)) = operation.request_body.as_mut()
+                    && matches!(
+                        operation.operation_id.as_deref(),
+                        Some("lint" | "dry_run_feed")
+                    )
+                {
+                    body.required = Some(utoipa::openapi::Required::False);
+                    // A feed or an article is bytes of its own type, any bytes (`{}` in
+                    // text/html is an article too): a schema that every value meets.
+                    for (kind, content) in body.content.iter_mut() {
+                        if let utoipa::openapi::RefOr::T(content) = content
+                            && kind != "application/json"
+                        {
+                            content.schema = Some(raw_body_schema(kind));
+                        }
+                    }
+                }
             }
+        }
+    }
+}
+
+/// The schema of a feed or an article sent as itself: any bytes. `application/octet-stream`
+/// says so in the words generators know (a binary string, a file to upload); the XML and
+/// HTML types as a schema every value meets, so that `{}` sent as `text/html` (an article
+/// of two characters) is not taken for a JSON object of the wrong type.
+fn raw_body_schema(kind: &str) -> RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
+    let schema = if kind == "application/octet-stream" {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+    } else {
+        ObjectBuilder::new().schema_type(SchemaType::AnyValue)
+    };
+    schema.description(Some("The document's bytes")).into()
+}
+
+/// Makes each `Listing_X` name `X` for its items rather than carry a copy of it, so that a
+/// client generated from the document has one type per record.
+fn refer_listing_items(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::schema::{ArrayBuilder, Schema};
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for name in names {
+        let Some(item) = name.strip_prefix("Listing_") else {
+            continue;
+        };
+        if !components.schemas.contains_key(item) {
+            continue;
+        }
+        if let Some(RefOr::T(Schema::Object(listing))) = components.schemas.get_mut(&name)
+            && let Some(items) = listing.properties.get_mut("items")
+        {
+            *items = ArrayBuilder::new()
+                .items(Ref::from_schema_name(item))
+                .description(Some("The items, in the list's order."))
+                .into();
         }
     }
 }
@@ -208,6 +302,13 @@ fn shared_answers(operation: &mut Operation, method: &str, public: bool) {
             ),
         ),
     ];
+    // The connection layer's own refusal, before any route: it has no body.
+    shared.push((
+        "431",
+        ResponseBuilder::new()
+            .description("The request's headers are too large (no body)")
+            .build(),
+    ));
     if !public {
         shared.push((
             "401",

@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::{Authed, ListQuery, PagePath};
+use super::formats::{self, Shaped, check_some};
+use super::{Authed, IdListQuery, ListQuery, PagePath};
 use crate::http::AppState;
 use crate::service::pages::{PagePatch, PageRequest};
 use crate::service::views::{FetchNowAnswer, Listing, PageView, RunDetail, RunView};
@@ -20,6 +21,38 @@ pub struct DeleteQuery {
     /// Also delete the page's articles, revisions and warnings.
     #[serde(default)]
     with_articles: bool,
+}
+
+impl Shaped for DeleteQuery {}
+
+impl Shaped for PageRequest {
+    fn check_shape(&self) -> Result<(), ApiError> {
+        formats::PAGE_ID.check("id", &self.id)?;
+        formats::DOMAIN.check("domain", &self.domain)?;
+        check_some(&formats::PAGE_NAME, "name", self.name.as_deref())?;
+        check_some(&formats::FEED_URL, "feed_url", self.feed_url.as_deref())?;
+        check_some(
+            &formats::FEED_URL,
+            "dev_feed_url",
+            self.dev_feed_url.as_deref(),
+        )
+    }
+}
+
+impl Shaped for PagePatch {
+    fn check_shape(&self) -> Result<(), ApiError> {
+        check_some(&formats::PAGE_NAME, "name", self.name.as_deref())?;
+        check_some(
+            &formats::FEED_URL,
+            "feed_url",
+            self.feed_url.clone().flatten().as_deref(),
+        )?;
+        check_some(
+            &formats::FEED_URL,
+            "dev_feed_url",
+            self.dev_feed_url.clone().flatten().as_deref(),
+        )
+    }
 }
 
 /// A run's id in a path.
@@ -135,14 +168,14 @@ pub async fn fetch_now(
 
 /// A page's runs, newest first.
 #[utoipa::path(get, path = "/pages/{id}/runs", tag = "runs", operation_id = "list_page_runs",
-    params(PagePath, ListQuery),
+    params(PagePath, IdListQuery),
     responses((status = 200, description = "A screen of runs", body = Listing<RunView>),
               (status = 404, description = "`not_found`: no such page (or not the caller's)", body = ErrorBody)))]
 pub async fn runs(
     State(state): State<AppState>,
     Authed(caller): Authed,
     ApiPath(path): ApiPath<PagePath>,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<IdListQuery>,
 ) -> Result<Json<Listing<RunView>>, ApiError> {
     let limit = q.limit()?;
     let runs = state

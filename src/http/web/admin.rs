@@ -11,7 +11,7 @@ use super::{OperatorSession, WebError, WebForm, WebQuery, WebSession, render, se
 use crate::access::Role;
 use crate::http::AppState;
 use crate::service::views::RuleView;
-use crate::service::{ServiceError, checks, decode_id_cursor, encode_cursor};
+use crate::service::{ServiceError, checks, decode_id_cursor, encode_id_cursor};
 
 /// A rule as the list shows it.
 pub struct RuleRow {
@@ -131,7 +131,7 @@ pub async fn audit(
         .then(|| {
             entries
                 .last()
-                .map(|e| format!("/audit?cursor={}", q(&encode_cursor(&e.id.to_string()))))
+                .map(|e| format!("/audit?cursor={}", q(&encode_id_cursor(e.id))))
         })
         .flatten();
     let rows = entries

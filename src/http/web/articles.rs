@@ -124,7 +124,8 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     let caller = &session.caller;
     let detail = state.service.article(caller, &query.url).await?;
-    let article = &detail.article;
+    let view = &detail.article;
+    let article = &view.record;
     let url = article.canonical_url.clone();
     let page = state.service.page(caller, &article.page_id).await?;
     let html = &detail.html;
@@ -133,7 +134,7 @@ pub async fn show(
         .clone()
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| url.clone());
-    let revision = article.revision;
+    let revision = view.revision;
     let url_q = q(&url);
     let diagnostics = detail
         .diagnostics
@@ -189,8 +190,8 @@ pub async fn show(
         op_modified: Time::of(article.op_modified),
         first_ingested: Some(Time::from(article.first_ingested_at)),
         updated: Some(Time::from(article.updated_at)),
-        errors: article.errors,
-        warnings: article.warnings,
+        errors: view.errors,
+        warnings: view.warnings,
         diagnostics,
         ignored,
         revisions,

@@ -38,7 +38,8 @@ pub struct ArticleRow {
 }
 
 impl ArticleRow {
-    fn of(a: &ArticleView) -> ArticleRow {
+    fn of(view: &ArticleView) -> ArticleRow {
+        let a = &view.record;
         let url = a.canonical_url.clone();
         ArticleRow {
             href: format!("/articles?url={}", q(&url)),
@@ -50,9 +51,9 @@ impl ArticleRow {
             url,
             status: a.status.as_str().to_string(),
             updated: Some(Time::from(a.updated_at)),
-            errors: a.errors,
-            warnings: a.warnings,
-            ignored: a.ignored_update,
+            errors: view.errors,
+            warnings: view.warnings,
+            ignored: view.ignored_update,
         }
     }
 }

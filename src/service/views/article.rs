@@ -9,10 +9,10 @@ use crate::store::{
     IgnoredUpdate, ImportOutcome, Revision, RevisionSource, StoredArticle, WriteAction,
 };
 
-/// A stored article, as lists show it (docs/cli.md's article object, with its revision,
-/// the findings of its last version seen and whether an ignored update is pending).
+/// A stored article as `iarss articles list --format json` writes it (docs/cli.md's
+/// article object): nothing in it changes on a run that inserts or updates nothing.
 #[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct ArticleView {
+pub struct ArticleRecord {
     /// Its canonical URL, exactly as written: the article's key.
     pub canonical_url: String,
     /// The page it belongs to.
@@ -29,6 +29,15 @@ pub struct ArticleView {
     pub first_ingested_at: Timestamp,
     /// When a change was last applied (content or status).
     pub updated_at: Timestamp,
+}
+
+/// A stored article as lists show it: the article record, with its revision, the findings
+/// of its last version seen and whether an ignored update is pending.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ArticleView {
+    /// The record.
+    #[serde(flatten)]
+    pub record: ArticleRecord,
     /// The current revision's number.
     #[schema(minimum = 1)]
     pub revision: i64,
@@ -127,9 +136,9 @@ pub struct ImportAnswer {
     pub body: ImportOutcome,
 }
 
-impl From<&StoredArticle> for ArticleView {
-    fn from(a: &StoredArticle) -> ArticleView {
-        ArticleView {
+impl From<&StoredArticle> for ArticleRecord {
+    fn from(a: &StoredArticle) -> ArticleRecord {
+        ArticleRecord {
             canonical_url: a.canonical_url.clone(),
             page_id: a.page_id.clone(),
             title: a.title.clone(),
@@ -138,6 +147,14 @@ impl From<&StoredArticle> for ArticleView {
             op_modified: a.op_modified.map(Timestamp),
             first_ingested_at: Timestamp(a.first_ingested_at),
             updated_at: Timestamp(a.updated_at),
+        }
+    }
+}
+
+impl From<&StoredArticle> for ArticleView {
+    fn from(a: &StoredArticle) -> ArticleView {
+        ArticleView {
+            record: ArticleRecord::from(a),
             revision: a.revision,
             errors: a.errors,
             warnings: a.warnings,

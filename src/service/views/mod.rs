@@ -13,7 +13,8 @@ pub mod rule;
 pub mod run;
 
 pub use article::{
-    ArticleDetail, ArticleView, EditAnswer, IgnoredUpdateView, ImportAnswer, RevisionView,
+    ArticleDetail, ArticleRecord, ArticleView, EditAnswer, IgnoredUpdateView, ImportAnswer,
+    RevisionView,
 };
 pub use audit::AuditView;
 pub use page::{ArticleCountsView, FeedView, FeedsView, FetchNowAnswer, PageView};
