@@ -11,7 +11,9 @@ test.sh: needs the Rust toolchain with rustfmt and clippy (added with rustup whe
   /usr/bin/chromedriver; installed with apt when missing and running as root) for the
   browser tests (skipped with a note when absent; IARSS_BROWSER_TESTS=required fails
   instead), and optionally ../shared/corpus beside the checkout for the real-input corpus
-  tests (skipped with a note when absent; IARSS_REQUIRE_SHARED=1 fails instead). A first
+  tests (skipped with a note when absent; IARSS_REQUIRE_SHARED=1 fails instead), and
+  python3 (with venv) and npm for the API contract check, which installs its tools from PyPI
+  and npm into a temporary directory (IARSS_CONTRACT=skip leaves it out). A first
   build takes about 10-15 minutes on two cores; later ones a few.
 MSG
 
@@ -43,4 +45,9 @@ if cargo nextest --version >/dev/null 2>&1; then
   scripts/with-postgres.sh cargo nextest run --release --no-fail-fast
 else
   scripts/with-postgres.sh cargo test --release --no-fail-fast
+fi
+# The API as outside tools see it, on both backends (IARSS_CONTRACT=skip leaves it out, e.g.
+# without access to PyPI and npm).
+if [ "${IARSS_CONTRACT:-}" != skip ]; then
+  IARSS_CONTRACT_POSTGRES=required scripts/with-postgres.sh scripts/contract.sh
 fi

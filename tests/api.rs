@@ -1247,6 +1247,7 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("get", "/api/v1/rules"),
     ("get", "/api/v1/rules/{id}"),
     ("get", "/api/v1/audit"),
+    ("get", "/api/v1/openapi.json"),
 ];
 
 #[test]
@@ -1308,6 +1309,146 @@ fn openapi_document_and_routes_agree() {
         // An address the document does not list is not routed either.
         let stray = api.get("/api/v1/pages/news/secret", &api.operator).await;
         assert_eq!(stray.code(), "no_route");
+        api.stop().await;
+    });
+}
+
+/// The contract every answer of these tests is held to catches drift: a page without its
+/// domain, or a status its operation does not list, fails; and the patterns the document
+/// promises are the ones the server enforces.
+#[test]
+fn answers_that_drift_from_the_document_fail() {
+    api_support::block_on(async {
+        let api = Api::start(&api_support::sqlite_db("contract")).await;
+        let page = api.get("/api/v1/pages/news", &api.operator).await;
+        assert_eq!(page.status, 200);
+        let mut drifted = page.json();
+        drifted.as_object_mut().unwrap().remove("domain");
+        let body = serde_json::to_vec(&drifted).unwrap();
+        let err = api
+            .contract
+            .check(
+                "GET",
+                "/api/v1/pages/news",
+                200,
+                Some("application/json"),
+                &body,
+            )
+            .unwrap_err();
+        assert!(err.contains("domain"), "{err}");
+        let mut retyped = page.json();
+        retyped["consecutive_failures"] = json!("none");
+        let body = serde_json::to_vec(&retyped).unwrap();
+        assert!(
+            api.contract
+                .check(
+                    "GET",
+                    "/api/v1/pages/news",
+                    200,
+                    Some("application/json"),
+                    &body
+                )
+                .is_err()
+        );
+        let err = api
+            .contract
+            .check(
+                "GET",
+                "/api/v1/pages/news",
+                418,
+                Some("application/json"),
+                b"{}",
+            )
+            .unwrap_err();
+        assert!(err.contains("does not list"), "{err}");
+        let err = api
+            .contract
+            .check("GET", "/api/v1/pages/news", 200, Some("text/html"), b"<p>")
+            .unwrap_err();
+        assert!(err.contains("text/html"), "{err}");
+
+        // The document's patterns and limits are the server's own.
+        use iarss::http::api::formats;
+        let doc = api.contract.doc();
+        let schemas = &doc["components"]["schemas"];
+        let param = |path: &str, method: &str, name: &str| {
+            doc["paths"][path][method]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("{method} {path} has no parameter {name}"))["schema"]
+                .clone()
+        };
+        let cases: Vec<(Value, &formats::Format)> = vec![
+            (
+                schemas["PageRequest"]["properties"]["id"].clone(),
+                &formats::PAGE_ID,
+            ),
+            (
+                schemas["PageRequest"]["properties"]["domain"].clone(),
+                &formats::DOMAIN,
+            ),
+            (
+                schemas["PageRequest"]["properties"]["name"].clone(),
+                &formats::PAGE_NAME,
+            ),
+            (
+                schemas["PageRequest"]["properties"]["feed_url"].clone(),
+                &formats::FEED_URL,
+            ),
+            (
+                schemas["PageRequest"]["properties"]["dev_feed_url"].clone(),
+                &formats::FEED_URL,
+            ),
+            (
+                schemas["PagePatch"]["properties"]["name"].clone(),
+                &formats::PAGE_NAME,
+            ),
+            (
+                schemas["PagePatch"]["properties"]["feed_url"].clone(),
+                &formats::FEED_URL,
+            ),
+            (
+                schemas["PagePatch"]["properties"]["dev_feed_url"].clone(),
+                &formats::FEED_URL,
+            ),
+            (
+                schemas["DryRunUrl"]["properties"]["feed_url"].clone(),
+                &formats::REMOTE_FEED_URL,
+            ),
+            (param("/api/v1/lint", "post", "domain"), &formats::DOMAIN),
+            (
+                param("/api/v1/pages/{id}/articles", "get", "q"),
+                &formats::SEARCH_TEXT,
+            ),
+            (
+                param("/api/v1/pages/{id}/articles", "get", "cursor"),
+                &formats::ARTICLE_CURSOR,
+            ),
+            (
+                param("/api/v1/pages", "get", "cursor"),
+                &formats::PAGE_CURSOR,
+            ),
+            (param("/api/v1/audit", "get", "cursor"), &formats::ID_CURSOR),
+            (
+                param("/api/v1/articles", "get", "url"),
+                &formats::ARTICLE_URL,
+            ),
+            (
+                param("/api/v1/articles/diff", "get", "url"),
+                &formats::ARTICLE_URL,
+            ),
+            (param("/api/v1/pages/{id}", "get", "id"), &formats::PAGE_ID),
+        ];
+        for (schema, format) in cases {
+            assert_eq!(schema["pattern"], json!(format.pattern), "{schema}");
+            assert_eq!(
+                schema["maxLength"].as_u64(),
+                format.max_chars.map(|n| n as u64),
+                "{schema}"
+            );
+        }
         api.stop().await;
     });
 }

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod contract;
 pub mod load;
 
 use std::sync::Arc;
@@ -55,6 +56,8 @@ pub struct Api {
     /// A revoked token (of the publisher of `news`).
     pub revoked: String,
     client: reqwest::Client,
+    /// The served OpenAPI document every answer is held to.
+    pub contract: contract::Contract,
     server: tokio::task::JoinHandle<()>,
     stop: tokio::sync::watch::Sender<bool>,
 }
@@ -222,8 +225,19 @@ impl Api {
             .timeout(Duration::from_secs(60))
             .build()
             .expect("client");
+        let base = format!("http://{addr}");
+        let doc: Value = client
+            .get(format!("{base}/api/v1/openapi.json"))
+            .send()
+            .await
+            .expect("the OpenAPI document")
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice(&b).expect("the OpenAPI document is JSON"))
+            .expect("the OpenAPI document");
         Api {
-            base: format!("http://{addr}"),
+            contract: contract::Contract::new(doc),
+            base,
             store,
             access,
             operator,
@@ -259,6 +273,7 @@ impl Api {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Option<Answer> {
+        let method_name = method;
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
@@ -268,11 +283,22 @@ impl Api {
             request = request.header("content-type", c);
         }
         let response = request.body(body).send().await.ok()?;
-        Some(Answer {
+        let answer = Answer {
             status: response.status().as_u16(),
             headers: response.headers().clone(),
             body: response.bytes().await.ok()?.to_vec(),
-        })
+        };
+        let content_type = answer
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok());
+        if let Err(drift) =
+            self.contract
+                .check(method_name, path, answer.status, content_type, &answer.body)
+        {
+            panic!("the answer drifted from the OpenAPI document: {drift}");
+        }
+        Some(answer)
     }
 
     /// GET as `token`.
