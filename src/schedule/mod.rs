@@ -225,7 +225,7 @@ impl Scheduler {
                 tasks.spawn(async move {
                     match store.prune_logs(retention.as_millis() as i64).await {
                         Ok(p) if p.runs + p.warnings > 0 => {
-                            info!(runs = p.runs, warnings = p.warnings, "logs pruned")
+                            info!(runs = p.runs, warnings = p.warnings, "logs pruned");
                         }
                         Ok(_) => {}
                         Err(e) => warn!(error = %e, "pruning the logs failed"),

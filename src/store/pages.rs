@@ -438,10 +438,8 @@ impl Store {
         min_interval_ms: i64,
     ) -> Result<bool, StoreError> {
         let now = match self.backend {
-            super::Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS BIGINT)",
-            super::Backend::Postgres => {
-                "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
-            }
+            Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS BIGINT)",
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
         };
         let mut tx = self.pool.begin().await?;
         let row = dynamic(format!(
