@@ -44,7 +44,7 @@ pub use articles::{
 };
 pub use audit::{AuditEntry, AuditRecord};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
-pub use dialect::BACKOFF_AFTER_FAILURES;
+pub use dialect::{BACKOFF_AFTER_FAILURES, backs_off};
 pub use findings::{ArticleCounts, Findings};
 pub use heads::ArticleHead;
 pub use health::{CommitHealth, UnrecordedRun};

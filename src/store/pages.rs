@@ -122,6 +122,14 @@ pub struct FeedState {
     pub last_error: Option<String>,
 }
 
+impl FeedState {
+    /// Whether the feed waits longer than its cadence because it failed too often in a
+    /// row: the scheduler's own threshold ([`dialect::backs_off`]).
+    pub fn in_backoff(&self) -> bool {
+        dialect::backs_off(self.consecutive_failures)
+    }
+}
+
 fn page_from_row(row: &AnyRow) -> Result<Page, StoreError> {
     let domain: String = row.try_get("domain")?;
     Ok(Page {

@@ -133,12 +133,13 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 
-    /// Feeds of enabled pages with three or more failures in a row (in backoff).
+    /// Feeds of enabled pages in backoff ([`dialect::backs_off`]).
     pub async fn feeds_in_backoff(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query(
+        let row = dynamic(format!(
             "SELECT COUNT(*) AS n FROM feeds f JOIN pages p ON p.id = f.page_id \
-             WHERE p.enabled = 1 AND f.consecutive_failures >= 3",
-        )
+             WHERE p.enabled = 1 AND {}",
+            dialect::in_backoff()
+        ))
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get("n")?)
