@@ -43,7 +43,57 @@ api_on_both_backends!(
     scenario_control_characters_never_reach_the_store,
     scenario_client_mistakes_are_client_errors,
     scenario_imports_read_times_in_the_configured_zone,
+    scenario_backoff_is_shown_as_the_scheduler_applies_it,
 );
+
+/// A feed is `in_backoff` on the API (and so on the dashboard, which shows the same view)
+/// exactly when the scheduler backs it off and the `iarss_feeds_in_backoff` gauge counts
+/// it: from its third failed run in a row, not its first (docs/ingestion.md).
+async fn scenario_backoff_is_shown_as_the_scheduler_applies_it(db: &str) {
+    use iarss::store::{FeedKind, FeedRun, RunOutcome};
+    let api = Api::start(db).await;
+    // Scheduled, so the gauge (of scheduled feeds) counts it; nothing here fetches it.
+    api.store.set_enabled(NEWS, true).await.expect("enable");
+    let feed_url = format!("https://{}/ia.rss", kit::api::NEWS_DOMAIN);
+    let interval = std::time::Duration::from_secs(180);
+    let max_backoff = std::time::Duration::from_secs(3600);
+    for failures in 1..=4 {
+        let mut run = FeedRun::start(NEWS, &feed_url, FeedKind::Production);
+        run.outcome = RunOutcome::FetchError;
+        run.error = Some("HTTP 500 from the feed".to_string());
+        run.finished_at = run.started_at;
+        api.store
+            .commit_run(&mut run, &[], None)
+            .await
+            .expect("record a failed run");
+
+        let page = api
+            .get(&format!("/api/v1/pages/{NEWS}"), &api.operator)
+            .await
+            .json();
+        let feed = &page["feeds"]["production"];
+        assert_eq!(feed["consecutive_failures"], failures, "{page:#}");
+        let shown = feed["in_backoff"].as_bool().expect("in_backoff");
+        // What the scheduler does after this run: the next slot of the cadence, or longer.
+        let next = iarss::schedule::next_due(0, 0, failures, interval, max_backoff, 0.5);
+        let scheduled_later = next > interval.as_millis() as i64;
+        let counted = api.store.feeds_in_backoff().await.expect("gauge") == 1;
+        assert_eq!(
+            shown,
+            failures >= 3,
+            "after {failures} failure(s): {feed:#}"
+        );
+        assert_eq!(
+            shown, scheduled_later,
+            "after {failures} failure(s): next due {next}"
+        );
+        assert_eq!(
+            shown, counted,
+            "after {failures} failure(s): the gauge disagrees"
+        );
+    }
+    api.stop().await;
+}
 
 /// Imports, edits and dry runs read times without an offset in the configured zone
 /// (`validate.default_timezone`), as the daemon's runs do.
