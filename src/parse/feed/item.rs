@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use quick_xml::name::NamespaceResolver;
 
-use super::reader::read_item_text;
 use crate::model::Position;
 use crate::parse::source::SourceMap;
 
@@ -152,11 +151,11 @@ pub struct ItemText<'a> {
 /// One item's text, cut out of the feed and owned, to be read on another thread.
 #[derive(Debug)]
 pub struct OwnedItemText {
-    index: usize,
-    position: Position,
-    text: String,
-    scope: Arc<ItemScope>,
-    refills: Vec<(u64, u64)>,
+    pub(super) index: usize,
+    pub(super) position: Position,
+    pub(super) text: String,
+    pub(super) scope: Arc<ItemScope>,
+    pub(super) refills: Vec<(u64, u64)>,
 }
 
 /// Why an item's text could not be read: the feed's error.
@@ -185,17 +184,6 @@ impl ItemText<'_> {
         self.index
     }
 
-    /// Reads the item as the feed reader would have, or the feed's error in it.
-    pub fn read(&self) -> Result<ReadItem, ItemFailure> {
-        read_item_text(
-            self.index,
-            self.position,
-            self.text,
-            self.scope,
-            &self.refills,
-        )
-    }
-
     /// The text copied into `buffer` (cleared first), to be read elsewhere.
     pub fn to_owned_in(&self, mut buffer: String) -> OwnedItemText {
         buffer.clear();
@@ -214,17 +202,6 @@ impl OwnedItemText {
     /// 0-based index among the channel's items.
     pub fn index(&self) -> usize {
         self.index
-    }
-
-    /// Reads the item as the feed reader would have, or the feed's error in it.
-    pub fn read(&self) -> Result<ReadItem, ItemFailure> {
-        read_item_text(
-            self.index,
-            self.position,
-            &self.text,
-            &self.scope,
-            &self.refills,
-        )
     }
 
     /// The text's buffer, for the next item's text.

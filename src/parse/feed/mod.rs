@@ -10,14 +10,15 @@
 //! Well-formedness is checked as XML requires (a fault anywhere fails the feed with its
 //! line and column); no DTD entity is ever expanded.
 //!
-//! The item types are in `item`; the whole-feed pass, its state machine and the reading of
-//! one item's text in `reader`; the byte scans that cut items out and read plain ones
+//! The item types are in `item`; the whole-feed pass and the reading of one item's text in
+//! `reader`; the RSS state machine both drive in `state`; the byte scans that cut items out and read plain ones
 //! without quick-xml in `scan`; what XML requires of characters, references and attributes
 //! in `well_formed`.
 
 mod item;
 mod reader;
 mod scan;
+mod state;
 mod well_formed;
 
 pub use item::{

@@ -10,7 +10,7 @@ use quick_xml::events::BytesStart;
 use quick_xml::name::ResolveResult;
 
 use super::item::{ItemScope, ReadItem};
-use super::reader::FeedState;
+use super::state::FeedState;
 use super::well_formed::{check_attributes, resolve_reference};
 use crate::model::Position;
 use crate::parse::source::{DecodedReader, PositionCounter};
