@@ -45,14 +45,21 @@ pub struct ScheduleOptions {
     pub run_bound: Duration,
 }
 
-/// When a feed is due next, after a run at `now` of a slot due at `due`.
+/// When a feed is due next, after a run of a slot due at `due` that started at `started`
+/// and ended at `now`.
 ///
 /// Success (and the first two failures) keep the cadence anchored to the schedule: the next
-/// slot after `now`, so a missed slot is skipped, not run in a burst. After `failures` ≥
-/// [`BACKOFF_AFTER_FAILURES`] (3) failed runs in a row the feed waits
-/// interval × 2^(failures−2), capped, with ±10 % jitter drawn from `jitter` (0.0–1.0).
+/// slot after `now`, so a missed slot is skipped, not run in a burst. A run that started
+/// more than a tenth of an interval late (the daemon was down, busy, or the page was added
+/// while no daemon ran) re-phases from its own start instead: its next slot is one interval
+/// after `started`, less up to a tenth of an interval by `jitter`, so a late run is
+/// never followed seconds later by its old slot, and the feeds of an outage's catch-up do
+/// not return in one burst. After `failures` ≥ [`BACKOFF_AFTER_FAILURES`] (3) failed runs
+/// in a row the feed waits interval × 2^(failures−2), capped, with ±10 % jitter drawn from
+/// `jitter` (0.0–1.0).
 pub fn next_due(
     due: i64,
+    started: i64,
     now: i64,
     failures: i64,
     interval: Duration,
@@ -60,16 +67,24 @@ pub fn next_due(
     jitter: f64,
 ) -> i64 {
     let interval_ms = interval.as_millis().max(1) as i64;
+    let jitter = jitter.clamp(0.0, 1.0);
     if backs_off(failures) {
         // The first failure that backs off doubles the interval: 2^(N−2) from N = 3.
         let factor = 1i64 << (failures - (BACKOFF_AFTER_FAILURES - 1)).min(30);
         let delay = interval_ms
             .saturating_mul(factor)
             .min(max_backoff.as_millis() as i64);
-        let jittered = delay as f64 * (0.9 + 0.2 * jitter.clamp(0.0, 1.0));
+        let jittered = delay as f64 * (0.9 + 0.2 * jitter);
         return now + jittered as i64;
     }
-    let mut next = due + interval_ms;
+    let anchor = if started - due > interval_ms / 10 {
+        // Spread earlier, not later: a slot further out than one interval would be taken
+        // for a page on the default cycle and moved (`Store::fit_due_times`).
+        started - (jitter * (interval_ms / 10) as f64) as i64
+    } else {
+        due
+    };
+    let mut next = anchor + interval_ms;
     if next <= now {
         let missed = (now - next) / interval_ms + 1;
         next += missed * interval_ms;
@@ -276,6 +291,8 @@ impl Scheduler {
             }
             return;
         }
+        // A late run re-phases from when its fetch began, after any wait for its host.
+        let fetch_started = now_ms();
         let (end, retry_after) = self.run_one(&claim).await;
         let finished = now_ms();
         metrics::histogram!("iarss_run_duration_seconds")
@@ -289,6 +306,7 @@ impl Scheduler {
         };
         let next = next_due(
             claim.due_at,
+            fetch_started,
             finished,
             failures,
             self.options.interval,
@@ -365,10 +383,38 @@ mod tests {
     fn cadence_is_anchored_and_skips_missed_slots() {
         let i = Duration::from_secs(180);
         let cap = Duration::from_secs(3600);
-        assert_eq!(next_due(0, 10_000, 0, i, cap, 0.5), 3 * MIN);
+        assert_eq!(next_due(0, 0, 10_000, 0, i, cap, 0.5), 3 * MIN);
         // A run that overran two slots lands on the next slot, not three at once.
-        assert_eq!(next_due(0, 7 * MIN, 0, i, cap, 0.5), 9 * MIN);
-        assert_eq!(next_due(0, 10_000, 2, i, cap, 0.5), 3 * MIN);
+        assert_eq!(next_due(0, 0, 7 * MIN, 0, i, cap, 0.5), 9 * MIN);
+        assert_eq!(next_due(0, 0, 10_000, 2, i, cap, 0.5), 3 * MIN);
+    }
+
+    #[test]
+    fn a_late_run_re_phases_from_its_start() {
+        let i = Duration::from_secs(180);
+        let cap = Duration::from_secs(3600);
+        // Up to a tenth of an interval late (18 s): the slot keeps its phase.
+        assert_eq!(next_due(0, 18_000, 20_000, 0, i, cap, 0.5), 3 * MIN);
+        // Later than that, e.g. after a 2-minute outage: one interval after the start (here
+        // with no spread), not the old slot a minute later.
+        assert_eq!(
+            next_due(0, 2 * MIN, 2 * MIN + 1_000, 0, i, cap, 0.0),
+            5 * MIN
+        );
+        // The spread is at most a tenth of an interval earlier, never beyond one interval
+        // from now.
+        let spread = next_due(0, 2 * MIN, 2 * MIN + 1_000, 0, i, cap, 1.0);
+        assert_eq!(spread, 5 * MIN - 18_000);
+        // A page added while no daemon ran, whose first slot passed 175 s ago, is not
+        // fetched again 5 s after its first run.
+        let next = next_due(0, 175_000, 176_000, 0, i, cap, 0.5);
+        assert!(next - 175_000 >= 3 * MIN - 18_000, "{next}");
+        // Failures that do not back off yet re-phase alike; backoff ignores the phase.
+        assert_eq!(next_due(0, 2 * MIN, 2 * MIN, 2, i, cap, 0.0), 5 * MIN);
+        assert_eq!(
+            next_due(0, 2 * MIN, 2 * MIN, 3, i, cap, 0.5),
+            2 * MIN + 6 * MIN
+        );
     }
 
     #[test]
@@ -388,11 +434,11 @@ mod tests {
     fn backoff_doubles_from_the_third_failure_and_is_capped() {
         let i = Duration::from_secs(180);
         let cap = Duration::from_secs(3600);
-        assert_eq!(next_due(0, 0, 3, i, cap, 0.5), 6 * MIN);
-        assert_eq!(next_due(0, 0, 4, i, cap, 0.5), 12 * MIN);
-        assert_eq!(next_due(0, 0, 40, i, cap, 0.5), 60 * MIN);
-        let low = next_due(0, 0, 3, i, cap, 0.0);
-        let high = next_due(0, 0, 3, i, cap, 1.0);
+        assert_eq!(next_due(0, 0, 0, 3, i, cap, 0.5), 6 * MIN);
+        assert_eq!(next_due(0, 0, 0, 4, i, cap, 0.5), 12 * MIN);
+        assert_eq!(next_due(0, 0, 0, 40, i, cap, 0.5), 60 * MIN);
+        let low = next_due(0, 0, 0, 3, i, cap, 0.0);
+        let high = next_due(0, 0, 0, 3, i, cap, 1.0);
         assert!(low < 6 * MIN && high > 6 * MIN && high - low <= 2 * 36_000);
     }
 }

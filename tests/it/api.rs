@@ -75,7 +75,7 @@ async fn scenario_backoff_is_shown_as_the_scheduler_applies_it(db: &str) {
         assert_eq!(feed["consecutive_failures"], failures, "{page:#}");
         let shown = feed["in_backoff"].as_bool().expect("in_backoff");
         // What the scheduler does after this run: the next slot of the cadence, or longer.
-        let next = iarss::schedule::next_due(0, 0, failures, interval, max_backoff, 0.5);
+        let next = iarss::schedule::next_due(0, 0, 0, failures, interval, max_backoff, 0.5);
         let scheduled_later = next > interval.as_millis() as i64;
         let counted = api.store.feeds_in_backoff().await.expect("gauge") == 1;
         assert_eq!(

@@ -715,6 +715,67 @@ fn pages_added_while_running_are_fetched_within_one_cycle() {
     assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
 }
 
+/// After an outage (or for pages added while no daemon ran) a feed whose slot passed long
+/// ago is fetched once when the daemon comes back, then a whole interval later: its run
+/// re-phases from its own start rather than meeting its old slot a moment after.
+#[test]
+fn a_late_run_is_not_followed_by_its_old_slot() {
+    let dir = kit::scratch("daemon-rephase");
+    let db = sqlite_db(&dir);
+    let server = Server::start(usize::MAX, |hit, s| {
+        let domain = hit.path.trim_start_matches("/feed/");
+        respond(s, "200 OK", &empty_feed(domain));
+    });
+    let mut paths = Vec::new();
+    for i in 0..5 {
+        let domain = format!("back{i}.example.org");
+        let path = format!("/feed/{domain}");
+        let id = format!("back{i}");
+        cli_ok(
+            &db,
+            &[
+                "pages",
+                "add",
+                "--id",
+                &id,
+                "--domain",
+                &domain,
+                "--feed",
+                &server.url(&path),
+            ],
+        );
+        // Due now, with no daemon running: by the time one starts the slot is 1.5 s old,
+        // most of the 2 s interval.
+        cli_ok(&db, &["pages", "fetch-now", &id]);
+        paths.push(path);
+    }
+    thread::sleep(Duration::from_millis(1500));
+    let mut daemon = Daemon::spawn(&dir, "rephase", &db, &[]);
+    daemon.wait_ready();
+    assert!(
+        wait_until(Duration::from_secs(8), || paths
+            .iter()
+            .all(|p| server.requests_of(p).len() >= 2)),
+        "not fetched twice: {:?}",
+        server
+            .requests()
+            .iter()
+            .map(|h| &h.path)
+            .collect::<Vec<_>>()
+    );
+    for path in &paths {
+        let hits = server.requests_of(path);
+        let gap = hits[1].at - hits[0].at;
+        // One interval (2 s) after the late run, less at most a tenth of it as spread; the
+        // old slot would have come round about 0.5 s after the first fetch.
+        assert!(
+            gap >= Duration::from_millis(1700) && gap < Duration::from_millis(2600),
+            "{path}: fetched again {gap:?} after a late run"
+        );
+    }
+    assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
+}
+
 #[test]
 fn the_ssrf_guard_is_on_by_default() {
     let dir = kit::scratch("daemon-guard");
