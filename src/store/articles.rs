@@ -1,19 +1,17 @@
 //! Articles, keyed by their exact canonical URL, and every accepted revision.
 
-use serde::Serialize;
-
 use super::decode::status_of;
 use super::findings::FindingsWrite;
 use super::ignored::IgnoredWrite;
 use super::imports::ImportOutcome;
 use super::revisions::{Provenance, RevisionSource, insert_revision};
 use super::writer::PageWriter;
-use super::{Store, StoreError, dialect, dynamic, dynamic_as, ser};
+use super::{Store, StoreError, dialect, dynamic, dynamic_as};
 use crate::model::ArticleStatus;
 
 /// A stored article, as listed: the article object of docs/cli.md with its revision, the
 /// findings of its last version seen and whether an ignored update is pending.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct StoredArticle {
     /// Canonical URL, exactly as written.
     pub canonical_url: String,
@@ -22,19 +20,14 @@ pub struct StoredArticle {
     /// Header title, whitespace collapsed.
     pub title: Option<String>,
     /// Shown to readers or not.
-    #[serde(serialize_with = "ser::status")]
     pub status: ArticleStatus,
     /// `op-published` (ms).
-    #[serde(serialize_with = "ser::opt_time")]
     pub op_published: Option<i64>,
     /// `op-modified` (ms).
-    #[serde(serialize_with = "ser::opt_time")]
     pub op_modified: Option<i64>,
     /// When it was inserted (ms).
-    #[serde(serialize_with = "ser::time")]
     pub first_ingested_at: i64,
     /// When a change was last applied (ms).
-    #[serde(serialize_with = "ser::time")]
     pub updated_at: i64,
     /// Revision number.
     pub revision: i64,
@@ -45,7 +38,6 @@ pub struct StoredArticle {
     /// An ignored update is pending.
     pub ignored_update: bool,
     /// The article HTML (only by [`Store::article`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
 }
 

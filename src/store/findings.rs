@@ -6,14 +6,12 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::{Backend, Store, StoreError, dialect, dynamic, dynamic_as};
 use crate::model::Diagnostic;
 use crate::registry::{RuleId, Severity};
 
 /// Errors and warnings of one version of an article.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Findings {
     /// Error-severity diagnostics.
     pub errors: i64,
@@ -50,7 +48,7 @@ pub struct FindingsWrite {
 }
 
 /// A page's articles by status and by what their last version seen had.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ArticleCounts {
     /// Live articles.
     pub live: i64,

@@ -4,12 +4,11 @@
 //! by hand. Any applied version clears it.
 
 use super::decode::decode_error;
-use super::{Store, StoreError, ser};
+use super::{Store, StoreError};
 use crate::registry::RuleId;
-use serde::Serialize;
 
 /// A pending ignored update.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct IgnoredUpdate {
     /// The article.
     pub canonical_url: String,
@@ -20,12 +19,10 @@ pub struct IgnoredUpdate {
     /// Why, with both times.
     pub message: String,
     /// The incoming version's `op-modified` (ms).
-    #[serde(serialize_with = "ser::opt_time")]
     pub op_modified: Option<i64>,
     /// The run that first saw this version refused.
     pub run_id: i64,
     /// When (ms).
-    #[serde(serialize_with = "ser::time")]
     pub created_at: i64,
     /// The incoming version's HTML.
     pub html: String,

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::decode::{decode_error, status_of};
-use super::{Store, StoreError, ser};
+use super::{Store, StoreError};
 use crate::model::ArticleStatus;
 
 /// Where a revision came from.
@@ -70,7 +70,7 @@ impl Provenance<'_> {
 }
 
 /// One revision of an article.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Revision {
     /// Its number: 1 for the inserted version, then one more per applied version.
     pub number: i64,
@@ -81,16 +81,12 @@ pub struct Revision {
     /// Who wrote it (import, manual and restore revisions).
     pub author: Option<String>,
     /// The article's status when it was applied.
-    #[serde(serialize_with = "ser::status")]
     pub status: ArticleStatus,
     /// Its `op-modified` (ms).
-    #[serde(serialize_with = "ser::opt_time")]
     pub op_modified: Option<i64>,
     /// When it was applied (ms).
-    #[serde(serialize_with = "ser::time")]
     pub created_at: i64,
     /// Its HTML (only by [`Store::revision`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
 }
 
