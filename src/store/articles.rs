@@ -1,21 +1,17 @@
 //! Articles, keyed by their exact canonical URL, and every accepted revision.
 
-use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
 use super::decode::status_of;
 use super::findings::FindingsWrite;
 use super::ignored::IgnoredWrite;
 use super::imports::ImportOutcome;
 use super::revisions::{Provenance, RevisionSource, insert_revision};
 use super::writer::PageWriter;
-use super::{Store, StoreError, dialect, dynamic, ser};
+use super::{Store, StoreError, dialect, dynamic, dynamic_as};
 use crate::model::ArticleStatus;
 
 /// A stored article, as listed: the article object of docs/cli.md with its revision, the
 /// findings of its last version seen and whether an ignored update is pending.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct StoredArticle {
     /// Canonical URL, exactly as written.
     pub canonical_url: String,
@@ -24,19 +20,14 @@ pub struct StoredArticle {
     /// Header title, whitespace collapsed.
     pub title: Option<String>,
     /// Shown to readers or not.
-    #[serde(serialize_with = "ser::status")]
     pub status: ArticleStatus,
     /// `op-published` (ms).
-    #[serde(serialize_with = "ser::opt_time")]
     pub op_published: Option<i64>,
     /// `op-modified` (ms).
-    #[serde(serialize_with = "ser::opt_time")]
     pub op_modified: Option<i64>,
     /// When it was inserted (ms).
-    #[serde(serialize_with = "ser::time")]
     pub first_ingested_at: i64,
     /// When a change was last applied (ms).
-    #[serde(serialize_with = "ser::time")]
     pub updated_at: i64,
     /// Revision number.
     pub revision: i64,
@@ -47,7 +38,6 @@ pub struct StoredArticle {
     /// An ignored update is pending.
     pub ignored_update: bool,
     /// The article HTML (only by [`Store::article`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
 }
 
@@ -127,26 +117,46 @@ const LIST_FROM: &str = "articles a \
      LEFT JOIN article_findings f ON f.canonical_url = a.canonical_url \
      LEFT JOIN ignored_updates i ON i.canonical_url = a.canonical_url";
 
-fn article_from_row(row: &AnyRow, with_html: bool) -> Result<StoredArticle, StoreError> {
-    Ok(StoredArticle {
-        canonical_url: row.try_get("canonical_url")?,
-        page_id: row.try_get("page_id")?,
-        title: row.try_get("title")?,
-        status: status_of(&row.try_get::<String, _>("status")?)?,
-        op_published: row.try_get("op_published")?,
-        op_modified: row.try_get("op_modified")?,
-        first_ingested_at: row.try_get("first_ingested_at")?,
-        updated_at: row.try_get("updated_at")?,
-        revision: row.try_get("revision")?,
-        errors: row.try_get("errors")?,
-        warnings: row.try_get("warnings")?,
-        ignored_update: row.try_get::<i64, _>("ignored_update")? != 0,
-        html: if with_html {
-            row.try_get("html")?
-        } else {
-            None
-        },
-    })
+/// A row of [`LIST_COLUMNS`], with `a.html` when selected.
+#[derive(sqlx::FromRow)]
+struct ArticleRow {
+    canonical_url: String,
+    page_id: String,
+    title: Option<String>,
+    status: String,
+    op_published: Option<i64>,
+    op_modified: Option<i64>,
+    first_ingested_at: i64,
+    updated_at: i64,
+    revision: i64,
+    errors: i64,
+    warnings: i64,
+    ignored_update: i64,
+    // Only [`Store::article`] selects it.
+    #[sqlx(default)]
+    html: Option<String>,
+}
+
+impl TryFrom<ArticleRow> for StoredArticle {
+    type Error = StoreError;
+
+    fn try_from(row: ArticleRow) -> Result<StoredArticle, StoreError> {
+        Ok(StoredArticle {
+            canonical_url: row.canonical_url,
+            page_id: row.page_id,
+            title: row.title,
+            status: status_of(&row.status)?,
+            op_published: row.op_published,
+            op_modified: row.op_modified,
+            first_ingested_at: row.first_ingested_at,
+            updated_at: row.updated_at,
+            revision: row.revision,
+            errors: row.errors,
+            warnings: row.warnings,
+            ignored_update: row.ignored_update != 0,
+            html: row.html,
+        })
+    }
 }
 
 /// The keyset cursor of an article list: the last item's `updated_at` and canonical URL,
@@ -188,9 +198,9 @@ pub fn cursor_key(bytes: &[u8]) -> String {
 impl Store {
     /// Articles, newest change first, of one page or all.
     pub async fn articles(&self, page: Option<&str>) -> Result<Vec<StoredArticle>, StoreError> {
-        let rows = match page {
+        let rows: Vec<ArticleRow> = match page {
             Some(p) => {
-                dynamic(format!(
+                dynamic_as(format!(
                     "SELECT {LIST_COLUMNS} FROM {LIST_FROM} WHERE a.page_id = $1 \
                      ORDER BY a.updated_at DESC, a.canonical_url"
                 ))
@@ -198,13 +208,13 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?
             }
-            None => dynamic(format!(
+            None => dynamic_as(format!(
                 "SELECT {LIST_COLUMNS} FROM {LIST_FROM} ORDER BY a.updated_at DESC, a.canonical_url"
             ))
             .fetch_all(&self.pool)
             .await?,
         };
-        rows.iter().map(|r| article_from_row(r, false)).collect()
+        rows.into_iter().map(StoredArticle::try_from).collect()
     }
 
     /// One screen of a page's articles, newest change first (ties by canonical URL,
@@ -261,7 +271,7 @@ impl Store {
             " ORDER BY a.updated_at DESC, a.canonical_url DESC LIMIT {}",
             next()
         ));
-        let mut query = dynamic(sql).bind(page_id);
+        let mut query = dynamic_as::<ArticleRow>(sql).bind(page_id);
         if let Some(s) = status {
             query = query.bind(s.as_str());
         }
@@ -273,8 +283,8 @@ impl Store {
         }
         let rows = query.bind(limit + 1).fetch_all(&self.pool).await?;
         let mut items = rows
-            .iter()
-            .map(|r| article_from_row(r, false))
+            .into_iter()
+            .map(StoredArticle::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         let more = items.len() as i64 > limit;
         items.truncate(limit as usize);
@@ -293,24 +303,24 @@ impl Store {
         &self,
         canonical_url: &str,
     ) -> Result<Option<ArticleListItem>, StoreError> {
-        let row = dynamic(format!(
+        let row: Option<ArticleRow> = dynamic_as(format!(
             "SELECT {LIST_COLUMNS} FROM {LIST_FROM} WHERE a.canonical_url = $1"
         ))
         .bind(canonical_url)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| article_from_row(&r, false)).transpose()
+        row.map(StoredArticle::try_from).transpose()
     }
 
     /// One article with its HTML.
     pub async fn article(&self, canonical_url: &str) -> Result<Option<StoredArticle>, StoreError> {
-        let row = dynamic(format!(
+        let row: Option<ArticleRow> = dynamic_as(format!(
             "SELECT {LIST_COLUMNS}, a.html FROM {LIST_FROM} WHERE a.canonical_url = $1"
         ))
         .bind(canonical_url)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| article_from_row(&r, true)).transpose()
+        row.map(StoredArticle::try_from).transpose()
     }
 }
 
@@ -373,17 +383,18 @@ impl PageWriter {
     /// Makes a draft of the writer's page live, and commits; `false` when it was live
     /// already. [`StoreError::NoSuchArticle`] when the page has no such article.
     pub async fn publish(mut self, canonical_url: &str) -> Result<bool, StoreError> {
-        let row =
-            sqlx::query("SELECT status FROM articles WHERE canonical_url = $1 AND page_id = $2")
-                .bind(canonical_url)
-                .bind(&self.page_id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        let Some(row) = row else {
+        let status: Option<String> = sqlx::query_scalar(
+            "SELECT status FROM articles WHERE canonical_url = $1 AND page_id = $2",
+        )
+        .bind(canonical_url)
+        .bind(&self.page_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(status) = status else {
             self.release().await;
             return Err(StoreError::NoSuchArticle(canonical_url.to_string()));
         };
-        if row.try_get::<String, _>("status")? != "draft" {
+        if status != "draft" {
             self.release().await;
             return Ok(false);
         }
@@ -551,7 +562,7 @@ pub(super) async fn apply_update(
              revision = revision + 1, updated_at = $8 WHERE canonical_url = $9 RETURNING revision, status"
         }
     };
-    let row = sqlx::query(sql)
+    let (revision, status): (i64, String) = sqlx::query_as(sql)
         .bind(&content.title)
         .bind(content.op_published)
         .bind(content.op_modified)
@@ -563,8 +574,6 @@ pub(super) async fn apply_update(
         .bind(canonical_url)
         .fetch_one(&mut **tx)
         .await?;
-    let revision: i64 = row.try_get("revision")?;
-    let status: String = row.try_get("status")?;
     insert_revision(
         tx,
         canonical_url,

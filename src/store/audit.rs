@@ -2,8 +2,6 @@
 //! written in the transaction of the action where the store performs it.
 
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use super::{Store, StoreError};
 
@@ -27,7 +25,7 @@ pub struct AuditRecord<'a> {
 }
 
 /// An audit row as read back.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct AuditEntry {
     /// Its id: increases in creation order.
     pub id: i64,
@@ -69,19 +67,6 @@ pub(crate) async fn insert_audit(
     Ok(())
 }
 
-fn entry_from_row(row: &AnyRow) -> Result<AuditEntry, StoreError> {
-    Ok(AuditEntry {
-        id: row.try_get("id")?,
-        at: row.try_get("at")?,
-        actor: row.try_get("actor")?,
-        action: row.try_get("action")?,
-        object: row.try_get("object")?,
-        page_id: row.try_get("page_id")?,
-        address: row.try_get("address")?,
-        detail: row.try_get("detail")?,
-    })
-}
-
 impl Store {
     /// Writes one audit row on its own.
     pub async fn insert_audit(&self, record: &AuditRecord<'_>) -> Result<(), StoreError> {
@@ -96,14 +81,13 @@ impl Store {
         before_id: Option<i64>,
         limit: i64,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, at, actor, action, object, page_id, address, detail FROM audit_log \
              WHERE id < $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(before_id.unwrap_or(i64::MAX))
         .bind(limit.max(0))
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(entry_from_row).collect()
+        .await?)
     }
 }

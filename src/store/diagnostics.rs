@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
-use super::{Store, StoreError, dialect, dynamic};
+use super::decode::json_of;
+use super::{Store, StoreError, dialect, dynamic, dynamic_as};
 use crate::registry::RuleId;
 
 /// A diagnostic to log.
@@ -47,12 +48,14 @@ impl LoggedDiagnostic {
     }
 }
 
-/// A logged diagnostic, as listed.
-#[derive(Clone, Debug)]
+/// A logged diagnostic, as listed: a row of `diagnostics` with [`DIAGNOSTIC_COLUMNS`].
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct StoredDiagnostic {
     /// The latest run that reported it.
+    #[sqlx(rename = "last_run_id")]
     pub run_id: i64,
     /// The run that first reported it.
+    #[sqlx(rename = "run_id")]
     pub first_run_id: i64,
     /// The page.
     pub page_id: String,
@@ -67,6 +70,7 @@ pub struct StoredDiagnostic {
     /// Line.
     pub line: Option<i64>,
     /// Column.
+    #[sqlx(rename = "col")]
     pub column: Option<i64>,
     /// First seen (ms).
     pub created_at: i64,
@@ -214,8 +218,7 @@ async fn count_recurrences(
         .fetch_one(&mut **tx)
         .await?
         .try_get("keys")?;
-    let found: HashSet<String> = serde_json::from_str(&found)
-        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+    let found: HashSet<String> = json_of(&found)?;
     Ok(Counted::Some(found))
 }
 
@@ -241,33 +244,14 @@ impl Store {
             sql.push_str(&format!(" AND canonical_url = ${}", binds.len()));
         }
         sql.push_str(" ORDER BY last_run_id DESC, id DESC");
-        let mut q = dynamic(sql);
+        let mut q = dynamic_as(sql);
         for b in &binds {
             q = q.bind(b);
         }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(diagnostic_from_row).collect()
+        Ok(q.fetch_all(&self.pool).await?)
     }
 }
 
-/// The columns [`diagnostic_from_row`] reads.
+/// The columns of `diagnostics` a [`StoredDiagnostic`] is read from.
 pub(super) const DIAGNOSTIC_COLUMNS: &str = "run_id, last_run_id, page_id, canonical_url, rule, severity, \
      message, line, col, occurrences, created_at, last_seen_at";
-
-/// A row of `diagnostics` with [`DIAGNOSTIC_COLUMNS`].
-pub(super) fn diagnostic_from_row(r: &sqlx::any::AnyRow) -> Result<StoredDiagnostic, StoreError> {
-    Ok(StoredDiagnostic {
-        run_id: r.try_get("last_run_id")?,
-        first_run_id: r.try_get("run_id")?,
-        page_id: r.try_get("page_id")?,
-        canonical_url: r.try_get("canonical_url")?,
-        rule: r.try_get("rule")?,
-        severity: r.try_get("severity")?,
-        message: r.try_get("message")?,
-        line: r.try_get("line")?,
-        column: r.try_get("col")?,
-        created_at: r.try_get("created_at")?,
-        last_seen_at: r.try_get("last_seen_at")?,
-        occurrences: r.try_get("occurrences")?,
-    })
-}

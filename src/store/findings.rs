@@ -6,15 +6,12 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
-use sqlx::Row;
-
-use super::{Backend, Store, StoreError, dialect, dynamic};
+use super::{Backend, Store, StoreError, dialect, dynamic, dynamic_as};
 use crate::model::Diagnostic;
 use crate::registry::{RuleId, Severity};
 
 /// Errors and warnings of one version of an article.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Findings {
     /// Error-severity diagnostics.
     pub errors: i64,
@@ -51,7 +48,7 @@ pub struct FindingsWrite {
 }
 
 /// A page's articles by status and by what their last version seen had.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ArticleCounts {
     /// Live articles.
     pub live: i64,
@@ -61,6 +58,22 @@ pub struct ArticleCounts {
     pub with_errors: i64,
     /// Articles whose last version seen has warnings.
     pub with_warnings: i64,
+}
+
+/// Articles of one page with one status ([`Store::article_counts`]).
+#[derive(sqlx::FromRow)]
+struct StatusCount {
+    page_id: String,
+    status: String,
+    n: i64,
+}
+
+/// Articles of one page with errors and with warnings ([`Store::article_counts`]).
+#[derive(sqlx::FromRow)]
+struct FindingsCount {
+    page_id: String,
+    with_errors: i64,
+    with_warnings: i64,
 }
 
 /// Upserts findings inside a write's transaction, in one statement: the rows go as one JSON
@@ -105,18 +118,13 @@ pub(super) async fn record(
 impl Store {
     /// The findings of an article's last version seen (none of either when never counted).
     pub async fn findings(&self, canonical_url: &str) -> Result<Findings, StoreError> {
-        let row =
-            sqlx::query("SELECT errors, warnings FROM article_findings WHERE canonical_url = $1")
-                .bind(canonical_url)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(match row {
-            Some(r) => Findings {
-                errors: r.try_get("errors")?,
-                warnings: r.try_get("warnings")?,
-            },
-            None => Findings::default(),
-        })
+        let row: Option<Findings> = sqlx::query_as(
+            "SELECT errors, warnings FROM article_findings WHERE canonical_url = $1",
+        )
+        .bind(canonical_url)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.unwrap_or_default())
     }
 
     /// Article counts of these pages (pages without articles are absent). Two index-backed
@@ -132,7 +140,7 @@ impl Store {
         }
         let ids = super::json_param(page_ids)?;
         let of_pages = dialect::in_json_list(self.backend, "page_id");
-        let rows = dynamic(format!(
+        let rows: Vec<StatusCount> = dynamic_as(format!(
             "SELECT page_id, status, CAST(COUNT(*) AS BIGINT) AS n FROM articles \
              WHERE {of_pages} GROUP BY page_id, status"
         ))
@@ -140,14 +148,13 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         for r in rows {
-            let counts = out.entry(r.try_get("page_id")?).or_default();
-            let n: i64 = r.try_get("n")?;
-            match r.try_get::<String, _>("status")?.as_str() {
-                "live" => counts.live += n,
-                _ => counts.draft += n,
+            let counts = out.entry(r.page_id).or_default();
+            match r.status.as_str() {
+                "live" => counts.live += r.n,
+                _ => counts.draft += r.n,
             }
         }
-        let rows = dynamic(format!(
+        let rows: Vec<FindingsCount> = dynamic_as(format!(
             "SELECT page_id, \
              CAST(SUM(CASE WHEN errors > 0 THEN 1 ELSE 0 END) AS BIGINT) AS with_errors, \
              CAST(SUM(CASE WHEN warnings > 0 THEN 1 ELSE 0 END) AS BIGINT) AS with_warnings \
@@ -157,9 +164,9 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         for r in rows {
-            let counts = out.entry(r.try_get("page_id")?).or_default();
-            counts.with_errors = r.try_get("with_errors")?;
-            counts.with_warnings = r.try_get("with_warnings")?;
+            let counts = out.entry(r.page_id).or_default();
+            counts.with_errors = r.with_errors;
+            counts.with_warnings = r.with_warnings;
         }
         Ok(out)
     }

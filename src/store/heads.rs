@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::decode::status_of;
+use super::decode::{json_of, status_of};
 use super::findings::Findings;
 use super::{Backend, Store, StoreError, dialect, dynamic};
 use crate::model::ArticleStatus;
@@ -81,8 +81,7 @@ pub(super) async fn article_heads_on(
         .fetch_one(&mut *conn)
         .await?
         .try_get("heads")?;
-    let rows: Vec<HeadRow> = serde_json::from_str(&json)
-        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+    let rows: Vec<HeadRow> = json_of(&json)?;
     for (url, page_id, status, content_hash, op_published, op_modified, revision, e, w, i) in rows {
         out.insert(
             url,

@@ -3,14 +3,12 @@
 //! publisher can see why it did not show, compare it with the stored version and apply it
 //! by hand. Any applied version clears it.
 
-use serde::Serialize;
-use sqlx::Row;
-
-use super::{Store, StoreError, ser};
+use super::decode::decode_error;
+use super::{Store, StoreError};
 use crate::registry::RuleId;
 
 /// A pending ignored update.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct IgnoredUpdate {
     /// The article.
     pub canonical_url: String,
@@ -21,15 +19,43 @@ pub struct IgnoredUpdate {
     /// Why, with both times.
     pub message: String,
     /// The incoming version's `op-modified` (ms).
-    #[serde(serialize_with = "ser::opt_time")]
     pub op_modified: Option<i64>,
     /// The run that first saw this version refused.
     pub run_id: i64,
     /// When (ms).
-    #[serde(serialize_with = "ser::time")]
     pub created_at: i64,
     /// The incoming version's HTML.
     pub html: String,
+}
+
+/// A row of `ignored_updates`, as stored.
+#[derive(sqlx::FromRow)]
+struct IgnoredRow {
+    canonical_url: String,
+    page_id: String,
+    rule: String,
+    message: String,
+    op_modified: Option<i64>,
+    run_id: i64,
+    created_at: i64,
+    html: String,
+}
+
+impl TryFrom<IgnoredRow> for IgnoredUpdate {
+    type Error = StoreError;
+
+    fn try_from(row: IgnoredRow) -> Result<IgnoredUpdate, StoreError> {
+        Ok(IgnoredUpdate {
+            canonical_url: row.canonical_url,
+            page_id: row.page_id,
+            rule: row.rule.parse().map_err(decode_error)?,
+            message: row.message,
+            op_modified: row.op_modified,
+            run_id: row.run_id,
+            created_at: row.created_at,
+            html: row.html,
+        })
+    }
 }
 
 /// A refused version to keep.
@@ -99,28 +125,13 @@ impl Store {
         &self,
         canonical_url: &str,
     ) -> Result<Option<IgnoredUpdate>, StoreError> {
-        let row = sqlx::query(
+        let row: Option<IgnoredRow> = sqlx::query_as(
             "SELECT canonical_url, page_id, rule, message, op_modified, run_id, created_at, html \
              FROM ignored_updates WHERE canonical_url = $1",
         )
         .bind(canonical_url)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(r) = row else {
-            return Ok(None);
-        };
-        let rule: String = r.try_get("rule")?;
-        Ok(Some(IgnoredUpdate {
-            canonical_url: r.try_get("canonical_url")?,
-            page_id: r.try_get("page_id")?,
-            rule: rule
-                .parse()
-                .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?,
-            message: r.try_get("message")?,
-            op_modified: r.try_get("op_modified")?,
-            run_id: r.try_get("run_id")?,
-            created_at: r.try_get("created_at")?,
-            html: r.try_get("html")?,
-        }))
+        row.map(IgnoredUpdate::try_from).transpose()
     }
 }

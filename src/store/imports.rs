@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use super::decode::json_of;
 use super::writer::PageWriter;
 use super::{Store, StoreError};
 use crate::model::Diagnostic;
@@ -146,13 +147,21 @@ pub(super) async fn insert(
     Ok(id)
 }
 
+/// An import key's request and the answer it got ([`keyed`]).
+#[derive(sqlx::FromRow)]
+struct KeyedRow {
+    request_hash: String,
+    id: i64,
+    result: String,
+}
+
 /// What `actor`'s import key answered within the last 24 h, read inside a transaction.
 pub(super) async fn keyed(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     actor: &str,
     key: ImportKey<'_>,
 ) -> Result<Option<KeyedImport>, StoreError> {
-    let row = sqlx::query(
+    let row: Option<KeyedRow> = sqlx::query_as(
         "SELECT k.request_hash, i.id, i.result FROM import_keys k \
          JOIN imports i ON i.id = k.import_id \
          WHERE k.actor = $1 AND k.idem_key = $2 AND k.created_at > $3",
@@ -165,12 +174,11 @@ pub(super) async fn keyed(
     let Some(row) = row else {
         return Ok(None);
     };
-    if row.try_get::<String, _>("request_hash")? != key.request_hash {
+    if row.request_hash != key.request_hash {
         return Ok(Some(KeyedImport::Different));
     }
-    let mut outcome: ImportOutcome = serde_json::from_str(&row.try_get::<String, _>("result")?)
-        .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
-    outcome.import_id = row.try_get("id")?;
+    let mut outcome: ImportOutcome = json_of(&row.result)?;
+    outcome.import_id = row.id;
     Ok(Some(KeyedImport::Same(outcome)))
 }
 
@@ -214,17 +222,16 @@ impl Store {
         &self,
         import_id: i64,
     ) -> Result<Option<(String, ImportOutcome)>, StoreError> {
-        let row = sqlx::query("SELECT page_id, result FROM imports WHERE id = $1")
-            .bind(import_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(r) = row else {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT page_id, result FROM imports WHERE id = $1")
+                .bind(import_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((page_id, result)) = row else {
             return Ok(None);
         };
-        let result: String = r.try_get("result")?;
-        let mut outcome: ImportOutcome = serde_json::from_str(&result)
-            .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+        let mut outcome: ImportOutcome = json_of(&result)?;
         outcome.import_id = import_id;
-        Ok(Some((r.try_get("page_id")?, outcome)))
+        Ok(Some((page_id, outcome)))
     }
 }

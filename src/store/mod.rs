@@ -8,6 +8,10 @@
 //! [`dialect`]. Each backend has its own migrations (`migrations/sqlite`,
 //! `migrations/postgres`, same numbers). Times are stored as milliseconds since the epoch,
 //! UTC. One file per table group: [`pages`], [`articles`], [`runs`], [`diagnostics`].
+//!
+//! Rows are read through [`sqlx::FromRow`]: a record of plain columns derives it, and one
+//! with typed values (statuses, rule ids, JSON) is read into a private row struct first and
+//! parsed from it, a value that does not parse being a [`StoreError`].
 
 pub mod articles;
 pub mod audit;
@@ -343,6 +347,16 @@ pub(crate) fn dynamic<'q>(
     sql: String,
 ) -> sqlx::query::Query<'q, sqlx::Any, <sqlx::Any as sqlx::Database>::Arguments> {
     sqlx::query(sqlx::AssertSqlSafe(sql))
+}
+
+/// [`dynamic`] with its rows read as `O`, through [`sqlx::FromRow`].
+pub(crate) fn dynamic_as<'q, O>(
+    sql: String,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, <sqlx::Any as sqlx::Database>::Arguments>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+{
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
 }
 
 /// `values` as the JSON parameter of a statement.

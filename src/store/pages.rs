@@ -1,9 +1,8 @@
 //! Pages (publishers, one domain each) and their feeds' state.
 
 use sqlx::Row;
-use sqlx::any::AnyRow;
 
-use super::{Backend, Store, StoreError, dialect, dynamic, now_ms};
+use super::{Backend, Store, StoreError, dialect, dynamic, dynamic_as, now_ms};
 use crate::model::Domain;
 
 /// Which of a page's feeds.
@@ -106,7 +105,7 @@ pub struct PageOverview {
 pub const OVERVIEW_PAGE: i64 = 500;
 
 /// A feed's validators and scheduling state.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, sqlx::FromRow)]
 pub struct FeedState {
     /// `ETag` of the last `ok` run.
     pub etag: Option<String>,
@@ -130,16 +129,114 @@ impl FeedState {
     }
 }
 
-fn page_from_row(row: &AnyRow) -> Result<Page, StoreError> {
-    let domain: String = row.try_get("domain")?;
-    Ok(Page {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        domain: Domain::parse(&domain).unwrap_or_else(|_| Domain::from_normalised(domain)),
-        feed_url: row.try_get("feed_url")?,
-        dev_feed_url: row.try_get("dev_feed_url")?,
-        enabled: row.try_get::<i64, _>("enabled")? != 0,
-    })
+/// A row of [`PAGE_COLUMNS`].
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    id: String,
+    name: String,
+    domain: String,
+    feed_url: Option<String>,
+    dev_feed_url: Option<String>,
+    enabled: i64,
+}
+
+impl From<PageRow> for Page {
+    fn from(row: PageRow) -> Page {
+        let domain =
+            Domain::parse(&row.domain).unwrap_or_else(|_| Domain::from_normalised(row.domain));
+        Page {
+            id: row.id,
+            name: row.name,
+            domain,
+            feed_url: row.feed_url,
+            dev_feed_url: row.dev_feed_url,
+            enabled: row.enabled != 0,
+        }
+    }
+}
+
+/// The columns of a feed joined to its page in [`Store::page_overviews_in`], each named
+/// after the join's alias (`fp_url`, `fd_url`, …): a struct per alias, since one row holds
+/// both feeds.
+macro_rules! joined_feed {
+    ($(#[$doc:meta])* $name:ident {
+        $url:tt, $etag:tt, $last_modified:tt, $next_due_at:tt, $failures:tt, $last_outcome:tt,
+        $last_error:tt $(,)?
+    }) => {
+        $(#[$doc])*
+        #[derive(sqlx::FromRow)]
+        struct $name {
+            #[sqlx(rename = $url)]
+            url: Option<String>,
+            #[sqlx(rename = $etag)]
+            etag: Option<String>,
+            #[sqlx(rename = $last_modified)]
+            last_modified: Option<String>,
+            #[sqlx(rename = $next_due_at)]
+            next_due_at: Option<i64>,
+            #[sqlx(rename = $failures)]
+            failures: Option<i64>,
+            #[sqlx(rename = $last_outcome)]
+            last_outcome: Option<String>,
+            #[sqlx(rename = $last_error)]
+            last_error: Option<String>,
+        }
+
+        impl $name {
+            /// The feed's state; none when the page has no such feed.
+            fn state(self) -> Option<FeedState> {
+                self.url.map(|_| FeedState {
+                    etag: self.etag,
+                    last_modified: self.last_modified,
+                    next_due_at: self.next_due_at,
+                    consecutive_failures: self.failures.unwrap_or_default(),
+                    last_outcome: self.last_outcome,
+                    last_error: self.last_error,
+                })
+            }
+        }
+    };
+}
+
+joined_feed!(
+    /// The production feed's columns of an overview row (alias `fp`).
+    ProductionColumns {
+        "fp_url", "fp_etag", "fp_last_modified", "fp_next_due_at", "fp_failures",
+        "fp_last_outcome", "fp_last_error",
+    }
+);
+
+joined_feed!(
+    /// The development feed's columns of an overview row (alias `fd`).
+    DevelopmentColumns {
+        "fd_url", "fd_etag", "fd_last_modified", "fd_next_due_at", "fd_failures",
+        "fd_last_outcome", "fd_last_error",
+    }
+);
+
+/// A row of [`Store::page_overviews_in`].
+#[derive(sqlx::FromRow)]
+struct OverviewRow {
+    #[sqlx(flatten)]
+    page: PageRow,
+    #[sqlx(flatten)]
+    production: ProductionColumns,
+    #[sqlx(flatten)]
+    development: DevelopmentColumns,
+    last_run_outcome: Option<String>,
+    dev_last_run_outcome: Option<String>,
+}
+
+impl From<OverviewRow> for PageOverview {
+    fn from(row: OverviewRow) -> PageOverview {
+        PageOverview {
+            page: row.page.into(),
+            production: row.production.state(),
+            development: row.development.state(),
+            last_run_outcome: row.last_run_outcome,
+            dev_last_run_outcome: row.dev_last_run_outcome,
+        }
+    }
 }
 
 /// A page id is a slug: it names the page in URLs, commands and logs. It starts with a
@@ -259,30 +356,32 @@ impl Store {
 
     /// The page with this id.
     pub async fn page(&self, id: &str) -> Result<Option<Page>, StoreError> {
-        let row = dynamic(format!("SELECT {PAGE_COLUMNS} FROM pages WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(page_from_row).transpose()
+        let row: Option<PageRow> =
+            dynamic_as(format!("SELECT {PAGE_COLUMNS} FROM pages WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(Page::from))
     }
 
     /// The page that owns exactly this domain.
     pub async fn page_by_domain(&self, domain: &Domain) -> Result<Option<Page>, StoreError> {
-        let row = dynamic(format!(
+        let row: Option<PageRow> = dynamic_as(format!(
             "SELECT {PAGE_COLUMNS} FROM pages WHERE domain = $1"
         ))
         .bind(domain.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(page_from_row).transpose()
+        Ok(row.map(Page::from))
     }
 
     /// Every page, ordered by id.
     pub async fn pages(&self) -> Result<Vec<Page>, StoreError> {
-        let rows = dynamic(format!("SELECT {PAGE_COLUMNS} FROM pages ORDER BY id"))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(page_from_row).collect()
+        let rows: Vec<PageRow> =
+            dynamic_as(format!("SELECT {PAGE_COLUMNS} FROM pages ORDER BY id"))
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(Page::from).collect())
     }
 
     /// Up to `limit` pages with ids after `after` (all from the start when `None`), ordered
@@ -345,42 +444,13 @@ impl Store {
                 None => "AND CAST($1 AS TEXT) IS NULL".to_string(),
             },
         );
-        let rows = dynamic(sql)
+        let rows: Vec<OverviewRow> = dynamic_as(sql)
             .bind(ids.map(super::json_param).transpose()?)
             .bind(after.unwrap_or(""))
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        let state = |row: &AnyRow, alias: &str| -> Result<Option<FeedState>, StoreError> {
-            if row
-                .try_get::<Option<String>, _>(format!("{alias}_url").as_str())?
-                .is_none()
-            {
-                return Ok(None);
-            }
-            let col = |name: &str| format!("{alias}_{name}");
-            Ok(Some(FeedState {
-                etag: row.try_get(col("etag").as_str())?,
-                last_modified: row.try_get(col("last_modified").as_str())?,
-                next_due_at: row.try_get(col("next_due_at").as_str())?,
-                consecutive_failures: row
-                    .try_get::<Option<i64>, _>(col("failures").as_str())?
-                    .unwrap_or_default(),
-                last_outcome: row.try_get(col("last_outcome").as_str())?,
-                last_error: row.try_get(col("last_error").as_str())?,
-            }))
-        };
-        rows.iter()
-            .map(|row| {
-                Ok(PageOverview {
-                    page: page_from_row(row)?,
-                    production: state(row, "fp")?,
-                    development: state(row, "fd")?,
-                    last_run_outcome: row.try_get("last_run_outcome")?,
-                    dev_last_run_outcome: row.try_get("dev_last_run_outcome")?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(PageOverview::from).collect())
     }
 
     /// A feed's state.
@@ -389,25 +459,14 @@ impl Store {
         page_id: &str,
         kind: FeedKind,
     ) -> Result<Option<FeedState>, StoreError> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT etag, last_modified, next_due_at, consecutive_failures, last_outcome, last_error \
              FROM feeds WHERE page_id = $1 AND kind = $2",
         )
         .bind(page_id)
         .bind(kind.as_str())
         .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(FeedState {
-                etag: r.try_get("etag")?,
-                last_modified: r.try_get("last_modified")?,
-                next_due_at: r.try_get("next_due_at")?,
-                consecutive_failures: r.try_get("consecutive_failures")?,
-                last_outcome: r.try_get("last_outcome")?,
-                last_error: r.try_get("last_error")?,
-            })
-        })
-        .transpose()
+        .await?)
     }
 
     /// Enables or disables a page.
@@ -541,16 +600,14 @@ pub(super) async fn domains_matching_on(
         "SELECT id, domain FROM pages WHERE domain IN ({})",
         dialect::json_list(backend)
     );
-    let rows = dynamic(sql)
+    let rows: Vec<(String, String)> = dynamic_as(sql)
         .bind(super::json_param(&candidates)?)
         .fetch_all(&mut *conn)
         .await?;
-    rows.iter()
-        .map(|row| {
-            let domain: String = row.try_get("domain")?;
-            Ok((row.try_get("id")?, Domain::from_normalised(domain)))
-        })
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|(id, domain)| (id, Domain::from_normalised(domain)))
+        .collect())
 }
 
 /// Creates or repoints a page's feed row.

@@ -6,11 +6,9 @@
 //! stored once.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
-use super::decode::status_of;
-use super::{Store, StoreError, ser};
+use super::decode::{decode_error, status_of};
+use super::{Store, StoreError};
 use crate::model::ArticleStatus;
 
 /// Where a revision came from.
@@ -44,9 +42,7 @@ impl RevisionSource {
             "import" => Ok(RevisionSource::Import),
             "manual" => Ok(RevisionSource::Manual),
             "restore" => Ok(RevisionSource::Restore),
-            other => Err(StoreError::Database(sqlx::Error::Decode(
-                format!("unknown revision source `{other}`").into(),
-            ))),
+            other => Err(decode_error(format!("unknown revision source `{other}`"))),
         }
     }
 }
@@ -74,7 +70,7 @@ impl Provenance<'_> {
 }
 
 /// One revision of an article.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Revision {
     /// Its number: 1 for the inserted version, then one more per applied version.
     pub number: i64,
@@ -85,51 +81,62 @@ pub struct Revision {
     /// Who wrote it (import, manual and restore revisions).
     pub author: Option<String>,
     /// The article's status when it was applied.
-    #[serde(serialize_with = "ser::status")]
     pub status: ArticleStatus,
     /// Its `op-modified` (ms).
-    #[serde(serialize_with = "ser::opt_time")]
     pub op_modified: Option<i64>,
     /// When it was applied (ms).
-    #[serde(serialize_with = "ser::time")]
     pub created_at: i64,
     /// Its HTML (only by [`Store::revision`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
 }
 
 const REVISION_COLUMNS: &str =
     "r.revision, r.source, r.run_id, r.author, r.status, r.op_modified, r.created_at";
 
-fn revision_from_row(row: &AnyRow, with_html: bool) -> Result<Revision, StoreError> {
-    Ok(Revision {
-        number: row.try_get("revision")?,
-        source: RevisionSource::parse(&row.try_get::<String, _>("source")?)?,
-        run_id: row.try_get("run_id")?,
-        author: row.try_get("author")?,
-        status: status_of(&row.try_get::<String, _>("status")?)?,
-        op_modified: row.try_get("op_modified")?,
-        created_at: row.try_get("created_at")?,
-        html: if with_html {
-            row.try_get("html")?
-        } else {
-            None
-        },
-    })
+/// A row of [`REVISION_COLUMNS`], with `html` when selected.
+#[derive(sqlx::FromRow)]
+struct RevisionRow {
+    revision: i64,
+    source: String,
+    run_id: Option<i64>,
+    author: Option<String>,
+    status: String,
+    op_modified: Option<i64>,
+    created_at: i64,
+    // Only [`Store::revision`] selects it.
+    #[sqlx(default)]
+    html: Option<String>,
+}
+
+impl TryFrom<RevisionRow> for Revision {
+    type Error = StoreError;
+
+    fn try_from(row: RevisionRow) -> Result<Revision, StoreError> {
+        Ok(Revision {
+            number: row.revision,
+            source: RevisionSource::parse(&row.source)?,
+            run_id: row.run_id,
+            author: row.author,
+            status: status_of(&row.status)?,
+            op_modified: row.op_modified,
+            created_at: row.created_at,
+            html: row.html,
+        })
+    }
 }
 
 impl Store {
     /// The article's revisions, newest first, without their HTML (empty when the article
     /// does not exist).
     pub async fn revisions(&self, canonical_url: &str) -> Result<Vec<Revision>, StoreError> {
-        let rows = super::dynamic(format!(
+        let rows: Vec<RevisionRow> = super::dynamic_as(format!(
             "SELECT {REVISION_COLUMNS} FROM article_revisions r WHERE r.canonical_url = $1 \
              ORDER BY r.revision DESC"
         ))
         .bind(canonical_url)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| revision_from_row(r, false)).collect()
+        rows.into_iter().map(Revision::try_from).collect()
     }
 
     /// One revision with its HTML (the current one's is the article's).
@@ -138,7 +145,7 @@ impl Store {
         canonical_url: &str,
         number: i64,
     ) -> Result<Option<Revision>, StoreError> {
-        let row = super::dynamic(format!(
+        let row: Option<RevisionRow> = super::dynamic_as(format!(
             "SELECT {REVISION_COLUMNS}, \
              CASE WHEN r.revision = a.revision THEN a.html ELSE r.html END AS html \
              FROM article_revisions r JOIN articles a ON a.canonical_url = r.canonical_url \
@@ -148,7 +155,7 @@ impl Store {
         .bind(number)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| revision_from_row(&r, true)).transpose()
+        row.map(Revision::try_from).transpose()
     }
 }
 

@@ -1,8 +1,8 @@
 //! The run log read a screen at a time: a page's runs newest first with a keyset cursor,
 //! one run by id, and the diagnostics a run reported.
 
-use super::diagnostics::{DIAGNOSTIC_COLUMNS, diagnostic_from_row};
-use super::runs::run_from_row;
+use super::diagnostics::DIAGNOSTIC_COLUMNS;
+use super::runs::RunRow;
 use super::{FeedRun, Store, StoreError, StoredDiagnostic};
 
 impl Store {
@@ -14,7 +14,7 @@ impl Store {
         before: Option<i64>,
         limit: i64,
     ) -> Result<Vec<FeedRun>, StoreError> {
-        let rows = sqlx::query(
+        let rows: Vec<RunRow> = sqlx::query_as(
             "SELECT * FROM feed_runs WHERE page_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
         )
         .bind(page_id)
@@ -22,16 +22,16 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(run_from_row).collect()
+        Ok(rows.into_iter().map(FeedRun::from).collect())
     }
 
     /// One run.
     pub async fn run(&self, id: i64) -> Result<Option<FeedRun>, StoreError> {
-        let row = sqlx::query("SELECT * FROM feed_runs WHERE id = $1")
+        let row: Option<RunRow> = sqlx::query_as("SELECT * FROM feed_runs WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(run_from_row).transpose()
+        Ok(row.map(FeedRun::from))
     }
 
     /// The diagnostics a run of `page_id` reported. The log counts a recurring diagnostic
@@ -43,14 +43,13 @@ impl Store {
         page_id: &str,
         run_id: i64,
     ) -> Result<Vec<StoredDiagnostic>, StoreError> {
-        let rows = super::dynamic(format!(
+        Ok(super::dynamic_as(format!(
             "SELECT {DIAGNOSTIC_COLUMNS} FROM diagnostics \
              WHERE page_id = $1 AND run_id <= $2 AND last_run_id >= $2 ORDER BY id"
         ))
         .bind(page_id)
         .bind(run_id)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(diagnostic_from_row).collect()
+        .await?)
     }
 }

@@ -2,7 +2,6 @@
 //! article writes and the warnings of that run.
 
 use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use super::articles::{ArticleContent, ArticleWrite, Writes, apply_update, insert_new};
 use super::diagnostics::{LoggedDiagnostic, record};
@@ -179,31 +178,52 @@ pub struct Validators {
     pub last_modified: Option<String>,
 }
 
-pub(super) fn run_from_row(row: &AnyRow) -> Result<FeedRun, StoreError> {
-    let count =
-        |name: &str| -> Result<u64, StoreError> { Ok(row.try_get::<i64, _>(name)?.max(0) as u64) };
-    Ok(FeedRun {
-        id: Some(row.try_get("id")?),
-        page_id: row.try_get("page_id")?,
-        feed_url: row.try_get("feed_url")?,
-        feed: feed_kind(&row.try_get::<String, _>("feed")?),
-        outcome: RunOutcome::parse(&row.try_get::<String, _>("outcome")?),
-        http_status: row
-            .try_get::<Option<i64>, _>("http_status")?
-            .map(|s| s as u16),
-        started_at: row.try_get("started_at")?,
-        finished_at: row.try_get("finished_at")?,
-        bytes: count("bytes")?,
-        counts: Counts {
-            items: count("items")?,
-            inserted: count("inserted")?,
-            updated: count("updated")?,
-            unchanged: count("unchanged")?,
-            ignored: count("ignored")?,
-            rejected: count("rejected")?,
-        },
-        error: row.try_get("error")?,
-    })
+/// A row of `feed_runs`, as stored.
+#[derive(sqlx::FromRow)]
+pub(super) struct RunRow {
+    id: i64,
+    page_id: String,
+    feed_url: String,
+    feed: String,
+    outcome: String,
+    http_status: Option<i64>,
+    started_at: i64,
+    finished_at: i64,
+    bytes: i64,
+    items: i64,
+    inserted: i64,
+    updated: i64,
+    unchanged: i64,
+    ignored: i64,
+    rejected: i64,
+    error: Option<String>,
+}
+
+impl From<RunRow> for FeedRun {
+    fn from(row: RunRow) -> FeedRun {
+        // Counts are written from unsigned numbers; a negative one reads as none.
+        let count = |n: i64| n.max(0) as u64;
+        FeedRun {
+            id: Some(row.id),
+            page_id: row.page_id,
+            feed_url: row.feed_url,
+            feed: feed_kind(&row.feed),
+            outcome: RunOutcome::parse(&row.outcome),
+            http_status: row.http_status.map(|s| s as u16),
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            bytes: count(row.bytes),
+            counts: Counts {
+                items: count(row.items),
+                inserted: count(row.inserted),
+                updated: count(row.updated),
+                unchanged: count(row.unchanged),
+                ignored: count(row.ignored),
+                rejected: count(row.rejected),
+            },
+            error: row.error,
+        }
+    }
 }
 
 /// What a run read of its page before looking up its articles: the page's commit sequence
@@ -444,33 +464,35 @@ impl Store {
         page_id: &str,
         feed: FeedKind,
     ) -> Result<Option<FeedRun>, StoreError> {
-        let row = sqlx::query(
+        let row: Option<RunRow> = sqlx::query_as(
             "SELECT * FROM feed_runs WHERE page_id = $1 AND feed = $2 ORDER BY id DESC LIMIT 1",
         )
         .bind(page_id)
         .bind(feed.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(run_from_row).transpose()
+        Ok(row.map(FeedRun::from))
     }
 
     /// Runs, newest first.
     pub async fn runs(&self, page: Option<&str>, limit: i64) -> Result<Vec<FeedRun>, StoreError> {
-        let rows = match page {
+        let rows: Vec<RunRow> = match page {
             Some(p) => {
-                sqlx::query("SELECT * FROM feed_runs WHERE page_id = $1 ORDER BY id DESC LIMIT $2")
-                    .bind(p)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?
+                sqlx::query_as(
+                    "SELECT * FROM feed_runs WHERE page_id = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(p)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
             }
             None => {
-                sqlx::query("SELECT * FROM feed_runs ORDER BY id DESC LIMIT $1")
+                sqlx::query_as("SELECT * FROM feed_runs ORDER BY id DESC LIMIT $1")
                     .bind(limit)
                     .fetch_all(&self.pool)
                     .await?
             }
         };
-        rows.iter().map(run_from_row).collect()
+        Ok(rows.into_iter().map(FeedRun::from).collect())
     }
 }

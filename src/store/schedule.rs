@@ -6,7 +6,7 @@
 use sqlx::Row;
 
 use super::pages::{FeedKind, feed_kind};
-use super::{Store, StoreError, dialect, dynamic};
+use super::{Store, StoreError, dialect, dynamic, dynamic_as};
 
 /// A feed claimed for one run.
 #[derive(Clone, Debug)]
@@ -23,6 +23,30 @@ pub struct ClaimedFeed {
     pub consecutive_failures: i64,
     /// The database's clock at the claim (ms).
     pub claimed_at: i64,
+}
+
+/// A row the claim returns.
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    page_id: String,
+    kind: String,
+    url: String,
+    next_due_at: Option<i64>,
+    consecutive_failures: i64,
+    claimed_at: i64,
+}
+
+impl From<ClaimRow> for ClaimedFeed {
+    fn from(row: ClaimRow) -> ClaimedFeed {
+        ClaimedFeed {
+            page_id: row.page_id,
+            kind: feed_kind(&row.kind),
+            url: row.url,
+            due_at: row.next_due_at.unwrap_or_default(),
+            consecutive_failures: row.consecutive_failures,
+            claimed_at: row.claimed_at,
+        }
+    }
 }
 
 impl Store {
@@ -46,7 +70,7 @@ impl Store {
             due = dialect::due(self.backend),
             lock = dialect::skip_locked(self.backend, "f"),
         );
-        let rows = dynamic(sql)
+        let rows = dynamic_as::<ClaimRow>(sql)
             .bind(owner)
             .bind(lease_ms)
             .bind(limit)
@@ -63,20 +87,7 @@ impl Store {
                 return Err(e.into());
             }
         };
-        rows.iter()
-            .map(|r| {
-                Ok(ClaimedFeed {
-                    page_id: r.try_get("page_id")?,
-                    kind: feed_kind(&r.try_get::<String, _>("kind")?),
-                    url: r.try_get("url")?,
-                    due_at: r
-                        .try_get::<Option<i64>, _>("next_due_at")?
-                        .unwrap_or_default(),
-                    consecutive_failures: r.try_get("consecutive_failures")?,
-                    claimed_at: r.try_get("claimed_at")?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(ClaimedFeed::from).collect())
     }
 
     /// Sets the feed's next due time and releases `owner`'s lease.

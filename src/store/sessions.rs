@@ -2,13 +2,11 @@
 //! SHA-256 is kept) and failed logins (`login_failures`, by account and by address), which
 //! the login throttle counts.
 
-use sqlx::Row;
-
 use super::audit::{AuditRecord, insert_audit};
 use super::{Store, StoreError};
 
 /// A session to store.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct SessionRecord {
     /// Its id: the public half of the cookie.
     pub id: String,
@@ -27,9 +25,10 @@ pub struct SessionRecord {
 }
 
 /// A stored session with its user's e-mail address and role.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct SessionMatch {
     /// The session.
+    #[sqlx(flatten)]
     pub session: SessionRecord,
     /// Its user's e-mail address.
     pub email: String,
@@ -90,30 +89,14 @@ impl Store {
 
     /// The session with this id, with its user.
     pub async fn session_by_id(&self, id: &str) -> Result<Option<SessionMatch>, StoreError> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT s.id, s.secret_hash, s.user_id, s.form_token, s.created_at, \
              s.last_seen_at, s.address, u.email, u.role \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(SessionMatch {
-                session: SessionRecord {
-                    id: r.try_get("id")?,
-                    secret_hash: r.try_get("secret_hash")?,
-                    user_id: r.try_get("user_id")?,
-                    form_token: r.try_get("form_token")?,
-                    created_at: r.try_get("created_at")?,
-                    last_seen_at: r.try_get("last_seen_at")?,
-                    address: r.try_get("address")?,
-                },
-                email: r.try_get("email")?,
-                role: r.try_get("role")?,
-            })
-        })
-        .transpose()
+        .await?)
     }
 
     /// Records that a session was used at `at`.
@@ -165,7 +148,7 @@ impl Store {
         now: i64,
         window_from: i64,
     ) -> Result<LoginAttempts, StoreError> {
-        let rows = sqlx::query(
+        let rows: Vec<CounterRow> = sqlx::query_as(
             "INSERT INTO login_limits (scope, account, address, window_start, attempts) VALUES \
              ('pair', $1, $2, $3, 1), ('address', '', $2, $3, 1), ('account', $1, '', $3, 1) \
              ON CONFLICT (scope, account, address) DO UPDATE SET \
@@ -183,14 +166,10 @@ impl Store {
         .await?;
         let mut counted = LoginAttempts::default();
         for row in rows {
-            let count = LimitCount {
-                attempts: row.try_get("attempts")?,
-                window_start: row.try_get("window_start")?,
-            };
-            match row.try_get::<String, _>("scope")?.as_str() {
-                "pair" => counted.pair = count,
-                "address" => counted.address = count,
-                _ => counted.account = count,
+            match row.scope.as_str() {
+                "pair" => counted.pair = row.count,
+                "address" => counted.address = row.count,
+                _ => counted.account = row.count,
             }
         }
         Ok(counted)
@@ -240,8 +219,16 @@ impl Store {
     }
 }
 
+/// A login counter as its statement left it ([`Store::count_login_attempt`]).
+#[derive(sqlx::FromRow)]
+struct CounterRow {
+    scope: String,
+    #[sqlx(flatten)]
+    count: LimitCount,
+}
+
 /// One login counter: the attempts since its window started.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct LimitCount {
     /// Attempts counted in the window, this one included.
     pub attempts: i64,

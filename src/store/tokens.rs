@@ -1,19 +1,19 @@
 //! API tokens: only a SHA-256 of each token is stored, found by that hash.
 
 use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use super::audit::{AuditRecord, insert_audit};
 use super::{Store, StoreError};
 
-/// A token as listed: never its hash.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A token as listed: never its hash. Read from [`TOKEN_COLUMNS`].
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct TokenRecord {
     /// Its id.
     pub id: i64,
     /// Its user's id.
     pub user_id: i64,
     /// Its user's e-mail address.
+    #[sqlx(rename = "email")]
     pub user_email: String,
     /// Its name (empty when none was given).
     pub name: String,
@@ -28,9 +28,10 @@ pub struct TokenRecord {
 }
 
 /// A token found by its hash, with what authenticating a request needs.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct TokenMatch {
     /// The token.
+    #[sqlx(flatten)]
     pub token: TokenRecord,
     /// The stored SHA-256 (hex), compared again in constant time by the caller.
     pub token_hash: String,
@@ -48,21 +49,9 @@ impl std::fmt::Debug for TokenMatch {
     }
 }
 
+/// The columns a [`TokenRecord`] is read from.
 const TOKEN_COLUMNS: &str = "t.id, t.user_id, u.email, t.name, t.created_at, t.last_used_at, \
                              t.expires_at, t.revoked_at";
-
-fn token_from_row(row: &AnyRow) -> Result<TokenRecord, StoreError> {
-    Ok(TokenRecord {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        user_email: row.try_get("email")?,
-        name: row.try_get("name")?,
-        created_at: row.try_get("created_at")?,
-        last_used_at: row.try_get("last_used_at")?,
-        expires_at: row.try_get("expires_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
-}
 
 impl Store {
     /// Stores a new token's hash for a user and writes `audit` in the same transaction, its
@@ -101,7 +90,7 @@ impl Store {
     pub async fn tokens(&self, email: Option<&str>) -> Result<Vec<TokenRecord>, StoreError> {
         let rows = match email {
             Some(email) => {
-                super::dynamic(format!(
+                super::dynamic_as(format!(
                     "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
                      WHERE u.email = $1 ORDER BY t.id"
                 ))
@@ -110,7 +99,7 @@ impl Store {
                 .await?
             }
             None => {
-                super::dynamic(format!(
+                super::dynamic_as(format!(
                     "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
                      ORDER BY t.id"
                 ))
@@ -118,38 +107,29 @@ impl Store {
                 .await?
             }
         };
-        rows.iter().map(token_from_row).collect()
+        Ok(rows)
     }
 
     /// One token by id.
     pub async fn token(&self, id: i64) -> Result<Option<TokenRecord>, StoreError> {
-        let row = super::dynamic(format!(
+        Ok(super::dynamic_as(format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(token_from_row).transpose()
+        .await?)
     }
 
     /// The token with this hash, revoked and expired ones included (the caller decides).
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenMatch>, StoreError> {
-        let row = super::dynamic(format!(
+        Ok(super::dynamic_as(format!(
             "SELECT {TOKEN_COLUMNS}, t.token_hash, u.role FROM api_tokens t \
              JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
         ))
         .bind(token_hash)
         .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(TokenMatch {
-                token: token_from_row(&r)?,
-                token_hash: r.try_get("token_hash")?,
-                role: r.try_get("role")?,
-            })
-        })
-        .transpose()
+        .await?)
     }
 
     /// Records that a token authenticated a request at `at`.

@@ -5,13 +5,12 @@
 use std::collections::BTreeMap;
 
 use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use super::audit::{AuditRecord, insert_audit};
-use super::{Store, StoreError, dialect, dynamic};
+use super::{Store, StoreError, dialect, dynamic_as};
 
 /// A user as stored, without the password hash.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserRecord {
     /// Its id.
     pub id: i64,
@@ -20,15 +19,18 @@ pub struct UserRecord {
     /// `operator` or `publisher`.
     pub role: String,
     /// The pages it is a member of, ordered by id.
+    // From `user_pages`, read by a statement of its own.
+    #[sqlx(skip)]
     pub pages: Vec<String>,
     /// When it was created (ms).
     pub created_at: i64,
 }
 
 /// What a login checks: the user's id, role and password hash.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct Credentials {
     /// The user's id.
+    #[sqlx(rename = "id")]
     pub user_id: i64,
     /// The user's role.
     pub role: String,
@@ -44,16 +46,6 @@ impl std::fmt::Debug for Credentials {
             .field("password_hash", &"<redacted>")
             .finish()
     }
-}
-
-fn user_from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
-    Ok(UserRecord {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        role: row.try_get("role")?,
-        pages: Vec::new(),
-        created_at: row.try_get("created_at")?,
-    })
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -105,11 +97,12 @@ impl Store {
 
     /// The user with this (lower-cased) e-mail address, with its pages.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query("SELECT id, email, role, created_at FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(mut user) = row.as_ref().map(user_from_row).transpose()? else {
+        let user: Option<UserRecord> =
+            sqlx::query_as("SELECT id, email, role, created_at FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(mut user) = user else {
             return Ok(None);
         };
         user.pages = self.user_pages(user.id).await?;
@@ -118,23 +111,17 @@ impl Store {
 
     /// Every user, ordered by e-mail address, with their pages: two statements.
     pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
-        let rows = sqlx::query("SELECT id, email, role, created_at FROM users ORDER BY email")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut users = rows
-            .iter()
-            .map(user_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let memberships =
-            sqlx::query("SELECT user_id, page_id FROM user_pages ORDER BY user_id, page_id")
+        let mut users: Vec<UserRecord> =
+            sqlx::query_as("SELECT id, email, role, created_at FROM users ORDER BY email")
+                .fetch_all(&self.pool)
+                .await?;
+        let memberships: Vec<(i64, String)> =
+            sqlx::query_as("SELECT user_id, page_id FROM user_pages ORDER BY user_id, page_id")
                 .fetch_all(&self.pool)
                 .await?;
         let mut pages: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-        for row in &memberships {
-            pages
-                .entry(row.try_get("user_id")?)
-                .or_default()
-                .push(row.try_get("page_id")?);
+        for (user_id, page_id) in memberships {
+            pages.entry(user_id).or_default().push(page_id);
         }
         for user in &mut users {
             user.pages = pages.remove(&user.id).unwrap_or_default();
@@ -144,30 +131,24 @@ impl Store {
 
     /// The pages a user is a member of, ordered by id.
     pub async fn user_pages(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
-        let rows =
-            sqlx::query("SELECT page_id FROM user_pages WHERE user_id = $1 ORDER BY page_id")
-                .bind(user_id)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|r| r.try_get("page_id").map_err(StoreError::from))
-            .collect()
+        Ok(
+            sqlx::query_scalar(
+                "SELECT page_id FROM user_pages WHERE user_id = $1 ORDER BY page_id",
+            )
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?,
+        )
     }
 
     /// What a login with this (lower-cased) e-mail address checks.
     pub async fn credentials(&self, email: &str) -> Result<Option<Credentials>, StoreError> {
-        let row = sqlx::query("SELECT id, role, password_hash FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
-            Ok(Credentials {
-                user_id: r.try_get("id")?,
-                role: r.try_get("role")?,
-                password_hash: r.try_get("password_hash")?,
-            })
-        })
-        .transpose()
+        Ok(
+            sqlx::query_as("SELECT id, role, password_hash FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Deletes a user (its memberships, tokens and sessions go with it) and writes `audit`
@@ -182,15 +163,13 @@ impl Store {
         // so two removals at once cannot each leave the other as the last one and both go
         // through: the count below stays true.
         let mut tx = self.begin_write().await?;
-        let operators = dynamic(format!(
+        let operators: Vec<(i64,)> = dynamic_as(format!(
             "SELECT id FROM users WHERE role = 'operator' ORDER BY id{}",
             dialect::for_update(self.backend)
         ))
         .fetch_all(&mut *tx)
         .await?;
-        let is_operator = operators
-            .iter()
-            .any(|r| r.try_get::<i64, _>("id").is_ok_and(|id| id == user_id));
+        let is_operator = operators.contains(&(user_id,));
         if is_operator && operators.len() == 1 {
             return Ok(Some(false));
         }

@@ -5,6 +5,7 @@
 use crate::kit;
 use iarss::ingest::manual;
 use iarss::model::ArticleStatus;
+use iarss::service::views::{ArticleView, IgnoredUpdateView, RevisionView};
 use iarss::store::{
     ArticleCounts, FeedKind, Findings, RevisionSource, Store, StoreError, WriteAction, WriteStatus,
 };
@@ -110,7 +111,7 @@ async fn scenario_feed_revisions_record_their_run(db: &str) {
             .contains("reopened on Friday")
     );
     assert!(store.revision(&a, 3).await.expect("read").is_none());
-    let json = serde_json::to_value(&earlier).expect("serialize");
+    let json = serde_json::to_value(RevisionView::from(&earlier)).expect("serialize");
     assert_eq!(json["source"], "feed");
     assert_eq!(json["status"], "live");
     assert_eq!(json["op_modified"], "2024-03-10T09:00:00.000Z");
@@ -209,7 +210,7 @@ async fn scenario_ignored_updates_are_kept_replaced_and_cleared(db: &str) {
     assert_eq!(pending.page_id, page.id);
     assert!(pending.html.contains("Stale edit."));
     assert_eq!(pending.op_modified, Some(1_710_061_200_000));
-    let json = serde_json::to_value(&pending).unwrap();
+    let json = serde_json::to_value(IgnoredUpdateView::of(&pending, None, false)).unwrap();
     assert_eq!(json["rule"], "update-not-newer");
     assert_eq!(json["op_modified"], "2024-03-10T09:00:00.000Z");
     assert!(store.articles(None).await.unwrap()[0].ignored_update);
@@ -335,7 +336,7 @@ async fn scenario_article_pages_are_keyset_paged_and_filtered(db: &str) {
             .unwrap();
         assert!(found.is_empty(), "{literal}");
     }
-    let json = serde_json::to_value(&found[0]).unwrap();
+    let json = serde_json::to_value(ArticleView::from(&found[0])).unwrap();
     for key in [
         "revision",
         "errors",
