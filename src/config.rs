@@ -144,8 +144,12 @@ impl Default for FetchSection {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSection {
-    /// How long a warning is kept after it was last seen (`0s`: forever).
+    /// How long a warning is kept after it was last seen, and a revision a person wrote
+    /// (an import, an edit, a restore) whatever `keep_revisions` says (`0s`: forever).
     pub retention: Span,
+    /// How many of each article's newest revisions are kept (`0`: all). The current one,
+    /// the newest published one and a person's within `retention` are kept besides.
+    pub keep_revisions: u32,
     /// How long a writer of a page (a feed run, an import, an edit) waits for the page's
     /// writer lock before it gives up: the API answers 503 `busy`, a run is tried again at
     /// its next due time.
@@ -156,6 +160,7 @@ impl Default for StoreSection {
     fn default() -> Self {
         StoreSection {
             retention: Span(Duration::from_secs(30 * 24 * 3600)),
+            keep_revisions: 50,
             write_wait: Span(crate::store::StoreOptions::default().write_wait),
         }
     }
@@ -544,8 +549,14 @@ impl Config {
 
     /// How the store is opened (`[store]`).
     pub fn store_options(&self) -> crate::store::StoreOptions {
+        let retention = self.store.retention.0;
         crate::store::StoreOptions {
             write_wait: self.store.write_wait.0,
+            revisions: crate::store::RevisionCap {
+                keep: (self.store.keep_revisions > 0)
+                    .then_some(i64::from(self.store.keep_revisions)),
+                person_window_ms: (!retention.is_zero()).then_some(retention.as_millis() as i64),
+            },
         }
     }
 

@@ -4,7 +4,7 @@ use super::decode::status_of;
 use super::findings::FindingsWrite;
 use super::ignored::IgnoredWrite;
 use super::imports::ImportOutcome;
-use super::revisions::{Provenance, RevisionSource, insert_revision};
+use super::revisions::{Provenance, RevisionCap, RevisionSource, insert_revision};
 use super::writer::PageWriter;
 use super::{Store, StoreError, dialect, dynamic, dynamic_as};
 use crate::model::ArticleStatus;
@@ -468,6 +468,7 @@ impl PageWriter {
             author: Some(commit.author),
         };
         let page_id = self.page_id.clone();
+        let revisions = self.revisions;
         let tx = &mut self.tx;
         let mut committed = ManualCommitted::default();
         for write in &commit.writes.articles {
@@ -488,6 +489,7 @@ impl PageWriter {
                 } => {
                     let revision = apply_update(
                         tx,
+                        revisions,
                         provenance,
                         now,
                         canonical_url,
@@ -521,6 +523,7 @@ impl PageWriter {
 /// content was applied.
 pub(super) async fn apply_update(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    cap: RevisionCap,
     provenance: Provenance<'_>,
     now: i64,
     canonical_url: &str,
@@ -584,6 +587,7 @@ pub(super) async fn apply_update(
         now,
     )
     .await?;
+    super::revisions::trim_revisions(tx, cap, canonical_url, revision, now).await?;
     Ok(Some(revision))
 }
 

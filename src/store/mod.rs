@@ -58,7 +58,7 @@ pub use ignored::IgnoredUpdate;
 pub use imports::{ImportKey, ImportOutcome, KeyedImport, WriteAction, WriteStatus};
 pub use page_changes::PageChange;
 pub use pages::{FeedKind, FeedState, NewPage, OVERVIEW_PAGE, Page, PageOverview};
-pub use revisions::{Provenance, Revision, RevisionSource};
+pub use revisions::{Provenance, Revision, RevisionCap, RevisionSource};
 pub use runs::{Counts, FeedRun, PageSeq, RunOutcome, Validators};
 pub use schedule::ClaimedFeed;
 pub use sessions::{LimitCount, LoginAttempts, SessionMatch, SessionRecord};
@@ -174,12 +174,15 @@ pub struct StoreOptions {
     /// How long a writer waits for its page's lock (`store.write_wait`), and any statement
     /// for a lock of the database.
     pub write_wait: Duration,
+    /// Which revisions an article keeps (`store.keep_revisions`, `store.retention`).
+    pub revisions: RevisionCap,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             write_wait: Duration::from_secs(10),
+            revisions: RevisionCap::default(),
         }
     }
 }
@@ -192,6 +195,7 @@ pub struct Store {
     health: std::sync::Arc<CommitHealth>,
     turns: std::sync::Arc<writer::PageTurns>,
     write_wait: Duration,
+    revisions: RevisionCap,
 }
 
 impl Store {
@@ -294,6 +298,7 @@ impl Store {
             health: Default::default(),
             turns: Default::default(),
             write_wait,
+            revisions: options.revisions,
         };
         store.migrate().await?;
         Ok(store)

@@ -185,3 +185,60 @@ pub(super) async fn insert_revision(
     .await?;
     Ok(())
 }
+
+/// Which revisions an article keeps: the newest `keep`, and besides them always the
+/// current one (what readers see), the newest published (`live`) one, and those a person
+/// wrote (imports, edits, restores) within `person_window_ms`. Older ones are removed as
+/// new ones are written, so an article that changes every few minutes stays bounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RevisionCap {
+    /// How many of the newest revisions are kept (`None`: all).
+    pub keep: Option<i64>,
+    /// How long a person's revision is kept whatever its age among the revisions (`None`:
+    /// for ever).
+    pub person_window_ms: Option<i64>,
+}
+
+impl Default for RevisionCap {
+    /// 50 revisions; a person's for 30 days.
+    fn default() -> Self {
+        RevisionCap {
+            keep: Some(50),
+            person_window_ms: Some(30 * 24 * 3600 * 1000),
+        }
+    }
+}
+
+/// Removes the revisions of `canonical_url` that fall outside `cap` now that `revision` is
+/// its newest: nothing to do (and no statement) while it has no more than `cap.keep`.
+pub(super) async fn trim_revisions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    cap: RevisionCap,
+    canonical_url: &str,
+    revision: i64,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let Some(keep) = cap.keep else {
+        return Ok(0);
+    };
+    if revision <= keep {
+        return Ok(0);
+    }
+    // A person's revision is kept while younger than the window; with no window, always.
+    let person_since = cap.person_window_ms.map_or(i64::MIN, |w| now - w);
+    let done = sqlx::query(
+        "DELETE FROM article_revisions WHERE canonical_url = $1 AND revision <= $2 \
+         AND NOT (source <> 'feed' AND created_at >= $3) \
+         AND revision <> COALESCE((SELECT MAX(r.revision) FROM article_revisions r \
+             WHERE r.canonical_url = $1 AND r.status = 'live'), 0)",
+    )
+    .bind(canonical_url)
+    .bind(revision - keep)
+    .bind(person_since)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() > 0 {
+        metrics::counter!("iarss_revisions_trimmed_total").increment(done.rows_affected());
+    }
+    Ok(done.rows_affected())
+}

@@ -7,6 +7,7 @@ use super::articles::{ArticleContent, ArticleWrite, Writes, apply_update, insert
 use super::diagnostics::{LoggedDiagnostic, record};
 use super::pages::{FeedKind, feed_kind};
 use super::revisions::Provenance;
+use super::revisions::RevisionCap;
 use super::writer::PageWriter;
 use super::{Backend, Store, StoreError, dynamic, now_ms};
 use crate::model::ArticleStatus;
@@ -257,6 +258,7 @@ impl Store {
             let id = write_run(
                 &mut tx,
                 self.backend,
+                self.revisions,
                 run,
                 &Writes::default(),
                 diagnostics,
@@ -279,7 +281,16 @@ impl Store {
     /// own. It counts for the feed's failures; it does not count as a successful commit.
     pub async fn record_failed_run(&self, run: &mut FeedRun) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let id = write_run(&mut tx, self.backend, run, &Writes::default(), &[], None).await?;
+        let id = write_run(
+            &mut tx,
+            self.backend,
+            self.revisions,
+            run,
+            &Writes::default(),
+            &[],
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -299,6 +310,7 @@ impl PageWriter {
         let written = write_run(
             &mut self.tx,
             self.backend,
+            self.revisions,
             run,
             writes,
             diagnostics,
@@ -322,6 +334,7 @@ impl PageWriter {
 async fn write_run(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     backend: Backend,
+    cap: RevisionCap,
     run: &mut FeedRun,
     writes: &Writes,
     diagnostics: &[LoggedDiagnostic],
@@ -374,6 +387,7 @@ async fn write_run(
         {
             apply_update(
                 tx,
+                cap,
                 Provenance::feed(run_id),
                 now,
                 canonical_url,

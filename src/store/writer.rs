@@ -27,6 +27,7 @@ use sqlx::Row;
 use tokio::sync::OwnedMutexGuard;
 
 use super::heads::ArticleHead;
+use super::revisions::RevisionCap;
 use super::{Backend, CommitHealth, PageSeq, Store, StoreError, dialect};
 use crate::model::Domain;
 
@@ -91,6 +92,8 @@ pub struct PageWriter {
     pub(super) tx: sqlx::Transaction<'static, sqlx::Any>,
     pub(super) page_id: String,
     pub(super) backend: Backend,
+    /// Which revisions an article keeps, trimmed as updates are written.
+    pub(super) revisions: RevisionCap,
     health: Arc<CommitHealth>,
     before: PageSeq,
     waited: Duration,
@@ -158,6 +161,7 @@ impl Store {
             tx,
             page_id: page_id.to_string(),
             backend: self.backend,
+            revisions: self.revisions,
             health: Arc::clone(&self.health),
             before: PageSeq(seq - 1),
             waited,

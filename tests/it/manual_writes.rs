@@ -48,6 +48,7 @@ crate::on_both_backends!(
     scenario_restores_and_publishing,
     scenario_deleted_articles_come_back_as_new,
     scenario_fetch_now_at_most_once_per_interval,
+    scenario_revisions_are_capped_but_a_persons_are_kept,
 );
 
 async fn scenario_feed_revisions_record_their_run(db: &str) {
@@ -825,4 +826,89 @@ async fn scenario_fetch_now_at_most_once_per_interval(db: &str) {
         store.request_fetch_now("nobody", 10_000).await,
         Err(StoreError::NoSuchPage(_))
     ));
+}
+
+/// `store.keep_revisions`: an article that changes often keeps its newest revisions only,
+/// and besides them a revision a person wrote within `store.retention`; the current text
+/// and every kept revision's text stay readable, and one removed answers as missing.
+async fn scenario_revisions_are_capped_but_a_persons_are_kept(db: &str) {
+    use iarss::store::{RevisionCap, StoreOptions};
+    let options = StoreOptions {
+        revisions: RevisionCap {
+            keep: Some(3),
+            person_window_ms: Some(3_600_000),
+        },
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(db, &options).await.unwrap();
+    let page = kit::publishing::add_page(&store, "news", kit::publishing::DOMAIN).await;
+    let a = url("a");
+    let at = |minute: u32| format!("2024-03-10T09:{minute:02}:00Z");
+    ingest_live(
+        &store,
+        &page,
+        &[article(&a).modified(&at(0)).body("Version 1.")],
+    )
+    .await;
+    // Revision 2 by hand.
+    let edited = article(&a).modified(&at(1)).body("Version 2, by hand.");
+    manual::edit(
+        &store,
+        &page,
+        &manual::ManualEdit {
+            canonical_url: &a,
+            html: &edited.html(),
+            author: "ed@example.com",
+            source: RevisionSource::Manual,
+        },
+        ZONE,
+    )
+    .await
+    .unwrap();
+    // Revisions 3 to 8 from the feed.
+    for n in 3..=8u32 {
+        let body = format!("Version {n}.");
+        ingest_live(&store, &page, &[article(&a).modified(&at(n)).body(&body)]).await;
+    }
+    let kept: Vec<(i64, RevisionSource)> = store
+        .revisions(&a)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.number, r.source))
+        .collect();
+    assert_eq!(
+        kept,
+        vec![
+            (8, RevisionSource::Feed),
+            (7, RevisionSource::Feed),
+            (6, RevisionSource::Feed),
+            (2, RevisionSource::Manual),
+        ],
+        "the newest three and the person's edit"
+    );
+    let html = |n: i64| {
+        let store = store.clone();
+        let a = a.clone();
+        async move { store.revision(&a, n).await.unwrap() }
+    };
+    let person = html(2).await.expect("the edit is kept");
+    assert!(
+        person
+            .html
+            .unwrap_or_default()
+            .contains("Version 2, by hand.")
+    );
+    assert!(
+        html(6)
+            .await
+            .unwrap()
+            .html
+            .unwrap_or_default()
+            .contains("Version 6.")
+    );
+    assert!(html(5).await.is_none(), "revision 5 is removed");
+    let current = store.article(&a).await.unwrap().unwrap();
+    assert_eq!(current.revision, 8);
+    assert!(current.html.unwrap_or_default().contains("Version 8."));
 }
