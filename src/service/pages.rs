@@ -110,13 +110,17 @@ impl Service {
         overviews.truncate(limit as usize);
         let ids: Vec<String> = overviews.iter().map(|o| o.page.id.clone()).collect();
         let counts = self.store.article_counts(&ids).await?;
+        let items = self.store.feed_item_counts(&ids).await?;
         Ok(Listing {
             next_cursor: more
                 .then(|| overviews.last().map(|o| encode_cursor(&o.page.id)))
                 .flatten(),
             items: overviews
                 .iter()
-                .map(|o| PageView::of(o, counts.get(&o.page.id).cloned()))
+                .map(|o| {
+                    PageView::of(o, counts.get(&o.page.id).cloned())
+                        .with_item_counts(items.get(&o.page.id))
+                })
                 .collect(),
         })
     }
@@ -136,7 +140,8 @@ impl Service {
             .pop()
             .ok_or_else(|| ServiceError::NotFound(no_page(id)))?;
         let counts = self.store.article_counts(&one).await?;
-        Ok(PageView::of(&overview, counts.get(id).cloned()))
+        let items = self.store.feed_item_counts(&one).await?;
+        Ok(PageView::of(&overview, counts.get(id).cloned()).with_item_counts(items.get(id)))
     }
 
     /// Creates a page (operators).

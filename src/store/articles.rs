@@ -106,6 +106,8 @@ pub struct Writes {
     pub findings: Vec<FindingsWrite>,
     /// Refused versions to keep (ignored updates).
     pub ignored: Vec<IgnoredWrite>,
+    /// The feed's current rejected and warned items (runs that read their feed).
+    pub feed_items: Option<super::feed_items::FeedItemsWrite>,
 }
 
 impl Writes {

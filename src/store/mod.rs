@@ -12,6 +12,7 @@ pub mod audit;
 mod decode;
 pub mod diagnostics;
 pub mod dialect;
+pub mod feed_items;
 pub mod findings;
 pub mod heads;
 pub mod health;
@@ -23,6 +24,7 @@ pub mod revisions;
 pub mod run_history;
 pub mod runs;
 pub mod schedule;
+pub mod screens;
 pub mod ser;
 pub mod sessions;
 pub mod statements;
@@ -43,6 +45,9 @@ pub use articles::{
 pub use audit::{AuditEntry, AuditRecord};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
 pub use dialect::BACKOFF_AFTER_FAILURES;
+pub use feed_items::{
+    ArticleSighting, FeedItemSet, FeedItemsWrite, ItemVerdict, KeptDiagnostic, KeptItem,
+};
 pub use findings::{ArticleCounts, Findings};
 pub use heads::ArticleHead;
 pub use health::{CommitHealth, UnrecordedRun};

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod articles;
 pub mod dashboard;
+pub mod feed;
 pub mod login;
 pub mod pages;
 pub mod views;
@@ -56,6 +57,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/pages/{id}", get(pages::show))
         .route("/pages/{id}/fetch-now", post(pages::fetch_now))
+        .route("/pages/{id}/runs/{run}", get(feed::run_page))
         .route("/pages/{id}/settings", post(pages::settings))
         .route("/articles", get(articles::show))
         .route("/articles/preview", get(articles::preview))
