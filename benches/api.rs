@@ -31,11 +31,11 @@ use iarss::service::Service;
 use iarss::store::{NewPage, Store};
 use iarss::validate::{CheckOptions, check_input};
 
-#[path = "../tests/api_support/mod.rs"]
+#[path = "../tests/kit/api/mod.rs"]
 mod api_support;
-#[path = "../tests/common/feedgen.rs"]
+#[path = "../tests/kit/feedgen.rs"]
 mod feedgen;
-#[path = "support/postgres.rs"]
+#[path = "../tests/kit/postgres.rs"]
 mod postgres;
 
 #[global_allocator]

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use iarss::model::Domain;
 use iarss::store::{NewPage, Store};
 
-#[path = "support/postgres.rs"]
+#[path = "../tests/kit/postgres.rs"]
 mod postgres;
 use postgres::fresh_postgres;
 

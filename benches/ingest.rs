@@ -15,11 +15,11 @@ use iarss::model::Domain;
 use iarss::store::{FeedKind, NewPage, Store};
 use iarss::validate::{CheckOptions, check_input};
 
-#[path = "support/postgres.rs"]
+#[path = "../tests/kit/postgres.rs"]
 mod postgres;
 use postgres::fresh_postgres;
 
-#[path = "../tests/common/feedgen.rs"]
+#[path = "../tests/kit/feedgen.rs"]
 mod feedgen;
 
 #[global_allocator]

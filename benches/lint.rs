@@ -1,7 +1,7 @@
 //! Lint throughput and memory, next to a plain pipeline (quick-xml item extraction +
 //! scraper parse + 11 selector queries per article) measured in the same run.
 //!
-//! `cargo bench --bench lint` generates the reference feeds with `tests/common/feedgen.rs`
+//! `cargo bench --bench lint` generates the reference feeds with `tests/kit/feedgen.rs`
 //! into `target/bench-data/` (once) and prints MB/s of feed, articles/s, the ratio to the
 //! plain pipeline, multi-core scaling, peak memory, and the time to decide each
 //! pathological shape.
@@ -18,7 +18,7 @@ use iarss::model::Domain;
 use iarss::validate::{CheckOptions, check_input};
 use quick_xml::events::Event;
 
-#[path = "../tests/common/feedgen.rs"]
+#[path = "../tests/kit/feedgen.rs"]
 mod feedgen;
 
 // The same allocator as the `iarss` binary, for both pipelines.
@@ -179,7 +179,7 @@ fn main() {
     // As the `iarss` binary does (see src/main.rs): purge by reset, not decommit.
     // SAFETY: setting an allocator option is allowed at any time.
     unsafe { libmimalloc_sys::mi_option_set(5, 0) };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     println!("iarss lint benchmark ({cores} cores)\n");
     let medium = feed("medium", &FeedSpec::medium());
     let large = feed("large", &FeedSpec::large());

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use iarss::model::Domain;
 use iarss::store::{NewPage, Store};
 
-#[path = "support/postgres.rs"]
+#[path = "../tests/kit/postgres.rs"]
 mod postgres;
 use postgres::fresh_postgres;
 
@@ -183,14 +183,10 @@ fn reset(stream: TcpStream) {
         linger: 0,
     };
     // SOL_SOCKET = 1, SO_LINGER = 13 on Linux.
+    // SAFETY: the descriptor is open (owned by `stream`, dropped below) and `l` outlives
+    // the call, which reads exactly `size_of::<Linger>()` bytes from it.
     unsafe {
-        setsockopt(
-            stream.as_raw_fd(),
-            1,
-            13,
-            &l,
-            std::mem::size_of::<Linger>() as u32,
-        );
+        setsockopt(stream.as_raw_fd(), 1, 13, &l, size_of::<Linger>() as u32);
     }
     drop(stream);
 }
@@ -372,9 +368,8 @@ fn connection(sim: Arc<Sim>, stream: TcpStream) {
         } else if let Some(r) = path.strip_prefix("/dev/") {
             (true, r)
         } else {
-            let mut s = match stream.try_clone() {
-                Ok(s) => s,
-                Err(_) => return,
+            let Ok(mut s) = stream.try_clone() else {
+                return;
             };
             let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
             continue;
@@ -471,7 +466,7 @@ async fn add_pages(url: &str, n: usize, port: u16) {
 fn pg_ctl() -> PathBuf {
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .map(|d| {
-            d.filter_map(|e| e.ok())
+            d.filter_map(Result::ok)
                 .filter_map(|e| {
                     let version = e.file_name().to_str()?.parse().ok()?;
                     let bin = e.path().join("bin/pg_ctl");
@@ -491,6 +486,7 @@ fn as_postgres(args: &[String]) -> bool {
     unsafe extern "C" {
         fn getuid() -> u32;
     }
+    // SAFETY: getuid takes no arguments, cannot fail and touches no memory of ours.
     let mut cmd = if unsafe { getuid() } == 0 {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).args(args);
@@ -519,7 +515,7 @@ fn restart_postgres(data: &Path, down: Duration) -> (f64, bool) {
         .join("log")
         .to_string_lossy()
         .into_owned();
-    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let s = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
     let t = Instant::now();
     if down.is_zero() {
         let ok = as_postgres(&s(&[

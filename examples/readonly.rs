@@ -6,7 +6,7 @@ fn main() {
         let mut n = 0usize;
         let f = std::fs::File::open(&path).expect("open");
         iarss::parse::read_feed(Vec::new(), f, None, |i| {
-            n += i.content.map_or(0, |c| c.html.len())
+            n += i.content.map_or(0, |c| c.html.len());
         })
         .expect("feed");
         println!("{:?} {n}", t.elapsed());

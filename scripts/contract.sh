@@ -26,6 +26,12 @@ BIN=${IARSS_BIN:-target/release/iarss}
 if [ ! -x "$BIN" ]; then cargo build --release --bin iarss; fi
 BIN=$(realpath "$BIN")
 ROOT=$(pwd)
+TEST_DB=${IARSS_TEST_DATABASE_URL:-}
+PG_REQUIRED=${IARSS_CONTRACT_POSTGRES:-}
+EXAMPLES=${IARSS_CONTRACT_EXAMPLES:-40}
+# The server is configured by this script alone: variables meant for the test suite
+# (IARSS_BROWSER_TESTS, IARSS_REQUIRE_SHARED, ...) are not its configuration and it refuses them.
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^IARSS_')
 
 WORK=$(mktemp -d /tmp/iarss-contract.XXXXXX)
 SERVER=
@@ -124,7 +130,7 @@ check_backend() {
   (cd "$WORK" && "$WORK/venv/bin/schemathesis" --config-file "$ROOT/scripts/contract/schemathesis.toml" \
     run "$base/api/v1/openapi.json" --url "$base" \
     -H "Authorization: Bearer $token" --checks all \
-    --max-examples "${IARSS_CONTRACT_EXAMPLES:-40}" --no-color) >"$WORK/$label-schemathesis.log" 2>&1 ||
+    --max-examples "$EXAMPLES" --no-color) >"$WORK/$label-schemathesis.log" 2>&1 ||
     { cat "$WORK/$label-schemathesis.log" >&2; exit 1; }
   tail -n 4 "$WORK/$label-schemathesis.log" >&2
 
@@ -134,15 +140,15 @@ check_backend() {
 
 check_backend sqlite "sqlite://$WORK/contract.db"
 
-if [ -n "${IARSS_TEST_DATABASE_URL:-}" ]; then
+if [ -n "$TEST_DB" ]; then
   # A database of its own on the server, dropped at the end.
   name=iarss_contract_$$
   PSQL=$(command -v psql || ls -d /usr/lib/postgresql/*/bin/psql | sort -V | tail -n 1)
-  "$PSQL" -q "$IARSS_TEST_DATABASE_URL" -c "CREATE DATABASE $name" >/dev/null
-  pg_url="${IARSS_TEST_DATABASE_URL%/*}/$name"
+  "$PSQL" -q "$TEST_DB" -c "CREATE DATABASE $name" >/dev/null
+  pg_url="${TEST_DB%/*}/$name"
   check_backend postgres "$pg_url"
-  "$PSQL" -q "$IARSS_TEST_DATABASE_URL" -c "DROP DATABASE $name WITH (FORCE)" >/dev/null
-elif [ "${IARSS_CONTRACT_POSTGRES:-}" = required ]; then
+  "$PSQL" -q "$TEST_DB" -c "DROP DATABASE $name WITH (FORCE)" >/dev/null
+elif [ "$PG_REQUIRED" = required ]; then
   say "no PostgreSQL (IARSS_TEST_DATABASE_URL) and IARSS_CONTRACT_POSTGRES=required"; exit 1
 else
   say "no IARSS_TEST_DATABASE_URL: PostgreSQL not checked (run under scripts/with-postgres.sh)"

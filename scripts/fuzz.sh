@@ -10,7 +10,7 @@
 # one, minimize it:
 #   RUSTC_BOOTSTRAP=1 cargo fuzz tmin -O -a --sanitizer none <target> <file>
 # then save the minimized input under fuzz/regressions/<target>/ (replayed by
-# `cargo test --test fuzz_regressions`), or fuzz/regressions/pending/<target>/ until fixed.
+# `cargo test --test it fuzz_regressions`), or fuzz/regressions/pending/<target>/ until fixed.
 #
 # Only the stable toolchain is needed: RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its unstable
 # flags, and the targets are built without a sanitizer (the code is safe Rust; panics and

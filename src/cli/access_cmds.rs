@@ -40,7 +40,7 @@ fn open_access(db: Option<&str>) -> Result<(Runtime, Access), CliError> {
 /// Runs `command` with access to the store at `db`, closing it afterwards.
 fn with_access<F>(db: Option<&str>, command: impl FnOnce(Access) -> F) -> CliResult
 where
-    F: std::future::Future<Output = CliResult>,
+    F: Future<Output = CliResult>,
 {
     let (runtime, access) = open_access(db)?;
     let result = runtime.block_on(command(access.clone()));

@@ -184,7 +184,7 @@ fn lint_url(url: &str, request: &LintRequest) -> LintedInput {
         Err(e) => {
             let report = InputReport::failed(
                 InputKind::Feed,
-                crate::validate::RuleId::FeedFetchFailed,
+                RuleId::FeedFetchFailed,
                 format!("cannot start the HTTP client: {e}"),
                 None,
             );

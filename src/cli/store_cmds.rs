@@ -29,7 +29,7 @@ pub fn open_store(db: Option<&str>) -> Result<(Runtime, Store), CliError> {
 /// Runs `command` on the store at `db`, closing it afterwards.
 fn with_store<F>(db: Option<&str>, command: impl FnOnce(Store) -> F) -> CliResult
 where
-    F: std::future::Future<Output = CliResult>,
+    F: Future<Output = CliResult>,
 {
     let (runtime, store) = open_store(db)?;
     let result = runtime.block_on(command(store.clone()));
@@ -301,7 +301,7 @@ async fn articles_on(store: &Store, cmd: ArticlesCommand) -> CliResult {
             let rows = store.articles(page.as_deref()).await?;
             match format {
                 ListFormat::Json => {
-                    print_json(&rows.iter().map(ArticleRecord::from).collect::<Vec<_>>())
+                    print_json(&rows.iter().map(ArticleRecord::from).collect::<Vec<_>>());
                 }
                 ListFormat::Text => {
                     let mut table =

@@ -35,7 +35,7 @@ pub struct ClientIp(pub std::net::IpAddr);
 /// further left and never believed).
 pub fn client_ip(
     peer: std::net::IpAddr,
-    headers: &axum::http::HeaderMap,
+    headers: &HeaderMap,
     trusted: &[ipnet::IpNet],
 ) -> std::net::IpAddr {
     let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
@@ -72,9 +72,9 @@ pub async fn resolve_client(
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    if let Some(axum::extract::ConnectInfo(peer)) = request
+    if let Some(ConnectInfo(peer)) = request
         .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
         .copied()
     {
         let ip = client_ip(peer.ip(), request.headers(), &state.trusted_proxies);

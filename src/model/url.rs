@@ -145,7 +145,7 @@ pub fn host_matches_domain(host: &str, domain: &str) -> bool {
 
 /// The URL with any password replaced by `***`, for messages and logs.
 pub fn mask_url(url: &str) -> String {
-    match url::Url::parse(url) {
+    match Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some("***"));
             u.to_string()

@@ -690,7 +690,7 @@ mod tests {
                     outline(dom, c, depth + 1, out);
                 }
                 NodeData::Text { text, .. } => {
-                    out.push_str(&format!("{}{:?}\n", "  ".repeat(depth), &**text))
+                    out.push_str(&format!("{}{:?}\n", "  ".repeat(depth), &**text));
                 }
                 _ => {}
             }

@@ -962,7 +962,7 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         match r.decode_error() {
             Some(DecodeError::Malformed { position, .. }) => {
-                assert_eq!(*position, Position { line: 2, column: 4 })
+                assert_eq!(*position, Position { line: 2, column: 4 });
             }
             other => panic!("{other:?}"),
         }

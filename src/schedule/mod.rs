@@ -15,7 +15,7 @@ use tracing::{info, warn};
 
 use crate::ingest::{FeedSource, RunOptions, record_refusal, run_feed};
 use crate::model::now_ms;
-use crate::store::{ClaimedFeed, RunOutcome, Store, StoreError};
+use crate::store::{BACKOFF_AFTER_FAILURES, ClaimedFeed, RunOutcome, Store, StoreError, backs_off};
 
 /// How often each daemon prunes the run log and the warnings log.
 const PRUNE_PERIOD: Duration = Duration::from_secs(600);
@@ -48,9 +48,9 @@ pub struct ScheduleOptions {
 /// When a feed is due next, after a run at `now` of a slot due at `due`.
 ///
 /// Success (and the first two failures) keep the cadence anchored to the schedule: the next
-/// slot after `now`, so a missed slot is skipped, not run in a burst. After `failures` ≥ 3
-/// failed runs in a row the feed waits interval × 2^(failures−2), capped, with ±10 % jitter
-/// drawn from `jitter` (0.0–1.0).
+/// slot after `now`, so a missed slot is skipped, not run in a burst. After `failures` ≥
+/// [`BACKOFF_AFTER_FAILURES`] (3) failed runs in a row the feed waits
+/// interval × 2^(failures−2), capped, with ±10 % jitter drawn from `jitter` (0.0–1.0).
 pub fn next_due(
     due: i64,
     now: i64,
@@ -60,8 +60,9 @@ pub fn next_due(
     jitter: f64,
 ) -> i64 {
     let interval_ms = interval.as_millis().max(1) as i64;
-    if failures >= 3 {
-        let factor = 1i64 << (failures - 2).min(30);
+    if backs_off(failures) {
+        // The first failure that backs off doubles the interval: 2^(N−2) from N = 3.
+        let factor = 1i64 << (failures - (BACKOFF_AFTER_FAILURES - 1)).min(30);
         let delay = interval_ms
             .saturating_mul(factor)
             .min(max_backoff.as_millis() as i64);
@@ -225,7 +226,7 @@ impl Scheduler {
                 tasks.spawn(async move {
                     match store.prune_logs(retention.as_millis() as i64).await {
                         Ok(p) if p.runs + p.warnings > 0 => {
-                            info!(runs = p.runs, warnings = p.warnings, "logs pruned")
+                            info!(runs = p.runs, warnings = p.warnings, "logs pruned");
                         }
                         Ok(_) => {}
                         Err(e) => warn!(error = %e, "pruning the logs failed"),

@@ -10,7 +10,7 @@ use super::ignored::IgnoredWrite;
 use super::imports::ImportOutcome;
 use super::revisions::{Provenance, RevisionSource, insert_revision};
 use super::writer::PageWriter;
-use super::{Backend, Store, StoreError, dynamic, ser};
+use super::{Store, StoreError, dialect, dynamic, ser};
 use crate::model::ArticleStatus;
 
 /// A stored article, as listed: the article object of docs/cli.md with its revision, the
@@ -253,11 +253,7 @@ impl Store {
             ));
         }
         if needle.is_some() {
-            // LIKE is case-insensitive on SQLite (ASCII); ILIKE on PostgreSQL.
-            let like = match self.backend {
-                Backend::Sqlite => "LIKE",
-                Backend::Postgres => "ILIKE",
-            };
+            let like = dialect::ilike(self.backend);
             let p = next();
             sql.push_str(&format!(
                 " AND (a.title {like} {p} ESCAPE '\\' OR a.canonical_url {like} {p} ESCAPE '\\')"

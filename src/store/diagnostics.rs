@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 
-use super::{Store, StoreError, dynamic};
+use super::{Store, StoreError, dialect, dynamic};
 use crate::registry::RuleId;
 
 /// A diagnostic to log.
@@ -185,26 +185,20 @@ async fn count_recurrences(
         })
         .collect();
     let json = super::json_param(&rows)?;
-    let (update, counted) = match backend {
-        super::Backend::Sqlite => (
-            "UPDATE diagnostics SET occurrences = occurrences + v.n, last_run_id = $2, last_seen_at = $3 \
-             FROM (SELECT value ->> 0 AS k, value ->> 1 AS l, value ->> 2 AS c, value ->> 3 AS n \
-             FROM json_each($1)) AS v \
-             WHERE diagnostics.dedup_key = v.k AND diagnostics.line IS v.l AND diagnostics.col IS v.c",
-            "SELECT json_group_array(dedup_key) AS keys FROM diagnostics WHERE last_run_id = $2 \
-             AND dedup_key IN (SELECT value ->> 0 FROM json_each($1))",
-        ),
-        super::Backend::Postgres => (
-            "UPDATE diagnostics AS d SET occurrences = d.occurrences + v.n, last_run_id = $2, \
-             last_seen_at = $3 FROM (SELECT e ->> 0 AS k, (e ->> 1)::bigint AS l, \
-             (e ->> 2)::bigint AS c, (e ->> 3)::bigint AS n FROM jsonb_array_elements($1::jsonb) AS e) AS v \
-             WHERE d.dedup_key = v.k AND d.line IS NOT DISTINCT FROM v.l \
-             AND d.col IS NOT DISTINCT FROM v.c",
-            "SELECT COALESCE(json_agg(dedup_key), '[]')::text AS keys FROM diagnostics \
-             WHERE last_run_id = $2 AND dedup_key IN (SELECT v ->> 0 FROM jsonb_array_elements($1::jsonb) AS v)",
-        ),
-    };
-    let done = sqlx::query(update)
+    let elements = dialect::json_elements(backend);
+    let update = format!(
+        "UPDATE diagnostics SET occurrences = occurrences + v.n, last_run_id = $2, \
+         last_seen_at = $3 FROM (SELECT value ->> 0 AS k, CAST(value ->> 1 AS BIGINT) AS l, \
+         CAST(value ->> 2 AS BIGINT) AS c, CAST(value ->> 3 AS BIGINT) AS n FROM {elements}) AS v \
+         WHERE diagnostics.dedup_key = v.k AND diagnostics.line IS NOT DISTINCT FROM v.l \
+         AND diagnostics.col IS NOT DISTINCT FROM v.c"
+    );
+    let counted = format!(
+        "SELECT {} AS keys FROM diagnostics WHERE last_run_id = $2 \
+         AND dedup_key IN (SELECT value ->> 0 FROM {elements})",
+        dialect::json_agg(backend, "dedup_key")
+    );
+    let done = dynamic(update)
         .bind(&json)
         .bind(run_id)
         .bind(now)
@@ -214,7 +208,7 @@ async fn count_recurrences(
     if done == keys.len() as u64 {
         return Ok(Counted::All);
     }
-    let found: String = sqlx::query(counted)
+    let found: String = dynamic(counted)
         .bind(&json)
         .bind(run_id)
         .fetch_one(&mut **tx)

@@ -16,7 +16,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::pages::{FeedKind, feed_kind};
-use super::{Backend, Store, StoreError, dynamic};
+use super::{Store, StoreError, dynamic};
 use crate::model::ExcerptLine;
 
 /// A diagnostic of a kept item (or of the feed itself), with the feed's lines around it.
@@ -353,12 +353,7 @@ impl Store {
         if page_ids.is_empty() {
             return Ok(out);
         }
-        let of_pages = match self.backend {
-            Backend::Sqlite => "page_id IN (SELECT value FROM json_each($1))",
-            Backend::Postgres => {
-                "page_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
-            }
-        };
+        let of_pages = super::dialect::in_json_list(self.backend, "page_id");
         let rows = dynamic(format!(
             "SELECT page_id, kind, rejected, warned FROM feed_item_sets WHERE {of_pages}"
         ))

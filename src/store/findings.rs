@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::{Backend, Store, StoreError, dynamic};
+use super::{Backend, Store, StoreError, dialect, dynamic};
 use crate::model::Diagnostic;
 use crate::registry::{RuleId, Severity};
 
@@ -86,19 +86,13 @@ pub(super) async fn record(
         })
         .collect();
     // `WHERE true` keeps SQLite from reading the upsert's ON as a join constraint.
-    let source = match backend {
-        Backend::Sqlite => {
-            "SELECT value ->> 0, $2, value ->> 1, value ->> 2, $3 FROM json_each($1) WHERE true"
-        }
-        Backend::Postgres => {
-            "SELECT e ->> 0, $2, (e ->> 1)::bigint, (e ->> 2)::bigint, $3 \
-             FROM jsonb_array_elements($1::jsonb) AS e"
-        }
-    };
     dynamic(format!(
-        "INSERT INTO article_findings (canonical_url, page_id, errors, warnings, seen_at) {source} \
+        "INSERT INTO article_findings (canonical_url, page_id, errors, warnings, seen_at) \
+         SELECT value ->> 0, $2, CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT), $3 \
+         FROM {} WHERE true \
          ON CONFLICT (canonical_url) DO UPDATE SET errors = excluded.errors, \
-         warnings = excluded.warnings, seen_at = excluded.seen_at"
+         warnings = excluded.warnings, seen_at = excluded.seen_at",
+        dialect::json_elements(backend)
     ))
     .bind(super::json_param(&rows)?)
     .bind(page_id)
@@ -137,14 +131,7 @@ impl Store {
             return Ok(out);
         }
         let ids = super::json_param(page_ids)?;
-        // PostgreSQL plans `= ANY(ARRAY(…))` as index scans per page; `IN (SELECT …)` of a
-        // JSON list it reads as a semi-join over the whole table.
-        let of_pages = match self.backend {
-            Backend::Sqlite => "page_id IN (SELECT value FROM json_each($1))",
-            Backend::Postgres => {
-                "page_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
-            }
-        };
+        let of_pages = dialect::in_json_list(self.backend, "page_id");
         let rows = dynamic(format!(
             "SELECT page_id, status, CAST(COUNT(*) AS BIGINT) AS n FROM articles \
              WHERE {of_pages} GROUP BY page_id, status"

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::decode::status_of;
 use super::findings::Findings;
-use super::{Backend, Store, StoreError, dynamic};
+use super::{Backend, Store, StoreError, dialect, dynamic};
 use crate::model::ArticleStatus;
 
 /// What the update rules need to know of a stored article.
@@ -67,19 +67,14 @@ pub(super) async fn article_heads_on(
     }
     let columns = "a.canonical_url, a.page_id, a.status, a.content_hash, a.op_published, \
                    a.op_modified, a.revision, f.errors, f.warnings, i.content_hash";
-    let aggregate = match backend {
-        Backend::Sqlite => format!("json_group_array(json_array({columns}))"),
-        Backend::Postgres => {
-            format!("COALESCE(json_agg(json_build_array({columns})), '[]')::text")
-        }
-    };
     let mut out = HashMap::with_capacity(canonicals.len());
     let sql = format!(
-        "SELECT {aggregate} AS heads FROM articles a \
+        "SELECT {} AS heads FROM articles a \
          LEFT JOIN article_findings f ON f.canonical_url = a.canonical_url \
          LEFT JOIN ignored_updates i ON i.canonical_url = a.canonical_url \
          WHERE a.canonical_url IN ({})",
-        super::json_list(backend)
+        dialect::json_rows(backend, columns),
+        dialect::json_list(backend)
     );
     let json: String = dynamic(sql)
         .bind(super::json_param(canonicals)?)

@@ -2,10 +2,12 @@
 //! warnings log, on SQLite (the embedded default) or PostgreSQL, chosen by URL.
 //!
 //! One implementation serves both backends through sqlx's `Any` driver: the SQL is written
-//! once in the common dialect (`$1` parameters, `ON CONFLICT`, `RETURNING`), and each
-//! backend has its own migrations (`migrations/sqlite`, `migrations/postgres`, same
-//! numbers). Times are stored as milliseconds since the epoch, UTC. One file per table
-//! group: [`pages`], [`articles`], [`runs`], [`diagnostics`].
+//! once in the common dialect (`$1` parameters, `ON CONFLICT`, `RETURNING`), and whatever
+//! the backends spell or do differently (the database's clock, JSON parameters, row locks,
+//! how a write transaction begins, connection settings, error codes) comes from
+//! [`dialect`]. Each backend has its own migrations (`migrations/sqlite`,
+//! `migrations/postgres`, same numbers). Times are stored as milliseconds since the epoch,
+//! UTC. One file per table group: [`pages`], [`articles`], [`runs`], [`diagnostics`].
 
 pub mod articles;
 pub mod audit;
@@ -44,7 +46,7 @@ pub use articles::{
 };
 pub use audit::{AuditEntry, AuditRecord};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
-pub use dialect::BACKOFF_AFTER_FAILURES;
+pub use dialect::{BACKOFF_AFTER_FAILURES, backs_off};
 pub use feed_items::{
     ArticleSighting, FeedItemSet, FeedItemsWrite, ItemVerdict, KeptDiagnostic, KeptItem,
 };
@@ -64,9 +66,6 @@ pub use sessions::{LimitCount, LoginAttempts, SessionMatch, SessionRecord};
 pub use tokens::{TokenMatch, TokenRecord};
 pub use users::{Credentials, UserRecord};
 pub use writer::PageWriter;
-
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// The default database: a SQLite file in the current directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://iarss.db";
@@ -163,14 +162,7 @@ impl StoreError {
     pub fn is_conflict(&self) -> bool {
         match self {
             StoreError::Database(sqlx::Error::Database(e)) => {
-                if e.is_unique_violation() {
-                    return true;
-                }
-                let code = e.code().unwrap_or_default();
-                // PostgreSQL: serialization_failure, deadlock_detected. SQLite: BUSY, LOCKED
-                // and their extended codes (the low byte is the primary code).
-                matches!(code.as_ref(), "40001" | "40P01")
-                    || code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+                e.is_unique_violation() || e.code().is_some_and(|c| dialect::is_write_conflict(&c))
             }
             _ => false,
         }
@@ -251,18 +243,16 @@ impl Store {
             .await;
             let reason = match probe {
                 Ok(Ok(mut conn)) => {
-                    // SQLite opens any file; reading the schema proves it is a database.
-                    let checked = match backend {
-                        Backend::Sqlite => conn
-                            .execute("SELECT count(*) FROM sqlite_master")
-                            .await
-                            .map(|_| ()),
-                        Backend::Postgres => Ok(()),
+                    let checked = match dialect::open_check(backend) {
+                        Some(check) => conn.execute(check).await.map(|_| ()),
+                        None => Ok(()),
                     };
                     let _ = conn.close().await;
                     match checked {
                         Ok(()) => None,
-                        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("26") => {
+                        Err(sqlx::Error::Database(e))
+                            if e.code().is_some_and(|c| dialect::is_not_a_database(&c)) =>
+                        {
                             Some("the file is not a SQLite database".to_string())
                         }
                         Err(e) => Some(e.to_string()),
@@ -282,20 +272,11 @@ impl Store {
         // is then told the page is busy rather than waiting for ever.
         let wait_ms = write_wait.as_millis().clamp(1, i32::MAX as u128);
         let pool_options = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 4,
-                Backend::Postgres => 8,
-            })
+            .max_connections(dialect::pool_size(backend))
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    let setup = match backend {
-                        Backend::Sqlite => format!(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {wait_ms}; \
-                             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
-                        ),
-                        Backend::Postgres => format!("SET lock_timeout = {wait_ms}"),
-                    };
+                    let setup = dialect::connection_setup(backend, wait_ms);
                     conn.execute(sqlx::AssertSqlSafe(setup)).await?;
                     Ok(())
                 })
@@ -321,11 +302,7 @@ impl Store {
 
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator
+        dialect::migrations(self.backend)
             .run(&self.pool)
             .await
             .map_err(|e| StoreError::Migrate(e.to_string()))
@@ -351,6 +328,14 @@ impl Store {
         &self.pool
     }
 
+    /// Begins a transaction that writes, as [`dialect::begin_write`] says for the backend.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match dialect::begin_write(self.backend) {
+            Some(begin) => self.pool.begin_with(begin).await,
+            None => self.pool.begin().await,
+        }
+    }
+
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -363,18 +348,6 @@ pub(crate) fn dynamic<'q>(
     sql: String,
 ) -> sqlx::query::Query<'q, sqlx::Any, <sqlx::Any as sqlx::Database>::Arguments> {
     sqlx::query(sqlx::AssertSqlSafe(sql))
-}
-
-/// A subquery over the strings of the JSON array bound as `$1`, for `x IN (…)`.
-///
-/// Lists of keys go as one JSON parameter rather than one parameter per key: the statement
-/// text never changes with the number of keys, so it stays prepared, and no list is ever too
-/// long for the backend's parameter limit.
-pub(crate) fn json_list(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "SELECT value FROM json_each($1)",
-        Backend::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)",
-    }
 }
 
 /// `values` as the JSON parameter of a statement.

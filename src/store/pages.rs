@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Backend, Store, StoreError, dynamic, now_ms};
+use super::{Backend, Store, StoreError, dialect, dynamic, now_ms};
 use crate::model::Domain;
 
 /// Which of a page's feeds.
@@ -120,6 +120,14 @@ pub struct FeedState {
     pub last_outcome: Option<String>,
     /// The last feed-level error.
     pub last_error: Option<String>,
+}
+
+impl FeedState {
+    /// Whether the feed waits longer than its cadence because it failed too often in a
+    /// row: the scheduler's own threshold ([`dialect::backs_off`]).
+    pub fn in_backoff(&self) -> bool {
+        dialect::backs_off(self.consecutive_failures)
+    }
 }
 
 fn page_from_row(row: &AnyRow) -> Result<Page, StoreError> {
@@ -333,7 +341,7 @@ impl Store {
                 ""
             },
             scoped = match ids {
-                Some(_) => format!("AND p.id IN ({})", super::json_list(self.backend)),
+                Some(_) => format!("AND p.id IN ({})", dialect::json_list(self.backend)),
                 None => "AND CAST($1 AS TEXT) IS NULL".to_string(),
             },
         );
@@ -437,12 +445,7 @@ impl Store {
         page_id: &str,
         min_interval_ms: i64,
     ) -> Result<bool, StoreError> {
-        let now = match self.backend {
-            super::Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS BIGINT)",
-            super::Backend::Postgres => {
-                "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
-            }
-        };
+        let now = dialect::now_ms(self.backend);
         let mut tx = self.pool.begin().await?;
         let row = dynamic(format!(
             "UPDATE pages SET fetch_requested_at = {now} WHERE id = $1 \
@@ -536,7 +539,7 @@ pub(super) async fn domains_matching_on(
     }
     let sql = format!(
         "SELECT id, domain FROM pages WHERE domain IN ({})",
-        super::json_list(backend)
+        dialect::json_list(backend)
     );
     let rows = dynamic(sql)
         .bind(super::json_param(&candidates)?)

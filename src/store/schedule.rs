@@ -6,7 +6,7 @@
 use sqlx::Row;
 
 use super::pages::{FeedKind, feed_kind};
-use super::{Backend, Store, StoreError, dynamic};
+use super::{Store, StoreError, dialect, dynamic};
 
 /// A feed claimed for one run.
 #[derive(Clone, Debug)]
@@ -26,14 +26,6 @@ pub struct ClaimedFeed {
 }
 
 impl Store {
-    /// The database's clock, in ms.
-    fn now_sql(&self) -> &'static str {
-        match self.backend {
-            Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS BIGINT)",
-            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
-        }
-    }
-
     /// Claims up to `limit` due feeds of enabled pages for `owner`, for `lease_ms`.
     pub async fn claim_due(
         &self,
@@ -44,19 +36,15 @@ impl Store {
         if limit <= 0 {
             return Ok(Vec::new());
         }
-        let now = self.now_sql();
-        let lock = match self.backend {
-            Backend::Postgres => "FOR UPDATE OF f SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let now = dialect::now_ms(self.backend);
         let sql = format!(
             "UPDATE feeds SET lease_owner = $1, lease_expires_at = {now} + $2 \
              WHERE (page_id, kind) IN ( \
                SELECT f.page_id, f.kind FROM feeds f JOIN pages p ON p.id = f.page_id \
-               WHERE p.enabled = 1 AND f.next_due_at <= {now} \
-                 AND (f.lease_expires_at IS NULL OR f.lease_expires_at < {now}) \
-               ORDER BY f.next_due_at LIMIT $3 {lock}) \
-             RETURNING page_id, kind, url, next_due_at, consecutive_failures, {now} AS claimed_at"
+               WHERE {due} ORDER BY f.next_due_at LIMIT $3 {lock}) \
+             RETURNING page_id, kind, url, next_due_at, consecutive_failures, {now} AS claimed_at",
+            due = dialect::due(self.backend),
+            lock = dialect::skip_locked(self.backend, "f"),
         );
         let rows = dynamic(sql)
             .bind(owner)
@@ -136,23 +124,22 @@ impl Store {
 
     /// Due feeds of enabled pages that nobody holds: the backlog.
     pub async fn due_backlog(&self) -> Result<i64, StoreError> {
-        let now = self.now_sql();
         let row = dynamic(format!(
-            "SELECT COUNT(*) AS n FROM feeds f JOIN pages p ON p.id = f.page_id \
-             WHERE p.enabled = 1 AND f.next_due_at <= {now} \
-               AND (f.lease_expires_at IS NULL OR f.lease_expires_at < {now})"
+            "SELECT COUNT(*) AS n FROM feeds f JOIN pages p ON p.id = f.page_id WHERE {}",
+            dialect::due(self.backend)
         ))
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get("n")?)
     }
 
-    /// Feeds of enabled pages with three or more failures in a row (in backoff).
+    /// Feeds of enabled pages in backoff ([`dialect::backs_off`]).
     pub async fn feeds_in_backoff(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query(
+        let row = dynamic(format!(
             "SELECT COUNT(*) AS n FROM feeds f JOIN pages p ON p.id = f.page_id \
-             WHERE p.enabled = 1 AND f.consecutive_failures >= 3",
-        )
+             WHERE p.enabled = 1 AND {}",
+            dialect::in_backoff()
+        ))
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get("n")?)

@@ -65,7 +65,7 @@ impl Store {
                 ""
             },
             scoped = match ids {
-                Some(_) => format!("AND p.id IN ({})", super::json_list(self.backend)),
+                Some(_) => format!("AND {}", super::dialect::in_json_list(self.backend, "p.id")),
                 None => "AND CAST($1 AS TEXT) IS NULL".to_string(),
             },
         );

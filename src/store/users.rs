@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::audit::{AuditRecord, insert_audit};
-use super::{Backend, Store, StoreError, dynamic};
+use super::{Store, StoreError, dialect, dynamic};
 
 /// A user as stored, without the password hash.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -178,19 +178,13 @@ impl Store {
         user_id: i64,
         audit: &AuditRecord<'_>,
     ) -> Result<Option<bool>, StoreError> {
-        let mut tx = match self.backend {
-            // The single writer from the first statement: the count below stays true.
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
-        // The operators' rows locked, so two removals at once cannot each leave the other
-        // as the last one and both go through.
-        let lock = match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
-        };
+        // The operators' rows locked (or, on SQLite, the database from the first statement),
+        // so two removals at once cannot each leave the other as the last one and both go
+        // through: the count below stays true.
+        let mut tx = self.begin_write().await?;
         let operators = dynamic(format!(
-            "SELECT id FROM users WHERE role = 'operator' ORDER BY id{lock}"
+            "SELECT id FROM users WHERE role = 'operator' ORDER BY id{}",
+            dialect::for_update(self.backend)
         ))
         .fetch_all(&mut *tx)
         .await?;

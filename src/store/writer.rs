@@ -27,7 +27,7 @@ use sqlx::Row;
 use tokio::sync::OwnedMutexGuard;
 
 use super::heads::ArticleHead;
-use super::{Backend, CommitHealth, PageSeq, Store, StoreError};
+use super::{Backend, CommitHealth, PageSeq, Store, StoreError, dialect};
 use crate::model::Domain;
 
 /// Writers waiting in this process, one queue per key (a page, or the whole database on
@@ -106,14 +106,12 @@ impl std::fmt::Debug for PageWriter {
     }
 }
 
-/// Whether a database error says that a lock was not had in time: PostgreSQL's
-/// `lock_not_available` (`lock_timeout`), SQLite's `SQLITE_BUSY` (`busy_timeout`).
+/// Whether a database error says that a lock was not had in time.
 fn is_lock_timeout(e: &sqlx::Error) -> bool {
     let sqlx::Error::Database(e) = e else {
         return false;
     };
-    let code = e.code().unwrap_or_default();
-    code == "55P03" || code.parse::<i32>().is_ok_and(|c| c & 0xff == 5)
+    dialect::is_lock_timeout(&e.code().unwrap_or_default())
 }
 
 impl Store {
@@ -126,21 +124,15 @@ impl Store {
             page: page_id.to_string(),
             waited_ms: started.elapsed().as_millis() as u64,
         };
-        // SQLite has one writer for the whole database: one queue.
-        let key = match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => page_id,
-        };
         let turn = self
             .turns
-            .take(key, self.write_wait)
+            .take(
+                dialect::writer_queue(self.backend, page_id),
+                self.write_wait,
+            )
             .await
             .ok_or_else(busy)?;
-        let begun = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
-        };
-        let mut tx = match begun {
+        let mut tx = match self.begin_write().await {
             Ok(tx) => tx,
             Err(e) if is_lock_timeout(&e) => return Err(busy()),
             Err(e) => return Err(e.into()),

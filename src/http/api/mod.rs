@@ -200,7 +200,7 @@ fn describe(doc: &mut OpenApi) {
             if let Some(operation) = operation {
                 shared_answers(operation, method, public);
                 // An empty body is a feed with nothing in it: lint and dry runs accept it.
-                if let Some(utoipa::openapi::RefOr::T(body)) = operation.request_body.as_mut()
+                if let Some(RefOr::T(body)) = operation.request_body.as_mut()
                     && matches!(
                         operation.operation_id.as_deref(),
                         Some("lint" | "dry_run_feed")
@@ -210,7 +210,7 @@ fn describe(doc: &mut OpenApi) {
                     // A feed or an article is bytes of its own type, any bytes (`{}` in
                     // text/html is an article too): a schema that every value meets.
                     for (kind, content) in body.content.iter_mut() {
-                        if let utoipa::openapi::RefOr::T(content) = content
+                        if let RefOr::T(content) = content
                             && kind != "application/json"
                         {
                             content.schema = Some(raw_body_schema(kind));

@@ -336,12 +336,12 @@ pub async fn user_page(
         "add" => {
             access
                 .add_user_page(&session.caller, &f.email, page)
-                .await?
+                .await?;
         }
         "remove" => {
             access
                 .remove_user_page(&session.caller, &f.email, page)
-                .await?
+                .await?;
         }
         other => {
             return Err(ServiceError::BadRequest(format!("`{other}`: add or remove")).into());

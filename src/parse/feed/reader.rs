@@ -761,7 +761,7 @@ mod tests {
     fn read(text: &str) -> Result<(Vec<RawItem>, ChannelInfo), FeedError> {
         let mut items = Vec::new();
         let channel = read_feed(text.as_bytes().to_vec(), std::io::empty(), None, |i| {
-            items.push(i)
+            items.push(i);
         })?;
         Ok((items, channel))
     }

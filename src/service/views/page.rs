@@ -6,9 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::model::{Timestamp, mask_url};
-use crate::store::{
-    ArticleCounts, BACKOFF_AFTER_FAILURES, FeedKind, FeedState, PageOverview, RunOutcome,
-};
+use crate::store::{ArticleCounts, FeedKind, PageOverview, RunOutcome};
 
 /// A publisher page.
 ///
@@ -120,16 +118,11 @@ impl FeedView {
             last_error: state.last_error.clone(),
             consecutive_failures: state.consecutive_failures,
             next_due_at: state.next_due_at.map(Timestamp),
-            in_backoff: in_backoff(&state),
+            in_backoff: state.in_backoff(),
             rejected_items: 0,
             items_with_warnings: 0,
         })
     }
-}
-
-/// Whether a feed waits longer than its cadence because it failed too often in a row.
-pub fn in_backoff(state: &FeedState) -> bool {
-    state.consecutive_failures >= BACKOFF_AFTER_FAILURES
 }
 
 impl From<ArticleCounts> for ArticleCountsView {

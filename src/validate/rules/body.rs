@@ -509,7 +509,7 @@ fn text_outside_paragraph(c: &mut Checker, article: NodeId) {
                     hits.push((child, text.trim().chars().take(40).collect::<String>()));
                 }
                 NodeData::Element(e) if matches!(&*e.name.local, "div" | "span") => {
-                    stack.push(child)
+                    stack.push(child);
                 }
                 _ => {}
             }

@@ -2,9 +2,7 @@
 //! writing nothing, and a real run right after doing exactly that; on SQLite and on
 //! PostgreSQL (`scripts/with-postgres.sh`).
 
-mod common;
-mod publishing;
-
+use crate::kit;
 use std::collections::BTreeMap;
 
 use iarss::fetch::{FetchConfig, Fetcher};
@@ -13,10 +11,12 @@ use iarss::ingest::{DryRun, FeedSource, RunOptions, dry_run, dry_run_source, dry
 use iarss::model::ArticleStatus;
 use iarss::store::{FeedKind, Store};
 use iarss::validate::RuleId;
-use publishing::{Article, article, feed_file, ingest, ingest_live, rss, store_with_page, url};
+use kit::publishing::{
+    Article, article, feed_file, ingest, ingest_live, rss, store_with_page, url,
+};
 use sqlx::Row;
 
-on_both_backends!(
+crate::on_both_backends!(
     scenario_a_dry_run_writes_nothing_and_a_real_run_does_what_it_said,
     scenario_a_failed_feed_is_a_dry_run_answer,
     scenario_a_dry_run_fetches_like_a_run,
@@ -254,7 +254,7 @@ async fn scenario_a_dry_run_writes_nothing_and_a_real_run_does_what_it_said(db: 
     // The command line says the same, and writes nothing either.
     let path = feed_file(&feed);
     let before = snapshot(&store, &page.id).await;
-    let out = common::iarss()
+    let out = kit::iarss()
         .args([
             "--db",
             db,
@@ -275,7 +275,7 @@ async fn scenario_a_dry_run_writes_nothing_and_a_real_run_does_what_it_said(db: 
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let cli: serde_json::Value = common::json(&out);
+    let cli: serde_json::Value = kit::json(&out);
     let again = dry_run_source(
         &store,
         &page,
@@ -289,7 +289,7 @@ async fn scenario_a_dry_run_writes_nothing_and_a_real_run_does_what_it_said(db: 
     assert_eq!(cli["feed_url"], path.display().to_string());
     // After the real run: what was applied is unchanged now.
     assert_eq!(would_of(&again, &a), (Would::Unchanged, None));
-    let out = common::iarss()
+    let out = kit::iarss()
         .args(["--db", db, "ingest", "--page", &page.id, "--dry-run"])
         .arg("--feed")
         .arg(&path)
@@ -303,7 +303,7 @@ async fn scenario_a_dry_run_writes_nothing_and_a_real_run_does_what_it_said(db: 
     );
     assert!(text.contains("nothing was written"), "{text}");
     // A page named by domain is not created.
-    let out = common::iarss()
+    let out = kit::iarss()
         .args([
             "--db",
             db,
@@ -356,13 +356,13 @@ async fn scenario_a_failed_feed_is_a_dry_run_answer(db: &str) {
 async fn scenario_a_dry_run_fetches_like_a_run(db: &str) {
     let (store, page) = store_with_page(db).await;
     let feed = rss(&[article(&url("fetched"))]);
-    let server = common::http::Server::start(2, move |_, stream| {
-        common::http::respond(
+    let server = kit::http::Server::start(2, move |_, stream| {
+        kit::http::respond(
             stream,
             "200 OK",
             &[("Content-Type", "application/rss+xml; charset=utf-8")],
             feed.as_bytes(),
-        )
+        );
     });
     let before = snapshot(&store, &page.id).await;
     // The daemon's guard refuses loopback, for a dry run as for a run.

@@ -2,8 +2,7 @@
 //! `iarss serve` on 127.0.0.1 with its open-file limit set, flooded with idle, silent, slow
 //! and unauthenticated clients, as an attacker or a broken proxy would.
 
-mod common;
-
+use crate::kit;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -26,7 +25,7 @@ impl Drop for Served {
 
 /// `iarss` with a clean environment over `db`.
 fn clean(db: &str) -> std::process::Command {
-    let mut cmd = common::iarss();
+    let mut cmd = kit::iarss();
     for (k, _) in std::env::vars() {
         if k.starts_with("IARSS_") {
             cmd.env_remove(k);
@@ -38,7 +37,7 @@ fn clean(db: &str) -> std::process::Command {
 
 /// Starts `iarss serve` with `env`, its open-file limit at `open_files` (soft and hard).
 fn serve(test: &str, open_files: u64, env: &[(&str, &str)]) -> Served {
-    let dir = common::scratch(&format!("server-{test}"));
+    let dir = kit::scratch(&format!("server-{test}"));
     let db = format!("sqlite://{}", dir.join("iarss.db").display());
     let mut add = clean(&db)
         .args([

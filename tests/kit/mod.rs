@@ -1,11 +1,20 @@
-//! Helpers shared by the integration tests: running the binary, generating feeds, finding
-//! shared inputs.
+//! The test kit: what the integration tests share (and the benchmarks and fuzz targets
+//! include where they need it): running the binary, generating feeds, loopback HTTP
+//! servers, throwaway databases, the API under test, the browser, publishing fixtures, and
+//! the fuzz targets' harness.
 
 #![allow(dead_code)]
 
-pub mod http;
-
+pub mod api;
+pub mod browser;
 pub mod feedgen;
+pub mod http;
+pub mod postgres;
+pub mod publishing;
+
+/// What each fuzz target runs (`fuzz/src/lib.rs`): its regressions replay through it.
+#[path = "../../fuzz/src/lib.rs"]
+pub mod fuzz;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -3,12 +3,9 @@
 //! hostile feed text, isolation (the same 404 for another publisher's article as for none),
 //! the dashboard's counts, the editor's refusal and the diagnostics' source excerpts.
 
-mod api_support;
-mod common;
-mod publishing;
-
-use api_support::{Api, NEWS, SPORT, q};
-use publishing::article;
+use crate::kit;
+use kit::api::{Api, NEWS, SPORT, q};
+use kit::publishing::article;
 use scraper::{Html, Selector};
 
 macro_rules! web_on_both_backends {
@@ -17,8 +14,8 @@ macro_rules! web_on_both_backends {
             $(
                 #[test]
                 fn $scenario() {
-                    let db = super::api_support::sqlite_db(concat!("web_", stringify!($scenario)));
-                    super::api_support::block_on(super::$scenario(&db));
+                    let db = crate::kit::api::sqlite_db(concat!("web_", stringify!($scenario)));
+                    crate::kit::api::block_on(super::$scenario(&db));
                 }
             )*
         }
@@ -26,8 +23,8 @@ macro_rules! web_on_both_backends {
             $(
                 #[test]
                 fn $scenario() {
-                    let db = super::common::PgDb::create(concat!("web_", stringify!($scenario)));
-                    super::api_support::block_on(super::$scenario(db.url()));
+                    let db = crate::kit::PgDb::create(concat!("web_", stringify!($scenario)));
+                    crate::kit::api::block_on(super::$scenario(db.url()));
                 }
             )*
         }
@@ -141,9 +138,9 @@ async fn forms_cookies_and_addresses_cannot_be_played(db: &str) {
 /// Behind a trusted proxy the right-most address of `X-Forwarded-For` that is not a proxy
 /// is the client's: what the audit log records and the login limits count.
 async fn a_trusted_proxy_names_the_client(db: &str) {
-    let api = api_support::Api::start_configured(
+    let api = Api::start_configured(
         db,
-        api_support::ApiOptions {
+        kit::api::ApiOptions {
             trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()],
             ..Default::default()
         },
@@ -475,7 +472,7 @@ async fn login_cookie_and_forgery(db: &str) {
 
 /// A news article whose title and text carry markup as text.
 fn hostile_html() -> String {
-    let mut a = article(&format!("https://{}/hostile", api_support::NEWS_DOMAIN));
+    let mut a = article(&format!("https://{}/hostile", kit::api::NEWS_DOMAIN));
     a.title = "&lt;script&gt;alert(1)&lt;/script&gt; headline".into();
     a = a.body("&lt;img src=x onerror=alert(1)&gt; and more");
     a.html()
@@ -483,7 +480,7 @@ fn hostile_html() -> String {
 
 async fn pages_escape_and_isolate(db: &str) {
     let api = Api::start(db).await;
-    let news = |path: &str| format!("https://{}/{path}", api_support::NEWS_DOMAIN);
+    let news = |path: &str| format!("https://{}/{path}", kit::api::NEWS_DOMAIN);
     let hostile = api.import(NEWS, &hostile_html(), true).await;
     assert_eq!(hostile.status, 201, "{}", hostile.text());
     let warned = article(&news("warned")).warning();
@@ -494,7 +491,7 @@ async fn pages_escape_and_isolate(db: &str) {
             .status,
         201
     );
-    let sport_url = format!("https://{}/match", api_support::SPORT_DOMAIN);
+    let sport_url = format!("https://{}/match", kit::api::SPORT_DOMAIN);
     assert_eq!(
         api.import(SPORT, &article(&sport_url).html(), true)
             .await
@@ -641,7 +638,7 @@ async fn pages_escape_and_isolate(db: &str) {
 
 async fn editor_refuses_errors(db: &str) {
     let api = Api::start(db).await;
-    let url = format!("https://{}/story", api_support::NEWS_DOMAIN);
+    let url = format!("https://{}/story", kit::api::NEWS_DOMAIN);
     assert_eq!(
         api.import(NEWS, &article(&url).html(), true).await.status,
         201
@@ -700,7 +697,7 @@ async fn editor_refuses_errors(db: &str) {
     let lint = browser
         .send(
             reqwest::Method::POST,
-            &format!("/api/v1/lint?domain={}", api_support::NEWS_DOMAIN),
+            &format!("/api/v1/lint?domain={}", kit::api::NEWS_DOMAIN),
             &[],
             &[
                 ("x-iarss-form-token", &token),

@@ -1,11 +1,10 @@
-//! Generated feeds (`tests/common/feedgen.rs`): every injected violation is reported with
+//! Generated feeds (`tests/kit/feedgen.rs`): every injected violation is reported with
 //! its rule id, no clean article is rejected, positions inside CDATA and entity-escaped
 //! content point at the offending tag, and the pathological shapes are decided.
 
-mod common;
-
-use common::feedgen::{self, FeedSpec, Shape};
-use common::{all_diagnostics, generate, json, run, scratch};
+use crate::kit;
+use kit::feedgen::{self, FeedSpec, Shape};
+use kit::{all_diagnostics, generate, json, run, scratch};
 
 /// docs/decisions.md, decision 4: with no head canonical but an absolute item `<link>`, the link is
 /// used (`canonical-from-item-link`); the generator keeps the item link when it drops the
@@ -170,7 +169,7 @@ fn pathological_shapes_are_decided() {
             doc["inputs"][0]["diagnostics"]
         );
         if name == "deep.xml" {
-            let rules = common::rules_of(&doc);
+            let rules = kit::rules_of(&doc);
             assert!(rules.iter().any(|r| r == "nesting-too-deep"), "{rules:?}");
         }
     }

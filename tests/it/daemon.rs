@@ -8,8 +8,7 @@
 //! failed. The PostgreSQL test needs `IARSS_TEST_DATABASE_URL` (an admin URL);
 //! `scripts/with-postgres.sh` sets it, starting a throwaway server when needed.
 
-mod common;
-
+use crate::kit;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{Read, Write};
@@ -21,22 +20,22 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::PgDb;
-use common::http::Server;
+use kit::PgDb;
+use kit::http::Server;
 use serde_json::Value;
 
-const FEED: &[u8] = include_bytes!("../testdata/feeds/example.xml");
+const FEED: &[u8] = include_bytes!("../../testdata/feeds/example.xml");
 
 // ----------------------------------------------------------------------------------------
 // A feed server that records what it was asked
 // ----------------------------------------------------------------------------------------
 
 /// One request the feed server read.
-type Hit = common::http::Request;
+type Hit = kit::http::Request;
 
 fn respond(stream: &mut TcpStream, status: &str, body: &[u8]) {
     let rss = ("Content-Type", "application/rss+xml; charset=utf-8");
-    common::http::respond(stream, status, &[rss], body);
+    kit::http::respond(stream, status, &[rss], body);
 }
 
 /// A valid feed with no items for `domain`.
@@ -62,7 +61,7 @@ fn free_addr() -> SocketAddr {
 
 /// `iarss` with no `IARSS_…` configuration inherited from the test's environment.
 fn clean_iarss() -> std::process::Command {
-    let mut cmd = common::iarss();
+    let mut cmd = kit::iarss();
     for (k, _) in std::env::vars() {
         if k.starts_with("IARSS_") {
             cmd.env_remove(k);
@@ -328,7 +327,7 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn health_readiness_and_metrics() {
-    let dir = common::scratch("daemon-health");
+    let dir = kit::scratch("daemon-health");
     let db = sqlite_db(&dir);
     let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
     add_news_page(&db, &server.url("/feed.xml"));
@@ -384,7 +383,7 @@ fn health_readiness_and_metrics() {
 
 #[test]
 fn print_config_masks_secrets_and_bad_configuration_exits_2() {
-    let dir = common::scratch("daemon-config");
+    let dir = kit::scratch("daemon-config");
     let file = dir.join("iarss.toml");
     std::fs::write(
         &file,
@@ -486,7 +485,7 @@ fn print_config_masks_secrets_and_bad_configuration_exits_2() {
 
 #[test]
 fn a_second_daemon_on_one_sqlite_database_refuses_to_start() {
-    let dir = common::scratch("daemon-sqlite-lock");
+    let dir = kit::scratch("daemon-sqlite-lock");
     let db = sqlite_db(&dir);
     let mut first = Daemon::spawn(&dir, "first", &db, &[]);
     first.wait_ready();
@@ -515,7 +514,7 @@ fn a_second_daemon_on_one_sqlite_database_refuses_to_start() {
 
 #[test]
 fn a_failing_feed_backs_off_and_a_success_resets_it() {
-    let dir = common::scratch("daemon-backoff");
+    let dir = kit::scratch("daemon-backoff");
     let db = sqlite_db(&dir);
     let healthy = Arc::new(AtomicBool::new(false));
     let server = {
@@ -611,7 +610,7 @@ fn a_failing_feed_backs_off_and_a_success_resets_it() {
 /// cycle leaves a feed that failed alone.
 #[test]
 fn retry_after_is_honoured_from_the_first_answer() {
-    let dir = common::scratch("daemon-retry-after");
+    let dir = kit::scratch("daemon-retry-after");
     let db = sqlite_db(&dir);
     let server = Server::start(usize::MAX, move |_, s| {
         let headers = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 6\r\n\
@@ -651,7 +650,7 @@ fn retry_after_is_honoured_from_the_first_answer() {
 
 #[test]
 fn pages_added_while_running_are_fetched_within_one_cycle() {
-    let dir = common::scratch("daemon-added");
+    let dir = kit::scratch("daemon-added");
     let db = sqlite_db(&dir);
     let server = Server::start(usize::MAX, |hit, s| {
         let domain = hit.path.trim_start_matches("/feed/");
@@ -718,7 +717,7 @@ fn pages_added_while_running_are_fetched_within_one_cycle() {
 
 #[test]
 fn the_ssrf_guard_is_on_by_default() {
-    let dir = common::scratch("daemon-guard");
+    let dir = kit::scratch("daemon-guard");
     let db = sqlite_db(&dir);
     let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
     add_news_page(&db, &server.url("/feed.xml"));
@@ -744,7 +743,7 @@ fn the_ssrf_guard_is_on_by_default() {
 
 #[test]
 fn sigterm_lets_the_in_flight_run_finish() {
-    let dir = common::scratch("daemon-sigterm");
+    let dir = kit::scratch("daemon-sigterm");
     let db = sqlite_db(&dir);
     let answered = Arc::new(Mutex::new(None::<Instant>));
     let server = {
@@ -792,7 +791,7 @@ const DEAD: &str = "iarss-test-d0";
 #[test]
 fn three_daemons_share_a_postgres_database_and_survive_a_kill() {
     let pg = PgDb::create("shared");
-    let dir = common::scratch("daemon-shared");
+    let dir = kit::scratch("daemon-shared");
     // Just before d0 is killed its requests stop being answered, so that it surely dies
     // with runs in flight and feeds leased.
     let stall_dead = Arc::new(AtomicBool::new(false));
@@ -979,12 +978,12 @@ fn three_daemons_share_a_postgres_database_and_survive_a_kill() {
 /// predecessor: holding the owner lock proves nobody else runs.
 #[test]
 fn a_restarted_sqlite_owner_takes_back_its_predecessors_leases() {
-    let dir = common::scratch("daemon-stale-leases");
+    let dir = kit::scratch("daemon-stale-leases");
     let db = sqlite_db(&dir);
     let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
     add_news_page(&db, &server.url("/feed.xml"));
     // What a daemon killed in the middle of a run leaves: a claim held for an hour more.
-    common::execute_sql(
+    kit::execute_sql(
         &db,
         "UPDATE feeds SET next_due_at = 0, lease_owner = 'dead-daemon', \
          lease_expires_at = CAST(unixepoch('subsec') * 1000 AS BIGINT) + 3600000",
@@ -1004,11 +1003,11 @@ fn a_restarted_sqlite_owner_takes_back_its_predecessors_leases() {
 /// 503 quickly; it answers 200 again once a commit succeeds.
 #[test]
 fn failing_commits_are_recorded_and_make_the_daemon_unready() {
-    let dir = common::scratch("daemon-store-errors");
+    let dir = kit::scratch("daemon-store-errors");
     let db = sqlite_db(&dir);
     let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
     add_news_page(&db, &server.url("/feed.xml"));
-    common::execute_sql(
+    kit::execute_sql(
         &db,
         "CREATE TRIGGER refuse BEFORE INSERT ON articles \
          BEGIN SELECT RAISE(ABORT, 'database or disk is full (simulated)'); END;",
@@ -1052,7 +1051,7 @@ fn failing_commits_are_recorded_and_make_the_daemon_unready() {
     assert!(page["consecutive_failures"].as_i64() >= Some(3), "{page:#}");
 
     // The disk has room again: the next commit succeeds and the daemon is ready.
-    common::execute_sql(&db, "DROP TRIGGER refuse");
+    kit::execute_sql(&db, "DROP TRIGGER refuse");
     assert!(
         wait_until(Duration::from_secs(20), || {
             daemon.get("/readyz").is_some_and(|(code, _)| code == 200)
@@ -1070,14 +1069,14 @@ fn failing_commits_are_recorded_and_make_the_daemon_unready() {
 /// within seconds, though no run gets as far as a commit.
 #[test]
 fn failing_claims_make_the_daemon_unready() {
-    let dir = common::scratch("daemon-claims-fail");
+    let dir = kit::scratch("daemon-claims-fail");
     let db = sqlite_db(&dir);
     let server = Server::start(usize::MAX, |_, s| respond(s, "200 OK", FEED));
     add_news_page(&db, &server.url("/feed.xml"));
     // A run in flight when the disk fills keeps its lease until it expires.
     let mut daemon = Daemon::spawn(&dir, "claims-fail", &db, &[("IARSS_SCHEDULE_LEASE", "11s")]);
     daemon.wait_ready();
-    common::execute_sql(
+    kit::execute_sql(
         &db,
         "CREATE TRIGGER refuse BEFORE UPDATE OF lease_owner ON feeds \
          BEGIN SELECT RAISE(ABORT, 'database or disk is full (simulated)'); END;",
@@ -1095,7 +1094,7 @@ fn failing_claims_make_the_daemon_unready() {
     );
     assert!(body.contains("simulated"), "{body}");
     assert!(started.elapsed() < Duration::from_secs(8));
-    common::execute_sql(&db, "DROP TRIGGER refuse");
+    kit::execute_sql(&db, "DROP TRIGGER refuse");
     assert!(
         wait_until(Duration::from_secs(20), || {
             daemon.get("/readyz").is_some_and(|(code, _)| code == 200)
@@ -1109,7 +1108,7 @@ fn failing_claims_make_the_daemon_unready() {
 /// A read-only database makes the daemon unready at once, before any commit fails.
 #[test]
 fn a_read_only_database_is_not_ready() {
-    let dir = common::scratch("daemon-read-only");
+    let dir = kit::scratch("daemon-read-only");
     let db = sqlite_db(&dir);
     cli_ok(&db, &["pages", "list"]);
     // Opened read-only, as a file on a read-only mount would be (root writes a 0444 file).
@@ -1220,7 +1219,7 @@ fn readiness_answers_within_a_second_when_postgres_hangs() {
     let relay = SilentableRelay::start(target);
     let mut via = url.clone();
     via.set_port(Some(relay.addr.port())).expect("port");
-    let dir = common::scratch("daemon-pg-hang");
+    let dir = kit::scratch("daemon-pg-hang");
     let mut daemon = Daemon::spawn(&dir, "pg-hang", via.as_str(), &[]);
     daemon.wait_ready();
 

@@ -2,12 +2,9 @@
 //! what (one table for every route), the publishing scenarios of docs/api.md, hostile
 //! requests, and the OpenAPI document against the routes.
 
-mod api_support;
-mod common;
-mod publishing;
-
-use api_support::{Api, NEWS, q};
-use publishing::{article, ingest_live, rss, url};
+use crate::kit;
+use kit::api::{Api, NEWS, q};
+use kit::publishing::{article, ingest_live, rss, url};
 use serde_json::{Value, json};
 
 /// One test per backend for each `async fn scenario(db: &str)`.
@@ -17,8 +14,8 @@ macro_rules! api_on_both_backends {
             $(
                 #[test]
                 fn $scenario() {
-                    let db = super::api_support::sqlite_db(stringify!($scenario));
-                    super::api_support::block_on(super::$scenario(&db));
+                    let db = crate::kit::api::sqlite_db(stringify!($scenario));
+                    crate::kit::api::block_on(super::$scenario(&db));
                 }
             )*
         }
@@ -26,8 +23,8 @@ macro_rules! api_on_both_backends {
             $(
                 #[test]
                 fn $scenario() {
-                    let db = super::common::PgDb::create(concat!("api_", stringify!($scenario)));
-                    super::api_support::block_on(super::$scenario(db.url()));
+                    let db = crate::kit::PgDb::create(concat!("api_", stringify!($scenario)));
+                    crate::kit::api::block_on(super::$scenario(db.url()));
                 }
             )*
         }
@@ -46,14 +43,64 @@ api_on_both_backends!(
     scenario_control_characters_never_reach_the_store,
     scenario_client_mistakes_are_client_errors,
     scenario_imports_read_times_in_the_configured_zone,
+    scenario_backoff_is_shown_as_the_scheduler_applies_it,
 );
+
+/// A feed is `in_backoff` on the API (and so on the dashboard, which shows the same view)
+/// exactly when the scheduler backs it off and the `iarss_feeds_in_backoff` gauge counts
+/// it: from its third failed run in a row, not its first (docs/ingestion.md).
+async fn scenario_backoff_is_shown_as_the_scheduler_applies_it(db: &str) {
+    use iarss::store::{FeedKind, FeedRun, RunOutcome};
+    let api = Api::start(db).await;
+    // Scheduled, so the gauge (of scheduled feeds) counts it; nothing here fetches it.
+    api.store.set_enabled(NEWS, true).await.expect("enable");
+    let feed_url = format!("https://{}/ia.rss", kit::api::NEWS_DOMAIN);
+    let interval = std::time::Duration::from_secs(180);
+    let max_backoff = std::time::Duration::from_secs(3600);
+    for failures in 1..=4 {
+        let mut run = FeedRun::start(NEWS, &feed_url, FeedKind::Production);
+        run.outcome = RunOutcome::FetchError;
+        run.error = Some("HTTP 500 from the feed".to_string());
+        run.finished_at = run.started_at;
+        api.store
+            .commit_run(&mut run, &[], None)
+            .await
+            .expect("record a failed run");
+
+        let page = api
+            .get(&format!("/api/v1/pages/{NEWS}"), &api.operator)
+            .await
+            .json();
+        let feed = &page["feeds"]["production"];
+        assert_eq!(feed["consecutive_failures"], failures, "{page:#}");
+        let shown = feed["in_backoff"].as_bool().expect("in_backoff");
+        // What the scheduler does after this run: the next slot of the cadence, or longer.
+        let next = iarss::schedule::next_due(0, 0, failures, interval, max_backoff, 0.5);
+        let scheduled_later = next > interval.as_millis() as i64;
+        let counted = api.store.feeds_in_backoff().await.expect("gauge") == 1;
+        assert_eq!(
+            shown,
+            failures >= 3,
+            "after {failures} failure(s): {feed:#}"
+        );
+        assert_eq!(
+            shown, scheduled_later,
+            "after {failures} failure(s): next due {next}"
+        );
+        assert_eq!(
+            shown, counted,
+            "after {failures} failure(s): the gauge disagrees"
+        );
+    }
+    api.stop().await;
+}
 
 /// Imports, edits and dry runs read times without an offset in the configured zone
 /// (`validate.default_timezone`), as the daemon's runs do.
 async fn scenario_imports_read_times_in_the_configured_zone(db: &str) {
     let api = Api::start_configured(
         db,
-        api_support::ApiOptions {
+        kit::api::ApiOptions {
             run: iarss::ingest::RunOptions {
                 zone: chrono_tz::UTC,
                 ..Default::default()
@@ -65,7 +112,7 @@ async fn scenario_imports_read_times_in_the_configured_zone(db: &str) {
     let a = url("zone/a");
     let html = article(&a)
         .html()
-        .replace(publishing::PUBLISHED, "2024-01-10T08:00:00");
+        .replace(kit::publishing::PUBLISHED, "2024-01-10T08:00:00");
     let answer = api.import(NEWS, &html, true).await;
     assert_eq!(answer.status, 201, "{}", answer.text());
     let stored = api
@@ -88,7 +135,7 @@ async fn scenario_imports_read_times_in_the_configured_zone(db: &str) {
             Some(&api.operator),
             Some("application/rss+xml"),
             rss(&[article(&a).modified("2024-01-10T09:00:00")])
-                .replace(publishing::PUBLISHED, "2024-01-10T08:00:00")
+                .replace(kit::publishing::PUBLISHED, "2024-01-10T08:00:00")
                 .into_bytes(),
         )
         .await;
@@ -227,13 +274,13 @@ async fn scenario_client_mistakes_are_client_errors(db: &str) {
 async fn scenario_many_writers_at_once(db: &str) {
     let api = Api::start(db).await;
     let feed_store = iarss::store::Store::open(db).await.expect("second store");
-    let options = api_support::load::LoadOptions {
+    let options = kit::api::load::LoadOptions {
         clients: 32,
         duration: std::time::Duration::from_secs(10),
         feed_items: 20,
-        scratch: common::scratch(&format!("many-writers-{}", api.store.backend() as u8)),
+        scratch: kit::scratch(&format!("many-writers-{}", api.store.backend() as u8)),
     };
-    let report = api_support::load::mixed_writers(&api, Some(feed_store), &options).await;
+    let report = kit::api::load::mixed_writers(&api, Some(feed_store), &options).await;
     eprintln!("{}", report.summary());
     assert!(
         report.is_clean(),
@@ -318,7 +365,7 @@ impl Row {
     }
 }
 
-async fn send(api: &Api, row: &Row, path: &str, who: Who) -> api_support::Answer {
+async fn send(api: &Api, row: &Row, path: &str, who: Who) -> kit::api::Answer {
     let (content_type, body) = match &row.body {
         Some((c, b)) => (Some(*c), b.clone()),
         None => (None, Vec::new()),
@@ -1252,8 +1299,8 @@ const DOCUMENTED: &[(&str, &str)] = &[
 
 #[test]
 fn openapi_document_and_routes_agree() {
-    api_support::block_on(async {
-        let api = Api::start(&api_support::sqlite_db("openapi")).await;
+    kit::api::block_on(async {
+        let api = Api::start(&kit::api::sqlite_db("openapi")).await;
         let answer = api.get("/api/v1/openapi.json", &api.operator).await;
         assert_eq!(answer.status, 200);
         let doc = answer.json();
@@ -1318,8 +1365,8 @@ fn openapi_document_and_routes_agree() {
 /// promises are the ones the server enforces.
 #[test]
 fn answers_that_drift_from_the_document_fail() {
-    api_support::block_on(async {
-        let api = Api::start(&api_support::sqlite_db("contract")).await;
+    kit::api::block_on(async {
+        let api = Api::start(&kit::api::sqlite_db("contract")).await;
         let page = api.get("/api/v1/pages/news", &api.operator).await;
         assert_eq!(page.status, 200);
         let mut drifted = page.json();
@@ -1459,10 +1506,10 @@ fn answers_that_drift_from_the_document_fail() {
 #[test]
 fn serve_and_daemon_answer_the_api_and_keep_secrets() {
     use std::process::Stdio;
-    let dir = common::scratch("api-binaries");
+    let dir = kit::scratch("api-binaries");
     let db = format!("sqlite://{}", dir.join("iarss.db").display());
     let clean = || {
-        let mut cmd = common::iarss();
+        let mut cmd = kit::iarss();
         for (k, _) in std::env::vars() {
             if k.starts_with("IARSS_") {
                 cmd.env_remove(k);
@@ -1532,7 +1579,7 @@ fn serve_and_daemon_answer_the_api_and_keep_secrets() {
             .spawn()
             .unwrap();
         let base = format!("http://{listen}");
-        let answers = api_support::block_on(async {
+        let answers = kit::api::block_on(async {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let client = reqwest::Client::builder().no_proxy().build().unwrap();
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

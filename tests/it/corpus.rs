@@ -3,11 +3,10 @@
 //! XML says, and nothing may crash. Without `../shared/corpus` (a lone clone) each test is
 //! skipped with a line on stderr; `IARSS_REQUIRE_SHARED=1` makes that a failure.
 
-mod common;
-
+use crate::kit;
 use std::path::Path;
 
-use common::{all_diagnostics, json, run, shared_corpus};
+use kit::{all_diagnostics, json, run, shared_corpus};
 
 struct Row {
     path: String,
@@ -117,7 +116,7 @@ fn ill_formed_feeds_say_where() {
     assert!(
         doc["inputs"][0]["articles"]
             .as_array()
-            .is_some_and(|a| a.is_empty())
+            .is_some_and(Vec::is_empty)
     );
 }
 

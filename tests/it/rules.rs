@@ -2,13 +2,12 @@
 //! the registry is complete: documented in four sections, with a fixture wherever the rule
 //! can be decided from the input alone.
 
-mod common;
-
+use crate::kit;
 use std::path::Path;
 use std::str::FromStr;
 
-use common::{json, rules_of, run};
 use iarss::validate::{Group, RuleId};
+use kit::{json, rules_of, run};
 
 /// Rules decided by the fetcher, the parse budget or the store: no markup fixture.
 const NEEDS_MORE_THAN_INPUT: &[&str] = &[
@@ -139,7 +138,7 @@ fn ids_are_kebab_case_unique_and_round_trip() {
 
 #[test]
 fn fixture_text_output_snapshots() {
-    insta::glob!("../testdata/rules", "*/fail.*", |path| {
+    insta::glob!("../../testdata/rules", "*/fail.*", |path| {
         let rel = path
             .strip_prefix(env!("CARGO_MANIFEST_DIR"))
             .unwrap_or(path)
@@ -162,6 +161,6 @@ fn the_rules_reference_in_docs_is_current() {
     assert!(
         committed == generated,
         "docs/rules.md is stale: regenerate it with `IARSS_UPDATE_DOCS=1 cargo test --release \
-         --test rules the_rules_reference_in_docs_is_current`"
+         --test it rules::the_rules_reference_in_docs_is_current`"
     );
 }

@@ -10,7 +10,7 @@ use iarss::ingest::{FeedSource, RunOptions, RunResult, run_feed};
 use iarss::model::Domain;
 use iarss::store::{FeedKind, NewPage, Page, Store};
 
-use super::common;
+use crate::kit as common;
 
 /// The page's domain.
 pub const DOMAIN: &str = "example.com";
@@ -25,8 +25,8 @@ macro_rules! on_both_backends {
             $(
                 #[test]
                 fn $scenario() {
-                    let db = $crate::publishing::sqlite_db(stringify!($scenario));
-                    $crate::publishing::block_on(super::$scenario(&db));
+                    let db = $crate::kit::publishing::sqlite_db(stringify!($scenario));
+                    $crate::kit::publishing::block_on(super::$scenario(&db));
                 }
             )*
         }
@@ -34,8 +34,8 @@ macro_rules! on_both_backends {
             $(
                 #[test]
                 fn $scenario() {
-                    let db = $crate::common::PgDb::create(stringify!($scenario));
-                    $crate::publishing::block_on(super::$scenario(db.url()));
+                    let db = $crate::kit::PgDb::create(stringify!($scenario));
+                    $crate::kit::publishing::block_on(super::$scenario(db.url()));
                 }
             )*
         }
@@ -49,13 +49,13 @@ pub fn sqlite_db(test: &str) -> String {
 }
 
 /// Runs a scenario on a multi-threaded runtime.
-pub fn block_on<F: std::future::Future<Output = ()>>(f: F) {
+pub fn block_on<F: Future<Output = ()>>(f: F) {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("tokio runtime")
-        .block_on(f)
+        .block_on(f);
 }
 
 /// The store at `db` with the page `news` on [`DOMAIN`].

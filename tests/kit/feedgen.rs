@@ -17,8 +17,8 @@
 //! `iarss lint --domain news.example.com` reports for it. `escaped_rate` is the fraction of
 //! items whose `content:encoded` is entity-escaped text instead of CDATA.
 //!
-//! The tests include it through `tests/common/mod.rs`; the benchmarks with
-//! `#[path = "../tests/common/feedgen.rs"] mod feedgen;`.
+//! The tests include it through the test kit (`tests/kit/mod.rs`); the benchmarks with
+//! `#[path = "../tests/kit/feedgen.rs"] mod feedgen;`.
 
 #![allow(dead_code)]
 

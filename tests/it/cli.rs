@@ -1,13 +1,12 @@
 //! The command line as publishers' CI uses it: formats, exit codes, inputs from files,
 //! standard input and HTTP, `rules` and `explain`.
 
-mod common;
-
+use crate::kit;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::thread;
 
-use common::{json, run, run_with_stdin};
+use kit::{json, run, run_with_stdin};
 
 const FEED: &str = "testdata/feeds/example.xml";
 
@@ -320,7 +319,7 @@ fn deny_private_networks_holds_on_every_redirect() {
         .arg(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "redirects_to_private_addresses_in_a_namespace",
+            "cli::redirects_to_private_addresses_in_a_namespace",
             "--ignored",
             "--nocapture",
         ])
@@ -403,7 +402,7 @@ fn redirects_to_private_addresses_in_a_namespace() {
             }
         });
     }
-    let dir = common::scratch("deny-private-redirects");
+    let dir = kit::scratch("deny-private-redirects");
     let db = format!("sqlite://{}", dir.join("iarss.db").display());
     for (n, target) in targets.iter().enumerate() {
         let url = format!("http://1.2.3.4:{port}/r/{n}");
@@ -458,7 +457,7 @@ fn redirects_to_private_addresses_in_a_namespace() {
 /// option are refused; a feed URL's password never shows in text or JSON output.
 #[test]
 fn page_ids_are_slugs_and_feed_passwords_stay_hidden() {
-    let dir = common::scratch("cli-page-ids");
+    let dir = kit::scratch("cli-page-ids");
     let db = format!("sqlite://{}", dir.join("iarss.db").display());
     for id in [".", "..", "-x", "_x"] {
         let out = run(&[

@@ -4,14 +4,10 @@
 //! the DOM, and the refusal of a POST from another origin. Skipped with a printed reason when
 //! the browser is missing, unless `IARSS_BROWSER_TESTS=required`.
 
-mod api_support;
-mod browser_support;
-mod common;
-mod publishing;
-
-use api_support::{NEWS, q};
-use browser_support::{Browser, OtherOrigin, PASSWORD, escape, run};
-use publishing::{Article, article, ingest_live, url};
+use crate::kit;
+use kit::api::{NEWS, q};
+use kit::browser::{Browser, OtherOrigin, PASSWORD, escape, run};
+use kit::publishing::{Article, article, ingest_live, url};
 
 /// The `news` page.
 async fn news(b: &Browser) -> iarss::store::Page {

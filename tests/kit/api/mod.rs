@@ -347,7 +347,7 @@ pub fn q(s: &str) -> String {
 }
 
 /// Runs `f` on a fresh multi-thread runtime.
-pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+pub fn block_on<F: Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

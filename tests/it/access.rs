@@ -3,8 +3,7 @@
 //! calls it and through the `users`, `tokens` and `audit` commands, on SQLite and on
 //! PostgreSQL (`scripts/with-postgres.sh` provides the server).
 
-mod common;
-
+use crate::kit;
 use std::process::Output;
 use std::time::Duration;
 
@@ -19,18 +18,18 @@ use sqlx::Row;
 
 /// A fresh SQLite database in its own scratch directory.
 fn sqlite_db(test: &str) -> String {
-    let dir = common::scratch(&format!("access-sqlite-{test}"));
+    let dir = kit::scratch(&format!("access-sqlite-{test}"));
     format!("sqlite://{}", dir.join("iarss.db").display())
 }
 
 /// Runs an async scenario to its end.
-fn block_on<F: std::future::Future<Output = ()>>(f: F) {
+fn block_on<F: Future<Output = ()>>(f: F) {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("tokio runtime")
-        .block_on(f)
+        .block_on(f);
 }
 
 /// One test per backend for each `async fn scenario(db: &str)`.
@@ -49,7 +48,7 @@ macro_rules! on_both_backends {
             $(
                 #[test]
                 fn $scenario() {
-                    let db = super::common::PgDb::create(stringify!($scenario));
+                    let db = crate::kit::PgDb::create(stringify!($scenario));
                     super::block_on(super::$scenario(db.url()));
                 }
             )*
@@ -157,7 +156,7 @@ async fn access_with_pages(db: &str) -> Access {
 }
 
 async fn add_publisher(access: &Access, email: &str, pages: &[&str]) {
-    let pages: Vec<String> = pages.iter().map(|p| p.to_string()).collect();
+    let pages: Vec<String> = pages.iter().map(ToString::to_string).collect();
     access
         .add_user(&Caller::cli(), email, PASSWORD, Role::Publisher, &pages)
         .await
@@ -909,7 +908,7 @@ async fn scenario_many_addresses_slow_an_account_but_never_lock_it(db: &str) {
 
 /// `iarss --db DB ARGS` with no `IARSS_…` variable inherited, standard input as given.
 fn cli(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = common::iarss();
+    let mut cmd = kit::iarss();
     for (k, _) in std::env::vars() {
         if k.starts_with("IARSS_") {
             cmd.env_remove(k);

@@ -6,14 +6,13 @@
 //! `IARSS_TEST_DATABASE_URL` (an admin URL); `scripts/with-postgres.sh` sets it, starting a
 //! throwaway server when needed. Feeds are generated here, one file per run.
 
-mod common;
-
+use crate::kit;
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use chrono::{DateTime, Utc};
-use common::PgDb;
+use kit::PgDb;
 use serde_json::Value;
 
 // ----------------------------------------------------------------------------------------
@@ -22,7 +21,7 @@ use serde_json::Value;
 
 /// A fresh SQLite database in its own scratch directory (the file does not exist yet).
 fn sqlite_db(test: &str) -> String {
-    let dir = common::scratch(&format!("store-sqlite-{test}"));
+    let dir = kit::scratch(&format!("store-sqlite-{test}"));
     format!("sqlite://{}", dir.join("iarss.db").display())
 }
 
@@ -79,7 +78,7 @@ on_both_backends!(
 
 #[test]
 fn unreachable_sqlite_database() {
-    let dir = common::scratch("store-unreachable-sqlite");
+    let dir = kit::scratch("store-unreachable-sqlite");
     let db = format!("sqlite://{}", dir.join("no-such-dir/iarss.db").display());
     scenario_unreachable_database(&db);
 }
@@ -255,14 +254,14 @@ impl Ctx {
         let key = &key[key.len().saturating_sub(80)..];
         Ctx {
             db: db.to_string(),
-            dir: common::scratch(&format!("store-feeds/{key}")),
+            dir: kit::scratch(&format!("store-feeds/{key}")),
             feeds: Cell::new(0),
         }
     }
 
     /// `iarss --db DB ARGS`.
     fn run(&self, args: &[&str]) -> Output {
-        common::iarss()
+        kit::iarss()
             .arg("--db")
             .arg(&self.db)
             .args(args)
@@ -284,7 +283,7 @@ impl Ctx {
     }
 
     fn json(&self, args: &[&str]) -> Value {
-        common::json(&self.ok(args))
+        kit::json(&self.ok(args))
     }
 
     fn add_page(&self, id: &str, domain: &str) {
@@ -315,7 +314,7 @@ impl Ctx {
         ];
         args.extend_from_slice(extra);
         let out = self.run(&args);
-        (out.status.code(), common::json(&out))
+        (out.status.code(), kit::json(&out))
     }
 
     /// A production run of these items, which must complete (exit 0).
@@ -1217,7 +1216,7 @@ fn scenario_missing_feed_file_is_a_fetch_error(db: &str) {
 
 /// A database that cannot be opened: exit 1 and one line on stderr naming it.
 fn scenario_unreachable_database(db: &str) {
-    let out = common::iarss()
+    let out = kit::iarss()
         .args(["--db", db, "pages", "list"])
         .output()
         .expect("run iarss");
@@ -1495,7 +1494,7 @@ fn scenario_ingest_by_domain_creates_the_page(db: &str) {
     let feed = ctx.feed(&[item(A)]);
     let ingest = |domain: &str| {
         let feed = feed.to_string_lossy();
-        common::json(&ctx.ok(&[
+        kit::json(&ctx.ok(&[
             "ingest", "--domain", domain, "--feed", &feed, "--format", "json",
         ]))
     };
@@ -1537,7 +1536,7 @@ fn scenario_production_and_development_runs_at_once(db: &str) {
         let feed = ctx.feed(&items);
         let feed = feed.to_string_lossy().to_string();
         let spawn = |extra: &[&str]| {
-            common::iarss()
+            kit::iarss()
                 .arg("--db")
                 .arg(&ctx.db)
                 .args([
@@ -1561,7 +1560,7 @@ fn scenario_production_and_development_runs_at_once(db: &str) {
                     "round {round}: {}",
                     stderr(&out)
                 );
-                common::json(&out)
+                kit::json(&out)
             })
             .collect();
         let (prod, dev) = (counts(&runs[0]), counts(&runs[1]));
@@ -1617,7 +1616,7 @@ fn scenario_uncommittable_run_is_recorded_as_store_error(db: &str) {
         let out = ctx.run(&[
             "ingest", "--page", "news", "--feed", &url, "--format", "json",
         ]);
-        (out.status.code(), common::json(&out))
+        (out.status.code(), kit::json(&out))
     };
     let (code, _) = ingest(&[item(A)]);
     assert_eq!(code, Some(0));
@@ -1661,7 +1660,7 @@ fn scenario_old_runs_and_warnings_are_pruned(db: &str) {
     assert!(logged(foreign) && logged(elsewhere));
     // The first run, and the foreign item's diagnostic, are made 40 days old.
     let forty_days = 40 * 86_400_000i64;
-    common::execute_sql(
+    kit::execute_sql(
         db,
         &format!(
             "UPDATE feed_runs SET started_at = started_at - {forty_days} \
@@ -1691,7 +1690,7 @@ fn break_article_writes(db: &str) {
         "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'could not extend file (simulated)'; END $$;\n\
          CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON articles FOR EACH ROW EXECUTE FUNCTION refuse();"
     };
-    common::execute_sql(db, sql);
+    kit::execute_sql(db, sql);
 }
 
 /// Lists of pages read a constant number of statements per 500 pages: the overview pages

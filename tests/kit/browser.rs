@@ -21,7 +21,7 @@ use fantoccini::wd::{Capabilities, TimeoutConfiguration};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use super::api_support::{self, Api};
+use super::api::{self as api_support, Api};
 
 /// How long any one wait lasts at most.
 pub const WAIT: Duration = Duration::from_secs(10);

@@ -7,9 +7,7 @@
 //! the ignored test `pending_inputs` replays them and names those that pass now, to be
 //! moved up one folder.
 
-#[path = "../fuzz/src/lib.rs"]
-#[allow(dead_code)]
-mod harness;
+use crate::kit::fuzz as harness;
 
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
@@ -70,7 +68,7 @@ fn replay(inputs: &[(Target, PathBuf)]) -> Vec<(PathBuf, String)> {
             let message = e
                 .downcast_ref::<String>()
                 .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .or_else(|| e.downcast_ref::<&str>().map(ToString::to_string))
                 .unwrap_or_default();
             failed.push((path.clone(), message));
         }

@@ -1,11 +1,10 @@
 //! Inputs a hostile or careless publisher or operator can give, through the command line:
 //! each ends with a clear diagnostic or error and a bounded amount of work, never a panic.
 
-mod common;
-
+use crate::kit;
 use std::process::Output;
 
-use common::{json, run, run_with_stdin, scratch};
+use kit::{json, run, run_with_stdin, scratch};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -42,7 +41,7 @@ fn a_pubdate_with_a_multibyte_zone_is_a_warning_not_a_panic() {
     no_panic(&out);
     let doc = json(&out);
     assert!(
-        common::rules_of(&doc).contains(&"item-invalid-pubdate".to_string()),
+        kit::rules_of(&doc).contains(&"item-invalid-pubdate".to_string()),
         "{doc:#}"
     );
     assert_eq!(
@@ -65,7 +64,7 @@ fn an_empty_input_in_any_encoding_is_not_well_formed() {
         no_panic(&out);
         assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
         assert!(
-            common::rules_of(&json(&out)).contains(&"feed-not-well-formed".to_string()),
+            kit::rules_of(&json(&out)).contains(&"feed-not-well-formed".to_string()),
             "{name}"
         );
     }
@@ -129,13 +128,13 @@ fn endless_inputs_stop_at_the_size_cap() {
     ]);
     no_panic(&out);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(common::rules_of(&json(&out)).contains(&"feed-too-large".to_string()));
+    assert!(kit::rules_of(&json(&out)).contains(&"feed-too-large".to_string()));
 
     // The default cap applies to standard input too.
     let big = vec![b' '; 17 * 1024 * 1024];
     let out = run_with_stdin(&["lint", "--format", "json"], &big);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(common::rules_of(&json(&out)).contains(&"feed-too-large".to_string()));
+    assert!(kit::rules_of(&json(&out)).contains(&"feed-too-large".to_string()));
 
     let dir = scratch("hostile-dev-zero");
     let db = format!("sqlite://{}", dir.join("iarss.db").display());
@@ -182,7 +181,7 @@ fn daemon_settings_that_cannot_work_are_refused_at_start() {
             "schedule.interval",
         ),
     ] {
-        let mut cmd = common::iarss();
+        let mut cmd = kit::iarss();
         // Only the variable under test: the daemon refuses unknown IARSS_ variables.
         for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("IARSS_")) {
             cmd.env_remove(k);
@@ -276,7 +275,7 @@ fn a_near_miss_content_namespace_is_read_with_a_warning() {
             .replace("http://purl.org/rss/1.0/modules/content/", uri);
         let out = run_with_stdin(&["lint", "--format", "json"], text.as_bytes());
         let doc = json(&out);
-        let rules = common::rules_of(&doc);
+        let rules = kit::rules_of(&doc);
         assert!(
             rules.contains(&"feed-content-namespace-nonstandard".to_string()),
             "{uri}: {rules:?}"
@@ -298,7 +297,7 @@ fn a_near_miss_content_namespace_is_read_with_a_warning() {
     );
     let out = run_with_stdin(&["lint", "--format", "json"], text.as_bytes());
     let doc = json(&out);
-    let missing = common::all_diagnostics(&doc)
+    let missing = kit::all_diagnostics(&doc)
         .into_iter()
         .find(|d| d["rule"] == "item-missing-content")
         .expect("item-missing-content");

@@ -6,8 +6,7 @@
 //! Every server is a plain `std::net::TcpListener` on a thread that answers a bounded
 //! number of connections (one request each, `Connection: close`) and stops by itself.
 
-mod common;
-
+use crate::kit;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{IpAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
@@ -15,14 +14,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::http::{Server, respond};
 use iarss::fetch::{FetchConfig, FetchError, Fetcher};
 use iarss::ingest::{FeedSource, RunOptions, RunResult, run_feed};
 use iarss::model::Domain;
 use iarss::store::{FeedKind, NewPage, Page, RunOutcome, Store};
 use iarss::validate::RuleId;
+use kit::http::{Server, respond};
 
-const FEED: &[u8] = include_bytes!("../testdata/feeds/example.xml");
+const FEED: &[u8] = include_bytes!("../../testdata/feeds/example.xml");
 const DOMAIN: &str = "news.example.com";
 
 // ----------------------------------------------------------------------------------------
@@ -45,7 +44,7 @@ fn respond_feed(stream: &mut TcpStream, body: &[u8]) {
 /// A fresh SQLite store with one enabled page on `news.example.com` whose production feed
 /// is `feed_url` (so the feed's state and validators follow runs of that URL).
 async fn store_with_page(test: &str, feed_url: &str) -> (Store, Page) {
-    let dir = common::scratch(&format!("fetch-{test}"));
+    let dir = kit::scratch(&format!("fetch-{test}"));
     let store = Store::open(&format!("sqlite://{}", dir.join("iarss.db").display()))
         .await
         .expect("open the SQLite store");
@@ -368,7 +367,7 @@ fn trickle(stream: &mut TcpStream, every: Duration, bytes: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_body_times_out() {
     let server = Server::start(4, |_, stream| {
-        trickle(stream, Duration::from_millis(300), 20)
+        trickle(stream, Duration::from_millis(300), 20);
     });
     let config = FetchConfig {
         timeout: Duration::from_secs(20),
@@ -943,7 +942,7 @@ fn proxies_from_the_environment_are_ignored() {
     let proxy = Server::start(2, |_, stream| {
         respond(stream, "502 Bad Gateway", &[], b"proxied");
     });
-    let out = common::iarss()
+    let out = kit::iarss()
         .args(["lint", &feed.url("/feed.xml"), "--format", "json"])
         .env("HTTP_PROXY", proxy.url(""))
         .env("http_proxy", proxy.url(""))
@@ -952,7 +951,7 @@ fn proxies_from_the_environment_are_ignored() {
         .env_remove("no_proxy")
         .output()
         .expect("run iarss");
-    let doc = common::json(&out);
+    let doc = kit::json(&out);
     assert_eq!(doc["inputs"][0]["kind"], "feed", "{doc:#}");
     assert!(proxy.requests().is_empty(), "the proxy was used");
     assert_eq!(feed.requests().len(), 1);

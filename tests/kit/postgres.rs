@@ -1,6 +1,6 @@
 //! A fresh PostgreSQL database for a benchmark, on the server of an admin URL (the one
 //! `scripts/with-postgres.sh` puts in `IARSS_TEST_DATABASE_URL`). Benchmarks include this
-//! file with `#[path]`: they cannot share the tests' helpers.
+//! file with `#[path]`; the tests through the kit.
 
 /// Drops and creates the database `name` and returns its URL.
 pub async fn fresh_postgres(admin: &str, name: &str) -> String {

@@ -2,16 +2,14 @@
 //! restores, publishing and deleting (docs/ingestion.md, Manual writes), through the
 //! library as the API calls it, on SQLite and on PostgreSQL (`scripts/with-postgres.sh`).
 
-mod common;
-mod publishing;
-
+use crate::kit;
 use iarss::ingest::manual;
 use iarss::model::ArticleStatus;
 use iarss::store::{
     ArticleCounts, FeedKind, Findings, RevisionSource, Store, StoreError, WriteAction, WriteStatus,
 };
 use iarss::validate::RuleId;
-use publishing::{article, ingest, ingest_live, store_with_page, url};
+use kit::publishing::{article, ingest, ingest_live, store_with_page, url};
 
 /// The zone of offset-less times, as the daemon's default configuration has it.
 const ZONE: chrono_tz::Tz = iarss::model::DEFAULT_ZONE;
@@ -36,7 +34,7 @@ async fn import_now(
     }
 }
 
-on_both_backends!(
+crate::on_both_backends!(
     scenario_feed_revisions_record_their_run,
     scenario_findings_follow_the_last_version_seen,
     scenario_ignored_updates_are_kept_replaced_and_cleared,
@@ -179,7 +177,7 @@ async fn scenario_findings_follow_the_last_version_seen(db: &str) {
         (1, 0)
     );
     // Another page's counts are its own; a page without articles is absent.
-    let other = publishing::add_page(&store, "sport", "sport.example.org").await;
+    let other = kit::publishing::add_page(&store, "sport", "sport.example.org").await;
     let counts = store
         .article_counts(&[page.id.clone(), other.id.clone()])
         .await
@@ -469,7 +467,7 @@ async fn scenario_imports_with_errors_or_foreign_store_nothing(db: &str) {
     assert!(store.article(foreign).await.unwrap().is_none());
 
     // Stored under another page (domains nest): foreign too.
-    let sport = publishing::add_page(&store, "sport", "sport.example.com").await;
+    let sport = kit::publishing::add_page(&store, "sport", "sport.example.com").await;
     let s = "https://sport.example.com/match";
     ingest_live(&store, &sport, &[article(s)]).await;
     let answer = import_now(
@@ -659,7 +657,7 @@ async fn scenario_edits_are_checked_like_feed_items(db: &str) {
     assert!(store.article(&other).await.unwrap().is_none());
     assert_eq!(store.findings(&a).await.unwrap(), Findings::default());
     // Only an article of the page can be edited.
-    let sport = publishing::add_page(&store, "sport", "sport.example.org").await;
+    let sport = kit::publishing::add_page(&store, "sport", "sport.example.org").await;
     for (p, u) in [(&page, url("missing")), (&sport, a.clone())] {
         let html = article(&u).html();
         assert!(matches!(
