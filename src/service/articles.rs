@@ -3,7 +3,8 @@
 //! goes through the ingest code's one update decision ([`crate::ingest::manual`]).
 
 use super::views::{
-    ArticleDetail, ArticleView, EditAnswer, IgnoredUpdateView, ImportAnswer, Listing, RevisionView,
+    ArticleDetail, ArticleView, EditAnswer, IgnoredUpdateView, ImportAnswer, Listing,
+    RejectedVersionView, RevisionView,
 };
 use super::{Service, ServiceError, no_article};
 use crate::access::Caller;
@@ -103,6 +104,15 @@ impl Service {
         let revisions = self.store.revisions(url).await?;
         let ignored = self.store.ignored_update(url).await?;
         let stored_modified = article.op_modified.or(article.op_published);
+        let mut rejected_versions: Vec<RejectedVersionView> = self
+            .store
+            .feed_item_sightings(url)
+            .await?
+            .iter()
+            .filter(|s| s.page_id == page.id)
+            .filter_map(RejectedVersionView::of)
+            .collect();
+        rejected_versions.sort_by_key(|v| v.feed != FeedKind::Production);
         Ok(ArticleDetail {
             article: ArticleView::from(&article),
             html,
@@ -111,7 +121,8 @@ impl Service {
             // The HTML is one request away (`GET /articles/ignored`).
             pending_ignored_update: ignored
                 .as_ref()
-                .map(|i| IgnoredUpdateView::of(i, stored_modified, false)),
+                .map(|i| IgnoredUpdateView::of(i, stored_modified, &revisions, false)),
+            rejected_versions,
         })
     }
 
@@ -265,7 +276,13 @@ impl Service {
             ServiceError::NotFound("the article has no pending ignored update".into())
         })?;
         let stored_modified = article.op_modified.or(article.op_published);
-        Ok(IgnoredUpdateView::of(&ignored, stored_modified, true))
+        let revisions = self.store.revisions(url).await?;
+        Ok(IgnoredUpdateView::of(
+            &ignored,
+            stored_modified,
+            &revisions,
+            true,
+        ))
     }
 
     /// A draft becomes live.

@@ -101,6 +101,22 @@ impl Service {
         self.page_listing(overviews, limit).await
     }
 
+    /// The cursor of the screen of pages before the one that starts at page `first`:
+    /// `None` when none comes before, `Some(None)` for the first screen.
+    pub async fn pages_screen_before(
+        &self,
+        caller: &Caller,
+        first: &str,
+        limit: i64,
+        failing_only: bool,
+    ) -> Result<Option<Option<String>>, ServiceError> {
+        Ok(self
+            .store
+            .pages_screen_before(caller.scope.page_ids(), first, limit, failing_only)
+            .await?
+            .map(|c| c.map(|k| encode_cursor(&k))))
+    }
+
     async fn page_listing(
         &self,
         mut overviews: Vec<PageOverview>,

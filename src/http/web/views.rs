@@ -100,6 +100,11 @@ pub fn count(n: i64, one: &str, many: &str) -> String {
     }
 }
 
+/// A day and time as a sentence says it: "4 Dec 10:02 UTC".
+pub fn short_date(t: Timestamp) -> String {
+    t.utc().format("%-d %b %Y %H:%M UTC").to_string()
+}
+
 /// HTML-escaped text.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -238,6 +243,13 @@ impl DiagnosticView {
             d.position.map(|p| (i64::from(p.line), i64::from(p.column))),
             source,
         )
+    }
+
+    /// A diagnostic with the excerpt kept for it.
+    pub fn with_excerpt(d: &Diagnostic, excerpt: Vec<ExcerptLine>) -> DiagnosticView {
+        let mut view = DiagnosticView::of(d, None);
+        view.excerpt = excerpt;
+        view
     }
 
     /// A diagnostic a run kept for an item or a feed, with the excerpt it kept.
