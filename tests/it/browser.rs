@@ -985,3 +985,83 @@ fn article_verdict_names_the_refused_version() {
     );
 }
 
+/// axe-core's default rules on every page, at 1280 and 390 px: no violation.
+#[test]
+fn axe_finds_no_violation() {
+    run("axe_finds_no_violation", |b| async move {
+        let page = news(&b).await;
+        let a = url("axe/a");
+        let mut broken = article(&url("axe/broken")).broken();
+        broken.title = "A rejected item".into();
+        ingest_live(&b.api.store, &page, &[article(&a).warning(), broken]).await;
+        import(&b, &article(&a).body("Edited by hand.")).await;
+        let mut pages: Vec<(&str, String)> = vec![("anyone", "/login".to_string())];
+        let publisher = [
+            "/".to_string(),
+            "/pages/news".to_string(),
+            "/pages/news?tab=development".to_string(),
+            "/pages/news?tab=feed".to_string(),
+            "/pages/news/runs/1".to_string(),
+            format!("/articles?url={}", q(&a)),
+            format!("/articles/edit?url={}", q(&a)),
+            format!("/articles/diff?url={}&from=1&to=2", q(&a)),
+            format!("/articles/delete?url={}", q(&a)),
+            format!("/articles/restore?url={}&revision=1", q(&a)),
+            "/check?page=news&feed=production&item=1".to_string(),
+            "/check".to_string(),
+            "/account".to_string(),
+            "/rules".to_string(),
+            "/rules/empty-element".to_string(),
+        ];
+        pages.extend(publisher.into_iter().map(|p| ("pub@example.com", p)));
+        pages.extend(
+            [
+                "/pages/news?tab=settings",
+                "/audit",
+                "/admin/users",
+                "/admin/users/remove?email=pub%40example.com",
+            ]
+            .map(|p| ("op@example.com", p.to_string())),
+        );
+        // The check itself sees a violation: an image without a text alternative.
+        b.open("/login").await;
+        b.js(
+            "const i = document.createElement('img'); \
+             i.src = 'data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7'; \
+             document.querySelector('main').appendChild(i);",
+            vec![],
+        )
+        .await;
+        let Some(seen) = b.axe().await else {
+            return b;
+        };
+        assert!(seen.iter().any(|v| v.starts_with("image-alt")), "{seen:?}");
+        let mut signed_in = "anyone";
+        let mut found = Vec::new();
+        for (who, path) in &pages {
+            if *who != signed_in {
+                if signed_in != "anyone" {
+                    b.open("/").await;
+                    b.click_button("Sign out").await;
+                }
+                b.login(who).await;
+                signed_in = who;
+            }
+            for (w, h) in [(1280, 900), (390, 844)] {
+                b.client.set_window_size(w, h).await.expect("size");
+                b.open(path).await;
+                let Some(violations) = b.axe().await else {
+                    return b;
+                };
+                found.extend(
+                    violations
+                        .into_iter()
+                        .map(|v| format!("{path} at {w}px: {v}")),
+                );
+            }
+        }
+        b.client.set_window_size(1280, 900).await.expect("size");
+        assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
+        b
+    });
+}
