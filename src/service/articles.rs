@@ -10,7 +10,9 @@ use super::{Service, ServiceError, no_article};
 use crate::access::Caller;
 use crate::ingest::manual;
 use crate::model::{ArticleStatus, Diagnostic};
-use crate::store::{FeedKind, ImportKey, ImportOutcome, Page, RevisionSource, StoredArticle};
+use crate::store::{
+    ArticleFilter, FeedKind, ImportKey, ImportOutcome, Page, RevisionSource, StoredArticle,
+};
 use crate::validate::{CheckOptions, check_input};
 
 /// A client's key for an import it may send again (`Idempotency-Key`): 1 to 255 visible
@@ -77,11 +79,35 @@ impl Service {
         cursor: Option<&str>,
         limit: i64,
     ) -> Result<Listing<ArticleView>, ServiceError> {
+        self.filtered_articles(
+            caller,
+            page_id,
+            status,
+            q,
+            ArticleFilter::All,
+            cursor,
+            limit,
+        )
+        .await
+    }
+
+    /// [`Service::articles`], kept to the articles `filter` names.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn filtered_articles(
+        &self,
+        caller: &Caller,
+        page_id: &str,
+        status: Option<ArticleStatus>,
+        q: Option<&str>,
+        filter: ArticleFilter,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<Listing<ArticleView>, ServiceError> {
         self.visible_page(caller, page_id).await?;
         let q = q.map(str::trim).filter(|q| !q.is_empty());
         let (items, next_cursor) = self
             .store
-            .article_page(page_id, status, q, cursor, limit)
+            .article_list(page_id, status, q, filter, cursor, limit)
             .await
             .map_err(|e| match e {
                 crate::store::StoreError::BadCursor(c) => {
@@ -93,6 +119,35 @@ impl Service {
             items: items.iter().map(ArticleView::from).collect(),
             next_cursor,
         })
+    }
+
+    /// The cursor of the screen of [`Service::filtered_articles`] before the one that starts
+    /// at `first`: `None` when none comes before, `Some(None)` for the first screen.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn articles_screen_before(
+        &self,
+        caller: &Caller,
+        page_id: &str,
+        status: Option<ArticleStatus>,
+        q: Option<&str>,
+        filter: ArticleFilter,
+        first: &ArticleView,
+        limit: i64,
+    ) -> Result<Option<Option<String>>, ServiceError> {
+        self.visible_page(caller, page_id).await?;
+        let q = q.map(str::trim).filter(|q| !q.is_empty());
+        let record = &first.record;
+        Ok(self
+            .store
+            .article_screen_before(
+                page_id,
+                status,
+                q,
+                filter,
+                (record.updated_at.0, &record.canonical_url),
+                limit,
+            )
+            .await?)
     }
 
     /// One article: the list fields, its HTML, the diagnostics of its stored version, its

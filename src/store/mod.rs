@@ -41,8 +41,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use articles::{
-    ArticleContent, ArticleListItem, ArticleWrite, ManualCommit, ManualCommitted, StoredArticle,
-    Writes, cursor_key,
+    ArticleContent, ArticleFilter, ArticleListItem, ArticleWrite, ManualCommit, ManualCommitted,
+    StoredArticle, Writes, cursor_key,
 };
 pub use audit::{AuditEntry, AuditRecord};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};

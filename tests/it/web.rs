@@ -45,7 +45,47 @@ web_on_both_backends!(
     confirmations_and_the_last_operator,
     check_page_validates_without_storing,
     dashboard_pages_both_ways,
+    article_lists_filter_and_page_both_ways,
 );
+
+/// The Production list narrowed to articles with warnings, and paged both ways.
+async fn article_lists_filter_and_page_both_ways(db: &str) {
+    let api = Api::start(db).await;
+    for i in 0..57 {
+        let mut a = article(&url(&format!("list/{i:02}")));
+        if i % 20 == 0 {
+            a = a.warning();
+        }
+        assert_eq!(api.import(NEWS, &a.html(), true).await.status, 201);
+    }
+    let mut browser = Browser::new(&api);
+    browser.login("pub@example.com").await;
+    let rows = |page: &Page| page.select("table.articles tbody tr").len();
+    let link = |page: &Page, rel: &str| {
+        let doc = page.doc();
+        doc.select(&Selector::parse(&format!("nav.pager a[rel={rel}]")).unwrap())
+            .next()
+            .and_then(|a| a.value().attr("href"))
+            .map(str::to_string)
+    };
+    let warned = browser
+        .get("/pages/news?tab=production&filter=warnings")
+        .await;
+    assert_eq!(rows(&warned), 3, "{}", warned.body);
+    assert_eq!(warned.select("nav.filters a.chosen"), vec!["With warnings"]);
+    assert_eq!(rows(&browser.get("/pages/news?filter=errors").await), 0);
+    let first = browser.get("/pages/news").await;
+    assert_eq!(rows(&first), 50);
+    assert_eq!(link(&first, "prev"), None);
+    let second = browser.get(&link(&first, "next").expect("Next")).await;
+    assert_eq!(rows(&second), 7);
+    let back = browser.get(&link(&second, "prev").expect("Previous")).await;
+    assert_eq!(
+        back.select("table.articles tbody th a"),
+        first.select("table.articles tbody th a")
+    );
+    api.stop().await;
+}
 
 /// The dashboard a screen at a time: Next, then Previous back to the same screens.
 async fn dashboard_pages_both_ways(db: &str) {
@@ -1018,6 +1058,11 @@ async fn pages_escape_and_isolate(db: &str) {
     let preview = browser
         .get(&format!("/articles/preview?url={}", q(&news("hostile"))))
         .await;
+    assert!(
+        preview.body.starts_with("<!doctype html>")
+            && preview.body.contains("<style id=\"ia-look\">"),
+        "the article first, in an Instant Article's look"
+    );
     assert!(
         preview
             .header("content-security-policy")

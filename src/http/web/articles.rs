@@ -351,7 +351,11 @@ pub async fn preview(
         .service
         .visible_article(&session.caller, &query.url)
         .await?;
-    let mut response = Html(article.html.unwrap_or_default()).into_response();
+    // The article as stored, then a stylesheet with an Instant Article's look (appended,
+    // so the document's own doctype still comes first).
+    let mut document = article.html.unwrap_or_default();
+    document.push_str(INSTANT_ARTICLE_LOOK);
+    let mut response = Html(document).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -363,6 +367,22 @@ pub async fn preview(
     );
     Ok(response)
 }
+
+/// The preview's stylesheet: an Instant Article's reading column and type (serif text, a
+/// sans-serif header, full-width figures, small grey captions and credits).
+const INSTANT_ARTICLE_LOOK: &str = "\n<style id=\"ia-look\">\
+body{margin:0;background:#fff;color:#1d2129;font:18px/1.6 Georgia,'Times New Roman',serif}\
+article{display:block;max-width:640px;margin:0 auto;padding:24px 20px 48px}\
+header h1{font:700 30px/1.25 -apple-system,'Helvetica Neue',Helvetica,Arial,sans-serif;margin:0 0 8px}\
+header h2{font:400 20px/1.35 -apple-system,'Helvetica Neue',Helvetica,Arial,sans-serif;color:#4b4f56;margin:0 0 8px}\
+header time,header address,header .op-kicker{display:block;font:13px/1.5 -apple-system,Helvetica,Arial,sans-serif;color:#90949c}\
+figure{margin:24px -20px}figure img,figure video,figure iframe{display:block;width:100%;height:auto;border:0}\
+figcaption,cite{display:block;font:13px/1.4 -apple-system,Helvetica,Arial,sans-serif;color:#90949c;padding:6px 20px;font-style:normal}\
+blockquote{border-left:3px solid #1d2129;margin:24px 0;padding-left:16px;font-style:italic}\
+aside{display:block;font:24px/1.4 -apple-system,Helvetica,Arial,sans-serif;text-align:center;margin:28px 0}\
+h2{font:700 22px/1.3 -apple-system,Helvetica,Arial,sans-serif}\
+footer{display:block;font:13px/1.5 -apple-system,Helvetica,Arial,sans-serif;color:#90949c;border-top:1px solid #e9ebee;margin-top:32px;padding-top:12px}\
+</style>\n";
 
 /// `?url=&from=&to=`.
 #[derive(Deserialize)]

@@ -17,6 +17,7 @@ use crate::model::{ArticleStatus, mask_url};
 use crate::service::ServiceError;
 use crate::service::pages::PagePatch;
 use crate::service::views::{ArticleView, PageView};
+use crate::store::ArticleFilter;
 
 /// An article as a list row shows it.
 pub struct ArticleRow {
@@ -86,6 +87,11 @@ pub struct PageTabs {
     search: String,
     articles: Vec<ArticleRow>,
     next: Option<String>,
+    previous: Option<String>,
+    /// The filters, each as (label, link, chosen).
+    filters: Vec<(&'static str, String, bool)>,
+    /// The chosen filter's key (`""` for all).
+    filter: &'static str,
     // Feed
     feeds: Vec<FeedPanel>,
     runs: Vec<RunRow>,
@@ -102,6 +108,7 @@ pub struct PageTabs {
 pub struct PageQuery {
     tab: Option<String>,
     q: Option<String>,
+    filter: Option<String>,
     cursor: Option<String>,
     done: Option<String>,
 }
@@ -165,6 +172,9 @@ async fn page_view(
         search: query.q.clone().unwrap_or_default(),
         articles: Vec::new(),
         next: None,
+        previous: None,
+        filters: Vec::new(),
+        filter: "",
         feeds: Vec::new(),
         runs: Vec::new(),
         runs_next: None,
@@ -184,24 +194,66 @@ async fn page_view(
             } else {
                 ArticleStatus::Draft
             };
+            let (filter_key, filter) = match query.filter.as_deref() {
+                Some("errors") => ("errors", ArticleFilter::WithErrors),
+                Some("warnings") => ("warnings", ArticleFilter::WithWarnings),
+                Some("ignored") => ("ignored", ArticleFilter::IgnoredUpdate),
+                _ => ("", ArticleFilter::All),
+            };
+            view.filter = filter_key;
+            let search = query.q.as_deref().unwrap_or_default();
+            let list_href = |key: &str| {
+                let mut href = format!("{base}?tab={tab}");
+                if !search.is_empty() {
+                    href.push_str(&format!("&q={}", q(search)));
+                }
+                if !key.is_empty() {
+                    href.push_str(&format!("&filter={key}"));
+                }
+                href
+            };
+            view.filters = [
+                ("All", ""),
+                ("With errors (a newer version rejected)", "errors"),
+                ("With warnings", "warnings"),
+                ("Ignored update pending", "ignored"),
+            ]
+            .into_iter()
+            .map(|(label, key)| (label, list_href(key), key == filter_key))
+            .collect();
             let list = service
-                .articles(
+                .filtered_articles(
                     caller,
                     id,
                     Some(status),
                     query.q.as_deref(),
+                    filter,
                     query.cursor.as_deref(),
                     SCREEN,
                 )
                 .await?;
             view.articles = list.items.iter().map(ArticleRow::of).collect();
-            view.next = list.next_cursor.map(|c| {
-                format!(
-                    "{base}?tab={tab}&q={}&cursor={}",
-                    q(query.q.as_deref().unwrap_or_default()),
-                    q(&c)
-                )
-            });
+            let here = list_href(filter_key);
+            view.next = list.next_cursor.map(|c| format!("{here}&cursor={}", q(&c)));
+            if query.cursor.as_deref().is_some_and(|c| !c.is_empty())
+                && let Some(first) = list.items.first()
+            {
+                view.previous = service
+                    .articles_screen_before(
+                        caller,
+                        id,
+                        Some(status),
+                        query.q.as_deref(),
+                        filter,
+                        first,
+                        SCREEN,
+                    )
+                    .await?
+                    .map(|c| match c {
+                        Some(c) => format!("{here}&cursor={}", q(&c)),
+                        None => here.clone(),
+                    });
+            }
         }
         "feed" => {
             view.feeds = service
