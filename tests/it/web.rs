@@ -196,6 +196,40 @@ async fn check_page_validates_without_storing(db: &str) {
         dry.select("#verdict")
     );
     assert_eq!(dry.select("#result li.item.error").len(), 1);
+    // The same feed as an uploaded file; without the form token, refused.
+    let upload = |token: String| {
+        let b = "iarss-boundary-7d3f";
+        let field = |name: &str, value: &str| {
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+        };
+        let body = format!(
+            "{}{}{}--{b}\r\nContent-Disposition: form-data; name=\"feed_file\"; \
+             filename=\"feed.xml\"\r\nContent-Type: application/rss+xml\r\n\r\n{feed}\r\n--{b}--\r\n",
+            field("form_token", &token),
+            field("page", NEWS),
+            field("feed", "production"),
+        );
+        browser
+            .client
+            .post(format!("{}/check/feed-file", browser.base))
+            .header("cookie", browser.cookie.clone().unwrap())
+            .header("content-type", format!("multipart/form-data; boundary={b}"))
+            .body(body)
+            .send()
+    };
+    let uploaded = upload(browser.form_token.clone()).await.unwrap();
+    assert_eq!(uploaded.status().as_u16(), 200);
+    let uploaded = uploaded.text().await.unwrap();
+    assert!(
+        uploaded.contains("feed.xml, as page news&#39;s production feed (nothing written)"),
+        "{uploaded}"
+    );
+    assert!(
+        uploaded.contains("1 item would be rejected of 2"),
+        "{uploaded}"
+    );
+    let forged = upload("not the token".into()).await.unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
     assert_eq!(
         api.get(
             &format!("/api/v1/articles?url={}", q(&good)),

@@ -1,11 +1,11 @@
 //! `/check`: check something new without storing it — an article's HTML pasted in (as an
-//! item of one of the user's pages, or without a page), a feed's text pasted in, or a
-//! page's feed fetched now — with the same diagnostics view as everywhere, and for a feed
+//! item of one of the user's pages, or without a page), a feed's text pasted in or its file
+//! uploaded, or a page's feed fetched now — with the same diagnostics view as everywhere, and for a feed
 //! what each item would do (a dry run against the store: nothing is written). A rejected
 //! item of the Feed tab opens here with its HTML (`?page=…&feed=…&item=…`).
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Multipart, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
@@ -278,6 +278,57 @@ fn dry_run_outcome(what: String, run: &DryRun, text: Option<&str>) -> Outcome {
         diagnostics,
         items,
     }
+}
+
+/// `POST /check/feed-file` (multipart): an uploaded feed file, dry-run as one of a page's
+/// feeds. The form token is checked before anything is run.
+pub async fn check_file(
+    State(state): State<AppState>,
+    session: WebSession,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
+    let unreadable =
+        |e: axum::extract::multipart::MultipartError| ServiceError::BadRequest(e.body_text());
+    let (mut form_token, mut page, mut feed) = (String::new(), String::new(), String::new());
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        match field.name().unwrap_or_default() {
+            "form_token" => form_token = field.text().await.map_err(unreadable)?,
+            "page" => page = field.text().await.map_err(unreadable)?,
+            "feed" => feed = field.text().await.map_err(unreadable)?,
+            "feed_file" => {
+                let name = field.file_name().unwrap_or("the file").to_string();
+                file = Some((name, field.bytes().await.map_err(unreadable)?.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    session.check_form(&headers, &form_token)?;
+    let page = page.trim();
+    let mut view = check_page(&state, &session, Some(page)).await?;
+    let kind = kind_of(&feed);
+    view.development = kind == FeedKind::Development;
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        view.problem = Some("Choose a feed file first.".into());
+        return Ok(render(&view));
+    };
+    if page.is_empty() {
+        view.problem = Some("Pick the page whose store the dry run compares with.".into());
+        return Ok(render(&view));
+    }
+    // The file's text, for the excerpts (a feed in another encoding shows none).
+    let text = String::from_utf8(bytes.clone()).ok();
+    let run = state
+        .service
+        .dry_run(&session.caller, page, kind, DryRunInput::Body(bytes))
+        .await?;
+    let what = format!(
+        "{name}, as page {page}'s {} feed (nothing written)",
+        kind.as_str()
+    );
+    view.outcome = Some(dry_run_outcome(what, &run, text.as_deref()));
+    Ok(render(&view))
 }
 
 /// `GET /check`, or a kept item of a page's feed opened here.

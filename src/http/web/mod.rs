@@ -96,6 +96,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(confirm::apply_ignored).post(articles::apply_ignored),
         )
         .route("/check", get(check::show).post(check::check))
+        .route("/check/feed-file", post(check::check_file))
         .route("/rules", get(admin::rules))
         .route("/rules/{id}", get(admin::rule))
         .route("/audit", get(admin::audit))
