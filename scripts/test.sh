@@ -11,8 +11,10 @@ test.sh: needs the Rust toolchain with rustfmt and clippy (added with rustup whe
   /usr/bin/chromedriver; installed with apt when missing and running as root) for the
   browser tests (skipped with a note when absent; IARSS_BROWSER_TESTS=required fails
   instead), and optionally ../shared/corpus beside the checkout for the real-input corpus
-  tests (skipped with a note when absent; IARSS_REQUIRE_SHARED=1 fails instead), and
-  python3 (with venv) and npm for the API contract check, which installs its tools from PyPI
+  tests (skipped with a note when absent; IARSS_REQUIRE_SHARED=1 fails instead), npm for
+  axe-core (the browser tests' accessibility check, installed into a temporary directory;
+  IARSS_AXE may name an axe.min.js instead), and python3 (with venv) and npm for the API
+  contract check, which installs its tools from PyPI
   and npm into a temporary directory (IARSS_CONTRACT=skip leaves it out). A first
   build takes about 10-15 minutes on two cores; later ones a few.
 MSG
@@ -34,6 +36,17 @@ if { [ -z "${IARSS_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; } ||
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) >&2
   else
     echo "test.sh: no chromium/chromedriver and not root: the browser tests will skip" >&2
+  fi
+fi
+
+# axe-core, for the browser tests' accessibility checks: from the npm registry into a
+# temporary directory (never vendored), unless IARSS_AXE names an axe.min.js already.
+if [ -z "${IARSS_AXE:-}" ] && command -v npm >/dev/null 2>&1; then
+  axe_dir="$(mktemp -d)"
+  if npm install --prefix "$axe_dir" --no-audit --no-fund --silent axe-core@4 >&2; then
+    export IARSS_AXE="$axe_dir/node_modules/axe-core/axe.min.js"
+  else
+    echo "test.sh: could not install axe-core from npm" >&2
   fi
 fi
 

@@ -7,6 +7,7 @@
 //! tokens and session secrets only as SHA-256 hashes; none of them is logged, put in an
 //! error, or shown by `Debug`.
 
+mod account;
 mod caller;
 mod password;
 mod secret;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::store::{Store, StoreError, TokenRecord, UserRecord};
 
 pub use crate::store::AuditEntry;
+pub use account::SessionSummary;
 pub use caller::{Caller, Role, Scope};
 pub use password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, check_password};
 pub use token::TOKEN_PREFIX;

@@ -33,7 +33,7 @@ pub fn check_email(email: &str) -> Result<String, AccessError> {
     }
 }
 
-fn operators_only(by: &Caller) -> Result<(), AccessError> {
+pub(super) fn operators_only(by: &Caller) -> Result<(), AccessError> {
     if by.is_operator() {
         Ok(())
     } else {

@@ -101,6 +101,10 @@ pub fn users(db: Option<&str>, cmd: UsersCommand) -> CliResult {
             }
             Ok(EXIT_OK)
         }),
+        UsersCommand::Passwd {
+            email,
+            password_stdin,
+        } => set_password(db, &email, password_stdin),
         UsersCommand::Remove { email } => with_access(db, |access| async move {
             access.remove_user(&Caller::cli(), &email).await?;
             println!(
@@ -174,6 +178,33 @@ fn add_user(
                 pages_text(&user)
             ),
         }
+        Ok(EXIT_OK)
+    })();
+    runtime.block_on(access.store().close());
+    result
+}
+
+/// `iarss users passwd`: the user must exist before the password is asked for.
+fn set_password(db: Option<&str>, email: &str, password_stdin: bool) -> CliResult {
+    let email = crate::access::normalize_email(email);
+    if !password_stdin && !std::io::stdin().is_terminal() {
+        return Err(CliError::usage(
+            "standard input is not a terminal: give the password on standard input with \
+             --password-stdin",
+        ));
+    }
+    let (runtime, access) = open_access(db)?;
+    let result = (|| {
+        if runtime.block_on(access.user(&email))?.is_none() {
+            return Err(CliError::from(AccessError::NoSuchUser(email.clone())));
+        }
+        let password = if password_stdin {
+            password_from_stdin()?
+        } else {
+            password_from_terminal(&email)?
+        };
+        runtime.block_on(access.set_password(&Caller::cli(), &email, &password))?;
+        println!("password of `{email}` set; its sessions are signed out");
         Ok(EXIT_OK)
     })();
     runtime.block_on(access.store().close());

@@ -307,6 +307,7 @@ Examples:
   iarss users list --format json
   iarss users pages ed@example.com --add weather
   iarss users remove ed@example.com                    its tokens and sessions go too
+  iarss users passwd ed@example.com                    a new password; its sessions end
 
 E-mail addresses are compared case-insensitively. Passwords: at least 8 characters, never
 an argument. Every change is written to the audit log (actor `cli`).
@@ -355,6 +356,15 @@ pub enum UsersCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
+    },
+    /// Set a user's password (asked for twice, or from --password-stdin); every session of
+    /// the user ends.
+    Passwd {
+        /// Its e-mail address.
+        email: String,
+        /// Read the password from standard input (else it is asked for on the terminal).
+        #[arg(long)]
+        password_stdin: bool,
     },
     /// Remove a user, with its tokens and sessions.
     Remove {

@@ -141,9 +141,10 @@ async fn page_views(
 ) -> Result<Vec<PageView>, StoreError> {
     let ids: Vec<String> = overviews.iter().map(|o| o.page.id.clone()).collect();
     let mut counts = store.article_counts(&ids).await?;
+    let items = store.feed_item_counts(&ids).await?;
     Ok(overviews
         .iter()
-        .map(|o| PageView::of(o, counts.remove(&o.page.id)))
+        .map(|o| PageView::of(o, counts.remove(&o.page.id)).with_item_counts(items.get(&o.page.id)))
         .collect())
 }
 

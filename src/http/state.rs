@@ -29,3 +29,11 @@ pub struct AppState {
     /// The proxies whose `X-Forwarded-For` names the client (`web.trusted_proxies`).
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
 }
+
+impl AppState {
+    /// Whether this process runs feeds on a schedule (`iarss daemon`); `iarss serve` runs
+    /// none, and says so where a page would otherwise promise a fetch.
+    pub fn schedules_runs(&self) -> bool {
+        self.stale_after_ms != i64::MAX
+    }
+}

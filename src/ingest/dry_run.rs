@@ -187,8 +187,8 @@ async fn dry_run_body(
         store, page, kind, ..
     } = *feed;
     let size = bytes.len() as u64;
-    let parsed = match parse_feed(feed, bytes, charset).await? {
-        ParseEnd::Parsed(parsed) => parsed,
+    let parsed = match parse_feed(feed, bytes, charset, false).await? {
+        ParseEnd::Parsed(parsed) => *parsed,
         ParseEnd::Failed(d) => {
             return Ok(DryRun {
                 bytes: size,

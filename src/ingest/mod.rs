@@ -6,6 +6,7 @@
 //! `iarss ingest` and the daemon run feeds through [`run_feed`].
 
 pub mod dry_run;
+pub mod kept_items;
 pub mod lookups;
 pub mod manual;
 pub mod update;
@@ -230,6 +231,8 @@ struct Parsed {
     report: InputReport,
     lookups: Lookups,
     parse_ms: u64,
+    /// The feed's text by line, for the excerpts of the items the run keeps.
+    lines: kept_items::FeedLines,
 }
 
 /// What reading or downloading a feed gave.
@@ -358,7 +361,7 @@ async fn acquire(
 /// How parsing a feed ended.
 enum ParseEnd {
     /// Parsed: its items can be decided.
-    Parsed(Parsed),
+    Parsed(Box<Parsed>),
     /// A feed-level error (the whole feed fails).
     Failed(Diagnostic),
     /// A defect of iarss stopped the check (a panic); the message says where.
@@ -366,11 +369,13 @@ enum ParseEnd {
 }
 
 /// Parses and checks the feed within the budget on a blocking thread, looking up stored
-/// heads and owning pages meanwhile. Writes nothing.
+/// heads and owning pages meanwhile; with `keep_lines`, also splits the feed into lines for
+/// the excerpts a run keeps. Writes nothing.
 async fn parse_feed(
     feed: &Feed<'_>,
     bytes: Vec<u8>,
     charset: Option<String>,
+    keep_lines: bool,
 ) -> Result<ParseEnd, StoreError> {
     let Feed {
         store,
@@ -405,9 +410,18 @@ async fn parse_feed(
     };
     let budget = options.parse_budget;
     let started = Instant::now();
+    let lines_charset = check.http_charset.clone();
     let mut parse = tokio::task::spawn_blocking(move || {
         let split = bytes.len().min(64 * 1024);
-        check_input(bytes[..split].to_vec(), &bytes[split..], &check)
+        let report = check_input(bytes[..split].to_vec(), &bytes[split..], &check);
+        // The items the run keeps are shown with the feed's lines around their problems;
+        // read here, off the runtime, once the feed parsed.
+        let lines = if report.articles.is_empty() || !keep_lines {
+            kept_items::FeedLines::default()
+        } else {
+            kept_items::FeedLines::decode(bytes, lines_charset.as_deref())
+        };
+        (report, lines)
     });
     // The checker enforces the budget itself; this is the backstop should it not return.
     let deadline = tokio::time::sleep(budget + Duration::from_millis(500));
@@ -421,7 +435,7 @@ async fn parse_feed(
             Some(batch) = checked.recv() => lookups.load(&mut { store }, &batch).await?,
         }
     };
-    let report: InputReport = match parsed {
+    let (report, lines): (InputReport, kept_items::FeedLines) = match parsed {
         Some(Ok(r)) => r,
         Some(Err(join)) => {
             // Not the feed's fault: a defect of iarss, recorded as such.
@@ -458,11 +472,12 @@ async fn parse_feed(
     if let Some(d) = feed_error {
         return Ok(ParseEnd::Failed(d));
     }
-    Ok(ParseEnd::Parsed(Parsed {
+    Ok(ParseEnd::Parsed(Box::new(Parsed {
         report,
         lookups,
         parse_ms: started.elapsed().as_millis() as u64,
-    }))
+        lines,
+    })))
 }
 
 /// Parses the feed ([`parse_feed`]); a feed-level error or a panic ends the run here.
@@ -473,8 +488,8 @@ async fn parse_with_lookups(
     run: &mut FeedRun,
 ) -> Result<Step<Parsed>, StoreError> {
     let Feed { store, .. } = *feed;
-    match parse_feed(feed, bytes, charset).await? {
-        ParseEnd::Parsed(parsed) => Ok(Step::Next(parsed)),
+    match parse_feed(feed, bytes, charset, true).await? {
+        ParseEnd::Parsed(parsed) => Ok(Step::Next(*parsed)),
         ParseEnd::Failed(d) => Ok(Step::Done(Box::new(fail(store, run, d).await?))),
         ParseEnd::Internal(message) => {
             tracing::error!(%message, "feed run failed internally");
@@ -506,6 +521,7 @@ async fn commit(
         report,
         mut lookups,
         parse_ms,
+        lines,
     } = parsed;
     let started = Instant::now();
     let mut attempt = 1;
@@ -521,13 +537,14 @@ async fn commit(
             Ok::<_, StoreError>(update::plan(page, Origin::Feed(kind), &report, &lookups))
         }
         .await;
-        let plan = match planned {
+        let mut plan = match planned {
             Ok(plan) => plan,
             Err(e) => {
                 writer.release().await;
                 return Err(e);
             }
         };
+        plan.writes.feed_items = Some(kept_items::kept_items(kind, &report, &plan, &lines));
         let plan_ms = planning.elapsed().as_millis() as u64;
         run.counts = plan.counts.clone();
         run.outcome = RunOutcome::Ok;

@@ -2,12 +2,14 @@
 //! (URLs, hosts, times) that input is turned into at the edge.
 
 mod diagnostic;
+mod excerpt;
 mod status;
 mod text;
 mod time;
 mod url;
 
 pub use diagnostic::{Diagnostic, Position};
+pub use excerpt::{ExcerptLine, excerpt, excerpt_of_lines};
 pub use status::{ArticleStatus, UnknownStatus};
 pub use text::{control_name, first_forbidden_control, is_forbidden_control};
 pub use time::{

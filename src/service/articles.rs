@@ -3,13 +3,16 @@
 //! goes through the ingest code's one update decision ([`crate::ingest::manual`]).
 
 use super::views::{
-    ArticleDetail, ArticleView, EditAnswer, IgnoredUpdateView, ImportAnswer, Listing, RevisionView,
+    ArticleDetail, ArticleView, EditAnswer, IgnoredUpdateView, ImportAnswer, Listing,
+    RejectedVersionView, RevisionView,
 };
 use super::{Service, ServiceError, no_article};
 use crate::access::Caller;
 use crate::ingest::manual;
 use crate::model::{ArticleStatus, Diagnostic};
-use crate::store::{FeedKind, ImportKey, ImportOutcome, Page, RevisionSource, StoredArticle};
+use crate::store::{
+    ArticleFilter, FeedKind, ImportKey, ImportOutcome, Page, RevisionSource, StoredArticle,
+};
 use crate::validate::{CheckOptions, check_input};
 
 /// A client's key for an import it may send again (`Idempotency-Key`): 1 to 255 visible
@@ -76,11 +79,35 @@ impl Service {
         cursor: Option<&str>,
         limit: i64,
     ) -> Result<Listing<ArticleView>, ServiceError> {
+        self.filtered_articles(
+            caller,
+            page_id,
+            status,
+            q,
+            ArticleFilter::All,
+            cursor,
+            limit,
+        )
+        .await
+    }
+
+    /// [`Service::articles`], kept to the articles `filter` names.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn filtered_articles(
+        &self,
+        caller: &Caller,
+        page_id: &str,
+        status: Option<ArticleStatus>,
+        q: Option<&str>,
+        filter: ArticleFilter,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<Listing<ArticleView>, ServiceError> {
         self.visible_page(caller, page_id).await?;
         let q = q.map(str::trim).filter(|q| !q.is_empty());
         let (items, next_cursor) = self
             .store
-            .article_page(page_id, status, q, cursor, limit)
+            .article_list(page_id, status, q, filter, cursor, limit)
             .await
             .map_err(|e| match e {
                 crate::store::StoreError::BadCursor(c) => {
@@ -94,6 +121,35 @@ impl Service {
         })
     }
 
+    /// The cursor of the screen of [`Service::filtered_articles`] before the one that starts
+    /// at `first`: `None` when none comes before, `Some(None)` for the first screen.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn articles_screen_before(
+        &self,
+        caller: &Caller,
+        page_id: &str,
+        status: Option<ArticleStatus>,
+        q: Option<&str>,
+        filter: ArticleFilter,
+        first: &ArticleView,
+        limit: i64,
+    ) -> Result<Option<Option<String>>, ServiceError> {
+        self.visible_page(caller, page_id).await?;
+        let q = q.map(str::trim).filter(|q| !q.is_empty());
+        let record = &first.record;
+        Ok(self
+            .store
+            .article_screen_before(
+                page_id,
+                status,
+                q,
+                filter,
+                (record.updated_at.0, &record.canonical_url),
+                limit,
+            )
+            .await?)
+    }
+
     /// One article: the list fields, its HTML, the diagnostics of its stored version, its
     /// revisions and its pending ignored update.
     pub async fn article(&self, caller: &Caller, url: &str) -> Result<ArticleDetail, ServiceError> {
@@ -103,6 +159,15 @@ impl Service {
         let revisions = self.store.revisions(url).await?;
         let ignored = self.store.ignored_update(url).await?;
         let stored_modified = article.op_modified.or(article.op_published);
+        let mut rejected_versions: Vec<RejectedVersionView> = self
+            .store
+            .feed_item_sightings(url)
+            .await?
+            .iter()
+            .filter(|s| s.page_id == page.id)
+            .filter_map(RejectedVersionView::of)
+            .collect();
+        rejected_versions.sort_by_key(|v| v.feed != FeedKind::Production);
         Ok(ArticleDetail {
             article: ArticleView::from(&article),
             html,
@@ -111,7 +176,8 @@ impl Service {
             // The HTML is one request away (`GET /articles/ignored`).
             pending_ignored_update: ignored
                 .as_ref()
-                .map(|i| IgnoredUpdateView::of(i, stored_modified, false)),
+                .map(|i| IgnoredUpdateView::of(i, stored_modified, &revisions, false)),
+            rejected_versions,
         })
     }
 
@@ -265,7 +331,13 @@ impl Service {
             ServiceError::NotFound("the article has no pending ignored update".into())
         })?;
         let stored_modified = article.op_modified.or(article.op_published);
-        Ok(IgnoredUpdateView::of(&ignored, stored_modified, true))
+        let revisions = self.store.revisions(url).await?;
+        Ok(IgnoredUpdateView::of(
+            &ignored,
+            stored_modified,
+            &revisions,
+            true,
+        ))
     }
 
     /// A draft becomes live.

@@ -28,6 +28,32 @@ pub fn rule(id: &str) -> Result<RuleView, ServiceError> {
 }
 
 impl Service {
+    /// Checks one article's HTML as an item of `page_id`'s feed would be checked (its
+    /// canonical URL against the page's domain), or without a page (no domain check).
+    /// Writes nothing.
+    pub async fn check_html(
+        &self,
+        caller: &crate::access::Caller,
+        page_id: Option<&str>,
+        html: String,
+    ) -> Result<Vec<crate::model::Diagnostic>, ServiceError> {
+        let domain = match page_id {
+            Some(id) => Some(self.visible_page(caller, id).await?.domain),
+            None => None,
+        };
+        let options = CheckOptions {
+            domain,
+            zone: self.zone(),
+            ..CheckOptions::default()
+        };
+        let checked = tokio::task::spawn_blocking(move || {
+            let report = check_input(html.into_bytes(), std::io::empty(), &options);
+            report.all_diagnostics().cloned().collect::<Vec<_>>()
+        })
+        .await;
+        checked.map_err(|e| ServiceError::Internal(format!("the check failed: {e}")))
+    }
+
     /// Lints one feed or article (`body`) as `iarss lint --format json` does, checking
     /// canonical URLs against `domain` when given. Runs on a blocking thread: checking is
     /// CPU work that must not hold up the server's other requests.

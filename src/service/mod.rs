@@ -9,6 +9,7 @@
 
 pub mod articles;
 pub mod checks;
+pub mod feeds;
 pub mod pages;
 pub mod runs;
 pub mod views;

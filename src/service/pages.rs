@@ -101,6 +101,22 @@ impl Service {
         self.page_listing(overviews, limit).await
     }
 
+    /// The cursor of the screen of pages before the one that starts at page `first`:
+    /// `None` when none comes before, `Some(None)` for the first screen.
+    pub async fn pages_screen_before(
+        &self,
+        caller: &Caller,
+        first: &str,
+        limit: i64,
+        failing_only: bool,
+    ) -> Result<Option<Option<String>>, ServiceError> {
+        Ok(self
+            .store
+            .pages_screen_before(caller.scope.page_ids(), first, limit, failing_only)
+            .await?
+            .map(|c| c.map(|k| encode_cursor(&k))))
+    }
+
     async fn page_listing(
         &self,
         mut overviews: Vec<PageOverview>,
@@ -110,13 +126,17 @@ impl Service {
         overviews.truncate(limit as usize);
         let ids: Vec<String> = overviews.iter().map(|o| o.page.id.clone()).collect();
         let counts = self.store.article_counts(&ids).await?;
+        let items = self.store.feed_item_counts(&ids).await?;
         Ok(Listing {
             next_cursor: more
                 .then(|| overviews.last().map(|o| encode_cursor(&o.page.id)))
                 .flatten(),
             items: overviews
                 .iter()
-                .map(|o| PageView::of(o, counts.get(&o.page.id).cloned()))
+                .map(|o| {
+                    PageView::of(o, counts.get(&o.page.id).cloned())
+                        .with_item_counts(items.get(&o.page.id))
+                })
                 .collect(),
         })
     }
@@ -136,7 +156,8 @@ impl Service {
             .pop()
             .ok_or_else(|| ServiceError::NotFound(no_page(id)))?;
         let counts = self.store.article_counts(&one).await?;
-        Ok(PageView::of(&overview, counts.get(id).cloned()))
+        let items = self.store.feed_item_counts(&one).await?;
+        Ok(PageView::of(&overview, counts.get(id).cloned()).with_item_counts(items.get(id)))
     }
 
     /// Creates a page (operators).

@@ -26,6 +26,23 @@ impl Service {
         })
     }
 
+    /// The cursor of the screen of a page's runs before the one whose newest run is
+    /// `first`: `None` when none comes before, `Some(None)` for the first screen.
+    pub async fn runs_screen_before(
+        &self,
+        caller: &Caller,
+        page_id: &str,
+        first: i64,
+        limit: i64,
+    ) -> Result<Option<Option<String>>, ServiceError> {
+        self.visible_page(caller, page_id).await?;
+        Ok(self
+            .store
+            .runs_screen_before(page_id, first, limit)
+            .await?
+            .map(|c| c.map(encode_id_cursor)))
+    }
+
     /// One run with its diagnostics (feed-level first, then per article).
     pub async fn run(&self, caller: &Caller, run_id: i64) -> Result<RunDetail, ServiceError> {
         let missing = || ServiceError::NotFound("no such run".into());

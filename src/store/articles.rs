@@ -1,5 +1,7 @@
 //! Articles, keyed by their exact canonical URL, and every accepted revision.
 
+use sqlx::FromRow;
+
 use super::decode::status_of;
 use super::findings::FindingsWrite;
 use super::ignored::IgnoredWrite;
@@ -96,6 +98,8 @@ pub struct Writes {
     pub findings: Vec<FindingsWrite>,
     /// Refused versions to keep (ignored updates).
     pub ignored: Vec<IgnoredWrite>,
+    /// The feed's current rejected and warned items (runs that read their feed).
+    pub feed_items: Option<super::feed_items::FeedItemsWrite>,
 }
 
 impl Writes {
@@ -161,6 +165,59 @@ impl TryFrom<ArticleRow> for StoredArticle {
 
 /// The keyset cursor of an article list: the last item's `updated_at` and canonical URL,
 /// opaque to callers (the URL hex-encoded, so any text round-trips).
+/// Which articles a list keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ArticleFilter {
+    /// Every article.
+    #[default]
+    All,
+    /// Those whose last version seen had errors: a newer version was rejected.
+    WithErrors,
+    /// Those whose last version seen had warnings.
+    WithWarnings,
+    /// Those with an ignored update pending.
+    IgnoredUpdate,
+}
+
+/// The search pattern of `q` (`%…%`, its wildcards escaped), when there is one.
+fn needle(q: Option<&str>) -> Option<String> {
+    q.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
+        let escaped = q
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    })
+}
+
+/// The keyset position of a listed article.
+#[derive(sqlx::FromRow)]
+struct ListKey {
+    updated_at: i64,
+    canonical_url: String,
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, <sqlx::Any as sqlx::Database>::Arguments>;
+
+/// Binds a list's condition parameters (see [`Store::list_conditions`]).
+/// Binds what [`Store::list_conditions`] wrote, in its order (the list itself binds the
+/// same three inline, as it reads whole rows).
+fn bind_conditions<'q>(
+    mut query: AnyQuery<'q>,
+    page_id: &str,
+    status: Option<ArticleStatus>,
+    q: Option<&str>,
+) -> AnyQuery<'q> {
+    query = query.bind(page_id.to_string());
+    if let Some(s) = status {
+        query = query.bind(s.as_str());
+    }
+    if let Some(needle) = needle(q) {
+        query = query.bind(needle);
+    }
+    query
+}
+
 fn encode_cursor(updated_at: i64, canonical_url: &str) -> String {
     let mut out = format!("{updated_at}.");
     for b in canonical_url.bytes() {
@@ -232,27 +289,30 @@ impl Store {
         cursor: Option<&str>,
         limit: i64,
     ) -> Result<(Vec<ArticleListItem>, Option<String>), StoreError> {
+        self.article_list(page_id, status, q, ArticleFilter::All, cursor, limit)
+            .await
+    }
+
+    /// [`Store::article_page`], kept to the articles `filter` names.
+    pub async fn article_list(
+        &self,
+        page_id: &str,
+        status: Option<ArticleStatus>,
+        q: Option<&str>,
+        filter: ArticleFilter,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<(Vec<ArticleListItem>, Option<String>), StoreError> {
         let limit = limit.max(1);
         let after = cursor
             .filter(|c| !c.is_empty())
             .map(decode_cursor)
             .transpose()?;
-        let needle = q.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
-            let escaped = q
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{escaped}%")
-        });
-        let mut sql = format!("SELECT {LIST_COLUMNS} FROM {LIST_FROM} WHERE a.page_id = $1");
-        let mut n = 1;
+        let (mut sql, mut n) = self.list_conditions(status, q, filter);
         let mut next = || {
             n += 1;
             format!("${n}")
         };
-        if status.is_some() {
-            sql.push_str(&format!(" AND a.status = {}", next()));
-        }
         if after.is_some() {
             // The first bound is the index range; the second settles ties.
             let (at, url) = (next(), next());
@@ -260,26 +320,19 @@ impl Store {
                 " AND a.updated_at <= {at} AND (a.updated_at < {at} OR a.canonical_url < {url})"
             ));
         }
-        if needle.is_some() {
-            let like = dialect::ilike(self.backend);
-            let p = next();
-            sql.push_str(&format!(
-                " AND (a.title {like} {p} ESCAPE '\\' OR a.canonical_url {like} {p} ESCAPE '\\')"
-            ));
-        }
         sql.push_str(&format!(
             " ORDER BY a.updated_at DESC, a.canonical_url DESC LIMIT {}",
             next()
         ));
-        let mut query = dynamic_as::<ArticleRow>(sql).bind(page_id);
+        let mut query = dynamic_as::<ArticleRow>(sql).bind(page_id.to_string());
         if let Some(s) = status {
             query = query.bind(s.as_str());
         }
+        if let Some(needle) = needle(q) {
+            query = query.bind(needle);
+        }
         if let Some((at, url)) = &after {
             query = query.bind(*at).bind(url.clone());
-        }
-        if let Some(needle) = &needle {
-            query = query.bind(needle.clone());
         }
         let rows = query.bind(limit + 1).fetch_all(&self.pool).await?;
         let mut items = rows
@@ -296,6 +349,82 @@ impl Store {
             })
             .flatten();
         Ok((items, next_cursor))
+    }
+
+    /// The cursor of the screen of [`Store::article_list`] before the one that starts at
+    /// the article `first` (its `updated_at` and canonical URL): `None` when none comes
+    /// before, `Some(None)` for the first screen. Reads at most a screen and one row,
+    /// backwards through the same index.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn article_screen_before(
+        &self,
+        page_id: &str,
+        status: Option<ArticleStatus>,
+        q: Option<&str>,
+        filter: ArticleFilter,
+        first: (i64, &str),
+        limit: i64,
+    ) -> Result<Option<Option<String>>, StoreError> {
+        let limit = limit.max(1);
+        let (mut sql, mut n) = self.list_conditions(status, q, filter);
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let (at, url) = (next(), next());
+        sql.push_str(&format!(
+            " AND a.updated_at >= {at} AND (a.updated_at > {at} OR a.canonical_url > {url}) \
+             ORDER BY a.updated_at, a.canonical_url LIMIT {}",
+            next()
+        ));
+        let keys: Vec<(i64, String)> = bind_conditions(dynamic(sql), page_id, status, q)
+            .bind(first.0)
+            .bind(first.1.to_string())
+            .bind(limit + 1)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|row| ListKey::from_row(&row).map(|k| (k.updated_at, k.canonical_url)))
+            .collect::<Result<_, _>>()?;
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(if keys.is_empty() {
+            None
+        } else if keys.len() <= limit {
+            Some(None)
+        } else {
+            keys.get(limit)
+                .map(|(at, url)| Some(encode_cursor(*at, url)))
+        })
+    }
+
+    /// The list's statement up to its conditions, and how many parameters they take:
+    /// `$1` the page, then the status and the search when given.
+    fn list_conditions(
+        &self,
+        status: Option<ArticleStatus>,
+        q: Option<&str>,
+        filter: ArticleFilter,
+    ) -> (String, usize) {
+        let mut sql = format!("SELECT {LIST_COLUMNS} FROM {LIST_FROM} WHERE a.page_id = $1");
+        let mut n = 1;
+        if status.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND a.status = ${n}"));
+        }
+        if needle(q).is_some() {
+            let like = dialect::ilike(self.backend);
+            n += 1;
+            sql.push_str(&format!(
+                " AND (a.title {like} ${n} ESCAPE '\\' OR a.canonical_url {like} ${n} ESCAPE '\\')"
+            ));
+        }
+        sql.push_str(match filter {
+            ArticleFilter::All => "",
+            ArticleFilter::WithErrors => " AND f.errors > 0",
+            ArticleFilter::WithWarnings => " AND f.warnings > 0",
+            ArticleFilter::IgnoredUpdate => " AND i.canonical_url IS NOT NULL",
+        });
+        (sql, n)
     }
 
     /// One article's list fields (no HTML).

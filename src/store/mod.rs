@@ -18,6 +18,7 @@ pub mod audit;
 mod decode;
 pub mod diagnostics;
 pub mod dialect;
+pub mod feed_items;
 pub mod findings;
 pub mod heads;
 pub mod health;
@@ -29,6 +30,7 @@ pub mod revisions;
 pub mod run_history;
 pub mod runs;
 pub mod schedule;
+pub mod screens;
 pub mod ser;
 pub mod sessions;
 pub mod statements;
@@ -43,12 +45,15 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use articles::{
-    ArticleContent, ArticleListItem, ArticleWrite, ManualCommit, ManualCommitted, StoredArticle,
-    Writes, cursor_key,
+    ArticleContent, ArticleFilter, ArticleListItem, ArticleWrite, ManualCommit, ManualCommitted,
+    StoredArticle, Writes, cursor_key,
 };
 pub use audit::{AuditEntry, AuditRecord};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
 pub use dialect::{BACKOFF_AFTER_FAILURES, backs_off};
+pub use feed_items::{
+    ArticleSighting, FeedItemSet, FeedItemsWrite, ItemVerdict, KeptDiagnostic, KeptItem,
+};
 pub use findings::{ArticleCounts, Findings};
 pub use heads::ArticleHead;
 pub use health::{CommitHealth, UnrecordedRun};

@@ -400,6 +400,9 @@ async fn write_run(
     super::ignored::record(tx, &run.page_id, run_id, now, &writes.ignored).await?;
     super::findings::record(tx, backend, &run.page_id, now, &writes.findings).await?;
     record(tx, backend, &run.page_id, run_id, now, diagnostics).await?;
+    if let Some(items) = &writes.feed_items {
+        super::feed_items::record(tx, &run.page_id, run_id, now, items).await?;
+    }
     // The feed's state follows runs of its configured URL only.
     let failures = if run.outcome.is_success() {
         "0"

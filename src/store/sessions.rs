@@ -119,6 +119,37 @@ impl Store {
         Ok(deleted > 0)
     }
 
+    /// A user's sessions, newest use first.
+    pub async fn user_sessions(&self, user_id: i64) -> Result<Vec<SessionRecord>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, secret_hash, user_id, form_token, created_at, last_seen_at, address \
+             FROM sessions WHERE user_id = $1 ORDER BY last_seen_at DESC, id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Deletes a user's sessions but `keep` (none kept when `None`) and writes `audit` in
+    /// the same transaction; returns how many ended.
+    pub async fn delete_other_sessions(
+        &self,
+        user_id: i64,
+        keep: Option<&str>,
+        audit: &AuditRecord<'_>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user_id)
+            .bind(keep.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
     /// Deletes every session last used before `idle_before`, or created before
     /// `created_before` (ms); returns how many.
     pub async fn delete_expired_sessions(

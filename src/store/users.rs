@@ -151,6 +151,36 @@ impl Store {
         )
     }
 
+    /// Sets a user's password hash and ends their sessions but `keep_session` (all of them
+    /// when `None`), writing `audit` in the same transaction; `false` when there is no such
+    /// user.
+    pub async fn set_password_hash(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        keep_session: Option<&str>,
+        audit: &AuditRecord<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user_id)
+            .bind(keep_session.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Deletes a user (its memberships, tokens and sessions go with it) and writes `audit`
     /// in the same transaction; `Ok(None)` when there is no such user, `Ok(Some(false))`
     /// when it is the last operator (who is never removed).

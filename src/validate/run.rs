@@ -109,6 +109,8 @@ pub struct ArticleReport {
     pub title: Option<String>,
     /// The item link, trimmed.
     pub link: Option<String>,
+    /// The item's `<title>`, whitespace collapsed (feed items only).
+    pub item_title: Option<String>,
     /// The article HTML as received (only with [`CheckOptions::keep_html`]).
     pub html: Option<String>,
     /// Raw feed bytes of the item.
@@ -129,6 +131,7 @@ impl ArticleReport {
             op_published: None,
             title: None,
             link: None,
+            item_title: None,
             html: None,
             bytes: 0,
         }
@@ -331,6 +334,11 @@ fn check_item(mut item: RawItem, options: &CheckOptions) -> ArticleReport {
         .map(|g| g.text.trim().to_string())
         .filter(|g| !g.is_empty());
     report.link = item.link.as_ref().map(|l| l.text.trim().to_string());
+    report.item_title = item
+        .title
+        .as_ref()
+        .map(|t| t.text.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|t| !t.is_empty());
     item_diags.append(&mut report.diagnostics);
     item_diags.sort_by_key(|d| d.position);
     report.diagnostics = item_diags;

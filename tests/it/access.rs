@@ -1094,6 +1094,30 @@ async fn scenario_cli_manages_users_tokens_and_audit(db: &str) {
             "{listed}"
         );
 
+        // A new password from standard input; the old one no longer logs in.
+        let out = expect(
+            db,
+            &["users", "passwd", "ED@example.com", "--password-stdin"],
+            Some("a brand new secret\n"),
+            0,
+        );
+        assert!(
+            text(&out.stdout).contains("ed@example.com"),
+            "{}",
+            text(&out.stdout)
+        );
+        expect(
+            db,
+            &["users", "passwd", "nobody@example.com", "--password-stdin"],
+            stdin,
+            1,
+        );
+        expect(
+            db,
+            &["users", "passwd", "ed@example.com", "--password-stdin"],
+            Some("short\n"),
+            2,
+        );
         // A token in text: alone on stdout.
         let out = expect(
             db,
@@ -1238,6 +1262,7 @@ async fn scenario_cli_manages_users_tokens_and_audit(db: &str) {
             [
                 "user_created",
                 "user_created",
+                "password_set",
                 "token_created",
                 "token_created",
                 "token_revoked",
@@ -1267,7 +1292,7 @@ async fn scenario_cli_manages_users_tokens_and_audit(db: &str) {
             None,
             0,
         ));
-        assert_eq!(older.as_array().unwrap().len(), 2);
+        assert_eq!(older.as_array().unwrap().len(), 3);
         let table = text(&expect(db, &["audit"], None, 0).stdout);
         assert!(
             table.contains("token_revoked") && table.contains("user_removed"),
@@ -1277,5 +1302,25 @@ async fn scenario_cli_manages_users_tokens_and_audit(db: &str) {
         assert!(
             !all.contains(PASSWORD) && !all.contains(&token[6..]) && !all.contains(&second[6..])
         );
+        // The password `users passwd` set logs in; the one before does not.
+        {
+            let store = Store::open(db).await.expect("open the store");
+            let access = Access::new(store.clone(), AccessSettings::default());
+            let login = |password: &'static str| {
+                let access = access.clone();
+                async move {
+                    matches!(
+                        access
+                            .login("ed@example.com", password, "127.0.0.1")
+                            .await
+                            .unwrap(),
+                        LoginOutcome::Success { .. }
+                    )
+                }
+            };
+            assert!(login("a brand new secret").await);
+            assert!(!login(PASSWORD).await);
+            store.close().await;
+        }
     }
 }

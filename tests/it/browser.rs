@@ -5,9 +5,10 @@
 //! the browser is missing, unless `IARSS_BROWSER_TESTS=required`.
 
 use crate::kit;
+use iarss::store::FeedKind;
 use kit::api::{NEWS, q};
 use kit::browser::{Browser, OtherOrigin, PASSWORD, escape, run};
-use kit::publishing::{Article, article, ingest_live, url};
+use kit::publishing::{Article, article, ingest, ingest_live, url};
 
 /// The `news` page.
 async fn news(b: &Browser) -> iarss::store::Page {
@@ -270,26 +271,54 @@ fn dashboard_to_page_to_article() {
 #[test]
 fn rejected_item_on_feed_tab() {
     run("rejected_item_on_feed_tab", |b| async move {
+        // The production feed rejects an item; the development feed ran last.
         let page = news(&b).await;
         let (good, bad) = (url("feed/good"), url("feed/bad"));
-        ingest_live(
+        let mut broken = article(&bad).broken();
+        broken.title = "Storm closes the bridge".into();
+        ingest_live(&b.api.store, &page, &[article(&good), broken]).await;
+        ingest(
             &b.api.store,
             &page,
-            &[article(&good), article(&bad).broken()],
+            FeedKind::Development,
+            &[article(&url("feed/draft"))],
         )
         .await;
         b.login("pub@example.com").await;
+        // The dashboard counts it; two clicks lead to its title and error.
+        assert_eq!(b.text("[data-count=rejected]").await, "1");
         b.click_link(NEWS).await;
         b.click_link("Feed").await;
-        let heading = b
+        let title = b
             .find(fantoccini::Locator::XPath(
-                "//h2[normalize-space(.)='Rejected items']",
+                "//section[@id='feed-production']//h4[normalize-space(.)='Storm closes the bridge']",
             ))
             .await;
-        assert!(heading.is_displayed().await.unwrap());
-        b.see(&bad).await;
+        assert!(title.is_displayed().await.unwrap());
         b.see("missing-op-published").await;
+        b.see(&bad).await;
         b.shot("feed-tab").await;
+        for (w, h) in [(390, 844), (1280, 900)] {
+            b.client.set_window_size(w, h).await.expect("size");
+            let overflow = b
+                .js(
+                    "return document.documentElement.scrollWidth > window.innerWidth;",
+                    vec![],
+                )
+                .await;
+            assert_eq!(
+                overflow,
+                serde_json::Value::Bool(false),
+                "sideways scroll at {w}px"
+            );
+            if w == 390 {
+                b.shot("feed-tab-phone").await;
+            }
+        }
+        // Its run has a page.
+        b.click_link("Run 1").await;
+        assert!(b.path().await.starts_with("/pages/news/runs/"));
+        b.see("Storm closes the bridge").await;
         b
     });
 }
@@ -336,14 +365,7 @@ fn ignored_update_applied() {
             &[article(&a).modified("2024-03-10T09:00:00Z")],
         )
         .await;
-        import(
-            &b,
-            &article(&a)
-                .modified("2024-03-13T09:00:00Z")
-                .body("corrected by hand"),
-        )
-        .await;
-        // The feed still has an older version: refused and kept as pending.
+        // Two days later by its op-modified: outside the 24 h window, kept as pending.
         ingest_live(
             &b.api.store,
             &page,
@@ -360,20 +382,188 @@ fn ignored_update_applied() {
         let panel = b.css("section#ignored-update").await;
         let text = panel.text().await.unwrap();
         assert!(text.contains("2024-03-12"), "{text}");
-        assert!(text.contains("2024-03-13"), "{text}");
+        assert!(text.contains("2024-03-10"), "{text}");
+        assert!(text.contains("after the stored version's"), "{text}");
         b.shot("ignored-update").await;
-        let apply = panel
-            .find(fantoccini::Locator::XPath(
-                ".//button[normalize-space(.)='Apply']",
-            ))
-            .await
-            .expect("Apply");
-        b.press(&apply, "Apply").await;
+        // Apply asks first and says what happens; nothing changes before.
+        b.click_link("Apply…").await;
+        b.see("What happens next").await;
+        b.see("becomes revision 2").await;
+        assert_eq!(stored(&b, &a).await.unwrap()["ignored_update"], true);
+        b.shot("confirm").await;
+        b.click_button("Apply the feed's version").await;
         assert!(b.all("section#ignored-update").await.is_empty());
         let stored = stored(&b, &a).await.expect("the article");
         assert!(stored["html"].as_str().unwrap().contains("from the feed"));
         assert_eq!(stored["ignored_update"], false);
         b.shot("applied").await;
+        b
+    });
+}
+
+#[test]
+fn manual_fix_not_offered_for_revert() {
+    run("manual_fix_not_offered_for_revert", |b| async move {
+        let page = news(&b).await;
+        let a = url("ignored/manual");
+        ingest_live(
+            &b.api.store,
+            &page,
+            &[article(&a).modified("2024-03-10T09:00:00Z")],
+        )
+        .await;
+        // A fix by hand, then a feed run that still carries the old text.
+        import(
+            &b,
+            &article(&a)
+                .modified("2024-03-13T09:00:00Z")
+                .body("corrected by hand"),
+        )
+        .await;
+        ingest_live(
+            &b.api.store,
+            &page,
+            &[article(&a)
+                .modified("2024-03-12T09:00:00Z")
+                .body("from the feed")],
+        )
+        .await;
+        b.login("pub@example.com").await;
+        click_to_article(&b, "Harbour reopens after storm").await;
+        let panel = b.css("section#ignored-update").await;
+        let text = panel.text().await.unwrap();
+        assert!(
+            text.contains(
+                "The feed still carries the text from before your edit; change it in your CMS."
+            ),
+            "{text}"
+        );
+        // No Apply: replacing the fix is a secondary link, which asks first.
+        assert!(!text.contains("Apply"), "{text}");
+        assert!(
+            b.client
+                .find_all(fantoccini::Locator::XPath(
+                    "//section[@id='ignored-update']//button"
+                ))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        b.shot("feed-carries-old-text").await;
+        b.click_link("Replace your version with the feed's…").await;
+        b.see("undoes that version").await;
+        b.click_link("Cancel").await;
+        let kept = stored(&b, &a).await.unwrap();
+        assert!(kept["html"].as_str().unwrap().contains("corrected by hand"));
+        b
+    });
+}
+
+/// A 278-line article whose `op-published` sits on line 35.
+fn long_article(canonical: &str) -> (String, usize) {
+    let mut a = article(canonical);
+    a.extra = (1..=238)
+        .map(|i| format!("<p>Paragraph {i} of a long report.</p>\n"))
+        .collect();
+    let head_lines: String = (1..=23)
+        .map(|i| format!("<meta property=\"og:tag{i}\" content=\"t{i}\">\n"))
+        .collect();
+    let html = a.html().replacen(
+        "<meta charset=\"utf-8\">\n",
+        &format!("<meta charset=\"utf-8\">\n{head_lines}"),
+        1,
+    );
+    let line = html
+        .lines()
+        .position(|l| l.contains("op-published"))
+        .expect("op-published")
+        + 1;
+    (html, line)
+}
+
+#[test]
+fn editor_keeps_diagnostics_in_view() {
+    run("editor_keeps_diagnostics_in_view", |b| async move {
+        let a = url("editor/long");
+        let (html, line) = long_article(&a);
+        assert_eq!(html.lines().count(), 278);
+        assert_eq!(line, 35);
+        let answer = b.api.import(NEWS, &html, true).await;
+        assert!((200..300).contains(&answer.status), "{}", answer.text());
+        b.login("pub@example.com").await;
+        for (w, h) in [(1280, 900), (390, 844)] {
+            b.client.set_window_size(w, h).await.expect("size");
+            b.open(&format!("/articles/edit?url={}", q(&a))).await;
+            b.css("textarea#editor").await;
+            // Line numbers, also on a phone.
+            assert!(
+                b.css("#gutter").await.is_displayed().await.unwrap(),
+                "{w}px"
+            );
+            // The editor keeps its height: it does not grow with the article.
+            let height = b
+                .js(
+                    "return document.getElementById('editor').getBoundingClientRect().height;",
+                    vec![],
+                )
+                .await
+                .as_f64()
+                .unwrap();
+            assert!(height < f64::from(h), "editor {height}px high at {w}px");
+            // Typing an error on line 35.
+            let started = std::time::Instant::now();
+            b.js(
+                "const e = document.getElementById('editor'); \
+                 e.value = e.value.replace('datetime=\"2024-03-10T08:00:00Z\"', 'datetime=\"soon\"'); \
+                 const at = e.value.indexOf('datetime=\"soon\"'); \
+                 e.focus(); e.setSelectionRange(at, at); \
+                 e.dispatchEvent(new Event('input'));",
+                vec![],
+            )
+            .await;
+            b.wait_until("a marked error within the viewport", || async {
+                b.js(
+                    "const li = document.querySelector('#live-diagnostics li.error'); \
+                     if (!li) return false; \
+                     const r = li.getBoundingClientRect(); \
+                     const mark = document.querySelector('#gutter span.mark-error'); \
+                     return r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0 \
+                       && mark !== null && mark.textContent.trim() === '35';",
+                    vec![],
+                )
+                .await
+                    == serde_json::Value::Bool(true)
+            })
+            .await;
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(2),
+                "{:?} at {w}px",
+                started.elapsed()
+            );
+            let shown = b.text("#live-diagnostics li.error").await;
+            assert!(shown.contains("invalid-op-published"), "{shown}");
+            assert!(b.text("#lint-status").await.starts_with("1 error"));
+            // Its line:column puts the cursor there.
+            let jump = b.css("#live-diagnostics li.error button.jump").await;
+            let at = jump.text().await.unwrap();
+            assert!(at.starts_with("35:"), "{at}");
+            jump.click().await.unwrap();
+            let cursor = b
+                .js(
+                    "const e = document.getElementById('editor'); \
+                     return e.value.slice(0, e.selectionStart).split('\\n').length;",
+                    vec![],
+                )
+                .await;
+            assert_eq!(cursor, serde_json::json!(35), "{w}px");
+            b.shot(if w == 1280 {
+                "mid-typing"
+            } else {
+                "mid-typing-phone"
+            })
+            .await;
+        }
+        b.client.set_window_size(1280, 900).await.expect("size");
         b
     });
 }
@@ -471,15 +661,22 @@ fn restore_an_older_revision() {
         let restores = b
             .client
             .find_all(fantoccini::Locator::XPath(
-                "//button[normalize-space(.)='Restore']",
+                "//a[normalize-space(.)='Restore…']",
             ))
             .await
             .unwrap();
-        assert!(!restores.is_empty(), "no Restore button");
+        assert!(!restores.is_empty(), "no Restore link");
         b.shot("revisions").await;
-        // The oldest revision is the last listed (newest first).
-        let oldest = restores.last().unwrap();
-        b.press(oldest, "Restore").await;
+        // The oldest revision is the last listed (newest first); it asks first.
+        let oldest = restores.last().unwrap().clone();
+        b.navigating("Restore…", || async {
+            oldest.click().await.expect("click Restore…");
+        })
+        .await;
+        b.see("Restore revision 1?").await;
+        b.see("becomes revision 3").await;
+        assert_eq!(stored(&b, &a).await.unwrap()["revision"], 2);
+        b.click_button("Restore revision 1").await;
         let now = stored(&b, &a).await.unwrap();
         assert_eq!(now["revision"], 3);
         assert!(now["html"].as_str().unwrap().contains("first words"));
@@ -517,10 +714,12 @@ fn fetch_now_twice() {
         b.click_link(NEWS).await;
         b.click_link("Feed").await;
         b.click_button("Fetch now").await;
-        b.not_see("Fetched less than 10 s ago").await;
+        b.not_see("A fetch of this page was asked for less than 10 s ago")
+            .await;
         b.shot("first").await;
         b.click_button("Fetch now").await;
-        b.see("Fetched less than 10 s ago").await;
+        b.see("A fetch of this page was asked for less than 10 s ago")
+            .await;
         b.shot("second").await;
         b
     });
@@ -671,6 +870,198 @@ fn post_from_another_origin_is_refused() {
         b.click("Delete").await;
         b.click_button("Delete for good").await;
         assert!(stored(&b, &a).await.is_none());
+        b
+    });
+}
+
+#[test]
+fn phone_width_pages_fit() {
+    run("phone_width_pages_fit", |b| async move {
+        let page = news(&b).await;
+        let a = url("phone/a");
+        let mut broken = article(&url("phone/broken")).broken();
+        broken.title = "A rejected item with a rather long title for a phone".into();
+        ingest_live(&b.api.store, &page, &[article(&a).warning(), broken]).await;
+        b.login("pub@example.com").await;
+        b.client
+            .set_window_size(390, 844)
+            .await
+            .expect("phone size");
+        for path in [
+            "/".to_string(),
+            "/pages/news".to_string(),
+            "/pages/news?tab=feed".to_string(),
+            format!("/articles?url={}", q(&a)),
+            format!("/articles/edit?url={}", q(&a)),
+            "/check".to_string(),
+            "/account".to_string(),
+            "/rules".to_string(),
+            "/rules/empty-element".to_string(),
+        ] {
+            b.open(&path).await;
+            let fits = b
+                .js(
+                    "const w = window.innerWidth; \
+                     if (document.documentElement.scrollWidth > w) return 'the page scrolls sideways'; \
+                     for (const c of document.querySelectorAll('table.stack td, table.stack th')) { \
+                       const r = c.getBoundingClientRect(); \
+                       if (r.width > 0 && r.right > w + 1) return 'a cell ends at ' + r.right + ': ' + c.textContent.slice(0, 40); \
+                     } \
+                     return 'ok';",
+                    vec![],
+                )
+                .await;
+            assert_eq!(fits, serde_json::json!("ok"), "{path} at 390px");
+        }
+        b.open("/pages/news?tab=feed").await;
+        b.shot("feed-tab-phone").await;
+        b.client.set_window_size(1280, 900).await.expect("size");
+        // The favicon is served.
+        let icon = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client")
+            .get(format!("{}/favicon.ico", b.api.base))
+            .send()
+            .await
+            .expect("favicon");
+        assert_eq!(icon.status().as_u16(), 200);
+        b
+    });
+}
+
+#[test]
+fn check_a_pasted_article() {
+    run("check_a_pasted_article", |b| async move {
+        b.login("pub@example.com").await;
+        b.click_link("Check").await;
+        assert_eq!(b.path().await, "/check");
+        b.fill(
+            "textarea#html-source",
+            &article(&url("check/pasted")).broken().html(),
+        )
+        .await;
+        b.click_button("Check the HTML").await;
+        let verdict = b.text("#verdict").await;
+        assert!(verdict.starts_with("Rejected: 1 error"), "{verdict}");
+        b.see("missing-op-published").await;
+        b.shot("check").await;
+        b
+    });
+}
+
+#[test]
+fn article_verdict_names_the_refused_version() {
+    run(
+        "article_verdict_names_the_refused_version",
+        |b| async move {
+            let page = news(&b).await;
+            let a = url("verdict/a");
+            ingest_live(&b.api.store, &page, &[article(&a)]).await;
+            // The feed's newer version lacks op-published: rejected, never stored.
+            ingest_live(
+                &b.api.store,
+                &page,
+                &[article(&a).modified("2024-03-10T09:00:00Z").broken()],
+            )
+            .await;
+            b.login("pub@example.com").await;
+            click_to_article(&b, "Harbour reopens after storm").await;
+            let verdict = b.text("#verdict").await;
+            assert!(
+                verdict.starts_with("Live. The production feed's newest version")
+                    && verdict.contains("was rejected: missing-op-published")
+                    && verdict.contains("readers see the version of"),
+                "{verdict}"
+            );
+            let refused = b.css("section.rejected-version").await;
+            let text = refused.text().await.unwrap();
+            assert!(text.contains("missing-op-published"), "{text}");
+            assert!(text.contains("readers see the older stored text"), "{text}");
+            b.see("1 error, 0 warnings").await;
+            b.shot("verdict").await;
+            b
+        },
+    );
+}
+
+/// axe-core's default rules on every page, at 1280 and 390 px: no violation.
+#[test]
+fn axe_finds_no_violation() {
+    run("axe_finds_no_violation", |b| async move {
+        let page = news(&b).await;
+        let a = url("axe/a");
+        let mut broken = article(&url("axe/broken")).broken();
+        broken.title = "A rejected item".into();
+        ingest_live(&b.api.store, &page, &[article(&a).warning(), broken]).await;
+        import(&b, &article(&a).body("Edited by hand.")).await;
+        let mut pages: Vec<(&str, String)> = vec![("anyone", "/login".to_string())];
+        let publisher = [
+            "/".to_string(),
+            "/pages/news".to_string(),
+            "/pages/news?tab=development".to_string(),
+            "/pages/news?tab=feed".to_string(),
+            "/pages/news/runs/1".to_string(),
+            format!("/articles?url={}", q(&a)),
+            format!("/articles/edit?url={}", q(&a)),
+            format!("/articles/diff?url={}&from=1&to=2", q(&a)),
+            format!("/articles/delete?url={}", q(&a)),
+            format!("/articles/restore?url={}&revision=1", q(&a)),
+            "/check?page=news&feed=production&item=1".to_string(),
+            "/check".to_string(),
+            "/account".to_string(),
+            "/rules".to_string(),
+            "/rules/empty-element".to_string(),
+        ];
+        pages.extend(publisher.into_iter().map(|p| ("pub@example.com", p)));
+        pages.extend(
+            [
+                "/pages/news?tab=settings",
+                "/audit",
+                "/admin/users",
+                "/admin/users/remove?email=pub%40example.com",
+            ]
+            .map(|p| ("op@example.com", p.to_string())),
+        );
+        // The check itself sees a violation: an image without a text alternative.
+        b.open("/login").await;
+        b.js(
+            "const i = document.createElement('img'); \
+             i.src = 'data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7'; \
+             document.querySelector('main').appendChild(i);",
+            vec![],
+        )
+        .await;
+        let Some(seen) = b.axe().await else {
+            return b;
+        };
+        assert!(seen.iter().any(|v| v.starts_with("image-alt")), "{seen:?}");
+        let mut signed_in = "anyone";
+        let mut found = Vec::new();
+        for (who, path) in &pages {
+            if *who != signed_in {
+                if signed_in != "anyone" {
+                    b.open("/").await;
+                    b.click_button("Sign out").await;
+                }
+                b.login(who).await;
+                signed_in = who;
+            }
+            for (w, h) in [(1280, 900), (390, 844)] {
+                b.client.set_window_size(w, h).await.expect("size");
+                b.open(path).await;
+                let Some(violations) = b.axe().await else {
+                    return b;
+                };
+                found.extend(
+                    violations
+                        .into_iter()
+                        .map(|v| format!("{path} at {w}px: {v}")),
+                );
+            }
+        }
+        b.client.set_window_size(1280, 900).await.expect("size");
+        assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
         b
     });
 }

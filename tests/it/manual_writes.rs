@@ -211,8 +211,12 @@ async fn scenario_ignored_updates_are_kept_replaced_and_cleared(db: &str) {
     assert_eq!(pending.page_id, page.id);
     assert!(pending.html.contains("Stale edit."));
     assert_eq!(pending.op_modified, Some(1_710_061_200_000));
-    let json = serde_json::to_value(IgnoredUpdateView::of(&pending, None, false)).unwrap();
+    let revisions = store.revisions(&a).await.unwrap();
+    let json =
+        serde_json::to_value(IgnoredUpdateView::of(&pending, None, &revisions, false)).unwrap();
     assert_eq!(json["rule"], "update-not-newer");
+    // Only feed versions so far: applying it reverts no one's hand edit.
+    assert_eq!(json["predates_manual_version"], false);
     assert_eq!(json["op_modified"], "2024-03-10T09:00:00.000Z");
     assert!(store.articles(None).await.unwrap()[0].ignored_update);
 

@@ -4,8 +4,9 @@
 //! the dashboard's counts, the editor's refusal and the diagnostics' source excerpts.
 
 use crate::kit;
+use iarss::store::FeedKind;
 use kit::api::{Api, NEWS, SPORT, q};
-use kit::publishing::article;
+use kit::publishing::{article, ingest, url};
 use scraper::{Html, Selector};
 
 macro_rules! web_on_both_backends {
@@ -39,7 +40,528 @@ web_on_both_backends!(
     failing_feeds_fill_the_screen,
     forms_cookies_and_addresses_cannot_be_played,
     a_trusted_proxy_names_the_client,
+    each_feed_shows_its_rejected_items,
+    account_self_service,
+    confirmations_and_the_last_operator,
+    check_page_validates_without_storing,
+    dashboard_pages_both_ways,
+    article_lists_filter_and_page_both_ways,
 );
+
+/// The Production list narrowed to articles with warnings, and paged both ways.
+async fn article_lists_filter_and_page_both_ways(db: &str) {
+    let api = Api::start(db).await;
+    for i in 0..57 {
+        let mut a = article(&url(&format!("list/{i:02}")));
+        if i % 20 == 0 {
+            a = a.warning();
+        }
+        assert_eq!(api.import(NEWS, &a.html(), true).await.status, 201);
+    }
+    let mut browser = Browser::new(&api);
+    browser.login("pub@example.com").await;
+    let rows = |page: &Page| page.select("table.articles tbody tr").len();
+    let link = |page: &Page, rel: &str| {
+        let doc = page.doc();
+        doc.select(&Selector::parse(&format!("nav.pager a[rel={rel}]")).unwrap())
+            .next()
+            .and_then(|a| a.value().attr("href"))
+            .map(str::to_string)
+    };
+    let warned = browser
+        .get("/pages/news?tab=production&filter=warnings")
+        .await;
+    assert_eq!(rows(&warned), 3, "{}", warned.body);
+    assert_eq!(warned.select("nav.filters a.chosen"), vec!["With warnings"]);
+    assert_eq!(rows(&browser.get("/pages/news?filter=errors").await), 0);
+    let first = browser.get("/pages/news").await;
+    assert_eq!(rows(&first), 50);
+    assert_eq!(link(&first, "prev"), None);
+    let second = browser.get(&link(&first, "next").expect("Next")).await;
+    assert_eq!(rows(&second), 7);
+    let back = browser.get(&link(&second, "prev").expect("Previous")).await;
+    assert_eq!(
+        back.select("table.articles tbody th a"),
+        first.select("table.articles tbody th a")
+    );
+    api.stop().await;
+}
+
+/// The dashboard a screen at a time: Next, then Previous back to the same screens.
+async fn dashboard_pages_both_ways(db: &str) {
+    let api = Api::start(db).await;
+    for i in 0..110 {
+        api.store
+            .add_page(&iarss::store::NewPage {
+                id: format!("p{i:03}"),
+                name: format!("Page {i:03}"),
+                domain: iarss::model::Domain::parse(&format!("p{i:03}.example.net")).unwrap(),
+                feed_url: None,
+                dev_feed_url: None,
+                enabled: false,
+            })
+            .await
+            .unwrap();
+    }
+    let mut op = Browser::new(&api);
+    op.login("op@example.com").await;
+    let link = |page: &Page, rel: &str| {
+        let doc = page.doc();
+        doc.select(&Selector::parse(&format!("nav.pager a[rel={rel}]")).unwrap())
+            .next()
+            .and_then(|a| a.value().attr("href"))
+            .map(str::to_string)
+    };
+    let names = |page: &Page| page.select("table.pages tbody th a");
+    let first = op.get("/").await;
+    assert_eq!(link(&first, "prev"), None);
+    let second = op.get(&link(&first, "next").expect("Next")).await;
+    let third = op.get(&link(&second, "next").expect("Next")).await;
+    assert_eq!(link(&third, "next"), None, "112 pages: three screens");
+    let back = op.get(&link(&third, "prev").expect("Previous")).await;
+    assert_eq!(names(&back), names(&second));
+    let front = op.get(&link(&back, "prev").expect("Previous")).await;
+    assert_eq!(names(&front), names(&first));
+    assert_eq!(link(&front, "prev"), None);
+    api.stop().await;
+}
+
+/// `/check`: pasted HTML is checked as an item of a page; a pasted feed is dry-run against
+/// the store (what each item would do) and nothing is written; a rejected item of the Feed
+/// tab opens here with its HTML and its errors.
+async fn check_page_validates_without_storing(db: &str) {
+    let api = Api::start(db).await;
+    let mut browser = Browser::new(&api);
+    browser.login("pub@example.com").await;
+    let form = browser.get("/check").await;
+    assert_eq!(form.status, 200);
+    assert!(form.select("nav.main a").iter().any(|a| a == "Check"));
+    let good = url("check/good");
+    let checked = browser
+        .post(
+            "/check",
+            &[
+                ("mode", "html"),
+                ("page", NEWS),
+                ("html", &article(&good).html()),
+            ],
+        )
+        .await;
+    assert_eq!(checked.status, 200, "{}", checked.body);
+    assert_eq!(
+        checked.select("#verdict"),
+        vec!["Accepted: no error and no warning."]
+    );
+    let broken = browser
+        .post(
+            "/check",
+            &[
+                ("mode", "html"),
+                ("page", NEWS),
+                ("html", &article(&good).broken().html()),
+            ],
+        )
+        .await;
+    assert!(broken.select("#verdict")[0].starts_with("Rejected: 1 error, 0 warnings"));
+    assert!(!broken.select("#result pre.excerpt mark").is_empty());
+    // Another page's domain: the pasted article is not news's.
+    let sport = browser
+        .post(
+            "/check",
+            &[
+                ("mode", "html"),
+                ("page", SPORT),
+                ("html", &article(&good).html()),
+            ],
+        )
+        .await;
+    assert_eq!(sport.status, 404, "not a page of this publisher");
+
+    let feed = kit::publishing::rss(&[article(&good), article(&url("check/bad")).broken()]);
+    let dry = browser
+        .post(
+            "/check",
+            &[
+                ("mode", "feed"),
+                ("page", NEWS),
+                ("feed", "production"),
+                ("feed_text", &feed),
+            ],
+        )
+        .await;
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    assert!(
+        dry.select("#verdict")[0].starts_with("1 item would be rejected of 2"),
+        "{:?}",
+        dry.select("#verdict")
+    );
+    assert_eq!(dry.select("#result li.item.error").len(), 1);
+    // The same feed as an uploaded file; without the form token, refused.
+    let upload = |token: String| {
+        let b = "iarss-boundary-7d3f";
+        let field = |name: &str, value: &str| {
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+        };
+        let body = format!(
+            "{}{}{}--{b}\r\nContent-Disposition: form-data; name=\"feed_file\"; \
+             filename=\"feed.xml\"\r\nContent-Type: application/rss+xml\r\n\r\n{feed}\r\n--{b}--\r\n",
+            field("form_token", &token),
+            field("page", NEWS),
+            field("feed", "production"),
+        );
+        browser
+            .client
+            .post(format!("{}/check/feed-file", browser.base))
+            .header("cookie", browser.cookie.clone().unwrap())
+            .header("content-type", format!("multipart/form-data; boundary={b}"))
+            .body(body)
+            .send()
+    };
+    let uploaded = upload(browser.form_token.clone()).await.unwrap();
+    assert_eq!(uploaded.status().as_u16(), 200);
+    let uploaded = uploaded.text().await.unwrap();
+    assert!(
+        uploaded.contains("feed.xml, as page news&#39;s production feed (nothing written)"),
+        "{uploaded}"
+    );
+    assert!(
+        uploaded.contains("1 item would be rejected of 2"),
+        "{uploaded}"
+    );
+    let forged = upload("not the token".into()).await.unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert_eq!(
+        api.get(
+            &format!("/api/v1/articles?url={}", q(&good)),
+            &api.publisher
+        )
+        .await
+        .status,
+        404,
+        "a dry run stores nothing"
+    );
+
+    // A rejected item of the Feed tab opens here.
+    let page = api.store.page(NEWS).await.unwrap().unwrap();
+    let mut bridge = article(&url("bridge")).broken();
+    bridge.title = "Storm closes the bridge".into();
+    ingest(&api.store, &page, FeedKind::Production, &[bridge]).await;
+    let tab = browser.get("/pages/news?tab=feed").await;
+    let doc = tab.doc();
+    let open = doc
+        .select(&Selector::parse("#feed-production a.button[href^='/check?']").unwrap())
+        .next()
+        .and_then(|a| a.value().attr("href"))
+        .expect("Open in the checker")
+        .to_string();
+    let opened = browser.get(&open).await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    assert!(opened.select("#result p.hint")[0].contains("Storm closes the bridge"));
+    assert!(opened.select("#html-source")[0].contains("<h1>Storm closes the bridge</h1>"));
+    assert!(opened.body.contains("missing-op-published"));
+    let outsider = {
+        let mut b = Browser::new(&api);
+        b.login("other@example.org").await;
+        b.get(&open).await.status
+    };
+    assert_eq!(outsider, 404);
+    api.stop().await;
+}
+
+/// `/account`: a wrong current password changes nothing; the right one changes it and signs
+/// out the user's other sessions but not this one; own tokens are created (shown once),
+/// work, and are revoked after a question; another user's token is not one's own.
+async fn account_self_service(db: &str) {
+    let api = Api::start(db).await;
+    let mut browser = Browser::new(&api);
+    browser.login("pub@example.com").await;
+    let mut elsewhere = Browser::new(&api);
+    elsewhere.login("pub@example.com").await;
+    let page = browser.get("/account").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.select("h1"), vec!["Your account"]);
+    assert_eq!(page.select("ul.plain li strong"), vec!["This browser"]);
+    assert_eq!(
+        page.select("form[action='/account/sessions/end-others'] button"),
+        vec!["Sign out the other sessions"]
+    );
+    let new = "a much better passphrase";
+    let wrong = browser
+        .post(
+            "/account/password",
+            &[
+                ("current", "not my password"),
+                ("new", new),
+                ("repeat", new),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("the current password is not right"));
+    assert_eq!(elsewhere.get("/").await.status, 200);
+    let changed = browser
+        .post(
+            "/account/password",
+            &[("current", PASSWORD), ("new", new), ("repeat", new)],
+        )
+        .await;
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    assert_eq!(browser.get("/").await.status, 200, "this session stays");
+    assert_eq!(elsewhere.get("/").await.status, 303, "the other one ended");
+    let relogin = api
+        .access
+        .login("pub@example.com", new, "127.0.0.1")
+        .await
+        .unwrap();
+    assert!(matches!(
+        relogin,
+        iarss::access::LoginOutcome::Success { .. }
+    ));
+
+    // Own tokens.
+    let created = browser.post("/account/tokens", &[("name", "cms")]).await;
+    assert_eq!(created.status, 200);
+    let token = created.select("#new-token").concat();
+    assert!(token.starts_with("iarss_"), "{}", created.body);
+    assert_eq!(api.get("/api/v1/pages", &token).await.status, 200);
+    let doc = created.doc();
+    let revoke_href = doc
+        .select(&Selector::parse("a[href^='/account/tokens/revoke?id=']").unwrap())
+        .next_back()
+        .and_then(|a| a.value().attr("href"))
+        .expect("a Revoke link of the newest token")
+        .to_string();
+    let id = revoke_href.rsplit('=').next().unwrap().to_string();
+    let question = browser.get(&revoke_href).await;
+    assert_eq!(question.status, 200);
+    assert!(question.body.contains("401"), "{}", question.body);
+    assert_eq!(
+        api.get("/api/v1/pages", &token).await.status,
+        200,
+        "asked only"
+    );
+    let revoked = browser.post("/account/tokens/revoke", &[("id", &id)]).await;
+    assert_eq!(revoked.status, 303);
+    assert_eq!(api.get("/api/v1/pages", &token).await.status, 401);
+    assert_eq!(api.get("/api/v1/pages", &api.publisher).await.status, 200);
+    // Someone else's token is not one's own to revoke.
+    let theirs = api
+        .access
+        .tokens(Some("other@example.org"))
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap()
+        .id
+        .to_string();
+    let refused = browser
+        .post("/account/tokens/revoke", &[("id", &theirs)])
+        .await;
+    assert_eq!(refused.status, 404);
+    api.stop().await;
+}
+
+/// Actions that change or remove something ask first and say what happens next; no one
+/// removes themselves and the last operator stays, on the web too.
+async fn confirmations_and_the_last_operator(db: &str) {
+    let api = Api::start(db).await;
+    let mut op = Browser::new(&api);
+    op.login("op@example.com").await;
+    let users = op.get("/admin/users").await;
+    assert!(
+        users
+            .select("a[href^='/admin/users/remove']")
+            .iter()
+            .all(|a| a == "Remove user…")
+    );
+    let doc = users.doc();
+    let removable: Vec<String> = doc
+        .select(&Selector::parse("a[href^='/admin/users/remove']").unwrap())
+        .filter_map(|a| a.value().attr("href").map(str::to_string))
+        .collect();
+    assert!(
+        !removable.iter().any(|h| h.contains("op%40example.com")),
+        "{removable:?}"
+    );
+    assert!(users.body.contains("the last operator") || users.body.contains("you (another"));
+    let own = op.get("/admin/users/remove?email=op%40example.com").await;
+    assert_eq!(own.status, 200);
+    assert!(own.body.contains("You cannot remove yourself"));
+    assert!(own.select("form[action='/admin/users/remove']").is_empty());
+    let refused = op
+        .post("/admin/users/remove", &[("email", "op@example.com")])
+        .await;
+    assert_ne!(refused.status, 303, "{}", refused.body);
+    let question = op.get("/admin/users/remove?email=pub%40example.com").await;
+    assert!(question.body.contains("What happens next"));
+    assert!(question.body.contains("stop working"));
+    assert!(api.access.user("pub@example.com").await.unwrap().is_some());
+    let removed = op
+        .post("/admin/users/remove", &[("email", "pub@example.com")])
+        .await;
+    assert_eq!(removed.status, 303);
+    assert!(api.access.user("pub@example.com").await.unwrap().is_none());
+
+    // Deleting an article says it comes back while the feed carries it.
+    let url = format!("https://{}/confirm", kit::api::NEWS_DOMAIN);
+    assert_eq!(
+        api.import(NEWS, &article(&url).html(), true).await.status,
+        201
+    );
+    let delete = op.get(&format!("/articles/delete?url={}", q(&url))).await;
+    assert!(delete.body.contains("the next feed run inserts it again"));
+    // A publisher gets no operator question.
+    let mut publisher = Browser::new(&api);
+    publisher.login("other@example.org").await;
+    assert_eq!(
+        publisher
+            .get("/admin/users/remove?email=op%40example.com")
+            .await
+            .status,
+        403
+    );
+    api.stop().await;
+}
+
+/// The production feed rejects items while the development feed ran last: the Feed tab
+/// still shows production's rejected items (title, guid, error with its excerpt) beside
+/// development's items with warnings; each links to the run that read it; the dashboard
+/// counts the rejections; the article whose newer version was rejected says so in its
+/// verdict, lists that version's errors, and the API's article read returns them.
+async fn each_feed_shows_its_rejected_items(db: &str) {
+    let api = Api::start(db).await;
+    let patched = api
+        .json(
+            "PATCH",
+            "/api/v1/pages/news",
+            &api.operator,
+            &serde_json::json!({ "dev_feed_url": "https://example.com/dev.rss" }),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    let page = api.store.page(NEWS).await.unwrap().unwrap();
+    let harbour = url("harbour");
+    ingest(
+        &api.store,
+        &page,
+        FeedKind::Production,
+        &[article(&harbour)],
+    )
+    .await;
+    let mut bridge = article(&url("bridge")).broken();
+    bridge.title = "Storm closes the bridge".into();
+    let harbour_fixed = article(&harbour).modified("2024-03-10T09:00:00Z").broken();
+    ingest(
+        &api.store,
+        &page,
+        FeedKind::Production,
+        &[harbour_fixed, bridge],
+    )
+    .await;
+    let mut draft = article(&url("preview")).warning();
+    draft.title = "Preview with an empty paragraph".into();
+    ingest(&api.store, &page, FeedKind::Development, &[draft]).await;
+
+    let mut browser = Browser::new(&api);
+    browser.login("pub@example.com").await;
+    let home = browser.get("/").await;
+    assert_eq!(
+        home.select("[data-count=rejected]"),
+        vec!["2"],
+        "{}",
+        home.body
+    );
+
+    let feed = browser.get("/pages/news?tab=feed").await;
+    assert_eq!(feed.status, 200);
+    let production = feed.select("#feed-production li.item.error h4");
+    assert_eq!(
+        production,
+        vec!["Harbour reopens after storm", "Storm closes the bridge"],
+        "{}",
+        feed.body
+    );
+    let section = feed.select("#feed-production").concat();
+    assert!(section.contains("2 rejected items"), "{section}");
+    assert!(section.contains(&url("bridge")), "the guid: {section}");
+    assert!(section.contains("missing-op-published"), "{section}");
+    assert!(
+        !feed
+            .select("#feed-production li.item.error pre.excerpt mark")
+            .is_empty(),
+        "the spot in the feed marked"
+    );
+    let warned = feed.select("#feed-development li.item.warning h4");
+    assert_eq!(warned, vec!["Preview with an empty paragraph"]);
+    assert!(
+        feed.select("#feed-development")
+            .concat()
+            .contains("empty-element")
+    );
+    assert!(
+        feed.select("#feed-development li.item.error").is_empty(),
+        "development rejected nothing"
+    );
+
+    // The run that read production has its own page, with all it found.
+    let doc = feed.doc();
+    let run_link = doc
+        .select(&Selector::parse("#feed-production p.hint a").unwrap())
+        .next()
+        .and_then(|a| a.value().attr("href"))
+        .expect("a link to the run")
+        .to_string();
+    let run = browser.get(&run_link).await;
+    assert_eq!(run.status, 200, "{run_link}");
+    assert!(run.select("h1")[0].starts_with("Run "));
+    assert_eq!(
+        run.select("li.item.error h3"),
+        vec!["Harbour reopens after storm", "Storm closes the bridge"]
+    );
+    // The run of another page is not found on this one.
+    let elsewhere = browser
+        .get(&run_link.replace("/pages/news/", "/pages/sport/"))
+        .await;
+    assert_eq!(elsewhere.status, 404);
+
+    // The article page: the verdict, then the refused version's errors.
+    let shown = browser.get(&format!("/articles?url={}", q(&harbour))).await;
+    let verdict = shown.select("#verdict").concat();
+    assert!(
+        verdict.starts_with("Live. The production feed's newest version (op-modified")
+            && verdict.contains("was rejected: missing-op-published")
+            && verdict.contains("readers see the version of"),
+        "{verdict}"
+    );
+    let refused = shown
+        .select("#rejected-production ~ ol li.diag.error")
+        .concat();
+    assert!(refused.contains("missing-op-published"), "{}", shown.body);
+    assert!(
+        shown
+            .select("dd")
+            .iter()
+            .any(|d| d == "1 error, 0 warnings"),
+        "{:?}",
+        shown.select("dd")
+    );
+    let read = api
+        .get(
+            &format!("/api/v1/articles?url={}", q(&harbour)),
+            &api.publisher,
+        )
+        .await;
+    let body = read.json();
+    assert_eq!(body["errors"], 1);
+    let rejected = &body["rejected_versions"][0];
+    assert_eq!(rejected["feed"], "production", "{body}");
+    assert_eq!(
+        rejected["diagnostics"][0]["rule"], "missing-op-published",
+        "{body}"
+    );
+    api.stop().await;
+}
 
 /// What an attacker could try against the forms and cookies: a plain session cookie
 /// planted before the `__Host-` one, an operator's form sent by a publisher, control
@@ -431,7 +953,11 @@ async fn login_cookie_and_forgery(db: &str) {
     assert_eq!(fetch.status, 303, "{}", fetch.body);
     let again = browser.post("/pages/news/fetch-now", &[]).await;
     assert_eq!(again.status, 429);
-    assert!(again.body.contains("Fetched less than 10 s ago"));
+    assert!(
+        again
+            .body
+            .contains("A fetch of this page was asked for less than 10 s ago")
+    );
 
     // Publishers see no Audit or Users, and are refused them.
     let home = browser.get("/").await;
@@ -528,12 +1054,13 @@ async fn pages_escape_and_isolate(db: &str) {
     let search = browser.get("/pages/news?q=warned").await;
     assert_eq!(search.select("table.articles tbody tr").len(), 1);
     let feed = browser.get("/pages/news?tab=feed").await;
-    assert_eq!(
-        feed.select("h2")
+    assert_eq!(feed.select("#feed-production h2"), vec!["Production feed"]);
+    assert!(
+        feed.select("#feed-production p.empty")
             .iter()
-            .filter(|h| *h == "Rejected items")
-            .count(),
-        1
+            .any(|p| p == "No run of this feed yet."),
+        "{}",
+        feed.body
     );
 
     // The article page: no script, no img[onerror] in the DOM, the title as text.
@@ -566,6 +1093,11 @@ async fn pages_escape_and_isolate(db: &str) {
         .get(&format!("/articles/preview?url={}", q(&news("hostile"))))
         .await;
     assert!(
+        preview.body.starts_with("<!doctype html>")
+            && preview.body.contains("<style id=\"ia-look\">"),
+        "the article first, in an Instant Article's look"
+    );
+    assert!(
         preview
             .header("content-security-policy")
             .starts_with("sandbox; default-src 'none'"),
@@ -581,7 +1113,7 @@ async fn pages_escape_and_isolate(db: &str) {
     assert_eq!(rules, vec!["empty-element"], "{}", warned_page.body);
     let marks = warned_page.select("pre.excerpt mark");
     assert_eq!(marks.len(), 1, "{}", warned_page.body);
-    assert_eq!(marks[0], "<");
+    assert_eq!(marks[0], "<p>", "the whole tag marked");
     assert!(warned_page.select("pre.excerpt").len() == 1);
 
     // Another publisher's article: the same 404 as an article that does not exist.
@@ -684,8 +1216,21 @@ async fn editor_refuses_errors(db: &str) {
             .iter()
             .any(|t| t == "2 (current)")
     );
-    let restore = shown.select("form[action*='/articles/restore'] button");
-    assert_eq!(restore, vec!["Restore"]);
+    let restore = shown.select("a[href*='/articles/restore']");
+    assert_eq!(restore, vec!["Restore…"]);
+    let question = browser
+        .get(&format!("/articles/restore?url={}&revision=1", q(&url)))
+        .await;
+    assert_eq!(question.status, 200);
+    assert_eq!(question.select("h1"), vec!["Restore revision 1?"]);
+    assert_eq!(
+        question.select("form[action*='/articles/restore'] button"),
+        vec!["Restore revision 1"]
+    );
+    assert_eq!(
+        shown.select("form[action='/articles/diff'] button"),
+        vec!["Show the differences"]
+    );
     let diff = browser
         .get(&format!("/articles/diff?url={}&from=1&to=2", q(&url)))
         .await;

@@ -332,6 +332,50 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script {script:?}: {e}"))
     }
 
+    /// The axe-core violations of the current document with axe's default rules, each as
+    /// "rule-id (impact): the first target"; `None` (after a printed note) when axe-core is
+    /// not at hand: `IARSS_AXE` names `axe.min.js` (scripts/test.sh installs axe-core from
+    /// the npm registry into a temporary directory). With `IARSS_BROWSER_TESTS=required`,
+    /// its absence fails the test.
+    pub async fn axe(&self) -> Option<Vec<String>> {
+        let source = match std::env::var_os("IARSS_AXE").filter(|v| !v.is_empty()) {
+            Some(path) => std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("IARSS_AXE={}: {e}", PathBuf::from(&path).display())),
+            None if required() => panic!(
+                "{}: IARSS_AXE names no axe.min.js (IARSS_BROWSER_TESTS=required)",
+                self.test
+            ),
+            None => {
+                println!("{}: no accessibility check (IARSS_AXE not set)", self.test);
+                return None;
+            }
+        };
+        // Loaded as the page's own code would be, then run once the document settles.
+        self.client
+            .execute(&format!("{source}\n;return true;"), vec![])
+            .await
+            .unwrap_or_else(|e| panic!("{}: loading axe-core: {e}", self.test));
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 axe.run(document).then(r => done(r.violations.map(v => \
+                   v.id + ' (' + v.impact + '): ' + (v.nodes[0] ? v.nodes[0].target.join(' ') : '') \
+                   + ' ' + v.nodes.length + ' node(s)'))).catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{}: running axe-core: {e}", self.test));
+        let list = found
+            .as_array()
+            .unwrap_or_else(|| panic!("{}: axe-core answered {found}", self.test));
+        Some(
+            list.iter()
+                .map(|v| v.as_str().unwrap_or_default().to_string())
+                .collect(),
+        )
+    }
+
     /// The HTTP status of the current document's navigation.
     pub async fn status(&self) -> u64 {
         self.js(

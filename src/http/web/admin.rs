@@ -59,7 +59,8 @@ pub async fn rules(session: WebSession) -> Response {
 pub struct RulePage {
     chrome: Chrome,
     rule: RuleRow,
-    doc: String,
+    /// The rule's documentation, rendered from its Markdown.
+    doc_html: String,
 }
 
 /// `GET /rules/{id}`.
@@ -68,7 +69,7 @@ pub async fn rule(session: WebSession, Path(id): Path<String>) -> Result<Respons
     let row = RuleRow::from(&r);
     Ok(render(&RulePage {
         chrome: session.chrome(vec![crumb("Rules", "/rules"), here(row.id.clone())]),
-        doc: r.doc.unwrap_or_default().to_string(),
+        doc_html: super::markdown::to_html(r.doc.unwrap_or_default()),
         rule: row,
     }))
 }
@@ -163,6 +164,13 @@ pub struct UserRow {
     pub pages: Vec<String>,
     /// Tokens.
     pub tokens: Vec<TokenRow>,
+    /// The address, for a query.
+    pub email_q: String,
+    /// Whether the signed-in operator may remove the user (not themselves, not the last
+    /// operator).
+    pub removable: bool,
+    /// Why not, when not.
+    pub kept_why: &'static str,
 }
 
 /// A token as listed (never its value).
@@ -208,23 +216,37 @@ async fn users_page(
     let access = state.service.access();
     let users = access.users().await.map_err(ServiceError::Store)?;
     let tokens = access.tokens(None).await.map_err(ServiceError::Store)?;
+    let operators = users.iter().filter(|u| u.role == Role::Operator).count();
     let users = users
         .into_iter()
-        .map(|u| UserRow {
-            tokens: tokens
-                .iter()
-                .filter(|t| t.user_email == u.email)
-                .map(|t| TokenRow {
-                    id: t.id,
-                    name: t.name.clone().unwrap_or_default(),
-                    created: Time::of_ms(Some(t.created_at)),
-                    last_used: Time::of_ms(t.last_used_at),
-                    revoked: Time::of_ms(t.revoked_at),
-                })
-                .collect(),
-            role: u.role.as_str(),
-            email: u.email,
-            pages: u.pages,
+        .map(|u| {
+            let me = session.caller.user_id == Some(u.id);
+            let last_operator = u.role == Role::Operator && operators <= 1;
+            UserRow {
+                email_q: q(&u.email),
+                removable: !me && !last_operator,
+                kept_why: if me {
+                    "you (another operator can remove you)"
+                } else if last_operator {
+                    "the last operator"
+                } else {
+                    ""
+                },
+                tokens: tokens
+                    .iter()
+                    .filter(|t| t.user_email == u.email)
+                    .map(|t| TokenRow {
+                        id: t.id,
+                        name: t.name.clone().unwrap_or_default(),
+                        created: Time::of_ms(Some(t.created_at)),
+                        last_used: Time::of_ms(t.last_used_at),
+                        revoked: Time::of_ms(t.revoked_at),
+                    })
+                    .collect(),
+                role: u.role.as_str(),
+                email: u.email,
+                pages: u.pages,
+            }
         })
         .collect();
     Ok(UsersPage {

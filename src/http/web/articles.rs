@@ -8,12 +8,16 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::views::{
-    Chrome, DiagnosticView, DiffLine, Time, code_spans, crumb, diff_lines, here, q, segment,
-    unified,
+    Chrome, DiagnosticView, DiffLine, Time, code_spans, count, crumb, diff_lines, here, q, segment,
+    short_date, unified,
 };
 use super::{PREVIEW_CSP, TokenOnly, WebError, WebForm, WebQuery, WebSession, render, see_other};
 use crate::http::AppState;
+use crate::model::ArticleStatus;
+use crate::registry::Severity;
 use crate::service::ServiceError;
+use crate::service::views::{ArticleDetail, RejectedVersionView};
+use crate::store::FeedKind;
 
 /// `?url=`.
 #[derive(Deserialize)]
@@ -58,6 +62,8 @@ pub struct IgnoredView {
     pub seen: Option<Time>,
     /// Stored → incoming.
     pub diff: Vec<DiffLine>,
+    /// Whether it is not newer than a version a person wrote.
+    pub predates_manual: bool,
 }
 
 fn reason(rule: &str) -> &'static str {
@@ -66,12 +72,133 @@ fn reason(rule: &str) -> &'static str {
             "The feed offered a version whose op-modified time is not newer than the stored version's, so the feed run kept the stored version."
         }
         "update-outside-24h-window" => {
-            "The feed offered a version more than 24 hours after the article was first published; feed updates are only applied within that window."
+            "The feed offered a version whose op-modified time is more than 24 hours after the stored version's, so the feed run kept the stored version: apply it here if it is the one readers should see."
         }
         "update-missing-op-modified" => {
             "The feed offered a version without an op-modified time, so it could not be ordered against the stored version."
         }
         _ => "A feed run refused this version of the article.",
+    }
+}
+
+/// A version a feed carries that its latest run rejected.
+pub struct RejectedView {
+    /// "production" or "development".
+    pub feed: &'static str,
+    /// The run that read it, and its page.
+    pub run_id: i64,
+    /// `/pages/{id}/runs/{run}`.
+    pub run_href: String,
+    /// When that run read it.
+    pub seen: Time,
+    /// Its op-modified.
+    pub op_modified: Option<Time>,
+    /// "1 error, 2 warnings".
+    pub counts: String,
+    /// Its diagnostics, errors first, with the feed's lines around each.
+    pub diagnostics: Vec<DiagnosticView>,
+}
+
+impl RejectedView {
+    fn of(page_id: &str, v: &RejectedVersionView) -> RejectedView {
+        let errors = v
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity() == Severity::Error)
+            .count();
+        let warnings = v.diagnostics.len() - errors;
+        RejectedView {
+            feed: v.feed.as_str(),
+            run_id: v.run_id,
+            run_href: format!("/pages/{}/runs/{}", segment(page_id), v.run_id),
+            seen: Time::from(v.seen_at),
+            op_modified: Time::of(v.op_modified),
+            counts: format!(
+                "{}, {}",
+                count(errors as i64, "error", "errors"),
+                count(warnings as i64, "warning", "warnings")
+            ),
+            diagnostics: v
+                .diagnostics
+                .iter()
+                .zip(
+                    v.excerpts
+                        .iter()
+                        .cloned()
+                        .chain(std::iter::repeat(Vec::new())),
+                )
+                .map(|(d, e)| DiagnosticView::with_excerpt(d, e))
+                .collect(),
+        }
+    }
+}
+
+/// The article page's verdict: what a reader gets and why, in one sentence.
+fn verdict(detail: &ArticleDetail) -> (&'static str, String) {
+    let record = &detail.article.record;
+    let stored = record
+        .op_modified
+        .or(record.op_published)
+        .unwrap_or(record.updated_at);
+    let live = record.status == ArticleStatus::Live;
+    let (lead, class) = if live {
+        ("Live.", "ok")
+    } else {
+        (
+            "Draft: readers do not see it until it is published.",
+            "none",
+        )
+    };
+    let readers = if live {
+        format!("readers see the version of {}", short_date(stored))
+    } else {
+        format!("the draft keeps the version of {}", short_date(stored))
+    };
+    let rejected = detail
+        .rejected_versions
+        .iter()
+        .find(|v| v.feed == FeedKind::Production)
+        .or(detail.rejected_versions.first());
+    if let Some(v) = rejected {
+        let mut rules: Vec<&str> = v
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity() == Severity::Error)
+            .map(|d| d.rule.as_str())
+            .collect();
+        rules.dedup();
+        let when = v
+            .op_modified
+            .map(|t| format!(" (op-modified {})", short_date(t)))
+            .unwrap_or_default();
+        return (
+            "error",
+            format!(
+                "{lead} The {} feed's newest version{when} was rejected: {} — {readers}.",
+                v.feed.as_str(),
+                rules.join(", ")
+            ),
+        );
+    }
+    if let Some(i) = &detail.pending_ignored_update {
+        return (
+            "warning",
+            format!(
+                "{lead} The feed offers a newer version that was not applied ({}) — {readers}.",
+                i.rule.as_str()
+            ),
+        );
+    }
+    if live {
+        (
+            class,
+            format!(
+                "{lead} Readers see the stored version, revision {}.",
+                detail.article.revision
+            ),
+        )
+    } else {
+        (class, lead.to_string())
     }
 }
 
@@ -90,8 +217,10 @@ pub struct ArticlePage {
     op_modified: Option<Time>,
     first_ingested: Option<Time>,
     updated: Option<Time>,
-    errors: i64,
-    warnings: i64,
+    seen_counts: String,
+    verdict: String,
+    verdict_class: &'static str,
+    rejected: Vec<RejectedView>,
     diagnostics: Vec<DiagnosticView>,
     ignored: Option<IgnoredView>,
     revisions: Vec<RevisionRow>,
@@ -146,6 +275,7 @@ pub async fn show(
     } else {
         match state.service.ignored(caller, &url).await {
             Ok(i) => Some(IgnoredView {
+                predates_manual: i.predates_manual_version,
                 reason: reason(i.rule.as_str()),
                 message_html: code_spans(&i.message),
                 stored_op_modified: Time::of(i.stored_op_modified),
@@ -178,6 +308,7 @@ pub async fn show(
         })
         .collect();
     revisions.sort_by_key(|r| std::cmp::Reverse(r.number));
+    let (verdict_class, verdict) = verdict(&detail);
     Ok(render(&ArticlePage {
         chrome: session.chrome(crumbs_for(&article.page_id, &page.name, &title)),
         form_token: session.form_token.clone(),
@@ -190,8 +321,18 @@ pub async fn show(
         op_modified: Time::of(article.op_modified),
         first_ingested: Some(Time::from(article.first_ingested_at)),
         updated: Some(Time::from(article.updated_at)),
-        errors: view.errors,
-        warnings: view.warnings,
+        seen_counts: format!(
+            "{}, {}",
+            count(view.errors, "error", "errors"),
+            count(view.warnings, "warning", "warnings")
+        ),
+        verdict,
+        verdict_class,
+        rejected: detail
+            .rejected_versions
+            .iter()
+            .map(|v| RejectedView::of(&article.page_id, v))
+            .collect(),
         diagnostics,
         ignored,
         revisions,
@@ -210,7 +351,11 @@ pub async fn preview(
         .service
         .visible_article(&session.caller, &query.url)
         .await?;
-    let mut response = Html(article.html.unwrap_or_default()).into_response();
+    // The article as stored, then a stylesheet with an Instant Article's look (appended,
+    // so the document's own doctype still comes first).
+    let mut document = article.html.unwrap_or_default();
+    document.push_str(INSTANT_ARTICLE_LOOK);
+    let mut response = Html(document).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -222,6 +367,22 @@ pub async fn preview(
     );
     Ok(response)
 }
+
+/// The preview's stylesheet: an Instant Article's reading column and type (serif text, a
+/// sans-serif header, full-width figures, small grey captions and credits).
+const INSTANT_ARTICLE_LOOK: &str = "\n<style id=\"ia-look\">\
+body{margin:0;background:#fff;color:#1d2129;font:18px/1.6 Georgia,'Times New Roman',serif}\
+article{display:block;max-width:640px;margin:0 auto;padding:24px 20px 48px}\
+header h1{font:700 30px/1.25 -apple-system,'Helvetica Neue',Helvetica,Arial,sans-serif;margin:0 0 8px}\
+header h2{font:400 20px/1.35 -apple-system,'Helvetica Neue',Helvetica,Arial,sans-serif;color:#4b4f56;margin:0 0 8px}\
+header time,header address,header .op-kicker{display:block;font:13px/1.5 -apple-system,Helvetica,Arial,sans-serif;color:#90949c}\
+figure{margin:24px -20px}figure img,figure video,figure iframe{display:block;width:100%;height:auto;border:0}\
+figcaption,cite{display:block;font:13px/1.4 -apple-system,Helvetica,Arial,sans-serif;color:#90949c;padding:6px 20px;font-style:normal}\
+blockquote{border-left:3px solid #1d2129;margin:24px 0;padding-left:16px;font-style:italic}\
+aside{display:block;font:24px/1.4 -apple-system,Helvetica,Arial,sans-serif;text-align:center;margin:28px 0}\
+h2{font:700 22px/1.3 -apple-system,Helvetica,Arial,sans-serif}\
+footer{display:block;font:13px/1.5 -apple-system,Helvetica,Arial,sans-serif;color:#90949c;border-top:1px solid #e9ebee;margin-top:32px;padding-top:12px}\
+</style>\n";
 
 /// `?url=&from=&to=`.
 #[derive(Deserialize)]
@@ -282,6 +443,7 @@ pub struct EditPage {
     domain: String,
     html: String,
     line_numbers: String,
+    problems: String,
     diagnostics: Vec<DiagnosticView>,
     problem: Option<String>,
 }
@@ -313,6 +475,14 @@ async fn edit_page(
         url_q: q(url),
         domain: page.domain.as_str().to_string(),
         line_numbers: line_numbers(&html),
+        problems: {
+            let errors = diagnostics.iter().filter(|d| d.severity == "error").count() as i64;
+            format!(
+                "{}, {}",
+                count(errors, "error", "errors"),
+                count(diagnostics.len() as i64 - errors, "warning", "warnings")
+            )
+        },
         html,
         diagnostics,
         problem,
@@ -461,6 +631,18 @@ pub async fn publish(
 pub struct RestoreQuery {
     url: String,
     revision: i64,
+}
+
+impl RestoreQuery {
+    /// The article.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The revision to restore.
+    pub fn revision(&self) -> i64 {
+        self.revision
+    }
 }
 
 /// The answer when a restore or an applied update has errors.

@@ -83,6 +83,10 @@ pub struct PageRow {
     pub errors: i64,
     /// With warnings.
     pub warnings: i64,
+    /// Items the latest reads of its feeds rejected.
+    pub rejected: i64,
+    /// Its Feed tab, where they are listed.
+    pub feed_href: String,
 }
 
 impl PageRow {
@@ -104,6 +108,8 @@ impl PageRow {
             draft: p.articles.draft,
             errors: p.articles.with_errors,
             warnings: p.articles.with_warnings,
+            rejected: p.rejected_items(),
+            feed_href: format!("/pages/{}?tab=feed", segment(&p.page_id)),
         }
     }
 }
@@ -129,6 +135,7 @@ pub struct Dashboard {
     operator: bool,
     failing: bool,
     next: Option<String>,
+    previous: Option<String>,
     /// For operators: the store's commits failing in a row, with the last error.
     store_alert: Option<String>,
     /// For operators: runs that could not be recorded.
@@ -169,6 +176,18 @@ pub async fn index(
             q(&c)
         )
     });
+    let filter = if failing { "failing=1&" } else { "" };
+    let previous = match (query.cursor.as_deref(), list.items.first()) {
+        (Some(c), Some(first)) if !c.is_empty() => state
+            .service
+            .pages_screen_before(&session.caller, &first.page_id, SCREEN, failing)
+            .await?
+            .map(|c| match c {
+                Some(c) => format!("/?{filter}cursor={}", q(&c)),
+                None => format!("/?{}", filter.trim_end_matches('&')),
+            }),
+        _ => None,
+    };
     // What only this process knows of the store's health: operators see it here.
     let health = state.store.health();
     let failed = health.failures_in_a_row();
@@ -198,6 +217,7 @@ pub async fn index(
         operator,
         failing,
         next,
+        previous,
         store_alert,
         unrecorded,
     }))

@@ -5,10 +5,15 @@
 //! a restrictive Content-Security-Policy; article previews are served on their own, in a
 //! sandbox, with no script and no same-origin.
 
+pub mod account;
 pub mod admin;
 pub mod articles;
+pub mod check;
+pub mod confirm;
 pub mod dashboard;
+pub mod feed;
 pub mod login;
+pub mod markdown;
 pub mod pages;
 pub mod views;
 
@@ -41,6 +46,7 @@ pub const PREVIEW_CSP: &str = "sandbox; default-src 'none'; img-src * data:; \
 
 const STYLESHEET: &str = include_str!("../../../static/iarss.css");
 const EDITOR_SCRIPT: &str = include_str!("../../../static/editor.js");
+const FAVICON: &[u8] = include_bytes!("../../../static/favicon.ico");
 
 /// The web pages' routes.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -54,8 +60,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(login::MAX_FORM_BYTES)),
         )
         .route("/logout", post(login::logout))
+        .route("/account", get(account::show))
+        .route("/account/password", post(account::password))
+        .route("/account/tokens", post(account::create_token))
+        .route(
+            "/account/tokens/revoke",
+            get(account::revoke_form).post(account::revoke),
+        )
+        .route(
+            "/account/sessions/end-others",
+            post(account::end_other_sessions),
+        )
         .route("/pages/{id}", get(pages::show))
         .route("/pages/{id}/fetch-now", post(pages::fetch_now))
+        .route("/pages/{id}/runs/{run}", get(feed::run_page))
         .route("/pages/{id}/settings", post(pages::settings))
         .route("/articles", get(articles::show))
         .route("/articles/preview", get(articles::preview))
@@ -69,16 +87,30 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(articles::delete_form).post(articles::delete),
         )
         .route("/articles/publish", post(articles::publish))
-        .route("/articles/restore", post(articles::restore))
-        .route("/articles/ignored/apply", post(articles::apply_ignored))
+        .route(
+            "/articles/restore",
+            get(confirm::restore).post(articles::restore),
+        )
+        .route(
+            "/articles/ignored/apply",
+            get(confirm::apply_ignored).post(articles::apply_ignored),
+        )
+        .route("/check", get(check::show).post(check::check))
+        .route("/check/feed-file", post(check::check_file))
         .route("/rules", get(admin::rules))
         .route("/rules/{id}", get(admin::rule))
         .route("/audit", get(admin::audit))
         .route("/admin/users", get(admin::users).post(admin::add_user))
-        .route("/admin/users/remove", post(admin::remove_user))
+        .route(
+            "/admin/users/remove",
+            get(confirm::remove_user).post(admin::remove_user),
+        )
         .route("/admin/users/pages", post(admin::user_page))
         .route("/admin/tokens", post(admin::create_token))
-        .route("/admin/tokens/revoke", post(admin::revoke_token))
+        .route(
+            "/admin/tokens/revoke",
+            get(confirm::revoke_token).post(admin::revoke_token),
+        )
         .layer(DefaultBodyLimit::max(cap))
 }
 
@@ -86,10 +118,22 @@ pub fn router(state: &AppState) -> Router<AppState> {
 pub fn static_router() -> Router<AppState> {
     Router::new()
         .route("/static/iarss.css", get(stylesheet))
+        .route("/favicon.ico", get(favicon))
         .route("/static/editor.js", get(editor_script))
 }
 
 const LONG_CACHE: &str = "public, max-age=31536000, immutable";
+
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/x-icon"),
+            (header::CACHE_CONTROL, LONG_CACHE),
+        ],
+        FAVICON,
+    )
+        .into_response()
+}
 
 async fn stylesheet() -> Response {
     (
@@ -141,6 +185,9 @@ pub struct WebSession {
     pub caller: Caller,
     /// The token every form of this session carries.
     pub form_token: String,
+    /// The session's id (the public half of its cookie), which self-service keeps when
+    /// it ends the user's other sessions.
+    pub session_id: String,
 }
 
 impl WebSession {
@@ -194,6 +241,7 @@ impl FromRequestParts<AppState> for WebSession {
             Ok(Some(s)) => Ok(WebSession {
                 caller: s.caller,
                 form_token: s.form_token,
+                session_id: s.id,
             }),
             Ok(None) => Err(to_login(parts)),
             Err(e) => Err(WebError::from(ServiceError::Store(e)).into_response()),

@@ -1,5 +1,6 @@
-//! `/pages/{id}`: a page's Production and Development articles, its Feed (runs, the latest
-//! run's rejected items, "Fetch now") and, for operators, its Settings.
+//! `/pages/{id}`: a page's Production and Development articles, its Feed (each feed's
+//! current rejected items and items with warnings, the run history, "Fetch now") and, for
+//! operators, its Settings.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -8,14 +9,15 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::dashboard::FeedCell;
-use super::views::{Chrome, DiagnosticView, Time, crumb, here, q, segment};
+use super::feed::{FeedPanel, RunRow};
+use super::views::{Chrome, Time, crumb, here, q, segment};
 use super::{TokenOnly, WebError, WebForm, WebQuery, WebSession, render, see_other};
 use crate::http::AppState;
 use crate::model::{ArticleStatus, mask_url};
-use crate::registry::{RuleId, Severity};
 use crate::service::ServiceError;
 use crate::service::pages::PagePatch;
-use crate::service::views::{ArticleView, RunDiagnosticView, RunView};
+use crate::service::views::{ArticleView, PageView};
+use crate::store::ArticleFilter;
 
 /// An article as a list row shows it.
 pub struct ArticleRow {
@@ -58,30 +60,6 @@ impl ArticleRow {
     }
 }
 
-/// A run as the Feed tab lists it.
-pub struct RunRow {
-    /// Run id.
-    pub id: i64,
-    /// `production` or `development`.
-    pub feed: String,
-    /// Outcome.
-    pub outcome: String,
-    /// When it finished.
-    pub finished: Option<Time>,
-    /// Counts: items, inserted, updated, unchanged, ignored, rejected.
-    pub counts: [i64; 6],
-    /// The feed-level error.
-    pub error: Option<String>,
-}
-
-/// A rejected item of the latest run, with its errors.
-pub struct RejectedItem {
-    /// Its canonical URL, or what identifies it.
-    pub label: String,
-    /// Its errors.
-    pub errors: Vec<DiagnosticView>,
-}
-
 /// A member of the page.
 pub struct Member {
     /// E-mail address.
@@ -102,16 +80,23 @@ pub struct PageTabs {
     form_token: String,
     flash: Option<String>,
     problem: Option<String>,
-    feeds: Vec<FeedCell>,
+    feed_badges: Vec<FeedCell>,
+    /// Why "Fetch now" may not lead to a fetch soon, when it may not.
+    fetch_note: Option<String>,
     // Production / Development
     search: String,
     articles: Vec<ArticleRow>,
     next: Option<String>,
+    previous: Option<String>,
+    /// The filters, each as (label, link, chosen).
+    filters: Vec<(&'static str, String, bool)>,
+    /// The chosen filter's key (`""` for all).
+    filter: &'static str,
     // Feed
+    feeds: Vec<FeedPanel>,
     runs: Vec<RunRow>,
-    feed_diagnostics: Vec<DiagnosticView>,
-    rejected: Vec<RejectedItem>,
-    latest_run: Option<i64>,
+    runs_next: Option<String>,
+    runs_prev: Option<String>,
     // Settings
     feed_url: String,
     dev_feed_url: String,
@@ -123,6 +108,7 @@ pub struct PageTabs {
 pub struct PageQuery {
     tab: Option<String>,
     q: Option<String>,
+    filter: Option<String>,
     cursor: Option<String>,
     done: Option<String>,
 }
@@ -173,26 +159,34 @@ async fn page_view(
         tab,
         operator,
         form_token: session.form_token.clone(),
-        flash: query.done.as_deref().map(done_message),
+        flash: None,
         problem,
-        feeds: [
+        feed_badges: [
             FeedCell::of("Production", page.feeds.production.as_ref()),
             FeedCell::of("Development", page.feeds.development.as_ref()),
         ]
         .into_iter()
         .flatten()
         .collect(),
+        fetch_note: fetch_note(state, &page),
         search: query.q.clone().unwrap_or_default(),
         articles: Vec::new(),
         next: None,
+        previous: None,
+        filters: Vec::new(),
+        filter: "",
+        feeds: Vec::new(),
         runs: Vec::new(),
-        feed_diagnostics: Vec::new(),
-        rejected: Vec::new(),
-        latest_run: None,
+        runs_next: None,
+        runs_prev: None,
         feed_url: String::new(),
         dev_feed_url: String::new(),
         members: Vec::new(),
     };
+    view.flash = query
+        .done
+        .as_deref()
+        .map(|d| done_message(d, view.fetch_note.as_deref()));
     match tab {
         "production" | "development" => {
             let status = if tab == "production" {
@@ -200,34 +194,91 @@ async fn page_view(
             } else {
                 ArticleStatus::Draft
             };
+            let (filter_key, filter) = match query.filter.as_deref() {
+                Some("errors") => ("errors", ArticleFilter::WithErrors),
+                Some("warnings") => ("warnings", ArticleFilter::WithWarnings),
+                Some("ignored") => ("ignored", ArticleFilter::IgnoredUpdate),
+                _ => ("", ArticleFilter::All),
+            };
+            view.filter = filter_key;
+            let search = query.q.as_deref().unwrap_or_default();
+            let list_href = |key: &str| {
+                let mut href = format!("{base}?tab={tab}");
+                if !search.is_empty() {
+                    href.push_str(&format!("&q={}", q(search)));
+                }
+                if !key.is_empty() {
+                    href.push_str(&format!("&filter={key}"));
+                }
+                href
+            };
+            view.filters = [
+                ("All", ""),
+                ("With errors (a newer version rejected)", "errors"),
+                ("With warnings", "warnings"),
+                ("Ignored update pending", "ignored"),
+            ]
+            .into_iter()
+            .map(|(label, key)| (label, list_href(key), key == filter_key))
+            .collect();
             let list = service
-                .articles(
+                .filtered_articles(
                     caller,
                     id,
                     Some(status),
                     query.q.as_deref(),
+                    filter,
                     query.cursor.as_deref(),
                     SCREEN,
                 )
                 .await?;
             view.articles = list.items.iter().map(ArticleRow::of).collect();
-            view.next = list.next_cursor.map(|c| {
-                format!(
-                    "{base}?tab={tab}&q={}&cursor={}",
-                    q(query.q.as_deref().unwrap_or_default()),
-                    q(&c)
-                )
-            });
+            let here = list_href(filter_key);
+            view.next = list.next_cursor.map(|c| format!("{here}&cursor={}", q(&c)));
+            if query.cursor.as_deref().is_some_and(|c| !c.is_empty())
+                && let Some(first) = list.items.first()
+            {
+                view.previous = service
+                    .articles_screen_before(
+                        caller,
+                        id,
+                        Some(status),
+                        query.q.as_deref(),
+                        filter,
+                        first,
+                        SCREEN,
+                    )
+                    .await?
+                    .map(|c| match c {
+                        Some(c) => format!("{here}&cursor={}", q(&c)),
+                        None => here.clone(),
+                    });
+            }
         }
         "feed" => {
-            let runs = service.page_runs(caller, id, None, RUNS).await?;
-            view.runs = runs.items.iter().map(run_row).collect();
-            if let Some(latest) = runs.items.first().map(|r| r.run_id) {
-                view.latest_run = Some(latest);
-                let run = service.run(caller, latest).await?;
-                let (feed, rejected) = split_diagnostics(&run.diagnostics);
-                view.feed_diagnostics = feed;
-                view.rejected = rejected;
+            view.feeds = service
+                .feeds_now(caller, id)
+                .await?
+                .iter()
+                .map(|f| FeedPanel::of(id, &base, f))
+                .collect();
+            let runs = service
+                .page_runs(caller, id, query.cursor.as_deref(), RUNS)
+                .await?;
+            view.runs = runs.items.iter().map(|r| RunRow::of(&base, r)).collect();
+            view.runs_next = runs
+                .next_cursor
+                .map(|c| format!("{base}?tab=feed&cursor={}#runs", q(&c)));
+            if query.cursor.as_deref().is_some_and(|c| !c.is_empty())
+                && let Some(first) = runs.items.first()
+            {
+                view.runs_prev = service
+                    .runs_screen_before(caller, id, first.run_id, RUNS)
+                    .await?
+                    .map(|c| match c {
+                        Some(c) => format!("{base}?tab=feed&cursor={}#runs", q(&c)),
+                        None => format!("{base}?tab=feed#runs"),
+                    });
             }
         }
         _ => {
@@ -244,67 +295,46 @@ async fn page_view(
     Ok(view)
 }
 
-fn done_message(done: &str) -> String {
+/// Why a fetch asked for may not happen soon: this process schedules no runs (`iarss
+/// serve`) and the page's feeds are overdue (no daemon elsewhere fetches them either), or
+/// the page is disabled.
+fn fetch_note(state: &AppState, page: &PageView) -> Option<String> {
+    if !page.enabled {
+        return Some(
+            "This page is disabled: no daemon fetches its feeds until an operator enables it \
+             in Settings."
+                .into(),
+        );
+    }
+    if state.schedules_runs() {
+        return None;
+    }
+    let now = crate::model::now_ms();
+    let overdue = [&page.feeds.production, &page.feeds.development]
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.next_due_at)
+        .any(|due| now - due.0 > NOBODY_FETCHES_AFTER_MS);
+    overdue.then(|| {
+        "No daemon is fetching this page's feeds: they are overdue, and this server (`iarss \
+         serve`) runs no feeds itself. Start `iarss daemon` on the same store to fetch them."
+            .into()
+    })
+}
+
+/// A feed this long past its due time has no daemon fetching it.
+const NOBODY_FETCHES_AFTER_MS: i64 = 5 * 60 * 1000;
+
+fn done_message(done: &str, note: Option<&str>) -> String {
     match done {
-        "fetch" => "Both feeds are due now; the daemon fetches them within moments.".into(),
+        "fetch" => match note {
+            Some(_) => "Both feeds are due now.".into(),
+            None => "Both feeds are due now; the daemon fetches them within moments.".into(),
+        },
         "saved" => "Settings saved.".into(),
         "deleted" => "The article was deleted.".into(),
         _ => "Done.".into(),
     }
-}
-
-fn run_row(r: &RunView) -> RunRow {
-    RunRow {
-        id: r.run_id,
-        feed: r.feed.as_str().to_string(),
-        outcome: r.outcome.as_str().to_string(),
-        finished: Some(Time::from(r.finished_at)),
-        counts: [
-            r.items,
-            r.inserted,
-            r.updated,
-            r.unchanged,
-            r.ignored,
-            r.rejected,
-        ]
-        .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
-        error: r.error.clone(),
-    }
-}
-
-/// A run's diagnostics split into the feed-level ones and the rejected items (errors of
-/// items, grouped by item; an item without a canonical URL is named by its position).
-fn split_diagnostics(
-    diagnostics: &[RunDiagnosticView],
-) -> (Vec<DiagnosticView>, Vec<RejectedItem>) {
-    let mut feed = Vec::new();
-    let mut rejected: Vec<RejectedItem> = Vec::new();
-    for d in diagnostics {
-        let rule_scope = d.rule.parse::<RuleId>().map(|r| r.group().scope());
-        let url = d.canonical_url.clone();
-        let is_error = d.severity == Severity::Error;
-        let item_level = url.is_some() || matches!(rule_scope, Ok(s) if s != "feed");
-        if !item_level {
-            feed.push(DiagnosticView::of_run(d, None));
-            continue;
-        }
-        if !is_error {
-            continue;
-        }
-        let label = url.unwrap_or_else(|| match d.line {
-            Some(l) => format!("an item without a canonical URL (feed line {l})"),
-            None => "an item without a canonical URL".to_string(),
-        });
-        let view = DiagnosticView::of_run(d, None);
-        match rejected.iter_mut().find(|r| r.label == label) {
-            Some(r) => r.errors.push(view),
-            None => rejected.push(RejectedItem {
-                label,
-                errors: vec![view],
-            }),
-        }
-    }
-    (feed, rejected)
 }
 
 /// `POST /pages/{id}/fetch-now`.
@@ -326,7 +356,9 @@ pub async fn fetch_now(
                 tab: Some("feed".into()),
                 ..PageQuery::default()
             };
-            let problem = format!("Fetched less than 10 s ago; try again in {retry_after} s.");
+            let problem = format!(
+                "A fetch of this page was asked for less than 10 s ago; ask again in {retry_after} s."
+            );
             let view = page_view(&state, &session, &id, query, Some(problem)).await?;
             let mut response = render(&view);
             *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;

@@ -7,7 +7,9 @@ use askama::Template;
 
 use super::WebSession;
 use crate::model::{Diagnostic, Timestamp};
+pub use crate::model::{ExcerptLine, excerpt};
 use crate::service::views::RunDiagnosticView;
+use crate::store::KeptDiagnostic;
 
 /// The signed-in user, as the header shows them.
 pub struct Nav {
@@ -87,6 +89,20 @@ pub fn segment(s: &str) -> String {
         }
     }
     out
+}
+
+/// "1 error", "2 errors": a count with its noun, singular or plural.
+pub fn count(n: i64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// A day and time as a sentence says it: "4 Dec 10:02 UTC".
+pub fn short_date(t: Timestamp) -> String {
+    t.utc().format("%-d %b %Y %H:%M UTC").to_string()
 }
 
 /// HTML-escaped text.
@@ -201,76 +217,6 @@ impl fmt::Display for Time {
     }
 }
 
-/// One line of a source excerpt.
-pub struct ExcerptLine {
-    /// 1-based.
-    pub number: usize,
-    /// The whole line, or what comes before the spot on the marked line.
-    pub before: String,
-    /// The character at the spot (marked lines only).
-    pub marked: Option<String>,
-    /// What follows the spot.
-    pub after: String,
-}
-
-/// How many characters of a long line are shown on each side of the spot.
-const EXCERPT_SIDE: usize = 80;
-
-/// The lines of `source` around `line`:`column` (1-based), the spot marked.
-pub fn excerpt(source: &str, line: i64, column: i64) -> Vec<ExcerptLine> {
-    let Ok(line) = usize::try_from(line) else {
-        return Vec::new();
-    };
-    if line == 0 {
-        return Vec::new();
-    }
-    let column = usize::try_from(column).unwrap_or(1).max(1);
-    let first = line.saturating_sub(2).max(1);
-    source
-        .lines()
-        .enumerate()
-        .skip(first - 1)
-        .take(line + 2 - first + 1)
-        .map(|(i, text)| {
-            let number = i + 1;
-            let chars: Vec<char> = text.chars().collect();
-            if number != line {
-                let shown = chars.len().min(2 * EXCERPT_SIDE);
-                let mut before: String = chars[..shown].iter().collect();
-                if shown < chars.len() {
-                    before.push('…');
-                }
-                return ExcerptLine {
-                    number,
-                    before,
-                    marked: None,
-                    after: String::new(),
-                };
-            }
-            let at = (column - 1).min(chars.len());
-            let start = at.saturating_sub(EXCERPT_SIDE);
-            let end = (at + 1 + EXCERPT_SIDE).min(chars.len());
-            let mut before: String = chars[start..at].iter().collect();
-            if start > 0 {
-                before.insert(0, '…');
-            }
-            let marked = chars.get(at).map_or(" ".to_string(), |c| c.to_string());
-            let mut after: String = chars
-                .get(at + 1..end)
-                .map_or(String::new(), |s| s.iter().collect());
-            if end < chars.len() {
-                after.push('…');
-            }
-            ExcerptLine {
-                number,
-                before,
-                marked: Some(marked),
-                after,
-            }
-        })
-        .collect()
-}
-
 /// A diagnostic as the pages show it.
 pub struct DiagnosticView {
     /// Rule id.
@@ -297,6 +243,30 @@ impl DiagnosticView {
             d.position.map(|p| (i64::from(p.line), i64::from(p.column))),
             source,
         )
+    }
+
+    /// A diagnostic with the excerpt kept for it.
+    pub fn with_excerpt(d: &Diagnostic, excerpt: Vec<ExcerptLine>) -> DiagnosticView {
+        let mut view = DiagnosticView::of(d, None);
+        view.excerpt = excerpt;
+        view
+    }
+
+    /// A diagnostic a run kept for an item or a feed, with the excerpt it kept.
+    pub fn of_kept(d: &KeptDiagnostic) -> DiagnosticView {
+        let severity = if d.severity == "error" {
+            "error"
+        } else {
+            "warning"
+        };
+        DiagnosticView {
+            rule: d.rule.clone(),
+            severity: severity.to_string(),
+            message_html: code_spans(&d.message),
+            line: d.line,
+            column: d.line.and(d.column),
+            excerpt: d.excerpt.clone(),
+        }
     }
 
     /// A diagnostic a run reported, with an excerpt of `source` when given.
@@ -383,21 +353,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(1, "error", "errors"), "1 error");
+        assert_eq!(count(0, "error", "errors"), "0 errors");
+        assert_eq!(count(3, "warning", "warnings"), "3 warnings");
+    }
+
+    #[test]
     fn backticks_become_code_after_escaping() {
         assert_eq!(
             code_spans("the `<script>` element & `x"),
             "the <code>&lt;script&gt;</code> element &amp; `x"
         );
-    }
-
-    #[test]
-    fn excerpt_marks_the_spot() {
-        let lines = excerpt("a\nb\nabcdef\nd\ne\nf", 3, 3);
-        assert_eq!(lines.len(), 5);
-        let marked = &lines[2];
-        assert_eq!(marked.number, 3);
-        assert_eq!(marked.before, "ab");
-        assert_eq!(marked.marked.as_deref(), Some("c"));
-        assert_eq!(marked.after, "def");
     }
 }

@@ -3,10 +3,11 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::model::{ArticleStatus, Diagnostic, Timestamp};
+use crate::model::{ArticleStatus, Diagnostic, ExcerptLine, Position, Timestamp};
 use crate::registry::RuleId;
 use crate::store::{
-    IgnoredUpdate, ImportOutcome, Revision, RevisionSource, StoredArticle, WriteAction,
+    ArticleSighting, FeedKind, IgnoredUpdate, ImportOutcome, ItemVerdict, Revision, RevisionSource,
+    StoredArticle, WriteAction,
 };
 
 /// A stored article as `iarss articles list --format json` writes it (docs/cli.md's
@@ -64,6 +65,29 @@ pub struct ArticleDetail {
     /// The refused newer version waiting to be applied by hand, without its HTML
     /// (`GET /articles/ignored` has it).
     pub pending_ignored_update: Option<IgnoredUpdateView>,
+    /// The versions of this article that its page's feeds carry now and that their latest
+    /// runs rejected (readers keep seeing the stored version): production first.
+    pub rejected_versions: Vec<RejectedVersionView>,
+}
+
+/// A version of a stored article that a feed carries and its latest run rejected: never
+/// stored, so readers see the stored version meanwhile.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RejectedVersionView {
+    /// The feed that carries it.
+    pub feed: FeedKind,
+    /// The latest run that read that feed.
+    pub run_id: i64,
+    /// When that run read it.
+    pub seen_at: Timestamp,
+    /// Its `op-modified` time.
+    pub op_modified: Option<Timestamp>,
+    /// Why it was rejected (errors first); positions are the feed's lines and columns.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The feed's lines around each diagnostic, in the same order (the web pages show
+    /// them).
+    #[serde(skip)]
+    pub excerpts: Vec<Vec<ExcerptLine>>,
 }
 
 /// The answer of an edit, a restore or an ignored update applied: the article as it is
@@ -120,6 +144,10 @@ pub struct IgnoredUpdateView {
     pub run_id: i64,
     /// When it was refused.
     pub created_at: Timestamp,
+    /// Whether it is not newer than a version a person wrote (edit, import, restore): the
+    /// feed still carries the text from before that version, and applying it would undo
+    /// it. The fix belongs in the publisher's CMS.
+    pub predates_manual_version: bool,
     /// Its HTML (`GET /articles/ignored` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
@@ -180,9 +208,28 @@ impl From<&Revision> for RevisionView {
 
 impl IgnoredUpdateView {
     /// The view of a pending update compared with a stored version modified at
-    /// `stored_op_modified`; with its HTML when `with_html`.
-    pub fn of(i: &IgnoredUpdate, stored_op_modified: Option<i64>, with_html: bool) -> Self {
+    /// `stored_op_modified` and the article's `revisions`; with its HTML when `with_html`.
+    pub fn of(
+        i: &IgnoredUpdate,
+        stored_op_modified: Option<i64>,
+        revisions: &[Revision],
+        with_html: bool,
+    ) -> Self {
+        // The newest version a person wrote; the feed's offer predates it unless its
+        // op-modified is newer than that version's.
+        let manual = revisions
+            .iter()
+            .filter(|r| r.source != RevisionSource::Feed)
+            .max_by_key(|r| r.number);
+        let predates_manual_version =
+            manual.is_some_and(
+                |m| match (i.op_modified, m.op_modified.or(stored_op_modified)) {
+                    (Some(offered), Some(written)) => offered <= written,
+                    _ => true,
+                },
+            );
         IgnoredUpdateView {
+            predates_manual_version,
             canonical_url: i.canonical_url.clone(),
             page_id: i.page_id.clone(),
             rule: i.rule,
@@ -193,5 +240,41 @@ impl IgnoredUpdateView {
             created_at: Timestamp(i.created_at),
             html: with_html.then(|| i.html.clone()),
         }
+    }
+}
+
+impl RejectedVersionView {
+    /// The rejected version a feed's kept items hold (none for an item with warnings only).
+    pub fn of(s: &ArticleSighting) -> Option<RejectedVersionView> {
+        if s.item.verdict != ItemVerdict::Rejected {
+            return None;
+        }
+        let mut kept: Vec<_> = s
+            .item
+            .diagnostics
+            .iter()
+            .filter_map(|d| Some((d.rule.parse::<RuleId>().ok()?, d)))
+            .collect();
+        kept.sort_by_key(|(rule, _)| rule.severity() != crate::registry::Severity::Error);
+        Some(RejectedVersionView {
+            feed: s.kind,
+            run_id: s.run_id,
+            seen_at: Timestamp(s.checked_at),
+            op_modified: s.item.op_modified.map(Timestamp),
+            diagnostics: kept
+                .iter()
+                .map(|(rule, d)| {
+                    let position = match (d.line, d.column) {
+                        (Some(l), Some(c)) => Some(Position {
+                            line: u32::try_from(l).unwrap_or(u32::MAX),
+                            column: u32::try_from(c).unwrap_or(u32::MAX),
+                        }),
+                        _ => None,
+                    };
+                    Diagnostic::new(*rule, d.message.clone(), position)
+                })
+                .collect(),
+            excerpts: kept.iter().map(|(_, d)| d.excerpt.clone()).collect(),
+        })
     }
 }

@@ -14,7 +14,7 @@ pub mod run;
 
 pub use article::{
     ArticleDetail, ArticleRecord, ArticleView, EditAnswer, IgnoredUpdateView, ImportAnswer,
-    RevisionView,
+    RejectedVersionView, RevisionView,
 };
 pub use audit::AuditView;
 pub use page::{ArticleCountsView, FeedView, FeedsView, FetchNowAnswer, PageView};

@@ -1,5 +1,7 @@
 //! A page as every answer shows it: the page, both feeds' state and its article counts.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -62,6 +64,11 @@ pub struct FeedView {
     /// Whether its next fetch waits longer than the cadence because of failures in a row
     /// (from the third one on).
     pub in_backoff: bool,
+    /// Items the feed's latest run that read it rejected (never stored; the web page's Feed
+    /// tab lists them).
+    pub rejected_items: i64,
+    /// Items that run found with warnings and no error.
+    pub items_with_warnings: i64,
 }
 
 /// A page's articles by status and by what their last version seen had.
@@ -112,6 +119,8 @@ impl FeedView {
             consecutive_failures: state.consecutive_failures,
             next_due_at: state.next_due_at.map(Timestamp),
             in_backoff: state.in_backoff(),
+            rejected_items: 0,
+            items_with_warnings: 0,
         })
     }
 }
@@ -153,6 +162,32 @@ impl PageView {
             },
             articles: counts.map(ArticleCountsView::from).unwrap_or_default(),
         }
+    }
+
+    /// Sets each feed's current item counts (rejected, with warnings) from
+    /// [`Store::feed_item_counts`](crate::store::Store::feed_item_counts).
+    pub fn with_item_counts(mut self, counts: Option<&HashMap<FeedKind, (i64, i64)>>) -> Self {
+        for (kind, feed) in [
+            (FeedKind::Production, self.feeds.production.as_mut()),
+            (FeedKind::Development, self.feeds.development.as_mut()),
+        ] {
+            if let (Some(feed), Some(&(rejected, warned))) =
+                (feed, counts.and_then(|c| c.get(&kind)))
+            {
+                feed.rejected_items = rejected;
+                feed.items_with_warnings = warned;
+            }
+        }
+        self
+    }
+
+    /// Items rejected by the latest runs of both feeds.
+    pub fn rejected_items(&self) -> i64 {
+        [&self.feeds.production, &self.feeds.development]
+            .into_iter()
+            .flatten()
+            .map(|f| f.rejected_items)
+            .sum()
     }
 
     /// The feed of `kind`, when the page has one.
