@@ -420,9 +420,17 @@ impl Store {
         }
         sql.push_str(match filter {
             ArticleFilter::All => "",
-            ArticleFilter::WithErrors => " AND f.errors > 0",
+            // Few articles have errors or a pending update: their set is read first (by
+            // its own index) rather than tested on every article of the page.
+            ArticleFilter::WithErrors => {
+                " AND a.canonical_url IN (SELECT canonical_url FROM article_findings \
+                 WHERE page_id = $1 AND errors > 0)"
+            }
             ArticleFilter::WithWarnings => " AND f.warnings > 0",
-            ArticleFilter::IgnoredUpdate => " AND i.canonical_url IS NOT NULL",
+            ArticleFilter::IgnoredUpdate => {
+                " AND a.canonical_url IN (SELECT canonical_url FROM ignored_updates \
+                 WHERE page_id = $1)"
+            }
         });
         (sql, n)
     }
