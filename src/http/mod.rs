@@ -33,6 +33,10 @@ pub fn router(state: AppState) -> Router {
     }
     app.fallback(web::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::signed_in_errors,
+        ))
         .layer(axum::middleware::from_fn(web::security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -11,7 +11,8 @@ use crate::access::Caller;
 use crate::ingest::manual;
 use crate::model::{ArticleStatus, Diagnostic};
 use crate::store::{
-    ArticleFilter, FeedKind, ImportKey, ImportOutcome, Page, RevisionSource, StoredArticle,
+    ArticleFilter, FeedKind, FilterCounts, ImportKey, ImportOutcome, Page, RevisionSource,
+    StoredArticle,
 };
 use crate::validate::{CheckOptions, check_input};
 
@@ -89,6 +90,17 @@ impl Service {
             limit,
         )
         .await
+    }
+
+    /// How many of a page's articles of one status each list filter keeps.
+    pub async fn filter_counts(
+        &self,
+        caller: &Caller,
+        page_id: &str,
+        status: ArticleStatus,
+    ) -> Result<FilterCounts, ServiceError> {
+        self.visible_page(caller, page_id).await?;
+        Ok(self.store.filter_counts(page_id, status).await?)
     }
 
     /// [`Service::articles`], kept to the articles `filter` names.

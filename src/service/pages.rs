@@ -257,7 +257,13 @@ impl Service {
         caller: &Caller,
         id: &str,
     ) -> Result<FetchNowAnswer, ServiceError> {
-        self.visible_page(caller, id).await?;
+        let page = self.visible_page(caller, id).await?;
+        // No daemon fetches a disabled page: "due now" would be a promise nobody keeps.
+        if !page.enabled {
+            return Err(ServiceError::Conflict(format!(
+                "page `{id}` is disabled: no feed of it is fetched until an operator enables it"
+            )));
+        }
         let every = self.fetch_now_every;
         match self
             .store

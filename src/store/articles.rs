@@ -179,6 +179,46 @@ pub enum ArticleFilter {
     IgnoredUpdate,
 }
 
+/// How many articles of one page and status each [`ArticleFilter`] keeps, for the list's
+/// filter labels. The whole list is counted exactly (an index-only count); the problem
+/// filters stop at [`FilterCounts::CAP`], so a page where every article has warnings costs
+/// no more than a screenful of reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FilterCounts {
+    /// Every article of the status.
+    pub all: i64,
+    /// With errors, at most [`FilterCounts::CAP`] + 1.
+    pub with_errors: i64,
+    /// With warnings, at most [`FilterCounts::CAP`] + 1.
+    pub with_warnings: i64,
+    /// With an ignored update pending, at most [`FilterCounts::CAP`] + 1.
+    pub ignored_update: i64,
+}
+
+impl FilterCounts {
+    /// Where a problem count stops: a count above it reads "1,000+".
+    pub const CAP: i64 = 1000;
+
+    /// The count of one filter.
+    pub fn of(&self, filter: ArticleFilter) -> i64 {
+        match filter {
+            ArticleFilter::All => self.all,
+            ArticleFilter::WithErrors => self.with_errors,
+            ArticleFilter::WithWarnings => self.with_warnings,
+            ArticleFilter::IgnoredUpdate => self.ignored_update,
+        }
+    }
+}
+
+/// A row of [`Store::filter_counts`].
+#[derive(sqlx::FromRow)]
+struct FilterCountRow {
+    all_n: i64,
+    errors_n: i64,
+    warnings_n: i64,
+    ignored_n: i64,
+}
+
 /// The search pattern of `q` (`%…%`, its wildcards escaped), when there is one.
 fn needle(q: Option<&str>) -> Option<String> {
     q.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
@@ -433,6 +473,47 @@ impl Store {
             }
         });
         (sql, n)
+    }
+
+    /// [`FilterCounts`] of a page's articles of one status, in one statement: each problem
+    /// set is read from its own index (the partial ones of migrations 0010 and 0011 and the
+    /// ignored updates' page index), joined to the article for its status, up to the cap.
+    pub async fn filter_counts(
+        &self,
+        page_id: &str,
+        status: ArticleStatus,
+    ) -> Result<FilterCounts, StoreError> {
+        let capped = |from: &str| {
+            format!(
+                "(SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 AS one FROM {from} \
+                 JOIN articles a ON a.canonical_url = x.canonical_url \
+                 WHERE a.status = $2 LIMIT {}) capped)",
+                FilterCounts::CAP + 1
+            )
+        };
+        let sql = format!(
+            "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM articles \
+             WHERE page_id = $1 AND status = $2) AS all_n, {} AS errors_n, {} AS warnings_n, \
+             {} AS ignored_n",
+            capped(
+                "(SELECT canonical_url FROM article_findings WHERE page_id = $1 AND errors > 0) x"
+            ),
+            capped(
+                "(SELECT canonical_url FROM article_findings WHERE page_id = $1 AND warnings > 0) x"
+            ),
+            capped("(SELECT canonical_url FROM ignored_updates WHERE page_id = $1) x"),
+        );
+        let row: FilterCountRow = dynamic_as(sql)
+            .bind(page_id)
+            .bind(status.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(FilterCounts {
+            all: row.all_n,
+            with_errors: row.errors_n,
+            with_warnings: row.warnings_n,
+            ignored_update: row.ignored_n,
+        })
     }
 
     /// One article's list fields (no HTML).

@@ -45,8 +45,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
 pub use articles::{
-    ArticleContent, ArticleFilter, ArticleListItem, ArticleWrite, ManualCommit, ManualCommitted,
-    StoredArticle, Writes, cursor_key,
+    ArticleContent, ArticleFilter, ArticleListItem, ArticleWrite, FilterCounts, ManualCommit,
+    ManualCommitted, StoredArticle, Writes, cursor_key,
 };
 pub use audit::{AuditEntry, AuditRecord};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};

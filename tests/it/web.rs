@@ -72,7 +72,32 @@ async fn article_lists_filter_and_page_both_ways(db: &str) {
         .get("/pages/news?tab=production&filter=warnings")
         .await;
     assert_eq!(rows(&warned), 3, "{}", warned.body);
-    assert_eq!(warned.select("nav.filters a.chosen"), vec!["With warnings"]);
+    assert_eq!(
+        warned.select("nav.filters a.chosen"),
+        vec!["With warnings (3)"]
+    );
+    // Each filter says how many it keeps, before it is chosen.
+    assert_eq!(
+        warned.select("nav.filters a"),
+        vec![
+            "All (57)",
+            "Newer version rejected (0)",
+            "With warnings (3)",
+            "Ignored update pending (0)"
+        ]
+    );
+    // Under a search the counts (of the whole tab) would mislead: none is shown.
+    let searched = browser
+        .get("/pages/news?tab=production&filter=warnings&q=list%2F2")
+        .await;
+    assert_eq!(rows(&searched), 1, "{}", searched.body);
+    assert_eq!(
+        searched.select("nav.filters a.chosen"),
+        vec!["With warnings"]
+    );
+    // Drafts are counted apart from live articles.
+    let drafts = browser.get("/pages/news?tab=development").await;
+    assert_eq!(drafts.select("nav.filters a")[0], "All (0)");
     assert_eq!(rows(&browser.get("/pages/news?filter=errors").await), 0);
     let first = browser.get("/pages/news").await;
     assert_eq!(rows(&first), 50);
@@ -123,6 +148,62 @@ async fn dashboard_pages_both_ways(db: &str) {
     let front = op.get(&link(&back, "prev").expect("Previous")).await;
     assert_eq!(names(&front), names(&first));
     assert_eq!(link(&front, "prev"), None);
+
+    // Too many pages to pick from a list: /check asks for the page's id instead.
+    let check = op.get("/check?page=p042").await;
+    assert_eq!(check.status, 200);
+    assert!(
+        check.select("select#feed-page").is_empty(),
+        "{}",
+        check.body
+    );
+    let typed = check.doc();
+    let typed = typed
+        .select(&Selector::parse("input#feed-page").unwrap())
+        .next()
+        .expect("a page id field");
+    assert_eq!(typed.value().attr("value"), Some("p042"));
+    // A publisher with a page or two still picks from a list.
+    let mut publisher = Browser::new(&api);
+    publisher.login("pub@example.com").await;
+    let theirs = publisher.get("/check").await;
+    assert_eq!(theirs.select("select#feed-page option").len(), 1);
+
+    // A disabled page offers no fetch that no daemon would make, and the API refuses it.
+    let disabled = op.get("/pages/p007?tab=feed").await;
+    assert!(
+        disabled
+            .select("form[action$='/fetch-now'] button")
+            .is_empty(),
+        "{}",
+        disabled.body
+    );
+    assert!(disabled.body.contains("This page is disabled"));
+    let refused = api
+        .send(
+            "POST",
+            "/api/v1/pages/p007/fetch-now",
+            Some(&api.operator),
+            None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.text());
+
+    // A mistyped page id: the not-found page keeps the user's navigation.
+    let typo = op.get("/pages/p9999").await;
+    assert_eq!(typo.status, 404);
+    assert_eq!(
+        typo.select("nav.main a"),
+        vec!["Pages", "Check", "Rules", "Audit", "Users"]
+    );
+    assert_eq!(typo.select("header a.who"), vec!["op@example.com"]);
+    let nowhere = publisher.get("/no/such/address").await;
+    assert_eq!(nowhere.status, 404);
+    assert_eq!(
+        nowhere.select("nav.main a"),
+        vec!["Pages", "Check", "Rules"]
+    );
     api.stop().await;
 }
 

@@ -155,6 +155,7 @@ pub async fn remove(
     params(PagePath),
     responses((status = 202, description = "Both feeds are due now", body = FetchNowAnswer),
               (status = 404, description = "`not_found`: no such page (or not the caller's)", body = ErrorBody),
+              (status = 409, description = "`conflict`: the page is disabled, so no feed of it is fetched", body = ErrorBody),
               (status = 429, description = "`too_many_requests`: asked less than 10 s ago; see Retry-After", body = ErrorBody,
                 headers(("Retry-After" = i64, description = "Seconds to wait")))))]
 pub async fn fetch_now(

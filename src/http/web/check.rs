@@ -68,6 +68,9 @@ pub struct CheckPage {
     chrome: Chrome,
     form_token: String,
     pages: Vec<PageChoice>,
+    /// When the user has too many pages to list: the page is typed by its id (this one
+    /// filled in).
+    typed_page: Option<String>,
     development: bool,
     html: String,
     feed_text: String,
@@ -99,6 +102,9 @@ pub struct CheckForm {
     feed_text: String,
 }
 
+/// Up to this many pages, a page is picked from a list; past it, typed by its id.
+const PICK_FROM_LIST_UP_TO: i64 = 100;
+
 fn kind_of(s: &str) -> FeedKind {
     if s == "development" {
         FeedKind::Development
@@ -114,20 +120,28 @@ async fn check_page(
 ) -> Result<CheckPage, WebError> {
     let pages = state
         .service
-        .pages(&session.caller, None, 500, false)
+        .pages(&session.caller, None, PICK_FROM_LIST_UP_TO + 1, false)
         .await?;
+    // A list of thousands of pages is no way to pick one (and costs the page its speed):
+    // past a screenful the page is typed by its id.
+    let typed = pages.items.len() as i64 > PICK_FROM_LIST_UP_TO;
     Ok(CheckPage {
         chrome: session.chrome(vec![crumb("Pages", "/"), here("Check")]),
         form_token: session.form_token.clone(),
-        pages: pages
-            .items
-            .iter()
-            .map(|p| PageChoice {
-                selected: picked == Some(p.page_id.as_str()),
-                id: p.page_id.clone(),
-                name: p.name.clone(),
-            })
-            .collect(),
+        pages: if typed {
+            Vec::new()
+        } else {
+            pages
+                .items
+                .iter()
+                .map(|p| PageChoice {
+                    selected: picked == Some(p.page_id.as_str()),
+                    id: p.page_id.clone(),
+                    name: p.name.clone(),
+                })
+                .collect()
+        },
+        typed_page: typed.then(|| picked.unwrap_or_default().to_string()),
         development: false,
         html: String::new(),
         feed_text: String::new(),

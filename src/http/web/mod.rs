@@ -442,14 +442,26 @@ impl From<crate::access::AccessError> for WebError {
     }
 }
 
+/// An error page's heading and text, kept on its answer so that [`signed_in_errors`] can
+/// render it again with the signed-in user's navigation.
+#[derive(Clone)]
+struct ShownError {
+    title: &'static str,
+    message: String,
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let page = ErrorPage {
             chrome: Chrome::anonymous(),
             title: self.title,
-            message: self.message,
+            message: self.message.clone(),
         };
         let mut response = (self.status, render(&page)).into_response();
+        response.extensions_mut().insert(ShownError {
+            title: self.title,
+            message: self.message,
+        });
         if let Some(s) = self.retry_after
             && let Ok(v) = HeaderValue::from_str(&s.to_string())
         {
@@ -457,6 +469,49 @@ impl IntoResponse for WebError {
         }
         response
     }
+}
+
+/// Gives an error page the navigation of the user whose browser asked, so a mistyped
+/// address or a page they may not see leaves them one click from their pages. Error pages
+/// are rendered where no session is at hand (a failed extractor, the fallback); the session
+/// is looked up here, only for an error answer to a request that carries a session cookie.
+pub async fn signed_in_errors(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let cookie = session_cookie(&parts.headers).map(str::to_owned);
+    let address = client_address(&parts);
+    let response = next.run(Request::from_parts(parts, body)).await;
+    let (Some(shown), Some(cookie)) = (response.extensions().get::<ShownError>(), cookie) else {
+        return response;
+    };
+    let shown = shown.clone();
+    let session = match state
+        .service
+        .access()
+        .session(&cookie, address.as_deref())
+        .await
+    {
+        Ok(Some(s)) => WebSession {
+            caller: s.caller,
+            form_token: s.form_token,
+            session_id: s.id,
+        },
+        _ => return response,
+    };
+    let page = ErrorPage {
+        chrome: session.chrome(Vec::new()),
+        title: shown.title,
+        message: shown.message,
+    };
+    let (mut head, _) = response.into_parts();
+    let rendered = render(&page);
+    let (_, body) = rendered.into_parts();
+    head.extensions.remove::<ShownError>();
+    head.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(head, body)
 }
 
 /// A template rendered; a template that fails to render (a defect) is logged and answered

@@ -17,7 +17,7 @@ use crate::model::{ArticleStatus, mask_url};
 use crate::service::ServiceError;
 use crate::service::pages::PagePatch;
 use crate::service::views::{ArticleView, PageView};
-use crate::store::ArticleFilter;
+use crate::store::{ArticleFilter, FilterCounts};
 
 /// An article as a list row shows it.
 pub struct ArticleRow {
@@ -89,7 +89,7 @@ pub struct PageTabs {
     next: Option<String>,
     previous: Option<String>,
     /// The filters, each as (label, link, chosen).
-    filters: Vec<(&'static str, String, bool)>,
+    filters: Vec<(String, String, bool)>,
     /// The chosen filter's key (`""` for all).
     filter: &'static str,
     // Feed
@@ -111,6 +111,25 @@ pub struct PageQuery {
     filter: Option<String>,
     cursor: Option<String>,
     done: Option<String>,
+}
+
+/// A filter's count as its label shows it: grouped thousands; a problem filter's
+/// "1,000+" past [`FilterCounts::CAP`] (the whole list is counted exactly).
+fn count_label(n: i64, filter: ArticleFilter) -> String {
+    let capped = filter != ArticleFilter::All && n > FilterCounts::CAP;
+    let n = if capped { FilterCounts::CAP } else { n };
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if capped {
+        out.push('+');
+    }
+    out
 }
 
 /// Articles per screen.
@@ -212,14 +231,35 @@ async fn page_view(
                 }
                 href
             };
+            // Counts label the filters of the whole tab; under a search they would
+            // mislead (they do not count the search), so a search shows none.
+            let counts = if search.trim().is_empty() {
+                Some(service.filter_counts(caller, id, status).await?)
+            } else {
+                None
+            };
             view.filters = [
-                ("All", ""),
-                ("With errors (a newer version rejected)", "errors"),
-                ("With warnings", "warnings"),
-                ("Ignored update pending", "ignored"),
+                ("All", "", ArticleFilter::All),
+                (
+                    "Newer version rejected",
+                    "errors",
+                    ArticleFilter::WithErrors,
+                ),
+                ("With warnings", "warnings", ArticleFilter::WithWarnings),
+                (
+                    "Ignored update pending",
+                    "ignored",
+                    ArticleFilter::IgnoredUpdate,
+                ),
             ]
             .into_iter()
-            .map(|(label, key)| (label, list_href(key), key == filter_key))
+            .map(|(label, key, f)| {
+                let label = match counts {
+                    Some(c) => format!("{label} ({})", count_label(c.of(f), f)),
+                    None => label.to_string(),
+                };
+                (label, list_href(key), key == filter_key)
+            })
             .collect();
             let list = service
                 .filtered_articles(
@@ -422,5 +462,20 @@ pub async fn settings(
             Ok(response)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_group_thousands_and_problem_counts_stop_at_the_cap() {
+        assert_eq!(count_label(0, ArticleFilter::All), "0");
+        assert_eq!(count_label(999, ArticleFilter::WithErrors), "999");
+        assert_eq!(count_label(1000, ArticleFilter::WithWarnings), "1,000");
+        assert_eq!(count_label(1001, ArticleFilter::WithWarnings), "1,000+");
+        assert_eq!(count_label(100_000, ArticleFilter::All), "100,000");
+        assert_eq!(count_label(1_234_567, ArticleFilter::All), "1,234,567");
     }
 }

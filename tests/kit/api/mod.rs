@@ -144,7 +144,7 @@ impl Api {
                     domain: Domain::parse(domain).unwrap(),
                     feed_url: Some(format!("https://{domain}/ia.rss")),
                     dev_feed_url: None,
-                    enabled: false,
+                    enabled: true,
                 })
                 .await
                 .expect("add a page");
