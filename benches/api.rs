@@ -454,6 +454,14 @@ async fn web_pages(server: &Server, client: &reqwest::Client, db: &str) {
             "web: a page's articles with an ignored update",
             "/pages/news?filter=ignored",
         ),
+        (
+            "web: a page's articles with warnings",
+            "/pages/news?filter=warnings",
+        ),
+        (
+            "web: a page's drafts (none, counted)",
+            "/pages/news?tab=development",
+        ),
         ("web: the Feed tab", "/pages/news?tab=feed"),
         (
             "web: an article",

@@ -213,10 +213,10 @@ impl FilterCounts {
 /// A row of [`Store::filter_counts`].
 #[derive(sqlx::FromRow)]
 struct FilterCountRow {
-    all_n: i64,
-    errors_n: i64,
-    warnings_n: i64,
-    ignored_n: i64,
+    // SUM over no row is NULL.
+    errors_n: Option<i64>,
+    warnings_n: Option<i64>,
+    ignored_n: Option<i64>,
 }
 
 /// The search pattern of `q` (`%…%`, its wildcards escaped), when there is one.
@@ -475,44 +475,71 @@ impl Store {
         (sql, n)
     }
 
-    /// [`FilterCounts`] of a page's articles of one status, in one statement: each problem
-    /// set is read from its own index (the partial ones of migrations 0010 and 0011 and the
-    /// ignored updates' page index), joined to the article for its status, up to the cap.
+    /// [`FilterCounts`] of a page's articles of one status. The status is counted first
+    /// (an index-only count); a status with few articles then tests each of them for each
+    /// problem (by primary key), and one with many reads each problem set from its own
+    /// index (the partial ones of migrations 0010 and 0011 and the ignored updates' page
+    /// index) up to the cap, so that neither a page of 100,000 warned live articles nor its
+    /// empty drafts tab reads the other side whole.
     pub async fn filter_counts(
         &self,
         page_id: &str,
         status: ArticleStatus,
     ) -> Result<FilterCounts, StoreError> {
-        let capped = |from: &str| {
+        let all: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM articles WHERE page_id = $1 AND status = $2",
+        )
+        .bind(page_id)
+        .bind(status.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        if all == 0 {
+            return Ok(FilterCounts::default());
+        }
+        let sql = if all <= FilterCounts::CAP {
+            let has = |set: &str| {
+                format!(
+                    "CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM {set} \
+                     AND x.canonical_url = a.canonical_url) THEN 1 ELSE 0 END) AS BIGINT)"
+                )
+            };
             format!(
-                "(SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 AS one FROM {from} \
-                 JOIN articles a ON a.canonical_url = x.canonical_url \
-                 WHERE a.status = $2 LIMIT {}) capped)",
-                FilterCounts::CAP + 1
+                "SELECT {} AS errors_n, {} AS warnings_n, {} AS ignored_n FROM articles a \
+                 WHERE a.page_id = $1 AND a.status = $2",
+                has("article_findings x WHERE x.errors > 0"),
+                has("article_findings x WHERE x.warnings > 0"),
+                has("ignored_updates x WHERE true"),
+            )
+        } else {
+            let capped = |set: &str| {
+                format!(
+                    "(SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 AS one FROM {set} x \
+                     JOIN articles a ON a.canonical_url = x.canonical_url \
+                     WHERE a.status = $2 LIMIT {}) capped)",
+                    FilterCounts::CAP + 1
+                )
+            };
+            format!(
+                "SELECT {} AS errors_n, {} AS warnings_n, {} AS ignored_n",
+                capped(
+                    "(SELECT canonical_url FROM article_findings WHERE page_id = $1 AND errors > 0)"
+                ),
+                capped(
+                    "(SELECT canonical_url FROM article_findings WHERE page_id = $1 AND warnings > 0)"
+                ),
+                capped("(SELECT canonical_url FROM ignored_updates WHERE page_id = $1)"),
             )
         };
-        let sql = format!(
-            "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM articles \
-             WHERE page_id = $1 AND status = $2) AS all_n, {} AS errors_n, {} AS warnings_n, \
-             {} AS ignored_n",
-            capped(
-                "(SELECT canonical_url FROM article_findings WHERE page_id = $1 AND errors > 0) x"
-            ),
-            capped(
-                "(SELECT canonical_url FROM article_findings WHERE page_id = $1 AND warnings > 0) x"
-            ),
-            capped("(SELECT canonical_url FROM ignored_updates WHERE page_id = $1) x"),
-        );
         let row: FilterCountRow = dynamic_as(sql)
             .bind(page_id)
             .bind(status.as_str())
             .fetch_one(&self.pool)
             .await?;
         Ok(FilterCounts {
-            all: row.all_n,
-            with_errors: row.errors_n,
-            with_warnings: row.warnings_n,
-            ignored_update: row.ignored_n,
+            all,
+            with_errors: row.errors_n.unwrap_or_default(),
+            with_warnings: row.warnings_n.unwrap_or_default(),
+            ignored_update: row.ignored_n.unwrap_or_default(),
         })
     }
 
