@@ -495,6 +495,8 @@ impl Config {
             conditional: true,
             retention: (!retention.is_zero()).then_some(retention),
             threads: 1,
+            stored_validators: None,
+            reschedule: None,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod manual;
 pub mod update;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::{info, warn};
@@ -20,7 +21,7 @@ use crate::fetch::{self, Conditional, FetchConfig, FetchError};
 use crate::model::{CanonicalUrl, Diagnostic};
 use crate::parse::InputKind;
 use crate::store::{
-    FeedKind, FeedRun, LoggedDiagnostic, Page, PageSeq, RunOutcome, Store, StoreError,
+    FeedKind, FeedRun, LoggedDiagnostic, Page, PageSeq, Reschedule, RunOutcome, Store, StoreError,
     UnrecordedRun, Validators, now_ms,
 };
 use crate::validate::{CanonicalTap, CheckOptions, InputReport, RuleId, check_input};
@@ -84,6 +85,23 @@ pub struct RunOptions {
     pub retention: Option<Duration>,
     /// Threads for article checks.
     pub threads: usize,
+    /// The feed's stored validators, when the caller read them already (the daemon's
+    /// claim does): a conditional fetch then reads nothing from the store first.
+    pub stored_validators: Option<Validators>,
+    /// How the run's commit reschedules the feed (the daemon's claimed runs), so that the
+    /// run and its reschedule are one write.
+    pub reschedule: Option<NextDue>,
+}
+
+/// How a claimed feed's next due time follows from its run: given the run as it is about
+/// to be committed (its outcome and finish time) and the wait its server asked for.
+#[derive(Clone)]
+pub struct NextDue(pub Arc<dyn Fn(&FeedRun, Option<Duration>) -> Reschedule + Send + Sync>);
+
+impl std::fmt::Debug for NextDue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NextDue")
+    }
 }
 
 impl Default for RunOptions {
@@ -96,6 +114,8 @@ impl Default for RunOptions {
             conditional: false,
             retention: Some(Duration::from_secs(30 * 24 * 3600)),
             threads: 1,
+            stored_validators: None,
+            reschedule: None,
         }
     }
 }
@@ -109,6 +129,8 @@ pub struct RunResult {
     pub diagnostics: Vec<LoggedDiagnostic>,
     /// How long the server asked to wait before the next fetch (`429`/`503`).
     pub retry_after: Option<Duration>,
+    /// Whether the commit rescheduled the feed ([`RunOptions::reschedule`]).
+    pub rescheduled: bool,
 }
 
 impl RunResult {
@@ -118,6 +140,7 @@ impl RunResult {
             run,
             diagnostics: Vec::new(),
             retry_after: None,
+            rescheduled: false,
         }
     }
 }
@@ -288,16 +311,19 @@ async fn fetch_body(
         }
         FeedSource::Url(url) => url,
     };
-    let conditional = if conditional {
-        store
+    let conditional = match (&options.stored_validators, conditional) {
+        (_, false) => None,
+        (Some(v), true) => Some(Conditional {
+            etag: v.etag.clone(),
+            last_modified: v.last_modified.clone(),
+        }),
+        (None, true) => store
             .feed_state(&page.id, kind)
             .await?
             .map(|s| Conditional {
                 etag: s.etag,
                 last_modified: s.last_modified,
-            })
-    } else {
-        None
+            }),
     };
     let fetched = match &options.fetcher {
         Some(fetcher) => fetcher.get(url, conditional.as_ref()).await,
@@ -339,11 +365,14 @@ async fn acquire(
             run.outcome = RunOutcome::NotModified;
             run.http_status = Some(304);
             run.finished_at = now_ms();
-            store.commit_run(run, &[], None).await?;
+            let reschedule = next_due(options, run, None);
+            store
+                .commit_run(run, &[], None, reschedule.as_ref())
+                .await?;
             info!(run_id = run.id, "not modified");
-            Ok(Step::Done(Box::new(RunResult::without_diagnostics(
-                run.clone(),
-            ))))
+            let mut result = RunResult::without_diagnostics(run.clone());
+            result.rescheduled = reschedule.is_some();
+            Ok(Step::Done(Box::new(result)))
         }
         Acquired::Failed {
             diagnostic,
@@ -351,7 +380,7 @@ async fn acquire(
             retry_after,
         } => {
             run.http_status = http_status;
-            let mut result = fail(store, run, diagnostic).await?;
+            let mut result = fail(store, run, diagnostic, options, retry_after).await?;
             result.retry_after = retry_after;
             Ok(Step::Done(Box::new(result)))
         }
@@ -490,7 +519,9 @@ async fn parse_with_lookups(
     let Feed { store, .. } = *feed;
     match parse_feed(feed, bytes, charset, true).await? {
         ParseEnd::Parsed(parsed) => Ok(Step::Next(*parsed)),
-        ParseEnd::Failed(d) => Ok(Step::Done(Box::new(fail(store, run, d).await?))),
+        ParseEnd::Failed(d) => Ok(Step::Done(Box::new(
+            fail(store, run, d, feed.options, None).await?,
+        ))),
         ParseEnd::Internal(message) => {
             tracing::error!(%message, "feed run failed internally");
             run.outcome = RunOutcome::InternalError;
@@ -549,8 +580,15 @@ async fn commit(
         run.counts = plan.counts.clone();
         run.outcome = RunOutcome::Ok;
         run.finished_at = now_ms();
+        let reschedule = next_due(feed.options, run, None);
         let committed = writer
-            .commit_run(run, &plan.writes, &plan.diagnostics, validators.as_ref())
+            .commit_run(
+                run,
+                &plan.writes,
+                &plan.diagnostics,
+                validators.as_ref(),
+                reschedule.as_ref(),
+            )
             .await;
         match committed {
             Ok(_) => break (plan, waited, plan_ms),
@@ -582,7 +620,17 @@ async fn commit(
         run: run.clone(),
         diagnostics: std::mem::take(&mut plan.diagnostics),
         retry_after: None,
+        rescheduled: feed.options.reschedule.is_some(),
     })
+}
+
+/// The reschedule a claimed run's commit makes, when the run was claimed.
+fn next_due(
+    options: &RunOptions,
+    run: &FeedRun,
+    retry_after: Option<Duration>,
+) -> Option<Reschedule> {
+    options.reschedule.as_ref().map(|f| (f.0)(run, retry_after))
 }
 
 /// The text of a panic's payload.
@@ -641,19 +689,28 @@ pub async fn record_refusal(
 ) -> Result<RunResult, StoreError> {
     let mut run = FeedRun::start(&page.id, feed_url, kind);
     let d = Diagnostic::new(RuleId::FeedFetchFailed, message, None);
-    match fail(store, &mut run, d).await {
+    match fail(store, &mut run, d, &RunOptions::default(), None).await {
         Ok(result) => Ok(result),
         Err(e) => record_store_error(store, run, e).await,
     }
 }
 
 /// Records a run that failed as a whole: no article is touched.
-async fn fail(store: &Store, run: &mut FeedRun, d: Diagnostic) -> Result<RunResult, StoreError> {
+async fn fail(
+    store: &Store,
+    run: &mut FeedRun,
+    d: Diagnostic,
+    options: &RunOptions,
+    retry_after: Option<Duration>,
+) -> Result<RunResult, StoreError> {
     run.outcome = outcome_for(d.rule);
     run.error = Some(d.message.clone());
     run.finished_at = now_ms();
     let diagnostics = vec![LoggedDiagnostic::of(&d, None)];
-    store.commit_run(run, &diagnostics, None).await?;
+    let reschedule = next_due(options, run, retry_after);
+    store
+        .commit_run(run, &diagnostics, None, reschedule.as_ref())
+        .await?;
     warn!(
         run_id = run.id,
         rule = d.rule.as_str(),
@@ -665,5 +722,6 @@ async fn fail(store: &Store, run: &mut FeedRun, d: Diagnostic) -> Result<RunResu
         run: run.clone(),
         diagnostics,
         retry_after: None,
+        rescheduled: reschedule.is_some(),
     })
 }

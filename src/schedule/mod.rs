@@ -13,9 +13,11 @@ use tokio::sync::{Mutex, Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
-use crate::ingest::{FeedSource, RunOptions, record_refusal, run_feed};
+use crate::ingest::{FeedSource, NextDue, RunOptions, record_refusal, run_feed};
 use crate::model::now_ms;
-use crate::store::{BACKOFF_AFTER_FAILURES, ClaimedFeed, RunOutcome, Store, StoreError, backs_off};
+use crate::store::{
+    BACKOFF_AFTER_FAILURES, ClaimedFeed, Reschedule, RunOutcome, Store, StoreError, backs_off,
+};
 
 /// How often each daemon prunes the run log and the warnings log.
 const PRUNE_PERIOD: Duration = Duration::from_secs(600);
@@ -277,7 +279,7 @@ impl Scheduler {
     }
 
     /// One claimed feed: run it, record metrics, reschedule it.
-    async fn run_claim(&self, claim: ClaimedFeed) {
+    async fn run_claim(self: &Arc<Self>, claim: ClaimedFeed) {
         let started = now_ms();
         let lag = (started - claim.due_at).max(0) as f64 / 1000.0;
         metrics::histogram!("iarss_schedule_lag_seconds").record(lag);
@@ -293,10 +295,14 @@ impl Scheduler {
         }
         // A late run re-phases from when its fetch began, after any wait for its host.
         let fetch_started = now_ms();
-        let (end, retry_after) = self.run_one(&claim).await;
+        let (end, retry_after, rescheduled) = self.run_one(&claim, fetch_started).await;
         let finished = now_ms();
         metrics::histogram!("iarss_run_duration_seconds")
             .record((finished - started) as f64 / 1000.0);
+        if rescheduled {
+            // The run's commit set the next due time and let the lease go.
+            return;
+        }
         let failures = match end {
             RunEnd::Recorded(o) if o.is_success() => 0,
             // Not run: its page's writers took longer than `store.write_wait`. It is tried
@@ -304,6 +310,22 @@ impl Scheduler {
             RunEnd::Busy => claim.consecutive_failures,
             RunEnd::Recorded(_) | RunEnd::Unrecorded => claim.consecutive_failures + 1,
         };
+        let next = self.next_due_after(&claim, fetch_started, finished, failures, retry_after);
+        if let Err(e) = self.store.reschedule(&claim, &self.owner, next).await {
+            warn!(page_id = %claim.page_id, error = %e, "rescheduling failed; the lease will expire");
+        }
+    }
+
+    /// The claimed feed's next due time after a run that began fetching at
+    /// `fetch_started`, ended at `finished` and left it `failures` failed runs in a row.
+    fn next_due_after(
+        &self,
+        claim: &ClaimedFeed,
+        fetch_started: i64,
+        finished: i64,
+        failures: i64,
+        retry_after: Option<Duration>,
+    ) -> i64 {
         let next = next_due(
             claim.due_at,
             fetch_started,
@@ -311,35 +333,50 @@ impl Scheduler {
             failures,
             self.options.interval,
             self.options.max_backoff,
-            jitter_for(&claim),
+            jitter_for(claim),
         );
-        let next = not_before_retry_after(next, finished, retry_after, self.options.max_backoff);
-        if let Err(e) = self.store.reschedule(&claim, &self.owner, next).await {
-            warn!(page_id = %claim.page_id, error = %e, "rescheduling failed; the lease will expire");
-        }
+        not_before_retry_after(next, finished, retry_after, self.options.max_backoff)
     }
 
-    /// Runs the claimed feed: how it ended and how long its server asked to wait.
-    async fn run_one(&self, claim: &ClaimedFeed) -> (RunEnd, Option<Duration>) {
-        let page = match self.store.page(&claim.page_id).await {
-            Ok(Some(p)) => p,
-            Ok(None) => return (RunEnd::Unrecorded, None),
-            Err(e) => {
-                warn!(page_id = %claim.page_id, error = %e, "reading the page failed");
-                return (RunEnd::Unrecorded, None);
-            }
-        };
+    /// Runs the claimed feed: how it ended, how long its server asked to wait, and whether
+    /// its commit rescheduled it.
+    async fn run_one(
+        self: &Arc<Self>,
+        claim: &ClaimedFeed,
+        fetch_started: i64,
+    ) -> (RunEnd, Option<Duration>, bool) {
+        // The claim read the page and the feed's validators: a 304 reads nothing more.
+        let page = &claim.page;
         let source = FeedSource::parse(&claim.url);
         let mut run = self.run.clone();
         run.conditional = true;
+        run.stored_validators = Some(claim.validators.clone());
+        let (scheduler, claimed) = (Arc::clone(self), claim.clone());
+        run.reschedule = Some(NextDue(Arc::new(move |run, retry_after| {
+            let failures = if run.outcome.is_success() {
+                0
+            } else {
+                claimed.consecutive_failures + 1
+            };
+            Reschedule {
+                owner: scheduler.owner.clone(),
+                next_due_at: scheduler.next_due_after(
+                    &claimed,
+                    fetch_started,
+                    run.finished_at,
+                    failures,
+                    retry_after,
+                ),
+            }
+        })));
         let result = if matches!(source, FeedSource::Path { .. }) && !self.options.allow_file_urls {
             let message = format!(
                 "`{}` is not an http(s) URL (file URLs need [fetch] allow_file_urls = true)",
                 claim.url
             );
-            record_refusal(&self.store, &page, &claim.url, claim.kind, &message).await
+            record_refusal(&self.store, page, &claim.url, claim.kind, &message).await
         } else {
-            run_feed(&self.store, &page, &source, claim.kind, &run).await
+            run_feed(&self.store, page, &source, claim.kind, &run).await
         };
         match result {
             Ok(result) => {
@@ -359,15 +396,19 @@ impl Scheduler {
                     metrics::counter!("iarss_diagnostics_total", "rule" => d.rule.as_str())
                         .increment(1);
                 }
-                (RunEnd::Recorded(r.outcome), result.retry_after)
+                (
+                    RunEnd::Recorded(r.outcome),
+                    result.retry_after,
+                    result.rescheduled,
+                )
             }
             Err(StoreError::Busy { .. }) => {
                 metrics::counter!("iarss_runs_busy_total").increment(1);
-                (RunEnd::Busy, None)
+                (RunEnd::Busy, None, false)
             }
             Err(e) => {
                 warn!(page_id = %page.id, error = %e, "the run could not be recorded");
-                (RunEnd::Unrecorded, None)
+                (RunEnd::Unrecorded, None, false)
             }
         }
     }

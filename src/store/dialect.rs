@@ -108,6 +108,12 @@ pub fn ilike(backend: Backend) -> &'static str {
     }
 }
 
+/// Whether a `WITH` may hold an `UPDATE … RETURNING` whose rows the statement goes on to
+/// join (PostgreSQL); SQLite's may not, and its `RETURNING` names the updated table only.
+pub fn joins_returned_rows(backend: Backend) -> bool {
+    matches!(backend, Backend::Postgres)
+}
+
 /// The row locks a claim takes on the rows of table `of`, so that daemons sharing a
 /// database never claim one feed twice (SQLite has one writer: none needed).
 pub fn skip_locked(backend: Backend, of: &str) -> String {

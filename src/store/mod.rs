@@ -65,7 +65,7 @@ pub use page_changes::PageChange;
 pub use pages::{FeedKind, FeedState, NewPage, OVERVIEW_PAGE, Page, PageOverview};
 pub use revisions::{Provenance, Revision, RevisionCap, RevisionSource};
 pub use runs::{Counts, FeedRun, PageSeq, RunOutcome, Validators};
-pub use schedule::ClaimedFeed;
+pub use schedule::{ClaimedFeed, Reschedule};
 pub use sessions::{LimitCount, LoginAttempts, SessionMatch, SessionRecord};
 pub use tokens::{TokenMatch, TokenRecord};
 pub use users::{Credentials, UserRecord};

@@ -131,7 +131,7 @@ impl FeedState {
 
 /// A row of [`PAGE_COLUMNS`].
 #[derive(sqlx::FromRow)]
-struct PageRow {
+pub(super) struct PageRow {
     id: String,
     name: String,
     domain: String,
@@ -295,7 +295,7 @@ pub fn check_feed_url(url: &str) -> Result<(), StoreError> {
     }
 }
 
-const PAGE_COLUMNS: &str = "id, name, domain, feed_url, dev_feed_url, enabled";
+pub(super) const PAGE_COLUMNS: &str = "id, name, domain, feed_url, dev_feed_url, enabled";
 
 impl Store {
     /// Creates a page; its domain must not belong to another page.

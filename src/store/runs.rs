@@ -8,8 +8,9 @@ use super::diagnostics::{LoggedDiagnostic, record};
 use super::pages::{FeedKind, feed_kind};
 use super::revisions::Provenance;
 use super::revisions::RevisionCap;
+use super::schedule::Reschedule;
 use super::writer::PageWriter;
-use super::{Backend, Store, StoreError, dynamic, now_ms};
+use super::{Backend, Store, StoreError, dialect, dynamic, now_ms};
 use crate::model::ArticleStatus;
 
 /// How a run ended (docs/cli.md, Run outcomes).
@@ -252,8 +253,16 @@ impl Store {
         run: &mut FeedRun,
         diagnostics: &[LoggedDiagnostic],
         validators: Option<&Validators>,
+        reschedule: Option<&Reschedule>,
     ) -> Result<i64, StoreError> {
         let result: Result<i64, StoreError> = async {
+            if diagnostics.is_empty()
+                && validators.is_none()
+                && dialect::joins_returned_rows(self.backend)
+            {
+                // A run that logs nothing but itself (a 304): one statement, no transaction.
+                return write_bare_run(&self.pool, run, reschedule).await;
+            }
             let mut tx = self.pool.begin().await?;
             let id = write_run(
                 &mut tx,
@@ -263,6 +272,7 @@ impl Store {
                 &Writes::default(),
                 diagnostics,
                 validators,
+                reschedule,
             )
             .await?;
             tx.commit().await?;
@@ -289,6 +299,7 @@ impl Store {
             &Writes::default(),
             &[],
             None,
+            None,
         )
         .await?;
         tx.commit().await?;
@@ -306,6 +317,7 @@ impl PageWriter {
         writes: &Writes,
         diagnostics: &[LoggedDiagnostic],
         validators: Option<&Validators>,
+        reschedule: Option<&Reschedule>,
     ) -> Result<i64, StoreError> {
         let written = write_run(
             &mut self.tx,
@@ -315,6 +327,7 @@ impl PageWriter {
             writes,
             diagnostics,
             validators,
+            reschedule,
         )
         .await;
         let id = match written {
@@ -330,7 +343,119 @@ impl PageWriter {
     }
 }
 
-/// Writes a run's row, its article writes, diagnostics and the feed's state inside `tx`.
+/// The run row's insert, its columns bound by [`bind_run`] as `$1` to `$15`.
+const INSERT_RUN: &str = "INSERT INTO feed_runs (page_id, feed_url, feed, outcome, http_status, \
+     started_at, finished_at, bytes, items, inserted, updated, unchanged, ignored, rejected, error) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id";
+
+/// The feed's state after a run: its outcome, error and run (the run's id is `run_id`,
+/// an expression), and with `reschedule` its next due time and the end of the claim's
+/// lease. Parameters from `$first`: outcome, error, page, kind, URL, then the lease's owner
+/// and the next due time. The state follows runs of the configured URL only; the reschedule
+/// follows the lease, whatever URL the feed has by now.
+fn update_feed_state(success: bool, run_id: &str, reschedule: bool, first: usize) -> String {
+    let p = |i: usize| format!("${}", first + i);
+    let (outcome, error, page, kind, url) = (p(0), p(1), p(2), p(3), p(4));
+    let failures = if success {
+        "0"
+    } else {
+        "consecutive_failures + 1"
+    };
+    if !reschedule {
+        return format!(
+            "UPDATE feeds SET last_outcome = {outcome}, last_error = {error}, \
+             last_run_id = {run_id}, consecutive_failures = {failures} \
+             WHERE page_id = {page} AND kind = {kind} AND url = {url}"
+        );
+    }
+    let (owner, next) = (p(5), p(6));
+    let ours = format!("url = {url}");
+    let held = format!("lease_owner = {owner}");
+    format!(
+        "UPDATE feeds SET \
+         last_outcome = CASE WHEN {ours} THEN {outcome} ELSE last_outcome END, \
+         last_error = CASE WHEN {ours} THEN {error} ELSE last_error END, \
+         last_run_id = CASE WHEN {ours} THEN {run_id} ELSE last_run_id END, \
+         consecutive_failures = CASE WHEN {ours} THEN {failures} ELSE consecutive_failures END, \
+         next_due_at = CASE WHEN {held} THEN {next} ELSE next_due_at END, \
+         lease_expires_at = CASE WHEN {held} THEN NULL ELSE lease_expires_at END, \
+         lease_owner = CASE WHEN {held} THEN NULL ELSE lease_owner END \
+         WHERE page_id = {page} AND kind = {kind} AND ({ours} OR {held})"
+    )
+}
+
+/// Binds [`update_feed_state`]'s parameters.
+fn bind_feed_state<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, <sqlx::Any as sqlx::Database>::Arguments>,
+    run: &FeedRun,
+    reschedule: Option<&Reschedule>,
+) -> sqlx::query::Query<'q, sqlx::Any, <sqlx::Any as sqlx::Database>::Arguments> {
+    let query = query
+        .bind(run.outcome.as_str())
+        .bind(run.error.clone())
+        .bind(run.page_id.clone())
+        .bind(run.feed.as_str())
+        .bind(run.feed_url.clone());
+    match reschedule {
+        Some(r) => query.bind(r.owner.clone()).bind(r.next_due_at),
+        None => query,
+    }
+}
+
+/// A run that logs nothing but its row (a 304), with the feed's state and its reschedule,
+/// as one statement: the insert's id feeds the update in the same `WITH` (PostgreSQL).
+async fn write_bare_run(
+    pool: &sqlx::AnyPool,
+    run: &mut FeedRun,
+    reschedule: Option<&Reschedule>,
+) -> Result<i64, StoreError> {
+    let state = update_feed_state(
+        run.outcome.is_success(),
+        "(SELECT id FROM r)",
+        reschedule.is_some(),
+        16,
+    );
+    let query = bind_run(
+        dynamic(format!(
+            "WITH r AS ({INSERT_RUN}), s AS ({state}) SELECT id FROM r"
+        )),
+        run,
+    );
+    let row = bind_feed_state(query, run, reschedule)
+        .fetch_one(pool)
+        .await?;
+    let run_id: i64 = row.try_get("id")?;
+    run.id = Some(run_id);
+    Ok(run_id)
+}
+
+/// Binds the run row's columns ([`INSERT_RUN`]).
+fn bind_run<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, <sqlx::Any as sqlx::Database>::Arguments>,
+    run: &FeedRun,
+) -> sqlx::query::Query<'q, sqlx::Any, <sqlx::Any as sqlx::Database>::Arguments> {
+    query
+        .bind(run.page_id.clone())
+        // Credentials in a feed URL are used for the fetch but never recorded.
+        .bind(super::mask_url(&run.feed_url))
+        .bind(run.feed.as_str())
+        .bind(run.outcome.as_str())
+        .bind(run.http_status.map(i64::from))
+        .bind(run.started_at)
+        .bind(run.finished_at)
+        .bind(run.bytes as i64)
+        .bind(run.counts.items as i64)
+        .bind(run.counts.inserted as i64)
+        .bind(run.counts.updated as i64)
+        .bind(run.counts.unchanged as i64)
+        .bind(run.counts.ignored as i64)
+        .bind(run.counts.rejected as i64)
+        .bind(run.error.clone())
+}
+
+/// Writes a run's row, its article writes, diagnostics and the feed's state inside `tx`;
+/// with a [`Reschedule`], the feed's next due time too.
+#[allow(clippy::too_many_arguments)]
 async fn write_run(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     backend: Backend,
@@ -339,31 +464,12 @@ async fn write_run(
     writes: &Writes,
     diagnostics: &[LoggedDiagnostic],
     validators: Option<&Validators>,
+    reschedule: Option<&Reschedule>,
 ) -> Result<i64, StoreError> {
     let now = now_ms();
-    let row = sqlx::query(
-        "INSERT INTO feed_runs (page_id, feed_url, feed, outcome, http_status, started_at, finished_at, \
-         bytes, items, inserted, updated, unchanged, ignored, rejected, error) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
-    )
-    .bind(&run.page_id)
-    // Credentials in a feed URL are used for the fetch but never recorded.
-    .bind(super::mask_url(&run.feed_url))
-    .bind(run.feed.as_str())
-    .bind(run.outcome.as_str())
-    .bind(run.http_status.map(i64::from))
-    .bind(run.started_at)
-    .bind(run.finished_at)
-    .bind(run.bytes as i64)
-    .bind(run.counts.items as i64)
-    .bind(run.counts.inserted as i64)
-    .bind(run.counts.updated as i64)
-    .bind(run.counts.unchanged as i64)
-    .bind(run.counts.ignored as i64)
-    .bind(run.counts.rejected as i64)
-    .bind(&run.error)
-    .fetch_one(&mut **tx)
-    .await?;
+    let row = bind_run(sqlx::query(INSERT_RUN), run)
+        .fetch_one(&mut **tx)
+        .await?;
     let run_id: i64 = row.try_get("id")?;
     let new: Vec<(&str, ArticleStatus, &ArticleContent)> = writes
         .articles
@@ -403,24 +509,13 @@ async fn write_run(
     if let Some(items) = &writes.feed_items {
         super::feed_items::record(tx, &run.page_id, run_id, now, items).await?;
     }
-    // The feed's state follows runs of its configured URL only.
-    let failures = if run.outcome.is_success() {
-        "0"
-    } else {
-        "consecutive_failures + 1"
-    };
-    dynamic(format!(
-        "UPDATE feeds SET last_outcome = $1, last_error = $2, last_run_id = $3, \
-         consecutive_failures = {failures} WHERE page_id = $4 AND kind = $5 AND url = $6"
-    ))
-    .bind(run.outcome.as_str())
-    .bind(&run.error)
-    .bind(run_id)
-    .bind(&run.page_id)
-    .bind(run.feed.as_str())
-    .bind(&run.feed_url)
-    .execute(&mut **tx)
-    .await?;
+    // The run's id goes last: the state's own parameters keep their numbers.
+    let id_param = if reschedule.is_some() { "$8" } else { "$6" };
+    let state = update_feed_state(run.outcome.is_success(), id_param, reschedule.is_some(), 1);
+    bind_feed_state(dynamic(state), run, reschedule)
+        .bind(run_id)
+        .execute(&mut **tx)
+        .await?;
     if let Some(v) = validators {
         sqlx::query(
             "UPDATE feeds SET etag = $1, last_modified = $2 WHERE page_id = $3 AND kind = $4 AND url = $5",

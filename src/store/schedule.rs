@@ -5,10 +5,15 @@
 
 use sqlx::Row;
 
-use super::pages::{FeedKind, feed_kind};
+use std::collections::HashMap;
+
+use super::pages::{FeedKind, PAGE_COLUMNS, Page, PageRow, feed_kind};
+use super::runs::Validators;
 use super::{Store, StoreError, dialect, dynamic, dynamic_as};
 
-/// A feed claimed for one run.
+/// A feed claimed for one run, with what the run needs to know of it: its page and the
+/// validators of its last full fetch, read by the claim itself so that a run that ends in a
+/// 304 reads nothing more.
 #[derive(Clone, Debug)]
 pub struct ClaimedFeed {
     /// The page.
@@ -23,6 +28,20 @@ pub struct ClaimedFeed {
     pub consecutive_failures: i64,
     /// The database's clock at the claim (ms).
     pub claimed_at: i64,
+    /// The page, as the claim read it.
+    pub page: Page,
+    /// The validators stored for the feed (both `None` when it has none).
+    pub validators: Validators,
+}
+
+/// Where a run's commit also sets the feed's next due time and lets go of the claim's
+/// lease, so that a run costs no statement of its own to reschedule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reschedule {
+    /// The lease's holder: nothing changes when another daemon took the feed over.
+    pub owner: String,
+    /// The next due time (ms).
+    pub next_due_at: i64,
 }
 
 /// A row the claim returns.
@@ -34,17 +53,33 @@ struct ClaimRow {
     next_due_at: Option<i64>,
     consecutive_failures: i64,
     claimed_at: i64,
+    etag: Option<String>,
+    last_modified: Option<String>,
 }
 
-impl From<ClaimRow> for ClaimedFeed {
-    fn from(row: ClaimRow) -> ClaimedFeed {
+/// A claimed row with its page's columns ([`PAGE_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+struct ClaimWithPage {
+    #[sqlx(flatten)]
+    claim: ClaimRow,
+    #[sqlx(flatten)]
+    page: PageRow,
+}
+
+impl ClaimRow {
+    fn with_page(self, page: Page) -> ClaimedFeed {
         ClaimedFeed {
-            page_id: row.page_id,
-            kind: feed_kind(&row.kind),
-            url: row.url,
-            due_at: row.next_due_at.unwrap_or_default(),
-            consecutive_failures: row.consecutive_failures,
-            claimed_at: row.claimed_at,
+            page_id: self.page_id,
+            kind: feed_kind(&self.kind),
+            url: self.url,
+            due_at: self.next_due_at.unwrap_or_default(),
+            consecutive_failures: self.consecutive_failures,
+            claimed_at: self.claimed_at,
+            page,
+            validators: Validators {
+                etag: self.etag,
+                last_modified: self.last_modified,
+            },
         }
     }
 }
@@ -61,33 +96,95 @@ impl Store {
             return Ok(Vec::new());
         }
         let now = dialect::now_ms(self.backend);
-        let sql = format!(
+        let update = format!(
             "UPDATE feeds SET lease_owner = $1, lease_expires_at = {now} + $2 \
              WHERE (page_id, kind) IN ( \
                SELECT f.page_id, f.kind FROM feeds f JOIN pages p ON p.id = f.page_id \
                WHERE {due} ORDER BY f.next_due_at LIMIT $3 {lock}) \
-             RETURNING page_id, kind, url, next_due_at, consecutive_failures, {now} AS claimed_at",
+             RETURNING page_id, kind, url, next_due_at, consecutive_failures, etag, \
+             last_modified, {now} AS claimed_at",
             due = dialect::due(self.backend),
             lock = dialect::skip_locked(self.backend, "f"),
         );
-        let rows = dynamic_as::<ClaimRow>(sql)
+        let claimed = if dialect::joins_returned_rows(self.backend) {
+            // One statement: the claim and the pages of what it claimed.
+            let page_columns = PAGE_COLUMNS
+                .split(", ")
+                .map(|c| format!("p.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            dynamic_as::<ClaimWithPage>(format!(
+                "WITH claimed AS ({update}) SELECT c.*, {page_columns} \
+                 FROM claimed c JOIN pages p ON p.id = c.page_id"
+            ))
             .bind(owner)
             .bind(lease_ms)
             .bind(limit)
             .fetch_all(&self.pool)
-            .await;
+            .await
+            .map_err(StoreError::from)
+            .map(|rows| {
+                rows.into_iter()
+                    .map(|r| r.claim.with_page(Page::from(r.page)))
+                    .collect::<Vec<_>>()
+            })
+        } else {
+            self.claim_then_read_pages(&update, owner, lease_ms, limit)
+                .await
+        };
         // A claim is a write: one that fails (a full disk) counts for readiness like a
         // failed commit. Only a run's commit counts as the success that ends such a streak:
         // a claim needs far less room than a run's writes.
-        let rows = match rows {
-            Ok(rows) => rows,
+        match claimed {
+            Ok(claimed) => Ok(claimed),
             Err(e) => {
                 self.health
                     .failed(&format!("claiming due feeds failed: {e}"));
-                return Err(e.into());
+                Err(e)
             }
-        };
-        Ok(rows.into_iter().map(ClaimedFeed::from).collect())
+        }
+    }
+
+    /// The claim, then its pages in one more statement for the whole batch (SQLite).
+    async fn claim_then_read_pages(
+        &self,
+        update: &str,
+        owner: &str,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedFeed>, StoreError> {
+        let rows = dynamic_as::<ClaimRow>(update.to_string())
+            .bind(owner)
+            .bind(lease_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = rows.iter().map(|r| r.page_id.as_str()).collect();
+        let pages: HashMap<String, Page> = dynamic_as::<PageRow>(format!(
+            "SELECT {PAGE_COLUMNS} FROM pages WHERE {}",
+            dialect::in_json_list(self.backend, "id")
+        ))
+        .bind(super::json_param(&ids)?)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let page = Page::from(r);
+            (page.id.clone(), page)
+        })
+        .collect();
+        // A page removed between the two statements took its feeds with it: its claim
+        // has nothing left to run.
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let page = pages.get(&r.page_id)?.clone();
+                Some(r.with_page(page))
+            })
+            .collect())
     }
 
     /// Sets the feed's next due time and releases `owner`'s lease.

@@ -63,7 +63,7 @@ async fn scenario_backoff_is_shown_as_the_scheduler_applies_it(db: &str) {
         run.error = Some("HTTP 500 from the feed".to_string());
         run.finished_at = run.started_at;
         api.store
-            .commit_run(&mut run, &[], None)
+            .commit_run(&mut run, &[], None, None)
             .await
             .expect("record a failed run");
 
