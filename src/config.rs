@@ -63,8 +63,11 @@ pub struct ScheduleConfig {
     pub interval: Span,
     /// Cap of the backoff after consecutive failures.
     pub max_backoff: Span,
-    /// Fetches in flight at once.
+    /// Fetches in flight at once; 0 sizes it from the due rate and the measured run
+    /// time, up to `max_concurrency`.
     pub concurrency: usize,
+    /// The most fetches in flight at once a sized `concurrency` may reach.
+    pub max_concurrency: usize,
     /// Fetches in flight at once to one host.
     pub per_host: usize,
     /// How long a claim holds a feed (longer than download + parse budget + commit).
@@ -78,7 +81,8 @@ impl Default for ScheduleConfig {
         ScheduleConfig {
             interval: Span(Duration::from_secs(180)),
             max_backoff: Span(Duration::from_secs(3600)),
-            concurrency: 64,
+            concurrency: 0,
+            max_concurrency: 1024,
             per_host: 4,
             lease: Span(Duration::from_secs(120)),
             tick: Span(Duration::from_secs(1)),
@@ -439,9 +443,9 @@ impl Config {
                 "web.login_max_failures must be at least 1".into(),
             ));
         }
-        if self.schedule.concurrency == 0 || self.schedule.per_host == 0 {
+        if self.schedule.max_concurrency == 0 || self.schedule.per_host == 0 {
             return Err(ConfigError::Invalid(
-                "schedule.concurrency and per_host must be positive".into(),
+                "schedule.max_concurrency and per_host must be positive".into(),
             ));
         }
         if self.schedule.lease.0 <= self.fetch.timeout.0 + self.fetch.parse_budget.0 {
@@ -509,6 +513,7 @@ impl Config {
             interval: s.interval.0,
             max_backoff: s.max_backoff.0,
             concurrency: s.concurrency,
+            max_concurrency: s.max_concurrency,
             per_host: s.per_host,
             lease: s.lease.0,
             tick: s.tick.0,
@@ -539,7 +544,7 @@ impl Config {
         store_connections: usize,
     ) -> crate::http::listener::ServerLimits {
         use crate::http::listener as c;
-        let reserved = c::reserved_files(store_connections, self.schedule.concurrency);
+        let reserved = c::reserved_files(store_connections, self.schedule_options().cap());
         c::ServerLimits {
             header_timeout: self.web.header_timeout.0,
             body_timeout: self.web.body_timeout.0,
@@ -782,8 +787,19 @@ mod tests {
                 .contains("trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7/32\"]")
         );
         let derived = Config::load(None, Vec::new()).unwrap();
+        // The fetches' reserve is two files for each of the most runs in flight: with a
+        // sized concurrency, `max_concurrency` (1,024).
         assert_eq!(
-            derived.server_limits(Some(1024), 8).max_connections,
+            derived.server_limits(Some(65_536), 8).max_connections,
+            65_536 - 8 - 2 * 1024 - 64
+        );
+        let fixed = Config::load(
+            None,
+            vec![("IARSS_SCHEDULE_CONCURRENCY".into(), "64".into())],
+        )
+        .unwrap();
+        assert_eq!(
+            fixed.server_limits(Some(1024), 8).max_connections,
             1024 - 8 - 128 - 64
         );
     }

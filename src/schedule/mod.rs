@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, Semaphore, watch};
@@ -29,8 +29,11 @@ pub struct ScheduleOptions {
     pub interval: Duration,
     /// Cap of the backoff.
     pub max_backoff: Duration,
-    /// Runs in flight at once.
+    /// Runs in flight at once; 0: sized by [`sized_concurrency`], up to
+    /// `max_concurrency`.
     pub concurrency: usize,
+    /// The most runs in flight a sized concurrency reaches.
+    pub max_concurrency: usize,
     /// Runs in flight at once per host.
     pub per_host: usize,
     /// How long a claim holds a feed.
@@ -45,6 +48,65 @@ pub struct ScheduleOptions {
     /// a claim that waited so long for a host slot that this no longer fits in its lease is
     /// handed back rather than run, so a lease never expires under a running fetch.
     pub run_bound: Duration,
+}
+
+impl ScheduleOptions {
+    /// The most runs this daemon ever has in flight.
+    pub fn cap(&self) -> usize {
+        if self.concurrency > 0 {
+            self.concurrency
+        } else {
+            self.max_concurrency.max(1)
+        }
+    }
+}
+
+/// The fewest runs in flight a sized concurrency allows.
+pub const MIN_SIZED_CONCURRENCY: usize = 32;
+
+/// Runs in flight a daemon needs (Little's law): feeds fall due at `feeds` / `interval`
+/// a second and each holds its slot `mean_run` on average (its download, including the
+/// ones that hang until the timeout, and its commit), so on average `rate × mean_run` are
+/// in flight. Twice that absorbs the spread of run times and of due times; the feeds
+/// already overdue (`backlog`) get a slot each on top, up to as many again, so a daemon
+/// catches up after an outage at up to twice its pace without a burst that swamps the
+/// store. Bounded below by [`MIN_SIZED_CONCURRENCY`] and above by `cap`. Every
+/// daemon on a store sizes for the whole store's rate: several daemons share the load,
+/// so each has room to spare, never too few.
+pub fn sized_concurrency(
+    feeds: u64,
+    interval: Duration,
+    mean_run: Duration,
+    backlog: u64,
+    cap: usize,
+) -> usize {
+    let rate = feeds as f64 / interval.as_secs_f64().max(1.0);
+    let needed = (2.0 * rate * mean_run.as_secs_f64()).ceil() as usize;
+    let backlog = usize::try_from(backlog).unwrap_or(usize::MAX);
+    let wanted = needed.saturating_add(backlog.min(needed.max(MIN_SIZED_CONCURRENCY)));
+    wanted.max(MIN_SIZED_CONCURRENCY).min(cap.max(1))
+}
+
+/// The mean time a run holds its slot, as an exponentially weighted average of the runs so
+/// far (each weighs a twentieth), in milliseconds; one second before the first run.
+#[derive(Debug)]
+struct MeanRunTime(AtomicU64);
+
+impl MeanRunTime {
+    fn new() -> MeanRunTime {
+        MeanRunTime(AtomicU64::new(1000f64.to_bits()))
+    }
+
+    fn record(&self, ms: i64) {
+        let old = f64::from_bits(self.0.load(Ordering::Relaxed));
+        // Two runs finishing at once may lose one's weight: an average, not a count.
+        let new = old + (ms.max(0) as f64 - old) / 20.0;
+        self.0.store(new.to_bits(), Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Duration {
+        Duration::from_secs_f64(f64::from_bits(self.0.load(Ordering::Relaxed)) / 1000.0)
+    }
 }
 
 /// When a feed is due next, after a run of a slot due at `due` that started at `started`
@@ -152,6 +214,7 @@ pub struct Scheduler {
     run: RunOptions,
     heartbeat: Arc<Heartbeat>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    mean_run: MeanRunTime,
 }
 
 impl Scheduler {
@@ -170,6 +233,7 @@ impl Scheduler {
             run,
             heartbeat,
             hosts: Mutex::new(HashMap::new()),
+            mean_run: MeanRunTime::new(),
         })
     }
 
@@ -188,11 +252,20 @@ impl Scheduler {
     /// Runs until `shutdown` turns true: claims, runs and reschedules due feeds; then stops
     /// claiming, lets in-flight runs finish within the grace period, and releases leases.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        let slots = Arc::new(Semaphore::new(self.options.concurrency));
+        let cap = self.options.cap();
+        let slots = Arc::new(Semaphore::new(cap));
+        let sized = self.options.concurrency == 0;
+        let mut limit = if sized {
+            MIN_SIZED_CONCURRENCY.min(cap)
+        } else {
+            cap
+        };
+        let mut feeds: Option<u64> = None;
+        let mut last_count = 0i64;
         let mut tasks = JoinSet::new();
         let mut last_gauges = 0i64;
         let mut last_prune = 0i64;
-        info!(owner = %self.owner, "scheduler started");
+        info!(owner = %self.owner, cap, sized, "scheduler started");
         let interval_ms = self.options.interval.as_millis() as i64;
         loop {
             self.heartbeat.beat();
@@ -200,11 +273,50 @@ impl Scheduler {
                 break;
             }
             while tasks.try_join_next().is_some() {}
+            if now_ms() - last_gauges > 5_000 {
+                last_gauges = now_ms();
+                let backlog = self.store.due_backlog().await.ok();
+                if let Some(n) = backlog {
+                    metrics::gauge!("iarss_due_backlog").set(n as f64);
+                }
+                if let Ok(n) = self.store.feeds_in_backoff().await {
+                    metrics::gauge!("iarss_feeds_in_backoff").set(n as f64);
+                }
+                if sized {
+                    // The number of feeds changes slowly: counted once a minute.
+                    if feeds.is_none() || now_ms() - last_count > 60_000 {
+                        last_count = now_ms();
+                        match self.store.scheduled_feeds().await {
+                            Ok(n) => feeds = Some(n.max(0) as u64),
+                            Err(e) => warn!(error = %e, "counting the scheduled feeds failed"),
+                        }
+                    }
+                    let sized_now = sized_concurrency(
+                        feeds.unwrap_or_default(),
+                        self.options.interval,
+                        self.mean_run.get(),
+                        backlog.unwrap_or_default().max(0) as u64,
+                        cap,
+                    );
+                    if sized_now != limit {
+                        tracing::debug!(
+                            from = limit,
+                            to = sized_now,
+                            mean_run_ms = self.mean_run.get().as_millis() as u64,
+                            "concurrency sized"
+                        );
+                    }
+                    limit = sized_now;
+                }
+                metrics::gauge!("iarss_schedule_concurrency").set(limit as f64);
+            }
             // Pages added meanwhile (with the default cycle) join this daemon's cycle.
             if let Err(e) = self.store.fit_due_times(interval_ms).await {
                 warn!(error = %e, "fitting due times failed");
             }
-            let free = slots.available_permits() as i64;
+            let in_flight = cap - slots.available_permits();
+            metrics::gauge!("iarss_runs_in_flight").set(in_flight as f64);
+            let free = limit.saturating_sub(in_flight) as i64;
             match self
                 .store
                 .claim_due(&self.owner, self.options.lease.as_millis() as i64, free)
@@ -223,15 +335,6 @@ impl Scheduler {
                     }
                 }
                 Err(e) => warn!(error = %e, "claiming due feeds failed"),
-            }
-            if now_ms() - last_gauges > 5_000 {
-                last_gauges = now_ms();
-                if let Ok(n) = self.store.due_backlog().await {
-                    metrics::gauge!("iarss_due_backlog").set(n as f64);
-                }
-                if let Ok(n) = self.store.feeds_in_backoff().await {
-                    metrics::gauge!("iarss_feeds_in_backoff").set(n as f64);
-                }
             }
             // The logs are pruned every few minutes, beside the runs: a prune scans the
             // warnings log, too much work to ride on each run's commit at scale.
@@ -299,6 +402,7 @@ impl Scheduler {
         let finished = now_ms();
         metrics::histogram!("iarss_run_duration_seconds")
             .record((finished - started) as f64 / 1000.0);
+        self.mean_run.record(finished - started);
         if rescheduled {
             // The run's commit set the next due time and let the lease go.
             return;
@@ -419,6 +523,43 @@ mod tests {
     use super::*;
 
     const MIN: i64 = 60_000;
+
+    #[test]
+    fn concurrency_is_sized_by_littles_law_within_bounds() {
+        let i = Duration::from_secs(180);
+        let ms = Duration::from_millis;
+        // 20,000 feeds every 3 minutes (111/s), 0.6 s a run: 67 in flight, twice that.
+        assert_eq!(sized_concurrency(20_000, i, ms(600), 0, 1024), 134);
+        // Overdue feeds get a slot each on top, up to as many again.
+        assert_eq!(sized_concurrency(20_000, i, ms(600), 50, 1024), 184);
+        assert_eq!(sized_concurrency(20_000, i, ms(600), 500, 1024), 268);
+        // Never fewer than the floor, never more than the cap.
+        assert_eq!(
+            sized_concurrency(10, i, ms(100), 0, 1024),
+            MIN_SIZED_CONCURRENCY
+        );
+        assert_eq!(sized_concurrency(1_000_000, i, ms(3000), 0, 1024), 1024);
+        assert_eq!(sized_concurrency(10, i, ms(100), 0, 8), 8);
+    }
+
+    #[test]
+    fn the_mean_run_time_follows_the_runs() {
+        let mean = MeanRunTime::new();
+        assert_eq!(mean.get(), Duration::from_secs(1));
+        for _ in 0..200 {
+            mean.record(250);
+        }
+        assert!(
+            (mean.get().as_secs_f64() - 0.25).abs() < 0.01,
+            "{:?}",
+            mean.get()
+        );
+        // Hung fetches (30 s each) weigh in as they come.
+        for _ in 0..10 {
+            mean.record(30_000);
+        }
+        assert!(mean.get() > Duration::from_secs(10), "{:?}", mean.get());
+    }
 
     #[test]
     fn cadence_is_anchored_and_skips_missed_slots() {

@@ -187,6 +187,16 @@ impl Store {
             .collect())
     }
 
+    /// Feeds of enabled pages: what the scheduler runs once an interval.
+    pub async fn scheduled_feeds(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM feeds f JOIN pages p ON p.id = f.page_id \
+             WHERE p.enabled = 1",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Sets the feed's next due time and releases `owner`'s lease.
     pub async fn reschedule(
         &self,
