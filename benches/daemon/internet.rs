@@ -329,8 +329,10 @@ impl Connection {
 }
 
 /// On time, from the publishers' side: the share of gaps between two fetches of one page
-/// (over the window) no longer than an interval and 10 s, for the healthy pages; and for
-/// the failing ones, how many fetches and their median gap (they back off).
+/// no longer than an interval and 10 s, for the healthy pages (each gap that ends in the
+/// window, from the fetch before it; a page not fetched in the window counts as one late
+/// gap); and for the failing ones, how many fetches in the window and their median gap
+/// (they back off).
 pub fn report(
     log: &Log,
     network: &Network,
@@ -340,23 +342,27 @@ pub fn report(
 ) -> String {
     let log = log.lock().expect("log");
     let (mut healthy_gaps, mut healthy_late, mut healthy_unseen) = (0usize, 0usize, 0usize);
+    let mut healthy_doubles = 0usize;
     let (mut failing_fetches, mut failing_gaps) = (0usize, Vec::new());
     for page in 0..network.page_host.len() {
-        let times: Vec<Instant> = log
-            .get(&page)
-            .map(|t| {
-                t.iter()
-                    .copied()
-                    .filter(|t| *t >= from && *t < to)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let all: &[Instant] = log.get(&page).map_or(&[], |t| t.as_slice());
+        let times: Vec<Instant> = all
+            .iter()
+            .copied()
+            .filter(|t| *t >= from && *t < to)
+            .collect();
         if network.kind(page).healthy() {
             if times.is_empty() {
+                // Not fetched at all in the window: as late as a page can be.
                 healthy_unseen += 1;
-            }
-            for w in times.windows(2) {
                 healthy_gaps += 1;
+                healthy_late += 1;
+            }
+            for w in all.windows(2).filter(|w| w[1] >= from && w[1] < to) {
+                healthy_gaps += 1;
+                if w[1] - w[0] < interval / 2 {
+                    healthy_doubles += 1;
+                }
                 if w[1] - w[0] > interval + Duration::from_secs(10) {
                     healthy_late += 1;
                 }
@@ -372,7 +378,7 @@ pub fn report(
         .copied()
         .unwrap_or(0.0);
     format!(
-        "healthy pages: {:.3} % of {healthy_gaps} gaps within interval + 10 s, {healthy_unseen} not fetched in the window; \
+        "healthy pages: {:.3} % of {healthy_gaps} gaps within interval + 10 s, {healthy_unseen} pages not fetched in the window, {healthy_doubles} double fetches; \
          failing pages: {failing_fetches} fetches, median gap {median:.0} s",
         if healthy_gaps > 0 {
             (healthy_gaps - healthy_late) as f64 / healthy_gaps as f64 * 100.0
