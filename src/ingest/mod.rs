@@ -96,7 +96,10 @@ pub struct RunOptions {
 /// How a claimed feed's next due time follows from its run: given the run as it is about
 /// to be committed (its outcome and finish time) and the wait its server asked for.
 #[derive(Clone)]
-pub struct NextDue(pub Arc<dyn Fn(&FeedRun, Option<Duration>) -> Reschedule + Send + Sync>);
+pub struct NextDue(pub Arc<NextDueFn>);
+
+/// The function of a [`NextDue`].
+pub type NextDueFn = dyn Fn(&FeedRun, Option<Duration>) -> Reschedule + Send + Sync;
 
 impl std::fmt::Debug for NextDue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -64,8 +64,8 @@ pub use imports::{ImportKey, ImportOutcome, KeyedImport, WriteAction, WriteStatu
 pub use page_changes::PageChange;
 pub use pages::{FeedKind, FeedState, NewPage, OVERVIEW_PAGE, Page, PageOverview};
 pub use revisions::{Provenance, Revision, RevisionCap, RevisionSource};
-pub use runs::{Counts, FeedRun, PageSeq, RunOutcome, Validators};
-pub use schedule::{ClaimedFeed, Reschedule};
+pub use runs::{Counts, FeedRun, PageSeq, Reschedule, RunOutcome, Validators};
+pub use schedule::ClaimedFeed;
 pub use sessions::{LimitCount, LoginAttempts, SessionMatch, SessionRecord};
 pub use tokens::{TokenMatch, TokenRecord};
 pub use users::{Credentials, UserRecord};

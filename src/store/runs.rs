@@ -8,7 +8,6 @@ use super::diagnostics::{LoggedDiagnostic, record};
 use super::pages::{FeedKind, feed_kind};
 use super::revisions::Provenance;
 use super::revisions::RevisionCap;
-use super::schedule::Reschedule;
 use super::writer::PageWriter;
 use super::{Backend, Store, StoreError, dialect, dynamic, now_ms};
 use crate::model::ArticleStatus;
@@ -169,6 +168,16 @@ pub struct Pruned {
     pub runs: u64,
     /// Warnings-log rows not seen within the retention.
     pub warnings: u64,
+}
+
+/// Where a run's commit also sets the feed's next due time and lets go of the claim's
+/// lease, so that a run costs no statement of its own to reschedule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reschedule {
+    /// The lease's holder: nothing changes when another daemon took the feed over.
+    pub owner: String,
+    /// The next due time (ms).
+    pub next_due_at: i64,
 }
 
 /// New HTTP validators to keep for the feed (from an `ok` run).

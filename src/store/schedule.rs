@@ -34,16 +34,6 @@ pub struct ClaimedFeed {
     pub validators: Validators,
 }
 
-/// Where a run's commit also sets the feed's next due time and lets go of the claim's
-/// lease, so that a run costs no statement of its own to reschedule.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reschedule {
-    /// The lease's holder: nothing changes when another daemon took the feed over.
-    pub owner: String,
-    /// The next due time (ms).
-    pub next_due_at: i64,
-}
-
 /// A row the claim returns.
 #[derive(sqlx::FromRow)]
 struct ClaimRow {
