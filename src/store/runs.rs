@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use super::articles::{ArticleContent, ArticleWrite, Writes, apply_update, insert_new};
 use super::diagnostics::{LoggedDiagnostic, record};
+use super::events::{self, Event, EventArticle, EventDiagnostic, EventFeed, EventKind, EventRun};
 use super::pages::{FeedKind, feed_kind};
 use super::revisions::Provenance;
 use super::revisions::RevisionCap;
@@ -259,6 +260,7 @@ impl Store {
                 &mut tx,
                 self.backend,
                 self.revisions,
+                self.after_failures,
                 run,
                 &Writes::default(),
                 diagnostics,
@@ -285,6 +287,7 @@ impl Store {
             &mut tx,
             self.backend,
             self.revisions,
+            self.after_failures,
             run,
             &Writes::default(),
             &[],
@@ -311,6 +314,7 @@ impl PageWriter {
             &mut self.tx,
             self.backend,
             self.revisions,
+            self.after_failures,
             run,
             writes,
             diagnostics,
@@ -330,11 +334,15 @@ impl PageWriter {
     }
 }
 
-/// Writes a run's row, its article writes, diagnostics and the feed's state inside `tx`.
+/// Writes a run's row, its article writes, diagnostics and the feed's state inside `tx`,
+/// with the notification events the run causes (`after_failures`: failed runs in a row
+/// that make a feed failing).
+#[allow(clippy::too_many_arguments)]
 async fn write_run(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     backend: Backend,
     cap: RevisionCap,
+    after_failures: i64,
     run: &mut FeedRun,
     writes: &Writes,
     diagnostics: &[LoggedDiagnostic],
@@ -400,10 +408,93 @@ async fn write_run(
     super::ignored::record(tx, &run.page_id, run_id, now, &writes.ignored).await?;
     super::findings::record(tx, backend, &run.page_id, now, &writes.findings).await?;
     record(tx, backend, &run.page_id, run_id, now, diagnostics).await?;
-    if let Some(items) = &writes.feed_items {
-        super::feed_items::record(tx, &run.page_id, run_id, now, items).await?;
+    let mut events = Vec::new();
+    if let Some(items) = &writes.feed_items
+        && let Some(previous) =
+            super::feed_items::record(tx, &run.page_id, run_id, now, items).await?
+    {
+        for item in events::newly_rejected(&items.items, &previous) {
+            events.push(events::item_rejected(&run.page_id, now, item));
+        }
+    }
+    for w in &writes.ignored {
+        let mut e = Event::new(EventKind::UpdateIgnored, &run.page_id, now);
+        e.article = Some(EventArticle {
+            canonical_url: Some(w.canonical_url.clone()),
+            ..EventArticle::default()
+        });
+        // The run logged the refusal with its position.
+        let logged = diagnostics.iter().find(|d| {
+            d.rule == w.rule && d.canonical_url.as_deref() == Some(w.canonical_url.as_str())
+        });
+        e.diagnostics.push(EventDiagnostic {
+            rule: w.rule.as_str().to_string(),
+            severity: w.rule.severity().as_str().to_string(),
+            message: w.message.clone(),
+            line: logged.and_then(|d| d.line).map(i64::from),
+            column: logged.and_then(|d| d.column).map(i64::from),
+        });
+        events.push(e);
     }
     // The feed's state follows runs of its configured URL only.
+    let before: Option<i64> = sqlx::query_scalar(
+        "SELECT consecutive_failures FROM feeds WHERE page_id = $1 AND kind = $2 AND url = $3",
+    )
+    .bind(&run.page_id)
+    .bind(run.feed.as_str())
+    .bind(&run.feed_url)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(before) = before {
+        let success = run.outcome.is_success();
+        let after = if success { 0 } else { before + 1 };
+        let kind = if !success && after == after_failures {
+            Some(EventKind::FeedFailing)
+        } else if success && before >= after_failures {
+            Some(EventKind::FeedRecovered)
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            let mut e = Event::new(kind, &run.page_id, now);
+            e.feed = Some(EventFeed {
+                kind: run.feed,
+                url: super::mask_url(&run.feed_url),
+                consecutive_failures: after,
+            });
+            e.diagnostics = diagnostics
+                .iter()
+                .filter(|d| d.canonical_url.is_none())
+                .map(|d| EventDiagnostic {
+                    rule: d.rule.as_str().to_string(),
+                    severity: d.rule.severity().as_str().to_string(),
+                    message: d.message.clone(),
+                    line: d.line.map(i64::from),
+                    column: d.column.map(i64::from),
+                })
+                .collect();
+            events.push(e);
+        }
+    }
+    // Every event of the run carries it and its feed.
+    let event_run = EventRun {
+        id: run_id,
+        outcome: run.outcome.as_str().to_string(),
+        error: run.error.clone(),
+    };
+    for e in &mut events {
+        e.run = Some(event_run.clone());
+        if e.feed.is_none() {
+            e.feed = Some(EventFeed {
+                kind: run.feed,
+                url: super::mask_url(&run.feed_url),
+                consecutive_failures: before
+                    .map(|b| if run.outcome.is_success() { 0 } else { b + 1 })
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    events::record(tx, now, &events).await?;
     let failures = if run.outcome.is_success() {
         "0"
     } else {
