@@ -201,6 +201,92 @@ impl<'de> Deserialize<'de> for TrustedProxies {
     }
 }
 
+/// How the SMTP connection is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with `STARTTLS` (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption (a relay on the same host or network).
+    None,
+}
+
+/// `[notify.smtp]`: where e-mails are sent from. No `host`: no e-mail.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSection {
+    /// The SMTP server (empty: e-mail is off and its settings are hidden).
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// `starttls`, `tls` or `none`.
+    pub security: SmtpSecurity,
+    /// Login (empty: none).
+    pub user: String,
+    /// Password; never printed.
+    pub password: String,
+    /// The `From` address.
+    pub from: String,
+}
+
+impl Default for SmtpSection {
+    fn default() -> Self {
+        SmtpSection {
+            host: String::new(),
+            port: 587,
+            security: SmtpSecurity::Starttls,
+            user: String::new(),
+            password: String::new(),
+            from: String::new(),
+        }
+    }
+}
+
+/// `[notify]`: events told to webhooks and by e-mail, and their delivery queue.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifySection {
+    /// Failed runs in a row after which `feed.failing` is sent.
+    pub after_failures: u32,
+    /// How long one delivery attempt may take (connect, send, answer).
+    pub timeout: Span,
+    /// The wait after the first failed attempt; each next one waits twice as long.
+    pub retry_base: Span,
+    /// The longest wait between two attempts.
+    pub retry_max: Span,
+    /// How long a failing delivery is tried before it is given up.
+    pub retry_for: Span,
+    /// Deliveries in flight at once, per daemon.
+    pub concurrency: usize,
+    /// How often the queue is looked at.
+    pub tick: Span,
+    /// How often a digest is sent.
+    pub digest_every: Span,
+    /// The address the web pages are served at, for links in e-mails (empty: none).
+    pub base_url: String,
+    /// `[notify.smtp]`.
+    pub smtp: SmtpSection,
+}
+
+impl Default for NotifySection {
+    fn default() -> Self {
+        NotifySection {
+            after_failures: crate::store::DEFAULT_AFTER_FAILURES as u32,
+            timeout: Span(Duration::from_secs(10)),
+            retry_base: Span(Duration::from_secs(30)),
+            retry_max: Span(Duration::from_secs(3600)),
+            retry_for: Span(Duration::from_secs(24 * 3600)),
+            concurrency: 8,
+            tick: Span(Duration::from_secs(1)),
+            digest_every: Span(Duration::from_secs(24 * 3600)),
+            base_url: String::new(),
+            smtp: SmtpSection::default(),
+        }
+    }
+}
+
 /// `[web]`: the web pages and the HTTP API, their sessions and logins.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -270,6 +356,8 @@ pub struct Config {
     pub store: StoreSection,
     /// `[web]`.
     pub web: WebSection,
+    /// `[notify]`.
+    pub notify: NotifySection,
 }
 
 impl Default for Config {
@@ -283,6 +371,7 @@ impl Default for Config {
             fetch: FetchSection::default(),
             store: StoreSection::default(),
             web: WebSection::default(),
+            notify: NotifySection::default(),
         }
     }
 }
@@ -323,7 +412,7 @@ impl Config {
             .filter(|(k, _)| k.starts_with("IARSS_"))
             .collect();
         for (name, value) in env {
-            let Some((section, key)) = env_key(&defaults, &name) else {
+            let Some(path) = env_key(&defaults, &name) else {
                 // Variables for other commands are not configuration of the daemon.
                 if [
                     "IARSS_LOG",
@@ -338,21 +427,9 @@ impl Config {
                     "unknown configuration variable {name}"
                 )));
             };
-            let typed = typed_value(&defaults, section.as_deref(), &key, &value)
+            let typed = typed_value(&defaults, &path, &value)
                 .map_err(|e| ConfigError::Invalid(format!("{name}: {e}")))?;
-            match section {
-                Some(s) => {
-                    let entry = table
-                        .entry(s)
-                        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-                    if let toml::Value::Table(t) = entry {
-                        t.insert(key, typed);
-                    }
-                }
-                None => {
-                    table.insert(key, typed);
-                }
-            }
+            insert_at(&mut table, &path, typed);
         }
         let config: Config = toml::Value::Table(table)
             .try_into()
@@ -384,6 +461,12 @@ impl Config {
             ("web.header_timeout", self.web.header_timeout),
             ("web.body_timeout", self.web.body_timeout),
             ("web.idle_timeout", self.web.idle_timeout),
+            ("notify.timeout", self.notify.timeout),
+            ("notify.retry_base", self.notify.retry_base),
+            ("notify.retry_max", self.notify.retry_max),
+            ("notify.retry_for", self.notify.retry_for),
+            ("notify.tick", self.notify.tick),
+            ("notify.digest_every", self.notify.digest_every),
         ] {
             if span.0 > MAX_SPAN {
                 return Err(ConfigError::Invalid(format!(
@@ -405,6 +488,11 @@ impl Config {
             ("web.header_timeout", self.web.header_timeout),
             ("web.body_timeout", self.web.body_timeout),
             ("web.idle_timeout", self.web.idle_timeout),
+            ("notify.timeout", self.notify.timeout),
+            ("notify.retry_base", self.notify.retry_base),
+            ("notify.retry_max", self.notify.retry_max),
+            ("notify.tick", self.notify.tick),
+            ("notify.digest_every", self.notify.digest_every),
         ] {
             if span.0.is_zero() {
                 return Err(ConfigError::Invalid(format!(
@@ -451,6 +539,28 @@ impl Config {
         if self.schedule.lease.0 <= self.fetch.timeout.0 + self.fetch.parse_budget.0 {
             return Err(ConfigError::Invalid(
                 "schedule.lease must be longer than fetch.timeout + fetch.parse_budget".into(),
+            ));
+        }
+        if self.notify.after_failures == 0 {
+            return Err(ConfigError::Invalid(
+                "notify.after_failures must be at least 1".into(),
+            ));
+        }
+        if self.notify.concurrency == 0 {
+            return Err(ConfigError::Invalid(
+                "notify.concurrency must be positive".into(),
+            ));
+        }
+        let smtp = &self.notify.smtp;
+        if !smtp.host.is_empty() && !smtp.from.contains('@') {
+            return Err(ConfigError::Invalid(
+                "notify.smtp.from must be an e-mail address when notify.smtp.host is set".into(),
+            ));
+        }
+        let base = &self.notify.base_url;
+        if !(base.is_empty() || base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(ConfigError::Invalid(
+                "notify.base_url must be an http(s) URL".into(),
             ));
         }
         self.validate
@@ -564,6 +674,37 @@ impl Config {
                     .then_some(i64::from(self.store.keep_revisions)),
                 person_window_ms: (!retention.is_zero()).then_some(retention.as_millis() as i64),
             },
+            after_failures: i64::from(self.notify.after_failures),
+        }
+    }
+
+    /// How the delivery worker runs (`[notify]`), beside the fetcher's guard.
+    pub fn notify_options(&self) -> crate::notify::NotifyOptions {
+        let n = &self.notify;
+        let smtp = &n.smtp;
+        crate::notify::NotifyOptions {
+            timeout: n.timeout.0,
+            retry_base: n.retry_base.0,
+            retry_max: n.retry_max.0,
+            retry_for: n.retry_for.0,
+            concurrency: n.concurrency,
+            tick: n.tick.0,
+            digest_every: n.digest_every.0,
+            allow_private_networks: self.fetch.allow_private_networks,
+            user_agent: self.fetch.user_agent.clone(),
+            base_url: n.base_url.trim_end_matches('/').to_string(),
+            smtp: (!smtp.host.is_empty()).then(|| crate::notify::SmtpOptions {
+                host: smtp.host.clone(),
+                port: smtp.port,
+                security: match smtp.security {
+                    SmtpSecurity::Starttls => crate::notify::SmtpTls::Starttls,
+                    SmtpSecurity::Tls => crate::notify::SmtpTls::Tls,
+                    SmtpSecurity::None => crate::notify::SmtpTls::None,
+                },
+                user: smtp.user.clone(),
+                password: smtp.password.clone(),
+                from: smtp.from.clone(),
+            }),
         }
     }
 
@@ -572,22 +713,50 @@ impl Config {
         let mut shown = self.clone();
         shown.database_url = crate::model::mask_url(&self.database_url);
         shown.fetch.proxy = crate::model::mask_url(&self.fetch.proxy);
+        if !shown.notify.smtp.password.is_empty() {
+            shown.notify.smtp.password = "***".into();
+        }
         toml::to_string(&shown).unwrap_or_default()
     }
 }
 
-/// `IARSS_SCHEDULE_INTERVAL` → (`schedule`, `interval`); `IARSS_LISTEN` → (none, `listen`).
-fn env_key(defaults: &toml::Table, name: &str) -> Option<(Option<String>, String)> {
+/// `IARSS_SCHEDULE_INTERVAL` → `schedule.interval`; `IARSS_LISTEN` → `listen`;
+/// `IARSS_NOTIFY_SMTP_HOST` → `notify.smtp.host`: the path of a key of the defaults.
+fn env_key(defaults: &toml::Table, name: &str) -> Option<Vec<String>> {
     let rest = name.strip_prefix("IARSS_")?.to_ascii_lowercase();
-    if defaults.get(&rest).is_some_and(|v| !v.is_table()) {
-        return Some((None, rest));
+    key_path(defaults, &rest)
+}
+
+/// Sets the key at `path` in `table`, making the sections on the way.
+fn insert_at(table: &mut toml::Table, path: &[String], value: toml::Value) {
+    match path {
+        [] => {}
+        [key] => {
+            table.insert(key.clone(), value);
+        }
+        [section, rest @ ..] => {
+            let entry = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(t) = entry {
+                insert_at(t, rest, value);
+            }
+        }
     }
-    for (section, value) in defaults {
+}
+
+/// The path of the key `rest` names in `table`, sections joined to keys by `_`.
+fn key_path(table: &toml::Table, rest: &str) -> Option<Vec<String>> {
+    if table.get(rest).is_some_and(|v| !v.is_table()) {
+        return Some(vec![rest.to_string()]);
+    }
+    for (section, value) in table {
         if let toml::Value::Table(t) = value
             && let Some(key) = rest.strip_prefix(&format!("{section}_"))
-            && t.contains_key(key)
+            && let Some(mut path) = key_path(t, key)
         {
-            return Some((Some(section.clone()), key.to_string()));
+            path.insert(0, section.clone());
+            return Some(path);
         }
     }
     None
@@ -596,14 +765,15 @@ fn env_key(defaults: &toml::Table, name: &str) -> Option<(Option<String>, String
 /// An environment value typed like the default it replaces.
 fn typed_value(
     defaults: &toml::Table,
-    section: Option<&str>,
-    key: &str,
+    path: &[String],
     value: &str,
 ) -> Result<toml::Value, String> {
-    let default = match section {
-        Some(s) => defaults.get(s).and_then(|t| t.get(key)),
-        None => defaults.get(key),
-    };
+    let mut default = None;
+    let mut at = Some(defaults);
+    for key in path {
+        default = at.and_then(|t| t.get(key));
+        at = default.and_then(|v| v.as_table());
+    }
     Ok(match default {
         Some(toml::Value::Integer(_)) => toml::Value::Integer(
             value
@@ -826,6 +996,54 @@ mod tests {
         std::fs::write(&dir, "[fetch]\ntimeout = \"soon\"\n").unwrap();
         assert!(Config::load(dir.to_str(), Vec::new()).is_err());
         let _ = std::fs::remove_file(dir);
+    }
+
+    #[test]
+    fn the_notify_section_reads_nested_keys_and_masks_the_smtp_password() {
+        let c = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(c.store_options().after_failures, 3);
+        assert!(c.notify_options().smtp.is_none(), "no host: no e-mail");
+        let c = Config::load(
+            None,
+            env(&[
+                ("IARSS_NOTIFY_AFTER_FAILURES", "5"),
+                ("IARSS_NOTIFY_TIMEOUT", "2s"),
+                ("IARSS_NOTIFY_SMTP_HOST", "mail.example.org"),
+                ("IARSS_NOTIFY_SMTP_PORT", "465"),
+                ("IARSS_NOTIFY_SMTP_SECURITY", "tls"),
+                ("IARSS_NOTIFY_SMTP_PASSWORD", "hunter2hunter2"),
+                ("IARSS_NOTIFY_SMTP_FROM", "iarss@example.org"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.store_options().after_failures, 5);
+        let n = c.notify_options();
+        assert_eq!(n.timeout, Duration::from_secs(2));
+        let smtp = n.smtp.expect("e-mail on");
+        assert_eq!((smtp.host.as_str(), smtp.port), ("mail.example.org", 465));
+        assert_eq!(smtp.security, crate::notify::SmtpTls::Tls);
+        let text = c.to_toml_masked();
+        assert!(
+            text.contains("[notify.smtp]") && !text.contains("hunter2"),
+            "{text}"
+        );
+        assert!(!format!("{smtp:?}").contains("hunter2"));
+        for (var, value, key) in [
+            ("IARSS_NOTIFY_AFTER_FAILURES", "0", "notify.after_failures"),
+            ("IARSS_NOTIFY_TIMEOUT", "0s", "notify.timeout"),
+            (
+                "IARSS_NOTIFY_SMTP_HOST",
+                "mail.example.org",
+                "notify.smtp.from",
+            ),
+        ] {
+            let err = Config::load(None, env(&[(var, value)]))
+                .map(|_| ())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{var}={value}: {err}");
+        }
+        assert!(Config::load(None, env(&[("IARSS_NOTIFY_SMTP_HOTS", "x")])).is_err());
     }
 
     #[test]

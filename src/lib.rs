@@ -19,8 +19,9 @@
 //! - [`store`] (SQLite or PostgreSQL) and [`ingest`] (one feed run end to end),
 //! - [`access`] (users, API tokens, web sessions, the login throttle, the audit log),
 //! - [`service`] (what the API and the web pages do, with access checks and audit),
-//! - [`schedule`] (the daemon's scheduler) and [`http`] (health, metrics, the API and the
-//!   web pages, over the service),
+//! - [`schedule`] (the daemon's scheduler), [`notify`] (the daemon's delivery worker for
+//!   webhooks and e-mail, over the store and the fetcher's guard) and [`http`] (health,
+//!   metrics, the API and the web pages, over the service),
 //! - [`config`] (the daemon's settings) and [`cli`] (the command line).
 
 pub mod access;
@@ -30,6 +31,7 @@ pub mod fetch;
 pub mod http;
 pub mod ingest;
 pub mod model;
+pub mod notify;
 pub mod parse;
 pub mod registry;
 pub mod report;

@@ -16,6 +16,7 @@ use crate::access::Access;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::http::{AppState, router};
+use crate::notify::Notifier;
 use crate::schedule::{Heartbeat, Scheduler};
 use crate::service::Service;
 use crate::store::{Backend, Store};
@@ -82,6 +83,14 @@ async fn serve(config: Config, role: Role) -> CliResult {
                     Ok(n) => info!(released = n, "released the leases of a previous daemon"),
                     Err(e) => tracing::warn!(error = %e, "releasing stale leases failed"),
                 }
+                match store.release_all_delivery_leases().await {
+                    Ok(0) => {}
+                    Ok(n) => info!(
+                        released = n,
+                        "released the delivery leases of a previous daemon"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "releasing stale delivery leases failed"),
+                }
                 Some(f)
             }
             Err(e) => return Err(CliError::failure(e)),
@@ -99,7 +108,9 @@ async fn serve(config: Config, role: Role) -> CliResult {
     let fetcher = Fetcher::new(fetch.clone()).map_err(|e| CliError::failure(e.to_string()))?;
     let access = Access::new(store.clone(), config.access_settings());
     let run = config.run_options(fetch.clone(), fetcher.clone());
-    let service = Service::new(store.clone(), access, fetch, fetcher).with_run_options(&run);
+    let service = Service::new(store.clone(), access, fetch, fetcher)
+        .with_run_options(&run)
+        .with_email(!config.notify.smtp.host.is_empty());
     let schedule = config.schedule_options();
     let owner = format!(
         "{}-{}-{}",
@@ -110,8 +121,11 @@ async fn serve(config: Config, role: Role) -> CliResult {
     let heartbeat = Arc::new(Heartbeat::default());
     heartbeat.beat();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (stale_after_ms, scheduler_task) = match role {
+    let (stale_after_ms, scheduler_task, notify_task) = match role {
         Role::Daemon => {
+            // Deliveries run in a task of their own, never in the scheduler's way.
+            let notifier = Notifier::new(store.clone(), owner.clone(), config.notify_options())
+                .map_err(CliError::failure)?;
             let scheduler = Scheduler::new(
                 store.clone(),
                 owner.clone(),
@@ -122,10 +136,11 @@ async fn serve(config: Config, role: Role) -> CliResult {
             (
                 (schedule.tick.as_millis() as i64) * 3 + 10_000,
                 Some(tokio::spawn(scheduler.run(stop_rx.clone()))),
+                Some(tokio::spawn(notifier.run(stop_rx.clone()))),
             )
         }
         // No loop to watch.
-        Role::Serve => (i64::MAX, None),
+        Role::Serve => (i64::MAX, None, None),
     };
 
     let listener = match tokio::net::TcpListener::bind(config.listen).await {
@@ -133,6 +148,9 @@ async fn serve(config: Config, role: Role) -> CliResult {
         Err(e) => {
             let _ = stop_tx.send(true);
             if let Some(task) = scheduler_task {
+                let _ = task.await;
+            }
+            if let Some(task) = notify_task {
                 let _ = task.await;
             }
             return Err(CliError::failure(format!(
@@ -174,6 +192,11 @@ async fn serve(config: Config, role: Role) -> CliResult {
         && let Err(e) = task.await
     {
         error!(error = %e, "the scheduler ended badly");
+    }
+    if let Some(task) = notify_task
+        && let Err(e) = task.await
+    {
+        error!(error = %e, "the delivery worker ended badly");
     }
     match tokio::time::timeout(Duration::from_secs(10), server).await {
         Ok(Ok(())) => {}

@@ -163,9 +163,50 @@ impl FetchError {
     }
 }
 
-fn install_crypto() {
+/// Installs the process's TLS crypto provider (ring), once, for every TLS client of iarss.
+pub fn install_crypto() {
     // Several callers may race here; only the first install counts, the rest are no-ops.
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A client for requests to other publisher-supplied URLs than feeds (webhooks): the same
+/// guard on the addresses connected to, no redirect followed, and every request, its answer
+/// read included, ending within `timeout`.
+pub fn guarded_client(
+    timeout: Duration,
+    user_agent: &str,
+    allow_private_networks: bool,
+) -> Result<reqwest::Client, FetchError> {
+    install_crypto();
+    let mut builder = reqwest::Client::builder()
+        .user_agent(user_agent)
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none());
+    if !allow_private_networks {
+        builder = builder.dns_resolver(Arc::new(guard::GuardedResolver));
+    }
+    builder
+        .build()
+        .map_err(|e| FetchError::Failed(format!("cannot build an HTTP client: {e}")))
+}
+
+/// Why a publisher-supplied URL may not be sent to: not http(s), or (unless
+/// `allow_private_networks`) a host that is an address the guard refuses. A name is
+/// checked when it is resolved, at each request.
+pub fn target_refusal(url: &str, allow_private_networks: bool) -> Option<String> {
+    let parsed = match url::Url::parse(url) {
+        Ok(u) => u,
+        Err(e) => return Some(format!("not a URL: {e}")),
+    };
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Some("not an http(s) URL".to_string());
+    }
+    if allow_private_networks {
+        return None;
+    }
+    guard::literal_refusal(&parsed)
 }
 
 /// A reusable HTTP client with the limits and the guard of one configuration.

@@ -463,6 +463,7 @@ impl Scheduler {
                 claimed.consecutive_failures + 1
             };
             Reschedule {
+                failures_before: claimed.consecutive_failures,
                 owner: scheduler.owner.clone(),
                 next_due_at: scheduler.next_due_after(
                     &claimed,

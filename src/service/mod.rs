@@ -10,6 +10,7 @@
 pub mod articles;
 pub mod checks;
 pub mod feeds;
+pub mod notifications;
 pub mod pages;
 pub mod runs;
 pub mod views;
@@ -195,6 +196,7 @@ pub struct Service {
     fetch: FetchConfig,
     run: RunOptions,
     fetch_now_every: Duration,
+    email: bool,
 }
 
 impl Service {
@@ -212,7 +214,19 @@ impl Service {
             fetch,
             run,
             fetch_now_every: Duration::from_secs(10),
+            email: false,
         }
+    }
+
+    /// Offers e-mail settings: `[notify.smtp]` is configured.
+    pub fn with_email(mut self, on: bool) -> Service {
+        self.email = on;
+        self
+    }
+
+    /// Whether e-mail is on (its settings are hidden otherwise).
+    pub fn email_enabled(&self) -> bool {
+        self.email
     }
 
     /// Checks imports, edits and dry runs as the daemon's runs check feeds: its zone for

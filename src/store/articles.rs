@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use super::decode::status_of;
+use super::events::{Event, EventArticle, EventKind};
 use super::findings::FindingsWrite;
 use super::ignored::IgnoredWrite;
 use super::imports::ImportOutcome;
@@ -621,6 +622,16 @@ impl PageWriter {
                 self.failed(&e);
                 return Err(e);
             }
+        }
+        let now = super::now_ms();
+        let mut event = Event::new(EventKind::ArticleDeleted, &self.page_id, now);
+        event.article = Some(EventArticle {
+            canonical_url: Some(canonical_url.to_string()),
+            ..EventArticle::default()
+        });
+        if let Err(e) = super::events::record(&mut self.tx, now, &[event]).await {
+            self.failed(&e);
+            return Err(e);
         }
         self.commit().await
     }

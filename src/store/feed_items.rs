@@ -9,7 +9,7 @@
 //! that did not read the feed (not modified, failed) leave the set as it was: it is still
 //! what the feed last held.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -142,14 +142,15 @@ fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Database(sqlx::Error::Decode(Box::new(e)))
 }
 
-/// Writes a feed's set inside a run's transaction.
+/// Writes a feed's set inside a run's transaction. Returns, when the set changed, the
+/// identifiers (canonical URLs and guids) of the items the set it replaced rejected.
 pub(super) async fn record(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     page_id: &str,
     run_id: i64,
     now: i64,
     write: &FeedItemsWrite,
-) -> Result<(), StoreError> {
+) -> Result<Option<HashSet<String>>, StoreError> {
     let kind = write.kind.as_str();
     let stored: Option<String> =
         sqlx::query("SELECT fingerprint FROM feed_item_sets WHERE page_id = $1 AND kind = $2")
@@ -169,7 +170,23 @@ pub(super) async fn record(
         .bind(now)
         .execute(&mut **tx)
         .await?;
-        return Ok(());
+        return Ok(None);
+    }
+    let mut previous = HashSet::new();
+    let rows = sqlx::query(
+        "SELECT canonical_url, guid FROM feed_items \
+         WHERE page_id = $1 AND kind = $2 AND verdict = 'rejected'",
+    )
+    .bind(page_id)
+    .bind(kind)
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in rows {
+        for column in ["canonical_url", "guid"] {
+            if let Some(id) = r.try_get::<Option<String>, _>(column)? {
+                previous.insert(id);
+            }
+        }
     }
     sqlx::query("DELETE FROM feed_items WHERE page_id = $1 AND kind = $2")
         .bind(page_id)
@@ -216,7 +233,7 @@ pub(super) async fn record(
     .bind(serde_json::to_string(&write.feed_diagnostics).map_err(json_err)?)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(Some(previous))
 }
 
 /// The columns of a kept item of `feed_items` aliased `p` (`""` or `"i."`), without its

@@ -16,8 +16,11 @@
 pub mod articles;
 pub mod audit;
 mod decode;
+pub mod deliveries;
 pub mod diagnostics;
 pub mod dialect;
+pub mod email;
+pub mod events;
 pub mod feed_items;
 pub mod findings;
 pub mod heads;
@@ -36,6 +39,7 @@ pub mod sessions;
 pub mod statements;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 pub mod writer;
 
 use std::path::Path;
@@ -49,8 +53,15 @@ pub use articles::{
     ManualCommitted, StoredArticle, Writes, cursor_key,
 };
 pub use audit::{AuditEntry, AuditRecord};
+pub use deliveries::{
+    ClaimedDelivery, DeliveryChannel, DeliveryEnd, DeliveryRecord, DeliveryState, QueueStats,
+};
 pub use diagnostics::{LoggedDiagnostic, StoredDiagnostic};
 pub use dialect::{BACKOFF_AFTER_FAILURES, backs_off};
+pub use email::{EmailMode, EmailPref};
+pub use events::{
+    DEFAULT_AFTER_FAILURES, Event, EventArticle, EventDiagnostic, EventFeed, EventKind, EventRun,
+};
 pub use feed_items::{
     ArticleSighting, FeedItemSet, FeedItemsWrite, ItemVerdict, KeptDiagnostic, KeptItem,
 };
@@ -69,6 +80,7 @@ pub use schedule::ClaimedFeed;
 pub use sessions::{LimitCount, LoginAttempts, SessionMatch, SessionRecord};
 pub use tokens::{TokenMatch, TokenRecord};
 pub use users::{Credentials, UserRecord};
+pub use webhooks::WebhookRecord;
 pub use writer::PageWriter;
 
 /// The default database: a SQLite file in the current directory.
@@ -181,6 +193,8 @@ pub struct StoreOptions {
     pub write_wait: Duration,
     /// Which revisions an article keeps (`store.keep_revisions`, `store.retention`).
     pub revisions: RevisionCap,
+    /// Failed runs in a row that make a feed failing (`notify.after_failures`).
+    pub after_failures: i64,
 }
 
 impl Default for StoreOptions {
@@ -188,6 +202,7 @@ impl Default for StoreOptions {
         StoreOptions {
             write_wait: Duration::from_secs(10),
             revisions: RevisionCap::default(),
+            after_failures: DEFAULT_AFTER_FAILURES,
         }
     }
 }
@@ -201,6 +216,7 @@ pub struct Store {
     turns: std::sync::Arc<writer::PageTurns>,
     write_wait: Duration,
     revisions: RevisionCap,
+    after_failures: i64,
 }
 
 impl Store {
@@ -304,6 +320,7 @@ impl Store {
             turns: Default::default(),
             write_wait,
             revisions: options.revisions,
+            after_failures: options.after_failures,
         };
         store.migrate().await?;
         Ok(store)

@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use super::articles::{ArticleContent, ArticleWrite, Writes, apply_update, insert_new};
 use super::diagnostics::{LoggedDiagnostic, record};
+use super::events::{self, Event, EventArticle, EventDiagnostic, EventFeed, EventKind, EventRun};
 use super::pages::{FeedKind, feed_kind};
 use super::revisions::Provenance;
 use super::revisions::RevisionCap;
@@ -178,6 +179,9 @@ pub struct Reschedule {
     pub owner: String,
     /// The next due time (ms).
     pub next_due_at: i64,
+    /// Failed runs in a row before this one, as the claim read them: whether the run ends
+    /// a failing streak (`feed.recovered`) needs no read of its own.
+    pub failures_before: i64,
 }
 
 /// New HTTP validators to keep for the feed (from an `ok` run).
@@ -265,11 +269,15 @@ impl Store {
         reschedule: Option<&Reschedule>,
     ) -> Result<i64, StoreError> {
         let result: Result<i64, StoreError> = async {
-            if diagnostics.is_empty()
+            // A claimed run that logs nothing but itself (a 304) and ends no failing streak
+            // (no event to record): one statement, no transaction.
+            if let Some(r) = reschedule
+                && diagnostics.is_empty()
                 && validators.is_none()
+                && run.outcome.is_success()
+                && r.failures_before < self.after_failures
                 && dialect::joins_returned_rows(self.backend)
             {
-                // A run that logs nothing but itself (a 304): one statement, no transaction.
                 return write_bare_run(&self.pool, run, reschedule).await;
             }
             let mut tx = self.pool.begin().await?;
@@ -277,6 +285,7 @@ impl Store {
                 &mut tx,
                 self.backend,
                 self.revisions,
+                self.after_failures,
                 run,
                 &Writes::default(),
                 diagnostics,
@@ -304,6 +313,7 @@ impl Store {
             &mut tx,
             self.backend,
             self.revisions,
+            self.after_failures,
             run,
             &Writes::default(),
             &[],
@@ -332,6 +342,7 @@ impl PageWriter {
             &mut self.tx,
             self.backend,
             self.revisions,
+            self.after_failures,
             run,
             writes,
             diagnostics,
@@ -462,13 +473,15 @@ fn bind_run<'q>(
         .bind(run.error.clone())
 }
 
-/// Writes a run's row, its article writes, diagnostics and the feed's state inside `tx`;
-/// with a [`Reschedule`], the feed's next due time too.
+/// Writes a run's row, its article writes, diagnostics and the feed's state inside `tx`,
+/// with the notification events the run causes (`after_failures`: failed runs in a row
+/// that make a feed failing); with a [`Reschedule`], the feed's next due time too.
 #[allow(clippy::too_many_arguments)]
 async fn write_run(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     backend: Backend,
     cap: RevisionCap,
+    after_failures: i64,
     run: &mut FeedRun,
     writes: &Writes,
     diagnostics: &[LoggedDiagnostic],
@@ -515,9 +528,97 @@ async fn write_run(
     super::ignored::record(tx, &run.page_id, run_id, now, &writes.ignored).await?;
     super::findings::record(tx, backend, &run.page_id, now, &writes.findings).await?;
     record(tx, backend, &run.page_id, run_id, now, diagnostics).await?;
-    if let Some(items) = &writes.feed_items {
-        super::feed_items::record(tx, &run.page_id, run_id, now, items).await?;
+    let mut events = Vec::new();
+    if let Some(items) = &writes.feed_items
+        && let Some(previous) =
+            super::feed_items::record(tx, &run.page_id, run_id, now, items).await?
+    {
+        for item in events::newly_rejected(&items.items, &previous) {
+            events.push(events::item_rejected(&run.page_id, now, item));
+        }
     }
+    for w in &writes.ignored {
+        let mut e = Event::new(EventKind::UpdateIgnored, &run.page_id, now);
+        e.article = Some(EventArticle {
+            canonical_url: Some(w.canonical_url.clone()),
+            ..EventArticle::default()
+        });
+        // The run logged the refusal with its position.
+        let logged = diagnostics.iter().find(|d| {
+            d.rule == w.rule && d.canonical_url.as_deref() == Some(w.canonical_url.as_str())
+        });
+        e.diagnostics.push(EventDiagnostic {
+            rule: w.rule.as_str().to_string(),
+            severity: w.rule.severity().as_str().to_string(),
+            message: w.message.clone(),
+            line: logged.and_then(|d| d.line).map(i64::from),
+            column: logged.and_then(|d| d.column).map(i64::from),
+        });
+        events.push(e);
+    }
+    // The feed's state follows runs of its configured URL only. A claimed run knows the
+    // failures before it from its claim; any other run reads them.
+    let before: Option<i64> = match reschedule {
+        Some(r) => Some(r.failures_before),
+        None => sqlx::query_scalar(
+            "SELECT consecutive_failures FROM feeds WHERE page_id = $1 AND kind = $2 AND url = $3",
+        )
+        .bind(&run.page_id)
+        .bind(run.feed.as_str())
+        .bind(&run.feed_url)
+        .fetch_optional(&mut **tx)
+        .await?,
+    };
+    if let Some(before) = before {
+        let success = run.outcome.is_success();
+        let after = if success { 0 } else { before + 1 };
+        let kind = if !success && after == after_failures {
+            Some(EventKind::FeedFailing)
+        } else if success && before >= after_failures {
+            Some(EventKind::FeedRecovered)
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            let mut e = Event::new(kind, &run.page_id, now);
+            e.feed = Some(EventFeed {
+                kind: run.feed,
+                url: super::mask_url(&run.feed_url),
+                consecutive_failures: after,
+            });
+            e.diagnostics = diagnostics
+                .iter()
+                .filter(|d| d.canonical_url.is_none())
+                .map(|d| EventDiagnostic {
+                    rule: d.rule.as_str().to_string(),
+                    severity: d.rule.severity().as_str().to_string(),
+                    message: d.message.clone(),
+                    line: d.line.map(i64::from),
+                    column: d.column.map(i64::from),
+                })
+                .collect();
+            events.push(e);
+        }
+    }
+    // Every event of the run carries it and its feed.
+    let event_run = EventRun {
+        id: run_id,
+        outcome: run.outcome.as_str().to_string(),
+        error: run.error.clone(),
+    };
+    for e in &mut events {
+        e.run = Some(event_run.clone());
+        if e.feed.is_none() {
+            e.feed = Some(EventFeed {
+                kind: run.feed,
+                url: super::mask_url(&run.feed_url),
+                consecutive_failures: before
+                    .map(|b| if run.outcome.is_success() { 0 } else { b + 1 })
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    events::record(tx, now, &events).await?;
     // The run's id goes last: the state's own parameters keep their numbers.
     let id_param = if reschedule.is_some() { "$8" } else { "$6" };
     let state = update_feed_state(run.outcome.is_success(), id_param, reschedule.is_some(), 1);

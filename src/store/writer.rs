@@ -94,6 +94,8 @@ pub struct PageWriter {
     pub(super) backend: Backend,
     /// Which revisions an article keeps, trimmed as updates are written.
     pub(super) revisions: RevisionCap,
+    /// Failed runs in a row that make a feed failing.
+    pub(super) after_failures: i64,
     health: Arc<CommitHealth>,
     before: PageSeq,
     waited: Duration,
@@ -162,6 +164,7 @@ impl Store {
             page_id: page_id.to_string(),
             backend: self.backend,
             revisions: self.revisions,
+            after_failures: self.after_failures,
             health: Arc::clone(&self.health),
             before: PageSeq(seq - 1),
             waited,

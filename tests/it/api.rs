@@ -1277,6 +1277,10 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("post", "/api/v1/pages/{id}/fetch-now"),
     ("get", "/api/v1/pages/{id}/runs"),
     ("get", "/api/v1/runs/{run_id}"),
+    ("get", "/api/v1/pages/{id}/webhooks"),
+    ("post", "/api/v1/pages/{id}/webhooks"),
+    ("delete", "/api/v1/pages/{id}/webhooks/{webhook_id}"),
+    ("get", "/api/v1/pages/{id}/webhooks/{webhook_id}/deliveries"),
     ("get", "/api/v1/pages/{id}/articles"),
     ("post", "/api/v1/pages/{id}/articles"),
     ("get", "/api/v1/articles"),
@@ -1331,6 +1335,7 @@ fn openapi_document_and_routes_agree() {
             let concrete = path
                 .replace("{id}", "news")
                 .replace("{run_id}", "1")
+                .replace("{webhook_id}", "1")
                 .replace("{import_id}", "1");
             let answer = api
                 .send(

@@ -1001,6 +1001,7 @@ fn axe_finds_no_violation() {
             "/pages/news".to_string(),
             "/pages/news?tab=development".to_string(),
             "/pages/news?tab=feed".to_string(),
+            "/pages/news?tab=settings".to_string(),
             "/pages/news/runs/1".to_string(),
             format!("/articles?url={}", q(&a)),
             format!("/articles/edit?url={}", q(&a)),
@@ -1062,6 +1063,104 @@ fn axe_finds_no_violation() {
         }
         b.client.set_window_size(1280, 900).await.expect("size");
         assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
+        b
+    });
+}
+
+/// A member adds a webhook on the page's Settings tab (its secret shown once), sees its
+/// deliveries with their answers, and deletes it. Without SMTP, `/account` offers no
+/// e-mail settings.
+#[test]
+fn webhook_added_and_its_deliveries_seen() {
+    run("webhook_added_and_its_deliveries_seen", |b| async move {
+        use crate::notify::{Receiver, ok, start_worker};
+        let receiver = Receiver::start(ok);
+        let page = news(&b).await;
+        let a = url("hooked/a");
+        ingest_live(&b.api.store, &page, &[article(&a)]).await;
+        b.login("pub@example.com").await;
+        b.click_link(NEWS).await;
+        b.click_link("Settings").await;
+        b.see("No webhook yet.").await;
+        b.fill("#webhook-url", &receiver.url()).await;
+        b.click_button("Add the webhook").await;
+        b.see("The new webhook's secret").await;
+        let secret = b.text("#new-secret").await;
+        assert_eq!(secret.len(), 48, "{secret}");
+        b.shot("added").await;
+        // An event, delivered by a worker.
+        b.api.store.delete_article(NEWS, &a).await.unwrap();
+        let stop = start_worker(&b.api.store);
+        b.wait_until("the delivery", || {
+            let n = receiver.received().len();
+            async move { n > 0 }
+        })
+        .await;
+        b.open("/pages/news?tab=settings").await;
+        b.not_see(&secret).await;
+        b.click_link("Deliveries").await;
+        b.wait_until("the delivered row", || async {
+            b.open("/pages/news?tab=settings&webhook=1").await;
+            b.body_text().await.contains("delivered")
+        })
+        .await;
+        b.see("article.deleted").await;
+        b.see("answer 0").await;
+        b.shot("deliveries").await;
+        for (w, h) in [(1280, 900), (390, 844)] {
+            b.client.set_window_size(w, h).await.expect("size");
+            if let Some(violations) = b.axe().await {
+                assert!(violations.is_empty(), "at {w}px: {violations:?}");
+            }
+        }
+        b.client.set_window_size(1280, 900).await.expect("size");
+        b.click_button("Delete").await;
+        b.see("The webhook was deleted.").await;
+        b.see("No webhook yet.").await;
+        let _ = stop.send(true);
+        // No SMTP: no e-mail settings.
+        b.open("/account").await;
+        b.not_see("Daily digest").await;
+        b
+    });
+}
+
+/// With SMTP configured, a user chooses per page how events reach them by e-mail.
+#[test]
+fn email_settings_per_page() {
+    let options = kit::api::ApiOptions {
+        email: true,
+        ..Default::default()
+    };
+    kit::browser::run_with("email_settings_per_page", options, |b| async move {
+        b.login("pub@example.com").await;
+        b.open("/account").await;
+        b.see("E-mail").await;
+        assert_eq!(b.label_of("#email-1").await, NEWS);
+        b.js(
+            "document.querySelector('#email-1').value = 'digest';",
+            vec![],
+        )
+        .await;
+        b.click_button("Save").await;
+        b.see("E-mail setting saved.").await;
+        let chosen = b
+            .js("return document.querySelector('#email-1').value;", vec![])
+            .await;
+        assert_eq!(chosen, serde_json::json!("digest"));
+        let user = b.api.access.user("pub@example.com").await.unwrap().unwrap();
+        let prefs = b.api.store.email_prefs(user.id).await.unwrap();
+        assert_eq!(prefs.len(), 1);
+        assert_eq!(prefs[0].page_id, NEWS);
+        assert_eq!(prefs[0].mode, iarss::store::EmailMode::Digest);
+        b.shot("email").await;
+        for (w, h) in [(1280, 900), (390, 844)] {
+            b.client.set_window_size(w, h).await.expect("size");
+            if let Some(violations) = b.axe().await {
+                assert!(violations.is_empty(), "at {w}px: {violations:?}");
+            }
+        }
+        b.client.set_window_size(1280, 900).await.expect("size");
         b
     });
 }

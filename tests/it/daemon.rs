@@ -53,14 +53,14 @@ fn empty_feed(domain: &str) -> Vec<u8> {
 // ----------------------------------------------------------------------------------------
 
 /// A free port on 127.0.0.1 (bound, then released for the daemon).
-fn free_addr() -> SocketAddr {
+pub(crate) fn free_addr() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
 }
 
 /// `iarss` with no `IARSS_…` configuration inherited from the test's environment.
-fn clean_iarss() -> std::process::Command {
+pub(crate) fn clean_iarss() -> std::process::Command {
     let mut cmd = kit::iarss();
     for (k, _) in std::env::vars() {
         if k.starts_with("IARSS_") {
@@ -81,7 +81,7 @@ const FAST: &[(&str, &str)] = &[
 ];
 
 /// A running `iarss daemon`, killed when dropped.
-struct Daemon {
+pub(crate) struct Daemon {
     name: String,
     child: Child,
     listen: SocketAddr,
@@ -91,7 +91,7 @@ struct Daemon {
 
 impl Daemon {
     /// Starts a daemon on `db` with `FAST`, then `env` on top.
-    fn spawn(dir: &Path, name: &str, db: &str, env: &[(&str, &str)]) -> Daemon {
+    pub(crate) fn spawn(dir: &Path, name: &str, db: &str, env: &[(&str, &str)]) -> Daemon {
         let listen = free_addr();
         let log = dir.join(format!("{name}.log"));
         let out = File::create(&log).expect("log file");
@@ -113,11 +113,11 @@ impl Daemon {
         }
     }
 
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
@@ -126,7 +126,7 @@ impl Daemon {
     }
 
     /// Waits until `/readyz` answers 200.
-    fn wait_ready(&mut self) {
+    pub(crate) fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Some(status) = self.try_status() {
@@ -152,7 +152,7 @@ impl Daemon {
     }
 
     /// Waits at most `limit` for the process to end.
-    fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+    pub(crate) fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(s) = self.try_status() {
@@ -165,7 +165,7 @@ impl Daemon {
         }
     }
 
-    fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let status = std::process::Command::new("kill")
             .args([format!("-{signal}"), self.pid().to_string()])
             .status()
@@ -174,7 +174,7 @@ impl Daemon {
     }
 
     /// SIGTERM, then the exit code, which must come within `limit`.
-    fn terminate(&mut self, limit: Duration) -> i32 {
+    pub(crate) fn terminate(&mut self, limit: Duration) -> i32 {
         self.signal("TERM");
         let status = self.wait_exit(limit).unwrap_or_else(|| {
             panic!(
@@ -283,7 +283,7 @@ fn runs(db: &str, page: &str) -> Vec<Value> {
 }
 
 /// Polls `check` every 50 ms until it is true or `limit` passed.
-fn wait_until(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+pub(crate) fn wait_until(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     loop {
         if check() {
@@ -296,7 +296,7 @@ fn wait_until(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
     }
 }
 
-fn sqlite_db(dir: &Path) -> String {
+pub(crate) fn sqlite_db(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("iarss.db").display())
 }
 

@@ -18,6 +18,7 @@ mod fuzz_regressions;
 mod generated;
 mod hostile;
 mod manual_writes;
+mod notify;
 mod rules;
 mod server;
 mod store;

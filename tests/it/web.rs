@@ -1049,7 +1049,10 @@ async fn login_cookie_and_forgery(db: &str) {
     );
     assert_eq!(browser.get("/audit").await.status, 403);
     assert_eq!(browser.get("/admin/users").await.status, 403);
-    assert_eq!(browser.get("/pages/news?tab=settings").await.status, 404);
+    // A member's Settings tab has the page's webhooks, not the page's own settings.
+    let settings = browser.get("/pages/news?tab=settings").await;
+    assert_eq!(settings.status, 200);
+    assert!(settings.body.contains("Webhooks") && !settings.body.contains("Save settings"));
 
     // Sign out ends the session.
     let out = browser.post("/logout", &[]).await;
@@ -1124,7 +1127,7 @@ async fn pages_escape_and_isolate(db: &str) {
     let page = browser.get("/pages/news").await;
     assert_eq!(page.status, 200);
     let tabs = page.select("nav.tabs a");
-    assert_eq!(tabs, vec!["Production", "Development", "Feed"]);
+    assert_eq!(tabs, vec!["Production", "Development", "Feed", "Settings"]);
     let titles = page.select("table.articles tbody th a");
     assert!(
         titles.contains(&"<script>alert(1)</script> headline".to_string()),

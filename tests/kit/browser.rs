@@ -199,12 +199,21 @@ where
     F: FnOnce(Browser) -> Fut,
     Fut: Future<Output = Browser>,
 {
+    run_with(test, api_support::ApiOptions::default(), scenario);
+}
+
+/// [`run`] with the app started with `options`.
+pub fn run_with<F, Fut>(test: &'static str, options: api_support::ApiOptions, scenario: F)
+where
+    F: FnOnce(Browser) -> Fut,
+    Fut: Future<Output = Browser>,
+{
     let Some(bin) = binaries(test) else {
         return;
     };
     api_support::block_on(async move {
         let db = api_support::sqlite_db(&format!("browser-{test}"));
-        let api = Api::start(&db).await;
+        let api = Api::start_configured(&db, options).await;
         let browser = Browser::launch(&bin, test, api).await;
         let browser = tokio::time::timeout(SCENARIO, scenario(browser))
             .await

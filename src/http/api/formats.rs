@@ -122,6 +122,13 @@ pub static FEED_URL: Format = Format::new(
     Some(2000),
 );
 
+/// A webhook's secret: printable ASCII, no space.
+pub static WEBHOOK_SECRET: Format = Format::new(
+    "16 to 200 printable ASCII characters (no space)",
+    r"^[!-~]{16,200}$",
+    None,
+);
+
 /// Text to search for: no control character but tab and line breaks.
 pub static SEARCH_TEXT: Format = Format::new(
     "search text (no control character)",

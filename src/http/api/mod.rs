@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod formats;
 pub mod pages;
+pub mod webhooks;
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -97,6 +98,9 @@ pub fn router(state: &AppState) -> (axum::Router<AppState>, OpenApi) {
         .routes(routes!(pages::fetch_now))
         .routes(routes!(pages::runs))
         .routes(routes!(pages::run))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::remove))
+        .routes(routes!(webhooks::deliveries))
         .routes(routes!(articles::list, articles::import))
         .routes(routes!(articles::show, articles::edit, articles::delete))
         .routes(routes!(articles::revision))

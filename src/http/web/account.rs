@@ -12,6 +12,7 @@ use super::{TokenOnly, WebError, WebForm, WebQuery, WebSession, render, see_othe
 use crate::access::{AccessError, MIN_PASSWORD_CHARS};
 use crate::http::AppState;
 use crate::service::ServiceError;
+use crate::store::EmailMode;
 
 /// A token of one's own.
 pub struct OwnToken {
@@ -39,6 +40,16 @@ pub struct OwnSession {
     pub address: String,
 }
 
+/// One page's e-mail setting as the account page shows it.
+pub struct EmailRow {
+    /// The page.
+    pub page_id: String,
+    /// Its name.
+    pub name: String,
+    /// `off`, `immediate` or `digest`.
+    pub mode: &'static str,
+}
+
 /// The account page.
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -53,6 +64,8 @@ pub struct AccountPage {
     new_token: Option<String>,
     tokens: Vec<OwnToken>,
     sessions: Vec<OwnSession>,
+    /// Each page's e-mail setting; none when e-mail is off.
+    email_settings: Option<Vec<EmailRow>>,
 }
 
 /// `?done=`.
@@ -78,6 +91,21 @@ async fn account_page(
         .own_sessions(caller, &session.session_id)
         .await
         .map_err(ServiceError::from)?;
+    let email_settings = if state.service.email_enabled() {
+        let settings = state.service.email_settings(caller).await?;
+        Some(
+            settings
+                .into_iter()
+                .map(|s| EmailRow {
+                    page_id: s.page_id,
+                    name: s.name,
+                    mode: s.mode.map(|m| m.as_str()).unwrap_or("off"),
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
     Ok(AccountPage {
         chrome: session.chrome(vec![crumb("Pages", "/"), here("Your account")]),
         form_token: session.form_token.clone(),
@@ -106,6 +134,7 @@ async fn account_page(
                 address: s.address.clone().unwrap_or_default(),
             })
             .collect(),
+        email_settings,
     })
 }
 
@@ -114,6 +143,7 @@ fn done_message(done: &str) -> String {
         "password" => "Password changed. Your other sessions are signed out.".into(),
         "revoked" => "Token revoked.".into(),
         "sessions" => "Your other sessions are signed out.".into(),
+        "email" => "E-mail setting saved.".into(),
         _ => "Done.".into(),
     }
 }
@@ -298,4 +328,37 @@ pub async fn end_other_sessions(
         .await
         .map_err(ServiceError::from)?;
     Ok(see_other("/account?done=sessions"))
+}
+
+/// The e-mail setting form of one page.
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    form_token: String,
+    page: String,
+    mode: String,
+}
+
+/// `POST /account/email`: how the user wants one page's events by e-mail.
+pub async fn email(
+    State(state): State<AppState>,
+    session: WebSession,
+    headers: HeaderMap,
+    WebForm(f): WebForm<EmailForm>,
+) -> Result<Response, WebError> {
+    session.check_form(&headers, &f.form_token)?;
+    if !state.service.email_enabled() {
+        return Err(ServiceError::NotFound("e-mail is off on this server".into()).into());
+    }
+    let mode = match f.mode.as_str() {
+        "off" => None,
+        other => Some(EmailMode::parse(other).ok_or_else(|| {
+            ServiceError::BadRequest(format!("`{other}` is not off, immediate or digest"))
+        })?),
+    };
+    state
+        .service
+        .set_email_setting(&session.caller, &f.page, mode)
+        .await?;
+    Ok(see_other("/account?done=email"))
 }

@@ -63,6 +63,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/account", get(account::show))
         .route("/account/password", post(account::password))
         .route("/account/tokens", post(account::create_token))
+        .route("/account/email", post(account::email))
         .route(
             "/account/tokens/revoke",
             get(account::revoke_form).post(account::revoke),
@@ -75,6 +76,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/pages/{id}/fetch-now", post(pages::fetch_now))
         .route("/pages/{id}/runs/{run}", get(feed::run_page))
         .route("/pages/{id}/settings", post(pages::settings))
+        .route("/pages/{id}/webhooks", post(pages::add_webhook))
+        .route(
+            "/pages/{id}/webhooks/{webhook}/delete",
+            post(pages::delete_webhook),
+        )
         .route("/articles", get(articles::show))
         .route("/articles/preview", get(articles::preview))
         .route("/articles/diff", get(articles::diff))

@@ -1,6 +1,7 @@
 //! `/pages/{id}`: a page's Production and Development articles, its Feed (each feed's
-//! current rejected items and items with warnings, the run history, "Fetch now") and, for
-//! operators, its Settings.
+//! current rejected items and items with warnings, the run history, "Fetch now") and its
+//! Settings: the page's webhooks and their deliveries for every member, the page's own
+//! settings for operators.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -15,6 +16,7 @@ use super::{TokenOnly, WebError, WebForm, WebQuery, WebSession, render, see_othe
 use crate::http::AppState;
 use crate::model::{ArticleStatus, mask_url};
 use crate::service::ServiceError;
+use crate::service::notifications::WebhookRequest;
 use crate::service::pages::PagePatch;
 use crate::service::views::{ArticleView, PageView};
 use crate::store::{ArticleFilter, FilterCounts};
@@ -66,6 +68,40 @@ pub struct Member {
     pub email: String,
 }
 
+/// A webhook as the Settings tab lists it.
+pub struct WebhookRow {
+    /// Its id.
+    pub id: i64,
+    /// Where events go, credentials masked.
+    pub url: String,
+    /// When it was added.
+    pub added: Time,
+    /// Who added it.
+    pub by: String,
+    /// Its deliveries.
+    pub href: String,
+}
+
+/// A delivery as the Settings tab lists it.
+pub struct DeliveryRow {
+    /// Its id.
+    pub id: i64,
+    /// The event's kind.
+    pub event: String,
+    /// `pending`, `delivered`, `failed`, `skipped`.
+    pub state: &'static str,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Queued.
+    pub created: Time,
+    /// Next attempt, while pending.
+    pub next: Option<Time>,
+    /// The latest answer's status.
+    pub status: String,
+    /// The start of its body, or why the attempt failed.
+    pub answer: String,
+}
+
 /// A page's tabs.
 #[derive(Template)]
 #[template(path = "page.html")]
@@ -101,6 +137,11 @@ pub struct PageTabs {
     feed_url: String,
     dev_feed_url: String,
     members: Vec<Member>,
+    webhooks: Vec<WebhookRow>,
+    /// The webhook whose deliveries are shown, and they.
+    deliveries: Option<(String, Vec<DeliveryRow>)>,
+    /// A webhook's secret, shown once when it was added.
+    new_secret: Option<String>,
 }
 
 /// `?tab=&q=&cursor=&done=`.
@@ -111,6 +152,7 @@ pub struct PageQuery {
     filter: Option<String>,
     cursor: Option<String>,
     done: Option<String>,
+    webhook: Option<i64>,
 }
 
 /// A filter's count as its label shows it: grouped thousands; a problem filter's
@@ -164,7 +206,7 @@ async fn page_view(
         None | Some("production") => "production",
         Some("development") => "development",
         Some("feed") => "feed",
-        Some("settings") if operator => "settings",
+        Some("settings") => "settings",
         Some(_) => return Err(WebError::not_found()),
     };
     let base = format!("/pages/{}", segment(id));
@@ -201,6 +243,9 @@ async fn page_view(
         feed_url: String::new(),
         dev_feed_url: String::new(),
         members: Vec::new(),
+        webhooks: Vec::new(),
+        deliveries: None,
+        new_secret: None,
     };
     view.flash = query
         .done
@@ -322,14 +367,49 @@ async fn page_view(
             }
         }
         _ => {
-            let (stored, members) = service.page_settings(caller, id).await?;
-            view.feed_url = stored.feed_url.as_deref().map(mask_url).unwrap_or_default();
-            view.dev_feed_url = stored
-                .dev_feed_url
-                .as_deref()
-                .map(mask_url)
-                .unwrap_or_default();
-            view.members = members.into_iter().map(|email| Member { email }).collect();
+            if operator {
+                let (stored, members) = service.page_settings(caller, id).await?;
+                view.feed_url = stored.feed_url.as_deref().map(mask_url).unwrap_or_default();
+                view.dev_feed_url = stored
+                    .dev_feed_url
+                    .as_deref()
+                    .map(mask_url)
+                    .unwrap_or_default();
+                view.members = members.into_iter().map(|email| Member { email }).collect();
+            }
+            view.webhooks = service
+                .webhooks(caller, id)
+                .await?
+                .iter()
+                .map(|w| WebhookRow {
+                    id: w.id,
+                    url: w.url.clone(),
+                    added: Time::from(w.created_at),
+                    by: w.created_by.clone(),
+                    href: format!("{base}?tab=settings&webhook={}#deliveries", w.id),
+                })
+                .collect();
+            if let Some(hook) = query.webhook {
+                let (webhook, deliveries) = service.webhook_deliveries(caller, id, hook).await?;
+                let rows = deliveries
+                    .iter()
+                    .map(|d| DeliveryRow {
+                        id: d.id,
+                        event: d.event.map(|e| e.as_str()).unwrap_or("").to_string(),
+                        state: d.state.as_str(),
+                        attempts: d.attempts,
+                        created: Time::from(d.created_at),
+                        next: d.next_attempt_at.map(Time::from),
+                        status: d.status.map(|s| s.to_string()).unwrap_or_default(),
+                        answer: d
+                            .error
+                            .clone()
+                            .or_else(|| d.answer.clone())
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+                view.deliveries = Some((webhook.url, rows));
+            }
         }
     }
     Ok(view)
@@ -373,6 +453,7 @@ fn done_message(done: &str, note: Option<&str>) -> String {
         },
         "saved" => "Settings saved.".into(),
         "deleted" => "The article was deleted.".into(),
+        "webhook_deleted" => "The webhook was deleted.".into(),
         _ => "Done.".into(),
     }
 }
@@ -463,6 +544,80 @@ pub async fn settings(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The add-a-webhook form.
+#[derive(Deserialize)]
+pub struct WebhookForm {
+    #[serde(default)]
+    form_token: String,
+    url: String,
+    #[serde(default)]
+    secret: String,
+}
+
+/// `POST /pages/{id}/webhooks` (members): the Settings tab with the new webhook's secret,
+/// shown this once.
+pub async fn add_webhook(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    WebForm(f): WebForm<WebhookForm>,
+) -> Result<Response, WebError> {
+    session.check_form(&headers, &f.form_token)?;
+    let secret = f.secret.trim();
+    let request = WebhookRequest {
+        url: f.url.trim().to_string(),
+        secret: (!secret.is_empty()).then(|| secret.to_string()),
+    };
+    let query = PageQuery {
+        tab: Some("settings".into()),
+        ..PageQuery::default()
+    };
+    match state
+        .service
+        .add_webhook(&session.caller, &id, request)
+        .await
+    {
+        Ok(created) => {
+            let mut view = page_view(&state, &session, &id, query, None).await?;
+            view.flash = Some(format!("Webhook {} added.", created.webhook.url));
+            view.new_secret = Some(created.secret);
+            let mut response = render(&view);
+            response.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            Ok(response)
+        }
+        Err(ServiceError::BadRequest(m)) | Err(ServiceError::Conflict(m)) => {
+            let view = page_view(&state, &session, &id, query, Some(m)).await?;
+            let mut response = render(&view);
+            *response.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(response)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /pages/{id}/webhooks/{webhook}/delete` (members).
+pub async fn delete_webhook(
+    State(state): State<AppState>,
+    session: WebSession,
+    Path((id, webhook)): Path<(String, i64)>,
+    headers: HeaderMap,
+    WebForm(f): WebForm<TokenOnly>,
+) -> Result<Response, WebError> {
+    session.check_form(&headers, &f.form_token)?;
+    state
+        .service
+        .remove_webhook(&session.caller, &id, webhook)
+        .await?;
+    Ok(see_other(&format!(
+        "/pages/{}?tab=settings&done=webhook_deleted",
+        segment(&id)
+    )))
 }
 
 #[cfg(test)]

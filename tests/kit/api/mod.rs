@@ -37,6 +37,8 @@ pub struct ApiOptions {
     pub run: iarss::ingest::RunOptions,
     /// `web.trusted_proxies`.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// E-mail is on (`[notify.smtp]` configured): `/account` offers its settings.
+    pub email: bool,
 }
 
 /// A running API.
@@ -134,6 +136,7 @@ impl Api {
             fetch,
             run,
             trusted_proxies,
+            email,
         } = options;
         let store = Store::open(db).await.expect("open the store");
         for (id, domain) in [(NEWS, NEWS_DOMAIN), (SPORT, SPORT_DOMAIN)] {
@@ -194,8 +197,9 @@ impl Api {
             .await
             .expect("revoke");
         let fetcher = Fetcher::new(fetch.clone()).expect("fetcher");
-        let service =
-            Service::new(store.clone(), access.clone(), fetch, fetcher).with_run_options(&run);
+        let service = Service::new(store.clone(), access.clone(), fetch, fetcher)
+            .with_run_options(&run)
+            .with_email(email);
         let heartbeat = Arc::new(Heartbeat::default());
         heartbeat.beat();
         let app = router(AppState {
