@@ -239,7 +239,10 @@ impl Fetcher {
         let mut builder = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .connect_timeout(config.timeout)
-            .pool_idle_timeout(Duration::from_secs(90));
+            // A feed is fetched every few minutes: a connection kept longer than this is
+            // reused only by the other pages of a shared host, which come sooner. Thousands
+            // of single-page hosts' idle connections would otherwise hold memory for nothing.
+            .pool_idle_timeout(Duration::from_secs(20));
         builder = match &config.proxy {
             // Behind a proxy, redirects are followed in `get`, where each hop is checked.
             Some(proxy) => builder
