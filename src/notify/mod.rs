@@ -267,15 +267,23 @@ impl Notifier {
             .increment(1);
         let page = d.event.as_ref().map(|e| e.page_id.as_str()).unwrap_or("");
         let event = d.event.as_ref().map(|e| e.event.as_str()).unwrap_or("");
+        let feed = d
+            .event
+            .as_ref()
+            .and_then(|e| e.feed.as_ref())
+            .map(|f| f.kind.as_str());
+        let run = d.event.as_ref().and_then(|e| e.run.as_ref()).map(|r| r.id);
         match &end.error {
             Some(error) => warn!(
-                delivery = d.id, channel, page, event, attempt = d.attempt,
+                delivery = d.id, channel, page, feed, run, event, attempt = d.attempt,
                 status = end.status, outcome, error = %error, "delivery attempt failed"
             ),
             None => info!(
                 delivery = d.id,
                 channel,
                 page,
+                feed,
+                run,
                 event,
                 attempt = d.attempt,
                 status = end.status,

@@ -383,8 +383,8 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// The events of the pages `user_id` wants in a digest, created in `[from, to)` (ms),
-    /// oldest first, at most `limit`.
+    /// The events of the pages `user_id` wants in a digest and is still a member of
+    /// (operators: every page), created in `[from, to)` (ms), oldest first, at most `limit`.
     pub async fn digest_events(
         &self,
         user_id: i64,
@@ -395,7 +395,11 @@ impl Store {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT e.id, e.payload FROM notify_events e JOIN email_prefs p \
              ON p.page_id = e.page_id AND p.user_id = $1 AND p.mode = 'digest' \
-             WHERE e.created_at >= $2 AND e.created_at < $3 ORDER BY e.id LIMIT $4",
+             WHERE e.created_at >= $2 AND e.created_at < $3 AND EXISTS ( \
+               SELECT 1 FROM users u WHERE u.id = p.user_id AND (u.role = 'operator' OR \
+               EXISTS (SELECT 1 FROM user_pages m \
+                       WHERE m.user_id = u.id AND m.page_id = p.page_id))) \
+             ORDER BY e.id LIMIT $4",
         )
         .bind(user_id)
         .bind(from)

@@ -569,36 +569,34 @@ async fn write_run(
         .fetch_optional(&mut **tx)
         .await?,
     };
-    if let Some(before) = before {
-        let success = run.outcome.is_success();
-        let after = if success { 0 } else { before + 1 };
-        let kind = if !success && after == after_failures {
-            Some(EventKind::FeedFailing)
-        } else if success && before >= after_failures {
-            Some(EventKind::FeedRecovered)
-        } else {
-            None
-        };
-        if let Some(kind) = kind {
-            let mut e = Event::new(kind, &run.page_id, now);
-            e.feed = Some(EventFeed {
-                kind: run.feed,
-                url: super::mask_url(&run.feed_url),
-                consecutive_failures: after,
-            });
-            e.diagnostics = diagnostics
-                .iter()
-                .filter(|d| d.canonical_url.is_none())
-                .map(|d| EventDiagnostic {
-                    rule: d.rule.as_str().to_string(),
-                    severity: d.rule.severity().as_str().to_string(),
-                    message: d.message.clone(),
-                    line: d.line.map(i64::from),
-                    column: d.column.map(i64::from),
-                })
-                .collect();
-            events.push(e);
-        }
+    let success = run.outcome.is_success();
+    // Failed runs in a row, this one included (none for a run of another URL than the
+    // feed's configured one, which does not count).
+    let after = before.map(|b| if success { 0 } else { b + 1 });
+    let feed = EventFeed {
+        kind: run.feed,
+        url: super::mask_url(&run.feed_url),
+        consecutive_failures: after.unwrap_or_default(),
+    };
+    let state_change = match (before, after) {
+        (Some(_), Some(a)) if !success && a == after_failures => Some(EventKind::FeedFailing),
+        (Some(b), _) if success && b >= after_failures => Some(EventKind::FeedRecovered),
+        _ => None,
+    };
+    if let Some(kind) = state_change {
+        let mut e = Event::new(kind, &run.page_id, now);
+        e.diagnostics = diagnostics
+            .iter()
+            .filter(|d| d.canonical_url.is_none())
+            .map(|d| EventDiagnostic {
+                rule: d.rule.as_str().to_string(),
+                severity: d.rule.severity().as_str().to_string(),
+                message: d.message.clone(),
+                line: d.line.map(i64::from),
+                column: d.column.map(i64::from),
+            })
+            .collect();
+        events.push(e);
     }
     // Every event of the run carries it and its feed.
     let event_run = EventRun {
@@ -608,15 +606,7 @@ async fn write_run(
     };
     for e in &mut events {
         e.run = Some(event_run.clone());
-        if e.feed.is_none() {
-            e.feed = Some(EventFeed {
-                kind: run.feed,
-                url: super::mask_url(&run.feed_url),
-                consecutive_failures: before
-                    .map(|b| if run.outcome.is_success() { 0 } else { b + 1 })
-                    .unwrap_or_default(),
-            });
-        }
+        e.feed = Some(feed.clone());
     }
     events::record(tx, now, &events).await?;
     // The run's id goes last: the state's own parameters keep their numbers.
