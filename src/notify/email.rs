@@ -11,6 +11,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::{Attempt, NotifyOptions, SmtpOptions, SmtpTls};
+use crate::model::escape_html as escape;
 use crate::store::{ClaimedDelivery, DeliveryChannel, Event, Store};
 
 /// The window of the immediate e-mails' limit: one per page and event kind.
@@ -257,21 +258,5 @@ pub fn html_body(events: &[Event], base: &str) -> String {
         }
     }
     out.push_str("</body></html>");
-    out
-}
-
-/// HTML-escaped text.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
     out
 }

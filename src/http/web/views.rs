@@ -105,21 +105,8 @@ pub fn short_date(t: Timestamp) -> String {
     t.utc().format("%-d %b %Y %H:%M UTC").to_string()
 }
 
-/// HTML-escaped text.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// HTML-escaped text (one escape for the pages and the e-mails).
+pub use crate::model::escape_html as escape;
 
 /// A message as HTML: escaped first, then each backticked part as `<code>`.
 pub fn code_spans(message: &str) -> String {
