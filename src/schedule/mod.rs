@@ -179,6 +179,14 @@ fn jitter_for(feed: &ClaimedFeed) -> f64 {
     (xxhash_rust::xxh3::xxh3_64(seed.as_bytes()) % 10_000) as f64 / 10_000.0
 }
 
+/// A tick drawn uniformly from half to one and a half times `tick`. Daemons sharing a
+/// store with fixed ticks lock into phase, and the one whose tick falls just before the
+/// others' claims nearly every due feed; drawn ticks share the work evenly on average.
+fn jittered(tick: Duration) -> Duration {
+    let draw = getrandom::u32().unwrap_or(u32::MAX / 2);
+    tick.mul_f64(0.5 + f64::from(draw) / f64::from(u32::MAX))
+}
+
 /// How a claimed feed's run ended, for its next due time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum RunEnd {
@@ -354,7 +362,7 @@ impl Scheduler {
                 });
             }
             tokio::select! {
-                _ = tokio::time::sleep(self.options.tick) => {}
+                _ = tokio::time::sleep(jittered(self.options.tick)) => {}
                 _ = shutdown.changed() => {}
             }
         }

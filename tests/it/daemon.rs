@@ -918,7 +918,18 @@ fn three_daemons_share_a_postgres_database_and_survive_a_kill() {
     thread::sleep(Duration::from_millis(4000));
     stall_dead.store(true, Ordering::SeqCst);
     let stalled_from = Instant::now();
-    thread::sleep(Duration::from_millis(500));
+    // Killed once it has a stalled request (or after 3 s: the assertion below then says
+    // that it had nothing in flight).
+    let deadline = stalled_from + Duration::from_secs(3);
+    while Instant::now() < deadline
+        && !server
+            .requests()
+            .iter()
+            .any(|h| h.agent == DEAD && h.at >= stalled_from)
+    {
+        thread::sleep(Duration::from_millis(20));
+    }
+    thread::sleep(Duration::from_millis(100));
     daemons[0].signal("KILL");
     let killed = Instant::now();
     let status = daemons[0]
