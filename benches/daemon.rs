@@ -278,6 +278,14 @@ fn spawn_daemon(db: &str, interval: &str, internet: bool) -> (Child, u16) {
         .env("IARSS_SCHEDULE_INTERVAL", interval)
         .env("IARSS_FETCH_ALLOW_PRIVATE_NETWORKS", "true")
         .env("IARSS_LOG", "error");
+    // BENCH_DAEMON_LOG=<level> keeps each daemon's log in target/bench-daemon-<port>.log.
+    if let Ok(level) = std::env::var("BENCH_DAEMON_LOG") {
+        let path = format!("{}/bench-daemon-{port}.log", env!("CARGO_TARGET_TMPDIR"));
+        if let Ok(file) = std::fs::File::create(&path) {
+            eprintln!("daemon on port {port} logs to {path}");
+            command.env("IARSS_LOG", level).stderr(file);
+        }
+    }
     if !internet {
         // Every loopback page is on 127.0.0.1; real pages are spread over many hosts, so
         // the per-host limit (politeness, not capacity) is lifted to the overall one, and
@@ -382,26 +390,50 @@ fn quantile(buckets: &[(f64, f64)], q: f64) -> f64 {
     prev.0
 }
 
-/// Runs of one feed started closer together than `half`, from the store's run log.
+/// Runs of one feed started closer together than `half`, from the store's run log; the
+/// first few pairs are printed, to see where they come from.
 async fn double_runs(db: &str, half: Duration) -> usize {
     let store = Store::open(db).await.expect("open store");
     let runs = store.runs(None, i64::MAX).await.expect("runs");
     store.close().await;
-    let mut by_feed: HashMap<(String, &'static str), Vec<i64>> = HashMap::new();
+    let mut by_feed: HashMap<(String, &'static str), Vec<&iarss::store::FeedRun>> = HashMap::new();
     for run in &runs {
         by_feed
             .entry((run.page_id.clone(), run.feed.as_str()))
             .or_default()
-            .push(run.started_at);
+            .push(run);
     }
     let half = half.as_millis() as i64;
-    by_feed
-        .values_mut()
-        .map(|starts| {
-            starts.sort_unstable();
-            starts.windows(2).filter(|w| w[1] - w[0] < half).count()
-        })
-        .sum()
+    let first = runs.iter().map(|r| r.started_at).min().unwrap_or(0);
+    let mut doubles = 0;
+    for ((page, feed), feed_runs) in &mut by_feed {
+        feed_runs.sort_unstable_by_key(|r| r.started_at);
+        for w in feed_runs.windows(2) {
+            if w[1].started_at - w[0].started_at >= half {
+                continue;
+            }
+            doubles += 1;
+            if doubles <= 10 {
+                let show = |r: &iarss::store::FeedRun| {
+                    format!(
+                        "run {} at {:.1}s for {} ms: {} {:?} {}",
+                        r.id.unwrap_or_default(),
+                        (r.started_at - first) as f64 / 1000.0,
+                        r.finished_at - r.started_at,
+                        r.outcome.as_str(),
+                        r.http_status,
+                        r.error.as_deref().unwrap_or("")
+                    )
+                };
+                println!(
+                    "  double run of {page} {feed}: {} | {}",
+                    show(w[0]),
+                    show(w[1])
+                );
+            }
+        }
+    }
+    doubles
 }
 
 /// CPU seconds of every PostgreSQL server process on this machine (the benchmark's cluster

@@ -256,15 +256,26 @@ impl Store {
     /// Brings feeds due further out than one `interval_ms` (a page added with the default
     /// cycle under a shorter configured one) into the next cycle, keeping their phase.
     /// A feed whose last run failed is due later on purpose (backoff, or a server's
-    /// `Retry-After`) and keeps its time.
+    /// `Retry-After`) and keeps its time; a feed being run is left to its run.
+    ///
+    /// "Now" is the database's clock when the statement runs, and rows another statement
+    /// holds are skipped rather than waited for: a time taken before a wait (for a pooled
+    /// connection, for a row lock) would find a feed that a run has just rescheduled one
+    /// interval on "too far out", and move it back into the same interval, a second run.
+    /// A tenth of an interval of margin covers the rest of the statement's own time.
     pub async fn fit_due_times(&self, interval_ms: i64) -> Result<u64, StoreError> {
-        let now = super::now_ms();
-        let done = sqlx::query(
-            "UPDATE feeds SET next_due_at = $1 + (next_due_at % $2) \
-             WHERE next_due_at > $1 + $2 AND consecutive_failures = 0",
-        )
-        .bind(now)
-        .bind(interval_ms.max(1))
+        let interval_ms = interval_ms.max(1);
+        let now = dialect::now_ms(self.backend);
+        let done = dynamic(format!(
+            "UPDATE feeds SET next_due_at = next_due_at - ((next_due_at - {now}) / $1) * $1 \
+             WHERE (page_id, kind) IN ( \
+               SELECT f.page_id, f.kind FROM feeds f \
+               WHERE f.next_due_at > {now} + $1 + $2 AND f.consecutive_failures = 0 \
+               AND (f.lease_expires_at IS NULL OR f.lease_expires_at < {now}) {lock})",
+            lock = dialect::skip_locked(self.backend, "f"),
+        ))
+        .bind(interval_ms)
+        .bind(interval_ms / 10)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())

@@ -74,6 +74,7 @@ on_both_backends!(
     scenario_uncommittable_run_is_recorded_as_store_error,
     scenario_many_pages_are_listed_in_batches,
     scenario_old_runs_and_warnings_are_pruned,
+    scenario_only_feeds_due_beyond_the_cycle_are_fitted_into_it,
 );
 
 #[test]
@@ -1734,4 +1735,78 @@ fn scenario_many_pages_are_listed_in_batches(db: &str) {
         .filter_map(|p| p["page_id"].as_str())
         .collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ordered, each once");
+}
+
+/// A feed due more than an interval out (added under a longer cycle) is brought into the
+/// next interval, keeping its phase; one a run has just rescheduled one interval on, one in
+/// backoff and one being run keep their times (moving those would run them twice).
+fn scenario_only_feeds_due_beyond_the_cycle_are_fitted_into_it(db: &str) {
+    use iarss::store::FeedKind;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let interval = 180_000i64;
+    runtime.block_on(async {
+        let store = iarss::store::Store::open(db).await.expect("open");
+        for id in ["far", "next", "failing", "leased"] {
+            store
+                .add_page(&iarss::store::NewPage {
+                    id: id.to_string(),
+                    name: id.to_string(),
+                    domain: iarss::model::Domain::parse(&format!("{id}.example.com"))
+                        .expect("domain"),
+                    feed_url: Some(format!("https://{id}.example.com/feed.xml")),
+                    dev_feed_url: None,
+                    enabled: true,
+                })
+                .await
+                .expect("add page");
+        }
+        store.close().await;
+    });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    // A day out; an interval and a second out (a run's reschedule seen by a late clock);
+    // in backoff; being run by another daemon.
+    let far = now + 86_400_000;
+    let next = now + interval + 1_000;
+    kit::execute_sql(
+        db,
+        &format!(
+            "UPDATE feeds SET next_due_at = {far} WHERE page_id IN ('far', 'failing', 'leased');\n\
+             UPDATE feeds SET next_due_at = {next} WHERE page_id = 'next';\n\
+             UPDATE feeds SET consecutive_failures = 4 WHERE page_id = 'failing';\n\
+             UPDATE feeds SET lease_owner = 'other', lease_expires_at = {far} WHERE page_id = 'leased';"
+        ),
+    );
+    runtime.block_on(async {
+        let store = iarss::store::Store::open(db).await.expect("open");
+        let fitted = store.fit_due_times(interval).await.expect("fit");
+        assert_eq!(fitted, 1, "only the feed due a day out is moved");
+        let due = |id: &'static str| {
+            let store = &store;
+            async move {
+                store
+                    .feed_state(id, FeedKind::Production)
+                    .await
+                    .expect("state")
+                    .and_then(|s| s.next_due_at)
+                    .expect("due time")
+            }
+        };
+        let moved = due("far").await;
+        assert!(
+            moved > now && moved <= now + interval + 5_000,
+            "brought into the next interval: {} s from now",
+            (moved - now) / 1000
+        );
+        assert_eq!(moved % interval, far % interval, "its phase is kept");
+        assert_eq!(due("next").await, next);
+        assert_eq!(due("failing").await, far);
+        assert_eq!(due("leased").await, far);
+        store.close().await;
+    });
 }
