@@ -353,8 +353,13 @@ impl Scheduler {
                 let store = self.store.clone();
                 tasks.spawn(async move {
                     match store.prune_logs(retention.as_millis() as i64).await {
-                        Ok(p) if p.runs + p.warnings > 0 => {
-                            info!(runs = p.runs, warnings = p.warnings, "logs pruned");
+                        Ok(p) if p.runs + p.warnings + p.run_days > 0 => {
+                            info!(
+                                runs = p.runs,
+                                run_days = p.run_days,
+                                warnings = p.warnings,
+                                "logs pruned"
+                            );
                         }
                         Ok(_) => {}
                         Err(e) => warn!(error = %e, "pruning the logs failed"),

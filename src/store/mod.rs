@@ -31,6 +31,7 @@ pub mod page_changes;
 pub mod pages;
 pub mod revisions;
 pub mod run_history;
+pub mod run_partitions;
 pub mod runs;
 pub mod schedule;
 pub mod screens;
@@ -323,6 +324,10 @@ impl Store {
             after_failures: options.after_failures,
         };
         store.migrate().await?;
+        // A store that cannot make today's partition still records runs, in the default one.
+        if let Err(e) = store.ensure_run_partitions().await {
+            tracing::warn!(error = %e, "creating the run log's partitions failed");
+        }
         Ok(store)
     }
 

@@ -169,6 +169,8 @@ pub struct Pruned {
     pub runs: u64,
     /// Warnings-log rows not seen within the retention.
     pub warnings: u64,
+    /// Whole days of the run log dropped (PostgreSQL's daily partitions).
+    pub run_days: u64,
 }
 
 /// Where a run's commit also sets the feed's next due time and lets go of the claim's
@@ -636,15 +638,27 @@ impl Store {
     /// Deletes runs that started more than `retention_ms` ago and warnings-log rows not
     /// seen for that long, in batches, outside any run's transaction. The daemon calls it
     /// every few minutes, `iarss ingest` after its run.
+    ///
+    /// On PostgreSQL the run log goes by whole days: a day's partition is dropped once all
+    /// of it is older than the retention (so runs stay up to a day longer), and only runs
+    /// in the default partition are deleted row by row.
     pub async fn prune_logs(&self, retention_ms: i64) -> Result<Pruned, StoreError> {
         let cutoff = now_ms() - retention_ms;
         let mut pruned = Pruned::default();
-        for (sql, count) in [
-            (
+        self.ensure_run_partitions().await?;
+        pruned.run_days = self.drop_run_partitions(cutoff).await?;
+        let runs = match self.backend {
+            Backend::Postgres => {
+                "DELETE FROM feed_runs_default WHERE id IN \
+                 (SELECT id FROM feed_runs_default WHERE started_at < $1 LIMIT $2)"
+            }
+            Backend::Sqlite => {
                 "DELETE FROM feed_runs WHERE id IN \
-                 (SELECT id FROM feed_runs WHERE started_at < $1 LIMIT $2)",
-                &mut pruned.runs,
-            ),
+                 (SELECT id FROM feed_runs WHERE started_at < $1 LIMIT $2)"
+            }
+        };
+        for (sql, count) in [
+            (runs, &mut pruned.runs),
             (
                 "DELETE FROM diagnostics WHERE id IN \
                  (SELECT id FROM diagnostics WHERE last_seen_at < $1 LIMIT $2)",

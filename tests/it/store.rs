@@ -1810,3 +1810,108 @@ fn scenario_only_feeds_due_beyond_the_cycle_are_fitted_into_it(db: &str) {
         store.close().await;
     });
 }
+
+/// Strings from the first column of `sql`'s rows, on PostgreSQL.
+fn pg_strings(url: &str, sql: &str) -> Vec<String> {
+    use sqlx::{Connection, Row};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let mut conn = sqlx::postgres::PgConnection::connect(url)
+            .await
+            .expect("connect");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.iter()
+            .map(|r| {
+                r.try_get::<Option<String>, _>(0)
+                    .expect("text")
+                    .unwrap_or_default()
+            })
+            .collect()
+    })
+}
+
+/// On PostgreSQL the run log is kept by day: a run goes into its day's partition, made a
+/// week ahead; the retention drops a day once all of it is too old, and deletes old runs
+/// that sit in the default partition; runs that landed in the default partition for a day
+/// that has since got its own move into it.
+#[test]
+fn postgres_run_log_is_kept_by_day() {
+    let pg = PgDb::create("run_days");
+    let db = pg.url();
+    let ctx = Ctx::new(db);
+    ctx.add_page("news", "news.example.com");
+    ctx.completed("news", &ctx.feed(&[item(A)]), &[]);
+    let day = 86_400_000i64;
+    let now = Utc::now().timestamp_millis();
+    let name = |ms: i64| {
+        format!(
+            "feed_runs_p{}",
+            DateTime::<Utc>::from_timestamp_millis(ms)
+                .expect("time")
+                .format("%Y%m%d")
+        )
+    };
+    let exists =
+        |table: &str| pg_strings(db, &format!("SELECT to_regclass('{table}')::text"))[0] == table;
+    assert!(
+        exists(&name(now)) && exists(&name(now + 7 * day)),
+        "today to a week ahead"
+    );
+    assert_eq!(
+        pg_strings(db, "SELECT tableoid::regclass::text FROM feed_runs"),
+        vec![name(now)],
+        "today's run is in today's partition"
+    );
+
+    // Forty days ago had a partition; fifty days ago did not (its run is in the default
+    // partition); and the partition three days ahead was lost, so that a run of that day
+    // went to the default partition too.
+    let forty = now - 40 * day;
+    let forty_start = forty.div_euclid(day) * day;
+    let ahead = now + 3 * day;
+    kit::execute_sql(
+        db,
+        &format!(
+            "CREATE TABLE {old} PARTITION OF feed_runs FOR VALUES FROM ({forty_start}) TO ({});\n\
+             DROP TABLE {lost};\n\
+             INSERT INTO feed_runs (page_id, feed_url, feed, outcome, started_at, finished_at, \
+               bytes, items, inserted, updated, unchanged, ignored, rejected) \
+             SELECT page_id, feed_url, feed, outcome, t, t, 0, 0, 0, 0, 0, 0, 0 \
+             FROM feed_runs, (VALUES ({forty}), ({}), ({ahead})) AS v(t);",
+            forty_start + day,
+            now - 50 * day,
+            old = name(forty),
+            lost = name(ahead),
+        ),
+    );
+    assert_eq!(ctx.runs().len(), 4);
+    // The next run prunes (retention 30 days) and makes the missing partition.
+    ctx.completed("news", &ctx.feed(&[item(A)]), &[]);
+    assert!(
+        !exists(&name(forty)),
+        "the day older than the retention is dropped"
+    );
+    assert!(exists(&name(ahead)), "the lost day is made again");
+    let mut places = pg_strings(
+        db,
+        "SELECT tableoid::regclass::text FROM feed_runs ORDER BY started_at",
+    );
+    places.dedup();
+    assert_eq!(
+        places,
+        vec![name(now), name(ahead)],
+        "the fifty-day-old run is deleted from the default partition, and the run three days \
+         ahead moved into its day's"
+    );
+    assert_eq!(
+        ctx.runs().len(),
+        3,
+        "today's two runs and the one ahead stay"
+    );
+}
