@@ -587,6 +587,31 @@ fn main() {
     }
 }
 
+/// A PostgreSQL store that has run for a month has the run log's partitions of the 30
+/// days its retention keeps besides the week ahead: every lookup of a feed's newest run
+/// (the dashboard's) goes through all of them.
+async fn month_of_run_partitions(db: &str) {
+    use sqlx::{Connection, Executor};
+    Store::open(db)
+        .await
+        .expect("open")
+        .close()
+        .await;
+    let mut conn = sqlx::postgres::PgConnection::connect(db)
+        .await
+        .expect("connect");
+    conn.execute(
+        "DO $$ DECLARE d BIGINT; \
+         today BIGINT := (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT / 86400000 * 86400000; \
+         BEGIN FOR i IN 1..30 LOOP d := today - i::BIGINT * 86400000; \
+         EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF feed_runs FOR VALUES FROM (%s) TO (%s)', \
+         'feed_runs_p' || to_char(to_timestamp(d / 1000) AT TIME ZONE 'UTC', 'YYYYMMDD'), d, d + 86400000); \
+         END LOOP; END $$",
+    )
+    .await
+    .expect("a month of partitions");
+}
+
 /// The latency part: one store of 100,000 articles on each backend.
 fn latency(rt: &tokio::runtime::Runtime) {
     rt.block_on(async {
@@ -598,6 +623,7 @@ fn latency(rt: &tokio::runtime::Runtime) {
         match std::env::var("IARSS_TEST_DATABASE_URL") {
             Ok(admin) => {
                 let db = postgres::fresh_postgres(&admin, "iarss_bench_api").await;
+                month_of_run_partitions(&db).await;
                 measure("PostgreSQL", &db).await;
             }
             Err(_) => println!("PostgreSQL: skipped (IARSS_TEST_DATABASE_URL is not set)"),

@@ -11,6 +11,8 @@
 //!
 //! `BENCH_NETWORK=internet` serves the pages from 5,000 hosts that answer like the
 //! internet's (see `daemon/internet.rs`), with the daemon's default settings.
+//! `BENCH_WEBHOOKS=1` gives every page a webhook and every changed feed a newly rejected
+//! item, and reports the deliveries (see `daemon/webhooks.rs`).
 //!
 //! `scripts/with-postgres.sh cargo bench --bench daemon`; scale with `BENCH_PAGES`
 //! (default 10000), `BENCH_INTERVAL` (default 3m) and `BENCH_CYCLES` (default 2);
@@ -38,6 +40,8 @@ use iarss::store::{NewPage, Store};
 mod internet;
 #[path = "../tests/kit/postgres.rs"]
 mod postgres;
+#[path = "daemon/webhooks.rs"]
+mod webhooks;
 use postgres::fresh_postgres;
 
 #[global_allocator]
@@ -76,7 +80,8 @@ fn feed_body(page: usize, version: u64) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\" \
          xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><title>P{page}</title>\
-         <link>https://p{page}.example.com/</link><description>d</description>{items}</channel></rss>"
+         <link>https://p{page}.example.com/</link><description>d</description>{items}{}</channel></rss>",
+        webhooks::rejected_item(page, version)
     )
 }
 
@@ -232,13 +237,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn add_pages(url: &str, feeds: Arc<Vec<String>>) {
+async fn add_pages(url: &str, feeds: Arc<Vec<String>>, hook: Option<String>) {
     let n = feeds.len();
     let store = Arc::new(Store::open(url).await.expect("open store"));
     // Eight writers at once: PostgreSQL takes them side by side, SQLite one after the other.
     let writers: Vec<_> = (0..8)
         .map(|w| {
-            let (store, feeds) = (Arc::clone(&store), Arc::clone(&feeds));
+            let (store, feeds, hook) = (Arc::clone(&store), Arc::clone(&feeds), hook.clone());
             tokio::spawn(async move {
                 for page in (w..n).step_by(8) {
                     store
@@ -252,6 +257,12 @@ async fn add_pages(url: &str, feeds: Arc<Vec<String>>) {
                         })
                         .await
                         .expect("add page");
+                    if let Some(hook) = &hook {
+                        store
+                            .add_webhook(&format!("p{page}"), hook, "bench-secret", "bench")
+                            .await
+                            .expect("add webhook");
+                    }
                 }
             })
         })
@@ -574,7 +585,14 @@ fn scenario(name: &str, db: &str, daemons: usize, pages: usize, interval: Durati
         .build()
         .expect("runtime");
     let t = Instant::now();
-    runtime.block_on(add_pages(db, Arc::new(publisher.urls.clone())));
+    let receiver = webhooks::ENABLED
+        .load(Ordering::Relaxed)
+        .then(webhooks::Receiver::start);
+    runtime.block_on(add_pages(
+        db,
+        Arc::new(publisher.urls.clone()),
+        receiver.as_ref().map(|r| r.url.clone()),
+    ));
     let setup = t.elapsed();
     let interval_text = format!("{}s", interval.as_secs());
     let mut children = Daemons(
@@ -621,6 +639,12 @@ fn scenario(name: &str, db: &str, daemons: usize, pages: usize, interval: Durati
     let measured = interval * cycles;
     // Runs in flight, all daemons together, sampled each second.
     let mut in_flight: Vec<f64> = Vec::new();
+    // Deliveries waiting (the whole store's, as each daemon reports it) and the oldest one's
+    // age, sampled each second.
+    let (mut queue_max, mut age_max): (f64, f64) = (0.0, 0.0);
+    let received_start = receiver
+        .as_ref()
+        .map(|r| r.received.load(Ordering::Relaxed));
     while start.at.elapsed() < measured {
         std::thread::sleep(Duration::from_secs(1));
         sample_rss(&children);
@@ -629,8 +653,16 @@ fn scenario(name: &str, db: &str, daemons: usize, pages: usize, interval: Durati
             .map(|(_, p)| http_get(*p, "/metrics"))
             .collect();
         in_flight.push(metric(&scrapes, "iarss_runs_in_flight"));
+        for scrape in &scrapes {
+            let one = std::slice::from_ref(scrape);
+            queue_max = queue_max.max(metric(one, "iarss_delivery_queue_depth"));
+            age_max = age_max.max(metric(one, "iarss_delivery_oldest_pending_seconds"));
+        }
     }
     let end = mark(&children, &publisher);
+    let received_end = receiver
+        .as_ref()
+        .map(|r| r.received.load(Ordering::Relaxed));
     let size_end = runtime.block_on(store_size(db));
     // The quiet window: 304s only.
     publisher.quiet.store(true, Ordering::Relaxed);
@@ -712,6 +744,36 @@ fn scenario(name: &str, db: &str, daemons: usize, pages: usize, interval: Durati
         "",
         metric(&end.scrapes, "iarss_due_backlog") / daemons as f64,
     );
+    if let (Some(a), Some(b)) = (received_start, received_end) {
+        let delivered = |m: &Mark| {
+            m.scrapes
+                .iter()
+                .flat_map(|t| t.lines())
+                .filter(|l| {
+                    l.starts_with("iarss_deliveries_total{") && l.contains("outcome=\"delivered\"")
+                })
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum::<f64>()
+        };
+        let failed = |m: &Mark| {
+            m.scrapes
+                .iter()
+                .flat_map(|t| t.lines())
+                .filter(|l| {
+                    l.starts_with("iarss_deliveries_total{") && !l.contains("outcome=\"delivered\"")
+                })
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum::<f64>()
+        };
+        println!(
+            "{:<22} webhooks: {} deliveries received in the window ({:.1}/s), {:.0} delivered and {:.0} not by the daemons' count; queue at most {queue_max:.0} waiting, oldest pending at most {age_max:.1} s",
+            "",
+            b - a,
+            (b - a) as f64 / (end.at - start.at).as_secs_f64(),
+            delivered(&end) - delivered(&start),
+            failed(&end) - failed(&start),
+        );
+    }
     if let Some((network, _)) = &publisher.internet {
         println!(
             "{:<22} {} ({} pages on failing hosts)",
@@ -791,6 +853,7 @@ fn main() {
     let pages: usize = env("BENCH_PAGES", "10000").parse().expect("BENCH_PAGES");
     let interval = humantime::parse_duration(&env("BENCH_INTERVAL", "3m")).expect("BENCH_INTERVAL");
     let cycles: u32 = env("BENCH_CYCLES", "2").parse().expect("BENCH_CYCLES");
+    webhooks::ENABLED.store(env("BENCH_WEBHOOKS", "0") == "1", Ordering::Relaxed);
     println!("iarss daemon benchmark: interval {interval:?}, {cycles} cycles\n");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&dir).expect("bench dir");
