@@ -592,11 +592,7 @@ fn main() {
 /// (the dashboard's) goes through all of them.
 async fn month_of_run_partitions(db: &str) {
     use sqlx::{Connection, Executor};
-    Store::open(db)
-        .await
-        .expect("open")
-        .close()
-        .await;
+    Store::open(db).await.expect("open").close().await;
     let mut conn = sqlx::postgres::PgConnection::connect(db)
         .await
         .expect("connect");

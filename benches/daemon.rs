@@ -447,6 +447,65 @@ async fn double_runs(db: &str, half: Duration) -> usize {
     doubles
 }
 
+fn env_is(name: &str, value: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == value)
+}
+
+/// `BENCH_PG_STATEMENTS=1` (with a server that preloads pg_stat_statements): resets the
+/// statement statistics (`None`), or prints where the quiet window's server time went, per
+/// 304 fetch (`Some(fetches)`).
+async fn pg_statements(db: &str, fetches: Option<f64>) {
+    use sqlx::{Connection, Row};
+    let Ok(mut conn) = sqlx::postgres::PgConnection::connect(db).await else {
+        return;
+    };
+    let Some(fetches) = fetches else {
+        let ready = sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .execute(&mut conn)
+            .await
+            .and(
+                sqlx::query("SELECT pg_stat_statements_reset()")
+                    .execute(&mut conn)
+                    .await,
+            );
+        if let Err(e) = ready {
+            println!(
+                "pg_stat_statements unavailable ({e}): start the server with IARSS_PG_OPTIONS=\"-c shared_preload_libraries=pg_stat_statements\""
+            );
+        }
+        return;
+    };
+    let Ok(rows) = sqlx::query(
+        "SELECT calls, total_exec_time + total_plan_time AS ms, wal_bytes::float8 AS wal, \
+         shared_blks_hit + shared_blks_read AS blocks, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS q \
+         FROM pg_stat_statements ORDER BY 2 DESC LIMIT 12",
+    )
+    .fetch_all(&mut conn)
+    .await
+    else {
+        return;
+    };
+    println!(
+        "{:<22} PostgreSQL statements of the quiet window, per 304 fetch ({fetches:.0} fetches):",
+        ""
+    );
+    for row in rows {
+        let calls: i64 = row.try_get("calls").unwrap_or_default();
+        let ms: f64 = row.try_get("ms").unwrap_or_default();
+        let wal: f64 = row.try_get("wal").unwrap_or_default();
+        let blocks: i64 = row.try_get("blocks").unwrap_or_default();
+        let q: String = row.try_get("q").unwrap_or_default();
+        println!(
+            "{:<24} {:>6.3} ms  {:>5.2} calls  {:>6.0} B WAL  {:>5.1} blocks  {q}",
+            "",
+            ms / fetches.max(1.0),
+            calls as f64 / fetches.max(1.0),
+            wal / fetches.max(1.0),
+            blocks as f64 / fetches.max(1.0),
+        );
+    }
+}
+
 /// CPU seconds of every PostgreSQL server process on this machine (the benchmark's cluster
 /// is the only one): the postmaster, its workers and the daemons' backends.
 fn postgres_cpu() -> f64 {
@@ -667,12 +726,20 @@ fn scenario(name: &str, db: &str, daemons: usize, pages: usize, interval: Durati
     // The quiet window: 304s only.
     publisher.quiet.store(true, Ordering::Relaxed);
     std::thread::sleep(Duration::from_secs(5));
+    let breakdown = !db.starts_with("sqlite:") && env_is("BENCH_PG_STATEMENTS", "1");
+    if breakdown {
+        runtime.block_on(pg_statements(db, None));
+    }
     let quiet_start = mark(&children, &publisher);
     while quiet_start.at.elapsed() < interval / 3 {
         std::thread::sleep(Duration::from_secs(1));
         sample_rss(&children);
     }
     let quiet_end = mark(&children, &publisher);
+    if breakdown {
+        let fetches = (quiet_end.not_modified - quiet_start.not_modified) as f64;
+        runtime.block_on(pg_statements(db, Some(fetches)));
+    }
     for (c, _) in children.iter_mut() {
         let _ = Command::new("kill")
             .args(["-TERM", &c.id().to_string()])
@@ -844,6 +911,36 @@ fn scenario(name: &str, db: &str, daemons: usize, pages: usize, interval: Durati
         size_end.articles,
         size_end.revisions,
         grew(|s| s.revisions) * day,
+    );
+    // What the caps bound the store to, once they hold: the revision cap per article, and
+    // the run log's retention (on PostgreSQL by whole days, so one day more).
+    let keep: f64 = std::env::var("IARSS_STORE_KEEP_REVISIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50.0);
+    let retention_days = std::env::var("IARSS_STORE_RETENTION")
+        .ok()
+        .and_then(|v| humantime::parse_duration(&v).ok())
+        .unwrap_or(Duration::from_secs(30 * 86_400))
+        .as_secs_f64()
+        / 86_400.0;
+    let runs_per_day = grew(|s| s.runs) * day;
+    let revisions_per_day = grew(|s| s.revisions) * day;
+    let revision_bound = keep * size_end.articles;
+    let run_bound = (retention_days + 1.0) * runs_per_day;
+    println!(
+        "{:<22} bounded by the caps: revisions at most {keep:.0} × {:.0} articles = {:.1} million (reached in {:.1} days at this rate), run log at most {:.0} days × {:.0}/day = {:.1} million rows",
+        "",
+        size_end.articles,
+        revision_bound / 1e6,
+        if revisions_per_day > 0.0 {
+            (revision_bound - size_end.revisions).max(0.0) / revisions_per_day
+        } else {
+            0.0
+        },
+        retention_days + 1.0,
+        runs_per_day,
+        run_bound / 1e6,
     );
     publisher.stop(&stop);
 }

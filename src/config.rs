@@ -68,8 +68,11 @@ pub struct ScheduleConfig {
     pub concurrency: usize,
     /// The most fetches in flight at once a sized `concurrency` may reach.
     pub max_concurrency: usize,
-    /// Fetches in flight at once to one host.
+    /// Fetches in flight at once to one host, to start with.
     pub per_host: usize,
+    /// The most fetches in flight at once to one host that carries many feeds and answers
+    /// them well.
+    pub per_host_max: usize,
     /// How long a claim holds a feed (longer than download + parse budget + commit).
     pub lease: Span,
     /// How often the scheduler looks for due feeds.
@@ -84,6 +87,7 @@ impl Default for ScheduleConfig {
             concurrency: 0,
             max_concurrency: 1024,
             per_host: 4,
+            per_host_max: 32,
             lease: Span(Duration::from_secs(120)),
             tick: Span(Duration::from_secs(1)),
         }
@@ -625,6 +629,7 @@ impl Config {
             concurrency: s.concurrency,
             max_concurrency: s.max_concurrency,
             per_host: s.per_host,
+            per_host_max: s.per_host_max.max(s.per_host),
             lease: s.lease.0,
             tick: s.tick.0,
             shutdown_grace: run_bound,

@@ -4,16 +4,18 @@
 //!
 //! [`next_due`] is the cadence and backoff arithmetic; [`Scheduler`] the loop.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Mutex, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
 use crate::ingest::{FeedSource, NextDue, RunOptions, record_refusal, run_feed};
+use hosts::{HostLimits, HostSlot};
+
+mod hosts;
 use crate::model::now_ms;
 use crate::store::{
     BACKOFF_AFTER_FAILURES, ClaimedFeed, Reschedule, RunOutcome, Store, StoreError, backs_off,
@@ -34,8 +36,10 @@ pub struct ScheduleOptions {
     pub concurrency: usize,
     /// The most runs in flight a sized concurrency reaches.
     pub max_concurrency: usize,
-    /// Runs in flight at once per host.
+    /// Runs in flight at once per host, to start with.
     pub per_host: usize,
+    /// The most runs in flight at once a busy host earns ([`HostLimits`]).
+    pub per_host_max: usize,
     /// How long a claim holds a feed.
     pub lease: Duration,
     /// How often due feeds are looked for.
@@ -221,7 +225,7 @@ pub struct Scheduler {
     options: ScheduleOptions,
     run: RunOptions,
     heartbeat: Arc<Heartbeat>,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    hosts: HostLimits,
     mean_run: MeanRunTime,
 }
 
@@ -234,27 +238,22 @@ impl Scheduler {
         run: RunOptions,
         heartbeat: Arc<Heartbeat>,
     ) -> Arc<Self> {
+        let hosts = HostLimits::new(options.per_host, options.per_host_max);
         Arc::new(Scheduler {
             store,
             owner,
             options,
             run,
             heartbeat,
-            hosts: Mutex::new(HashMap::new()),
+            hosts,
             mean_run: MeanRunTime::new(),
         })
     }
 
-    async fn host_permit(&self, url: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    /// A slot on the URL's host ([`HostLimits`]); none for a URL without a host.
+    async fn host_slot(&self, url: &str) -> Option<HostSlot> {
         let host = url::Url::parse(url).ok()?.host_str()?.to_string();
-        let sem = {
-            let mut hosts = self.hosts.lock().await;
-            hosts
-                .entry(host)
-                .or_insert_with(|| Arc::new(Semaphore::new(self.options.per_host)))
-                .clone()
-        };
-        sem.acquire_owned().await.ok()
+        self.hosts.acquire(&host).await
     }
 
     /// Runs until `shutdown` turns true: claims, runs and reschedules due feeds; then stops
@@ -397,9 +396,11 @@ impl Scheduler {
     /// One claimed feed: run it, record metrics, reschedule it.
     async fn run_claim(self: &Arc<Self>, claim: ClaimedFeed) {
         let started = now_ms();
-        let lag = (started - claim.due_at).max(0) as f64 / 1000.0;
+        let host = self.host_slot(&claim.url).await;
+        // The lag is the publisher's: from the slot to the fetch, any wait for its host
+        // included.
+        let lag = (now_ms() - claim.due_at).max(0) as f64 / 1000.0;
         metrics::histogram!("iarss_schedule_lag_seconds").record(lag);
-        let _host = self.host_permit(&claim.url).await;
         let lease_ms = self.options.lease.as_millis() as i64;
         let bound_ms = self.options.run_bound.as_millis() as i64;
         if now_ms() + bound_ms > claim.claimed_at + lease_ms {
@@ -413,6 +414,13 @@ impl Scheduler {
         let fetch_started = now_ms();
         let (end, retry_after, rescheduled) = self.run_one(&claim, fetch_started).await;
         let finished = now_ms();
+        if let Some(host) = host {
+            match end {
+                RunEnd::Recorded(o) => host.finished(o.is_success()),
+                // Not fetched, or the store's failure: nothing learnt of the host.
+                RunEnd::Busy | RunEnd::Unrecorded => drop(host),
+            }
+        }
         metrics::histogram!("iarss_run_duration_seconds")
             .record((finished - started) as f64 / 1000.0);
         self.mean_run.record(finished - started);
