@@ -660,10 +660,12 @@ fn scenario(name: &str, db: &str, daemons: usize, pages: usize, interval: Durati
             .collect(),
     );
     let started = Instant::now();
-    let mut peak_rss: f64 = 0.0;
-    let mut sample_rss = |children: &[(Child, u16)]| {
+    // The largest daemon's resident memory: over the warm-up (every feed new), then over
+    // the measured cycles and the quiet window.
+    let peak_rss = std::cell::Cell::new(0.0f64);
+    let sample_rss = |children: &[(Child, u16)]| {
         for (c, _) in children {
-            peak_rss = peak_rss.max(usage(c.id()).1);
+            peak_rss.set(peak_rss.get().max(usage(c.id()).1));
         }
     };
     // Warm-up: until every page has been fetched once and no feed is overdue (bounded).
@@ -690,6 +692,7 @@ fn scenario(name: &str, db: &str, daemons: usize, pages: usize, interval: Durati
         }
     }
     let warmup = started.elapsed();
+    let warmup_rss = peak_rss.replace(0.0);
     if !warm {
         println!("{name}: warm-up not over after {warmup:?}: measuring anyway");
     }
@@ -787,7 +790,7 @@ fn scenario(name: &str, db: &str, daemons: usize, pages: usize, interval: Durati
     let double_runs = runtime.block_on(double_runs(db, half));
     println!(
         "{name:<22} pages {pages:>6}  setup {:>5.1}s  warm-up {:>5.0}s  fetches {fetches:>7} ({:>7.0}/cycle)  within 10 s {:>7.3} %  \
-         lag p50 {:>5.2}s p99 {:>5.2}s p99.9 {:>5.2}s  cpu {:>5.1}s ({:>3.0} % of one core)  peak rss {:>6.1} MB  double fetches {doubles}  double runs {double_runs}",
+         lag p50 {:>5.2}s p99 {:>5.2}s p99.9 {:>5.2}s  cpu {:>5.1}s ({:>3.0} % of one core)  peak rss {:>6.1} MB (warm-up {warmup_rss:.1} MB)  double fetches {doubles}  double runs {double_runs}",
         setup.as_secs_f64(),
         warmup.as_secs_f64(),
         fetches as f64 / (window.as_secs_f64() / interval.as_secs_f64()),
@@ -801,7 +804,7 @@ fn scenario(name: &str, db: &str, daemons: usize, pages: usize, interval: Durati
         quantile(&buckets, 0.999),
         cpu,
         cpu / window.as_secs_f64() * 100.0,
-        peak_rss,
+        peak_rss.get(),
     );
 
     let mean_in_flight = in_flight.iter().sum::<f64>() / in_flight.len().max(1) as f64;

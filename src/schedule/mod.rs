@@ -74,9 +74,11 @@ pub const MIN_SIZED_CONCURRENCY: usize = 32;
 /// in flight. Twice that absorbs the spread of run times and of due times; the feeds
 /// already overdue (`backlog`) get a slot each on top, up to as many again, so a daemon
 /// catches up after an outage at up to twice its pace without a burst that swamps the
-/// store. Bounded below by [`MIN_SIZED_CONCURRENCY`] and above by `cap`. Every
-/// daemon on a store sizes for the whole store's rate: several daemons share the load,
-/// so each has room to spare, never too few.
+/// store. Bounded below by [`MIN_SIZED_CONCURRENCY`] and above by `cap`. Several
+/// daemons on one store each size for their share (`feeds` is the store's feeds divided
+/// by the daemons holding leases): sized for the whole store's rate, three daemons held
+/// three times the runs they needed, and in a store-bound phase (every feed new) each run
+/// waiting for the store holds its parsed feed in memory.
 pub fn sized_concurrency(
     feeds: u64,
     interval: Duration,
@@ -268,6 +270,7 @@ impl Scheduler {
             cap
         };
         let mut feeds: Option<u64> = None;
+        let mut schedulers = 1u64;
         let mut last_count = 0i64;
         let mut tasks = JoinSet::new();
         let mut last_gauges = 0i64;
@@ -297,9 +300,15 @@ impl Scheduler {
                             Ok(n) => feeds = Some(n.max(0) as u64),
                             Err(e) => warn!(error = %e, "counting the scheduled feeds failed"),
                         }
+                        // Each of the daemons sharing the store takes its share of the rate
+                        // (a daemon that falls behind gets room from the backlog term).
+                        match self.store.active_schedulers().await {
+                            Ok(n) => schedulers = n.max(1) as u64,
+                            Err(e) => warn!(error = %e, "counting the schedulers failed"),
+                        }
                     }
                     let sized_now = sized_concurrency(
-                        feeds.unwrap_or_default(),
+                        feeds.unwrap_or_default() / schedulers,
                         self.options.interval,
                         self.mean_run.get(),
                         backlog.unwrap_or_default().max(0) as u64,

@@ -84,6 +84,9 @@ pub use users::{Credentials, UserRecord};
 pub use webhooks::WebhookRecord;
 pub use writer::PageWriter;
 
+/// Connections of the pool that write transactions leave to others (the claim, readers).
+const RESERVED_CONNECTIONS: usize = 2;
+
 /// The default database: a SQLite file in the current directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://iarss.db";
 
@@ -215,6 +218,10 @@ pub struct Store {
     backend: Backend,
     health: std::sync::Arc<CommitHealth>,
     turns: std::sync::Arc<writer::PageTurns>,
+    /// Write transactions at once: fewer than the pool's connections, so that writers
+    /// queue here (up to `write_wait`) instead of timing out in the pool, and the claim and
+    /// the readers always find a connection.
+    write_slots: std::sync::Arc<tokio::sync::Semaphore>,
     write_wait: Duration,
     revisions: RevisionCap,
     after_failures: i64,
@@ -319,6 +326,11 @@ impl Store {
             backend,
             health: Default::default(),
             turns: Default::default(),
+            write_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                (dialect::pool_size(backend) as usize)
+                    .saturating_sub(RESERVED_CONNECTIONS)
+                    .max(1),
+            )),
             write_wait,
             revisions: options.revisions,
             after_failures: options.after_failures,
@@ -365,6 +377,19 @@ impl Store {
             Some(begin) => self.pool.begin_with(begin).await,
             None => self.pool.begin().await,
         }
+    }
+
+    /// A write slot ([`Store::write_slots`]), waiting at most until `deadline`; `None`
+    /// when the wait is over.
+    async fn write_slot(
+        &self,
+        deadline: std::time::Instant,
+    ) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let wait = deadline.saturating_duration_since(std::time::Instant::now());
+        tokio::time::timeout(wait, self.write_slots.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()
     }
 
     /// Closes the pool, waiting for connections to finish.

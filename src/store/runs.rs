@@ -270,6 +270,14 @@ impl Store {
         validators: Option<&Validators>,
         reschedule: Option<&Reschedule>,
     ) -> Result<i64, StoreError> {
+        let started = std::time::Instant::now();
+        let _slot = self
+            .write_slot(started + self.write_wait)
+            .await
+            .ok_or_else(|| StoreError::Busy {
+                page: run.page_id.clone(),
+                waited_ms: started.elapsed().as_millis() as u64,
+            })?;
         let result: Result<i64, StoreError> = async {
             // A claimed run that logs nothing but itself (a 304) and ends no failing streak
             // (no event to record): one statement, no transaction.

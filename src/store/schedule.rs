@@ -187,6 +187,20 @@ impl Store {
         .await?)
     }
 
+    /// Daemons holding a lease now (at least one): the schedulers sharing the store's
+    /// feeds, as far as the store can tell.
+    pub async fn active_schedulers(&self) -> Result<i64, StoreError> {
+        let n: i64 = dynamic(format!(
+            "SELECT CAST(COUNT(DISTINCT lease_owner) AS BIGINT) AS n FROM feeds \
+             WHERE lease_owner IS NOT NULL AND lease_expires_at > {}",
+            dialect::now_ms(self.backend)
+        ))
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        Ok(n.max(1))
+    }
+
     /// Sets the feed's next due time and releases `owner`'s lease.
     pub async fn reschedule(
         &self,

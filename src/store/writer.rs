@@ -100,6 +100,7 @@ pub struct PageWriter {
     before: PageSeq,
     waited: Duration,
     _turn: Turn,
+    _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl std::fmt::Debug for PageWriter {
@@ -137,6 +138,10 @@ impl Store {
             )
             .await
             .ok_or_else(busy)?;
+        let slot = self
+            .write_slot(started + self.write_wait)
+            .await
+            .ok_or_else(busy)?;
         let mut tx = match self.begin_write().await {
             Ok(tx) => tx,
             Err(e) if is_lock_timeout(&e) => return Err(busy()),
@@ -169,6 +174,7 @@ impl Store {
             before: PageSeq(seq - 1),
             waited,
             _turn: turn,
+            _slot: slot,
         })
     }
 
