@@ -217,6 +217,7 @@ async fn run_feed_inner(
         Step::Done(result) => return Ok(*result),
     };
     run.bytes = body.bytes.len() as u64;
+    let _deciding = store.decide_slot(&page.id).await?;
     // Read before any stored article is looked up: a writer of the page that commits after
     // this point makes this run look its articles up again under the lock (PageSeq).
     let seen = store.page_seq(&page.id).await?;

@@ -222,6 +222,11 @@ pub struct Store {
     /// queue here (up to `write_wait`) instead of timing out in the pool, and the claim and
     /// the readers always find a connection.
     write_slots: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Runs past their download at once (parsing, deciding, committing): twice the write
+    /// slots. The others wait with their bodies only, not their parsed articles, so that a
+    /// phase in which the store is the bottleneck (every feed new) does not fill memory
+    /// with runs waiting to commit.
+    decide_slots: std::sync::Arc<tokio::sync::Semaphore>,
     write_wait: Duration,
     revisions: RevisionCap,
     after_failures: i64,
@@ -321,16 +326,16 @@ impl Store {
                     url: mask_url(url),
                     reason: e.to_string(),
                 })?;
+        let write_slots = (dialect::pool_size(backend) as usize)
+            .saturating_sub(RESERVED_CONNECTIONS)
+            .max(1);
         let store = Store {
             pool,
             backend,
             health: Default::default(),
             turns: Default::default(),
-            write_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
-                (dialect::pool_size(backend) as usize)
-                    .saturating_sub(RESERVED_CONNECTIONS)
-                    .max(1),
-            )),
+            write_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(write_slots)),
+            decide_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(2 * write_slots)),
             write_wait,
             revisions: options.revisions,
             after_failures: options.after_failures,
@@ -390,6 +395,24 @@ impl Store {
             .await
             .ok()?
             .ok()
+    }
+
+    /// A place among the runs past their download ([`Store::decide_slots`]), waiting at
+    /// most `store.write_wait`; [`StoreError::Busy`] when the wait is over (the run is not
+    /// recorded and comes again at its next due time).
+    pub async fn decide_slot(
+        &self,
+        page_id: &str,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, StoreError> {
+        let started = std::time::Instant::now();
+        tokio::time::timeout(self.write_wait, self.decide_slots.clone().acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or_else(|| StoreError::Busy {
+                page: page_id.to_string(),
+                waited_ms: started.elapsed().as_millis() as u64,
+            })
     }
 
     /// Closes the pool, waiting for connections to finish.
