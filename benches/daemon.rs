@@ -470,7 +470,7 @@ async fn pg_statements(db: &str, fetches: Option<f64>) {
             );
         if let Err(e) = ready {
             println!(
-                "pg_stat_statements unavailable ({e}): start the server with IARSS_PG_OPTIONS=\"-c shared_preload_libraries=pg_stat_statements\""
+                "pg_stat_statements unavailable ({e}): start the server with WITH_POSTGRES_OPTIONS=\"-c shared_preload_libraries=pg_stat_statements\""
             );
         }
         return;

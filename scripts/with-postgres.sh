@@ -2,7 +2,7 @@
 # Runs a command with IARSS_TEST_DATABASE_URL pointing at a PostgreSQL server: the one
 # already set, or a throwaway cluster started here (initdb in a temporary directory, on a
 # free port on 127.0.0.1) and stopped afterwards, also when the command fails.
-# IARSS_PG_OPTIONS adds server options to the throwaway cluster's, e.g.
+# WITH_POSTGRES_OPTIONS adds server options to the throwaway cluster's, e.g.
 # "-c shared_preload_libraries=pg_stat_statements" for the daemon benchmark's statement
 # breakdown (BENCH_PG_STATEMENTS=1).
 set -euo pipefail
@@ -41,7 +41,7 @@ trap cleanup EXIT INT TERM
 
 as_pg "$PGBIN/initdb" -D "$PGROOT/data" -U postgres --auth=trust -E UTF8 >/dev/null
 as_pg "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/log" -w -t 60 \
-  -o "-p $PORT -k $PGROOT -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${IARSS_PG_OPTIONS:-}" \
+  -o "-p $PORT -k $PGROOT -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${WITH_POSTGRES_OPTIONS:-}" \
   start >/dev/null
 
 export IARSS_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
