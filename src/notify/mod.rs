@@ -176,12 +176,17 @@ impl Notifier {
                 }
             }
             let free = slots.available_permits() as i64;
+            // A full batch means more may be waiting: claim again as soon as a slot frees
+            // up instead of after a tick, so that a backlog drains at the pace of the
+            // answers, not at `concurrency` a tick.
+            let mut full = false;
             match self
                 .store
                 .claim_deliveries(&self.owner, lease_ms, free)
                 .await
             {
                 Ok(claims) => {
+                    full = free > 0 && claims.len() as i64 == free;
                     for claim in claims {
                         let Ok(permit) = slots.clone().acquire_owned().await else {
                             break;
@@ -218,9 +223,17 @@ impl Notifier {
                     Err(e) => warn!(error = %e, "pruning events failed"),
                 }
             }
-            tokio::select! {
-                _ = tokio::time::sleep(self.options.tick) => {}
-                _ = shutdown.changed() => {}
+            if full {
+                tokio::select! {
+                    _ = tasks.join_next() => {}
+                    _ = tokio::time::sleep(self.options.tick) => {}
+                    _ = shutdown.changed() => {}
+                }
+            } else {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.options.tick) => {}
+                    _ = shutdown.changed() => {}
+                }
             }
         }
         // Each attempt ends within its timeout; a little more for recording it.
