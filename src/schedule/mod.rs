@@ -13,13 +13,13 @@ use tokio::task::JoinSet;
 use tracing::{info, warn};
 
 use crate::ingest::{FeedSource, NextDue, RunOptions, record_refusal, run_feed};
-use hosts::{HostLimits, HostSlot};
-
-mod hosts;
 use crate::model::now_ms;
 use crate::store::{
     BACKOFF_AFTER_FAILURES, ClaimedFeed, Reschedule, RunOutcome, Store, StoreError, backs_off,
 };
+use hosts::{HostLimits, HostSlot};
+
+mod hosts;
 
 /// How often each daemon prunes the run log and the warnings log.
 const PRUNE_PERIOD: Duration = Duration::from_secs(600);
@@ -406,8 +406,8 @@ impl Scheduler {
     async fn run_claim(self: &Arc<Self>, claim: ClaimedFeed) {
         let started = now_ms();
         let host = self.host_slot(&claim.url).await;
-        // The lag is the publisher's: from the slot to the fetch, any wait for its host
-        // included.
+        // The lag is the publisher's: from the due time to the fetch, any wait for its
+        // host included.
         let lag = (now_ms() - claim.due_at).max(0) as f64 / 1000.0;
         metrics::histogram!("iarss_schedule_lag_seconds").record(lag);
         let lease_ms = self.options.lease.as_millis() as i64;
