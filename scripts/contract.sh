@@ -126,10 +126,12 @@ check_backend() {
   grep -q "^success inserted https://news.example.com/2026/11/harbour-reopens" "$WORK/$label-example.log" ||
     { say "[$label] the example did not import its article:"; cat "$WORK/$label-example.log" >&2; exit 1; }
 
+  # Every check is on by default; naming them on the command line (`--checks all`) would
+  # override the per-operation exceptions of schemathesis.toml.
   say "[$label] schemathesis (all checks, all phases)"
   (cd "$WORK" && "$WORK/venv/bin/schemathesis" --config-file "$ROOT/scripts/contract/schemathesis.toml" \
     run "$base/api/v1/openapi.json" --url "$base" \
-    -H "Authorization: Bearer $token" --checks all \
+    -H "Authorization: Bearer $token" \
     --max-examples "$EXAMPLES" --no-color) >"$WORK/$label-schemathesis.log" 2>&1 ||
     { cat "$WORK/$label-schemathesis.log" >&2; exit 1; }
   tail -n 4 "$WORK/$label-schemathesis.log" >&2
