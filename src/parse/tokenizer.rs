@@ -64,21 +64,39 @@ pub struct SourceScan {
     pub first_too_deep: Option<usize>,
 }
 
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
-    "wbr", "image", "param", "keygen", "basefont", "bgsound", "frame",
+// As atoms: a start tag is compared with these by one integer each, not by its text.
+static VOID: [LocalName; 19] = [
+    local_name!("area"),
+    local_name!("base"),
+    local_name!("br"),
+    local_name!("col"),
+    local_name!("embed"),
+    local_name!("hr"),
+    local_name!("img"),
+    local_name!("input"),
+    local_name!("link"),
+    local_name!("meta"),
+    local_name!("source"),
+    local_name!("track"),
+    local_name!("wbr"),
+    local_name!("image"),
+    local_name!("param"),
+    local_name!("keygen"),
+    local_name!("basefont"),
+    local_name!("bgsound"),
+    local_name!("frame"),
 ];
-const RAW_TEXT: &[&str] = &[
-    "script",
-    "style",
-    "xmp",
-    "iframe",
-    "noembed",
-    "noframes",
-    "noscript",
-    "textarea",
-    "title",
-    "plaintext",
+static RAW_TEXT: [LocalName; 10] = [
+    local_name!("script"),
+    local_name!("style"),
+    local_name!("xmp"),
+    local_name!("iframe"),
+    local_name!("noembed"),
+    local_name!("noframes"),
+    local_name!("noscript"),
+    local_name!("textarea"),
+    local_name!("title"),
+    local_name!("plaintext"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,7 +140,12 @@ impl<'a> HtmlTokenizer<'a> {
             pos: 0,
             mode: Mode::Data,
             last_start: None,
-            scan: SourceScan::default(),
+            // About one tag per 48 bytes of article HTML or fewer: sized once rather than
+            // grown (and copied) ten times on the way to an article's thousand tags.
+            scan: SourceScan {
+                tags: Vec::with_capacity(html.len() / 48 + 8),
+                first_too_deep: None,
+            },
             stack: Vec::new(),
             open_p: 0,
             dropped_depth: 0,
@@ -454,12 +477,12 @@ impl<'a> HtmlTokenizer<'a> {
             TagKind::End => {
                 // Inside a region dropped for depth, end tags close the dropped elements;
                 // elsewhere an end tag pops to its matching start tag, or is ignored.
-                let dropped = self.dropped_depth > 0 && !RAW_TEXT.contains(&&*name);
+                let dropped = self.dropped_depth > 0 && !RAW_TEXT.contains(&name);
                 if dropped {
                     self.dropped_depth -= 1;
                 } else if let Some(pos) = self.stack.iter().rposition(|s| s.0 == name) {
                     for (s, i) in self.stack.drain(pos..) {
-                        if &*s == "p" {
+                        if s == local_name!("p") {
                             self.open_p -= 1;
                         }
                         self.scan.tags[i].close = offset;
@@ -478,14 +501,14 @@ impl<'a> HtmlTokenizer<'a> {
             }
             TagKind::Start => {
                 let in_p = self.open_p > 0;
-                let is_void = VOID.contains(&&*name);
-                let raw = RAW_TEXT.contains(&&*name);
+                let is_void = VOID.contains(&name);
+                let raw = RAW_TEXT.contains(&name);
                 let too_deep = !is_void && !raw && self.stack.len() >= MAX_SOURCE_DEPTH;
                 if too_deep {
                     self.scan.first_too_deep.get_or_insert(offset);
                     self.dropped_depth += 1;
                 } else if !is_void {
-                    if &*name == "p" {
+                    if name == local_name!("p") {
                         self.open_p += 1;
                     }
                     self.stack.push((name.clone(), index));
