@@ -4,7 +4,8 @@
 //! `cargo bench --bench lint` generates the reference feeds with `tests/kit/feedgen.rs`
 //! into `target/bench-data/` (once) and prints MB/s of feed, articles/s, the ratio to the
 //! plain pipeline, multi-core scaling, peak memory, and the time to decide each
-//! pathological shape.
+//! pathological shape. `BENCH_PROFILE=N` runs only the lint of the large feed, N times (on
+//! `BENCH_THREADS` threads, default 1), to be profiled (`perf record`).
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -214,6 +215,24 @@ fn main() {
     // SAFETY: setting an allocator option is allowed at any time.
     unsafe { libmimalloc_sys::mi_option_set(5, 0) };
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    // BENCH_PROFILE=N: only the lint of the large feed (on BENCH_THREADS threads, default 1),
+    // N times, for a profiler; each run's time on stderr.
+    if let Some(runs) = std::env::var("BENCH_PROFILE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        let threads = std::env::var("BENCH_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        let large = feed("large", &FeedSpec::large());
+        for _ in 0..runs {
+            let t = Instant::now();
+            std::hint::black_box(lint(&large, threads));
+            eprintln!("{:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+        }
+        return;
+    }
     println!("iarss lint benchmark ({cores} cores)\n");
     let medium = feed("medium", &FeedSpec::medium());
     let large = feed("large", &FeedSpec::large());
