@@ -29,10 +29,16 @@ pub fn in_backoff() -> String {
 
 /// The database's clock in milliseconds since the epoch, as an SQL expression: leases and
 /// due times are compared with the database's clock, which every daemon shares.
+///
+/// On PostgreSQL it is a scalar subquery, read once when the statement starts (SQLite reads
+/// its clock once per statement anyway): `clock_timestamp()` is volatile, so written as a
+/// plain expression it was called again for every row a condition tested and could not
+/// bound an index scan. The claim scanned the due-time index row by row and the due-time fit
+/// the whole table, 0.69 and 0.34 ms of PostgreSQL's time per 304 at 100,000 pages.
 pub fn now_ms(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS BIGINT)",
-        Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        Backend::Postgres => "(SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT))",
     }
 }
 
