@@ -615,6 +615,7 @@ impl Config {
             threads: 1,
             stored_validators: None,
             reschedule: None,
+            downloaded: None,
         }
     }
 

@@ -91,6 +91,23 @@ pub struct RunOptions {
     /// How the run's commit reschedules the feed (the daemon's claimed runs), so that the
     /// run and its reschedule are one write.
     pub reschedule: Option<NextDue>,
+    /// Told once the download has ended (the daemon frees its slot on the feed's host).
+    pub downloaded: Option<Downloaded>,
+}
+
+/// Called once a run's download has ended, with whether the server answered (a body or a
+/// 304) rather than failed: the rest of the run (parse, checks, the store's writes) is
+/// iarss' own work, which the publisher's server has no part in.
+#[derive(Clone)]
+pub struct Downloaded(pub Arc<DownloadedFn>);
+
+/// The function of a [`Downloaded`].
+pub type DownloadedFn = dyn Fn(bool) + Send + Sync;
+
+impl std::fmt::Debug for Downloaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Downloaded")
+    }
 }
 
 /// How a claimed feed's next due time follows from its run: given the run as it is about
@@ -119,6 +136,7 @@ impl Default for RunOptions {
             threads: 1,
             stored_validators: None,
             reschedule: None,
+            downloaded: None,
         }
     }
 }
@@ -360,7 +378,11 @@ async fn acquire(
     run: &mut FeedRun,
 ) -> Result<Step<Body>, StoreError> {
     let Feed { store, options, .. } = *feed;
-    match fetch_body(feed, source, options.conditional).await? {
+    let acquired = fetch_body(feed, source, options.conditional).await?;
+    if let Some(downloaded) = &options.downloaded {
+        (downloaded.0)(!matches!(acquired, Acquired::Failed { .. }));
+    }
+    match acquired {
         Acquired::Body(body) => {
             run.http_status = body.http_status;
             Ok(Step::Next(body))

@@ -38,7 +38,9 @@ pub fn in_backoff() -> String {
 pub fn now_ms(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS BIGINT)",
-        Backend::Postgres => "(SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT))",
+        Backend::Postgres => {
+            "(SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT))"
+        }
     }
 }
 

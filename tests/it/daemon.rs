@@ -776,6 +776,118 @@ fn a_late_run_is_not_followed_by_its_old_slot() {
     assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
 }
 
+/// A run that waits for the store has its answer already: it does not keep its host's slot,
+/// so with one slot per host the host's next feed is fetched while the store is locked.
+#[test]
+fn a_run_waiting_for_the_store_does_not_hold_its_hosts_slot() {
+    let dir = kit::scratch("daemon-host-slot");
+    let db = sqlite_db(&dir);
+    // Another writer takes the database when the first feed is asked for, and keeps it 4 s.
+    let (lock_tx, lock_rx) = std::sync::mpsc::channel::<()>();
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel::<Instant>();
+    let locker = {
+        let db = db.clone();
+        thread::spawn(move || {
+            use sqlx::{Connection, Executor};
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            runtime.block_on(async {
+                if lock_rx.recv_timeout(Duration::from_secs(30)).is_err() {
+                    return None;
+                }
+                let mut conn = sqlx::sqlite::SqliteConnection::connect(&db)
+                    .await
+                    .expect("open the database");
+                conn.execute("BEGIN IMMEDIATE")
+                    .await
+                    .expect("take the write lock");
+                locked_tx.send(Instant::now()).expect("tell the server");
+                tokio::time::sleep(Duration::from_secs(4)).await;
+                let released = Instant::now();
+                conn.execute("ROLLBACK")
+                    .await
+                    .expect("release the write lock");
+                Some(released)
+            })
+        })
+    };
+    let first_at = Arc::new(Mutex::new(None::<Instant>));
+    let server = {
+        let first_at = Arc::clone(&first_at);
+        let lock = Mutex::new(Some((lock_tx, locked_rx)));
+        Server::start(usize::MAX, move |hit, s| {
+            if let Some((tx, rx)) = lock.lock().expect("lock").take() {
+                tx.send(()).expect("ask for the lock");
+                let at = rx
+                    .recv_timeout(Duration::from_secs(10))
+                    .expect("the database locked");
+                *first_at.lock().expect("lock") = Some(at);
+            }
+            let domain = hit.path.trim_start_matches("/feed/");
+            respond(s, "200 OK", &empty_feed(domain));
+        })
+    };
+    for id in ["one", "two"] {
+        let domain = format!("{id}.example.org");
+        cli_ok(
+            &db,
+            &[
+                "pages",
+                "add",
+                "--id",
+                id,
+                "--domain",
+                &domain,
+                "--feed",
+                &server.url(&format!("/feed/{domain}")),
+            ],
+        );
+        // Both due when the daemon starts: claimed together, one waits for the host.
+        cli_ok(&db, &["pages", "fetch-now", id]);
+    }
+    let mut daemon = Daemon::spawn(
+        &dir,
+        "host-slot",
+        &db,
+        &[
+            ("IARSS_SCHEDULE_PER_HOST", "1"),
+            ("IARSS_SCHEDULE_PER_HOST_MAX", "1"),
+            ("IARSS_SCHEDULE_INTERVAL", "60s"),
+        ],
+    );
+    daemon.wait_ready();
+    assert!(
+        wait_until(Duration::from_secs(15), || server.requests().len() >= 2),
+        "the second feed was not fetched: {:?}\n{}",
+        server
+            .requests()
+            .iter()
+            .map(|h| &h.path)
+            .collect::<Vec<_>>(),
+        daemon.log()
+    );
+    let second = server.requests()[1].at;
+    let released = locker.join().expect("locker thread").expect("locked");
+    let locked = first_at.lock().expect("lock").expect("first request");
+    assert!(
+        second > locked && second < released,
+        "the second feed was fetched {:?} after the store was locked, {:?} after it was \
+         released: its host's only slot waited for the first run's commit",
+        second.saturating_duration_since(locked),
+        second.saturating_duration_since(released),
+    );
+    // Both runs are recorded once the store is free again.
+    assert!(
+        wait_until(Duration::from_secs(15), || !runs(&db, "one").is_empty()
+            && !runs(&db, "two").is_empty()),
+        "{}",
+        daemon.log()
+    );
+    assert_eq!(daemon.terminate(Duration::from_secs(10)), 0);
+}
+
 #[test]
 fn the_ssrf_guard_is_on_by_default() {
     let dir = kit::scratch("daemon-guard");
