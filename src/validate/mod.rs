@@ -9,6 +9,7 @@
 pub mod context;
 pub mod rules;
 pub mod run;
+mod thread_pool;
 
 pub use crate::registry::{Group, RuleId, Severity, UnknownRule};
 pub use context::ArticleContext;

@@ -3,8 +3,9 @@
 
 use std::collections::VecDeque;
 use std::io::Read;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -12,6 +13,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::rules::feed;
+use super::thread_pool;
 use super::{ArticleContext, RuleId, Severity, validate_article};
 use crate::model::{CanonicalUrl, Diagnostic, Domain, Position};
 use crate::parse::feed::ArticleSource;
@@ -431,54 +433,99 @@ fn read_on_unchecked(item: FeedItem<'_>) -> Next {
 
 /// Checks the feed's items on `options.threads` threads: this one reads the feed and cuts
 /// each item's text out of it; every thread (this one too, whenever the queue is full, and
-/// once the feed is read) takes items from the queue, reads them and checks them.
+/// once the feed is read) takes items from the queue, reads them and checks them. The other
+/// threads are borrowed from the process's pool ([`super::thread_pool`]).
 fn check_in_parallel<R: Read>(
     head: Vec<u8>,
     rest: R,
     options: &CheckOptions,
     budget: &mut Budget,
 ) -> (Checked, FeedRead) {
-    let queue = Queue::new(options.threads * 4);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (1..options.threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut checked = Checked::default();
-                    while let Some(job) = queue.pop() {
-                        checked.check(job, options, Some(&queue));
-                    }
-                    checked
-                })
-            })
-            .collect();
-        let mut checked = Checked::default();
-        let read = read_feed_items(head, rest, options.http_charset.as_deref(), |item| {
-            if queue.failed_before(usize::MAX) {
-                // The feed fails at an item already cut out: its error is the feed's.
-                return Next::Stop;
-            }
-            if budget.spent() {
-                return read_on_unchecked(item);
-            }
+    let queue = Arc::new(Queue::new(options.threads * 4));
+    let shared = Arc::new(options.clone());
+    let (done, results) = mpsc::channel();
+    let mut helpers = 0;
+    for _ in 1..options.threads {
+        let (queue, options, done) = (queue.clone(), shared.clone(), done.clone());
+        let started = thread_pool::run(Box::new(move || {
+            // A panic is handed over (the jobs this thread leaves are checked by the reading
+            // thread once the feed is read) and raised again there; the pooled thread lives on.
+            let checked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let mut checked = Checked::default();
+                while let Some(job) = queue.pop() {
+                    checked.check(job, &options, Some(&queue));
+                }
+                checked
+            }));
+            let _ = done.send(checked);
+        }));
+        if !started {
+            // No thread to be had: this one does the rest of the work.
+            break;
+        }
+        helpers += 1;
+    }
+    // However this thread leaves (a panic included), the helpers are let go.
+    let _closing = CloseOnDrop(&queue);
+    let mut checked = Checked::default();
+    let read = read_feed_items(head, rest, options.http_charset.as_deref(), |item| {
+        if queue.failed_before(usize::MAX) {
+            // The feed fails at an item already cut out: its error is the feed's.
+            return Next::Stop;
+        }
+        if budget.spent() {
+            return read_on_unchecked(item);
+        }
+        if queue.is_full() {
+            // Every other thread has work waiting: take this item here, read in place (this
+            // thread alone queues items, so the queue cannot fill up meanwhile).
             let job = match item {
                 FeedItem::Read(item) => Job::Read(item),
-                FeedItem::Text(text) => Job::Text(text.to_owned_in(queue.buffer())),
+                FeedItem::Text(text) => match text.read() {
+                    Ok(read) => Job::Parsed(read),
+                    Err(failure) => {
+                        queue.fail(text.index());
+                        checked.fail(text.index(), failure);
+                        return Next::Stop;
+                    }
+                },
             };
-            if let Some(job) = queue.push(job) {
-                // Every other thread has work waiting: take this item here.
-                checked.check(job, options, Some(&queue));
-            }
-            Next::Continue
-        });
-        queue.close();
-        while let Some(job) = queue.pop() {
+            checked.check(job, options, Some(&queue));
+            return Next::Continue;
+        }
+        let job = match item {
+            FeedItem::Read(item) => Job::Read(item),
+            FeedItem::Text(text) => Job::Text(text.to_owned_in(queue.buffer())),
+        };
+        if let Some(job) = queue.push(job) {
             checked.check(job, options, Some(&queue));
         }
-        for worker in workers {
-            checked.merge(worker.join().expect("a check thread panicked"));
+        Next::Continue
+    });
+    queue.close();
+    while let Some(job) = queue.pop() {
+        checked.check(job, options, Some(&queue));
+    }
+    let mut panicked = None;
+    for result in results.iter().take(helpers) {
+        match result {
+            Ok(other) => checked.merge(other),
+            Err(panic) => panicked = Some(panic),
         }
-        (checked, read)
-    })
+    }
+    if let Some(panic) = panicked {
+        std::panic::resume_unwind(panic);
+    }
+    (checked, read)
+}
+
+/// Closes a queue when dropped.
+struct CloseOnDrop<'a>(&'a Queue);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 /// An item to check.
@@ -588,6 +635,11 @@ impl Queue {
 
     fn lock(&self) -> MutexGuard<'_, QueueState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `true` when the queue holds as many jobs as it may.
+    fn is_full(&self) -> bool {
+        self.lock().jobs.len() >= self.capacity
     }
 
     /// Queues `job`, or hands it back when the queue is full.

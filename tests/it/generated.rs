@@ -188,3 +188,64 @@ fn generator_is_deterministic() {
     let text = String::from_utf8(a).expect("UTF-8");
     assert!(text.contains("<lastBuildDate>Sun, 01 Nov 2026 06:00:00 +0000</lastBuildDate>"));
 }
+
+/// `iarss lint --threads N` reports exactly what one thread reports: the same articles in
+/// the same order with the same diagnostics, for several inputs in one run (the check
+/// threads serve one input after another), and the same feed error, at the same place, for
+/// a feed that breaks in a late item (here an end tag that closes nothing).
+#[test]
+fn the_report_is_the_same_on_any_number_of_threads() {
+    let dir = scratch("generated-threads");
+    let invalid = generate(&dir, "invalid.xml", &FeedSpec::medium_invalid());
+    let clean = generate(&dir, "clean.xml", &FeedSpec::new(300, 11).escaped_rate(0.3));
+    let text = std::fs::read_to_string(&clean).expect("read the clean feed");
+    let late_item = text.match_indices("<item>").nth(250).expect("250 items").0;
+    let broken = dir.join("broken.xml");
+    std::fs::write(
+        &broken,
+        format!(
+            "{}<item></nothing>{}",
+            &text[..late_item],
+            &text[late_item..]
+        ),
+    )
+    .expect("write the broken feed");
+    let inputs = [&invalid, &clean, &broken].map(|p| p.to_string_lossy().into_owned());
+    let lint = |threads: &str| {
+        let mut args = vec![
+            "lint",
+            "--format",
+            "json",
+            "--domain",
+            "news.example.com",
+            "--threads",
+            threads,
+        ];
+        args.extend(inputs.iter().map(String::as_str));
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1), "errors in the inputs");
+        out
+    };
+    let one = lint("1");
+    let doc = json(&one);
+    let broken_doc = &doc["inputs"][2];
+    let rules: Vec<&str> = broken_doc["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["rule"].as_str())
+        .collect();
+    assert_eq!(rules, ["feed-not-well-formed"], "{broken_doc}");
+    assert!(
+        doc["inputs"][0]["articles"].as_array().map_or(0, Vec::len) > 100,
+        "the invalid feed's articles are reported"
+    );
+    for threads in ["2", "3", "8"] {
+        let many = lint(threads);
+        assert_eq!(
+            String::from_utf8_lossy(&many.stdout),
+            String::from_utf8_lossy(&one.stdout),
+            "--threads {threads} reported something else than one thread"
+        );
+    }
+}
