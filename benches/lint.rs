@@ -5,7 +5,8 @@
 //! into `target/bench-data/` (once) and prints MB/s of feed, articles/s, the ratio to the
 //! plain pipeline, multi-core scaling, peak memory, and the time to decide each
 //! pathological shape. `BENCH_PROFILE=N` runs only the lint of the large feed, N times (on
-//! `BENCH_THREADS` threads, default 1), to be profiled (`perf record`).
+//! `BENCH_THREADS` threads, default 1), to be profiled (`perf record`); `BENCH_PAIRS=N` runs
+//! only N pairs of the large feed's 1-core and all-core lint and prints each.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -159,6 +160,45 @@ fn lint(path: &Path, threads: usize) -> usize {
     report.articles.len()
 }
 
+/// Threads kept for the whole bench, each running a 1-core lint when told to: `cores` of
+/// them at once, all independent, are the most this machine can give a lint on `cores`
+/// cores (the ceiling the scaling is read against: a host that does not give its second
+/// core in full lowers both alike).
+struct Copies {
+    go: Vec<std::sync::mpsc::Sender<PathBuf>>,
+    done: std::sync::mpsc::Receiver<usize>,
+}
+
+impl Copies {
+    fn new(n: usize) -> Self {
+        let (report, done) = std::sync::mpsc::channel();
+        let go = (0..n)
+            .map(|_| {
+                let (go, paths) = std::sync::mpsc::channel::<PathBuf>();
+                let report = report.clone();
+                std::thread::spawn(move || {
+                    for path in paths {
+                        let _ = report.send(lint(&path, 1));
+                    }
+                });
+                go
+            })
+            .collect();
+        Copies { go, done }
+    }
+
+    /// Lints `path` on every thread at once; the number of articles each saw.
+    fn run(&self, path: &Path) -> Vec<usize> {
+        for go in &self.go {
+            go.send(path.to_path_buf()).expect("a copy thread ended");
+        }
+        self.go
+            .iter()
+            .map(|_| self.done.recv().expect("a copy thread ended"))
+            .collect()
+    }
+}
+
 fn mb(path: &Path) -> f64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6
 }
@@ -233,19 +273,47 @@ fn main() {
         }
         return;
     }
+    // BENCH_PAIRS=N: only N alternating pairs of the large feed's 1-core and all-core lint,
+    // each pair printed, to see the spread behind the scaling's median.
+    if let Some(pairs) = std::env::var("BENCH_PAIRS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let large = feed("large", &FeedSpec::large());
+        lint(&large, cores);
+        let mut scalings = Vec::new();
+        for round in 0..pairs {
+            let (a, b) = timed_pair(round % 2 == 0, || lint(&large, 1), || lint(&large, cores));
+            let scaling = a.0.as_secs_f64() / b.0.as_secs_f64();
+            println!(
+                "1 core {:6.1} ms  {cores} cores {:6.1} ms  scaling {scaling:.2}x",
+                a.0.as_secs_f64() * 1e3,
+                b.0.as_secs_f64() * 1e3
+            );
+            scalings.push(scaling);
+        }
+        println!(
+            "median {:.2}x ({})",
+            median(&mut scalings.clone()),
+            spread(&mut scalings)
+        );
+        return;
+    }
     println!("iarss lint benchmark ({cores} cores)\n");
     let medium = feed("medium", &FeedSpec::medium());
     let large = feed("large", &FeedSpec::large());
     let peak = peak_rss_mb(&large);
+    let copies = Copies::new(cores);
     println!(
-        "{:<8} {:>8} {:>22} {:>22} {:>22} {:>7} {:>8}",
+        "{:<8} {:>8} {:>22} {:>22} {:>22} {:>7} {:>8} {:>8}",
         "feed",
         "MB",
         "plain pipeline",
         "iarss, 1 core",
         &format!("iarss, {cores} cores"),
         "ratio",
-        "scaling"
+        "scaling",
+        "ceiling"
     );
     for (name, path) in [("medium", &medium), ("large", &large)] {
         let size = mb(path);
@@ -254,11 +322,12 @@ fn main() {
         // that a noisy neighbour or a warming CPU weighs on both sides of a pair alike. The
         // ratios are taken per pair and their median is printed.
         let (mut plain, mut one, mut all) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut ratios, mut scalings) = (Vec::new(), Vec::new());
+        let (mut ratios, mut scalings, mut ceilings) = (Vec::new(), Vec::new(), Vec::new());
         let mut n_one = 0;
         // One untimed run of each warms the page cache and the allocator.
         let n_plain = plain_pipeline(path);
         lint(path, cores);
+        copies.run(path);
         for round in 0..ROUNDS {
             let first = round % 2 == 0;
             let (p, l) = timed_pair(first, || plain_pipeline(path), || lint(path, 1));
@@ -275,6 +344,16 @@ fn main() {
                 "the {cores}-core lint saw another number of articles"
             );
             scalings.push(a.0.as_secs_f64() / b.0.as_secs_f64());
+            // The ceiling of this round: `cores` independent 1-core lints at once, against
+            // the 1-core lint of the pair.
+            let t = Instant::now();
+            let seen = copies.run(path);
+            let together = t.elapsed().as_secs_f64();
+            assert!(
+                seen.iter().all(|n| *n == n_plain),
+                "a copy saw another number of articles"
+            );
+            ceilings.push(cores as f64 * a.0.as_secs_f64() / together);
             plain.push(p.0.as_secs_f64());
             one.push(l.0.as_secs_f64());
             one.push(a.0.as_secs_f64());
@@ -288,7 +367,7 @@ fn main() {
             )
         };
         println!(
-            "{:<8} {:>8.1} {:>22} {:>22} {:>22} {:>6.2}x {:>7.2}x   ratios {} scalings {}",
+            "{:<8} {:>8.1} {:>22} {:>22} {:>22} {:>6.2}x {:>7.2}x {:>7.2}x   ratios {} scalings {} ceilings {}",
             name,
             size,
             rate(median(&mut plain)),
@@ -296,8 +375,10 @@ fn main() {
             rate(median(&mut all)),
             median(&mut ratios.clone()),
             median(&mut scalings.clone()),
+            median(&mut ceilings.clone()),
             spread(&mut ratios),
             spread(&mut scalings),
+            spread(&mut ceilings),
         );
     }
     println!(
@@ -305,6 +386,9 @@ fn main() {
     );
     println!("ratio = plain pipeline time / iarss 1-core time (target >= 1.5x)");
     println!("scaling = iarss 1-core time / iarss {cores}-core time (target >= 1.85x)");
+    println!(
+        "ceiling = {cores} x iarss 1-core time / time of {cores} independent 1-core lints at once: the most this machine gave {cores} cores in the same rounds"
+    );
     println!("peak memory, `iarss lint` of the large feed: {peak:.1} MB (target < 80 MB)");
 
     println!("\npathological inputs (target: each decided in < 2 s)");

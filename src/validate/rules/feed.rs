@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{CanonicalUrl, Diagnostic};
+use crate::model::Diagnostic;
 use crate::parse::ChannelInfo;
 use crate::validate::{ArticleReport, RuleId};
 
@@ -67,19 +67,21 @@ fn listed(names: &[&str]) -> String {
 
 /// `feed-duplicate-canonical` (docs/decisions.md, decision 18) and `feed-duplicate-guid`.
 pub fn mark_duplicates(reports: &mut [ArticleReport]) {
-    let mut by_canonical: HashMap<String, Vec<usize>> = HashMap::new();
+    // Keys borrow from the reports; the diagnostics are added once the reports are read.
+    let mut marks: Vec<(usize, Diagnostic)> = Vec::new();
+    let mut by_canonical: HashMap<&str, Group> = HashMap::with_capacity(reports.len());
     for (i, r) in reports.iter().enumerate() {
         if let (true, Some(c)) = (r.is_error_free(), &r.canonical_url) {
             by_canonical
-                .entry(c.as_str().to_string())
-                .or_default()
-                .push(i);
+                .entry(c.as_str())
+                .and_modify(|g| g.add(i))
+                .or_insert_with(|| Group::new(i));
         }
     }
-    for (canonical, group) in by_canonical {
-        if group.len() < 2 {
+    for (canonical, group) in &by_canonical {
+        let Group::Many(group) = group else {
             continue;
-        }
+        };
         // Latest op-modified wins; one without ranks below any with; the first wins ties.
         let winner = group
             .iter()
@@ -93,38 +95,57 @@ pub fn mark_duplicates(reports: &mut [ArticleReport]) {
             )
             .expect("non-empty group");
         let winner_line = reports[winner].line;
-        for i in group.into_iter().filter(|i| *i != winner) {
-            let at = reports[i].position;
-            reports[i].diagnostics.push(Diagnostic::new(
+        for &i in group.iter().filter(|i| **i != winner) {
+            marks.push((i, Diagnostic::new(
                 RuleId::FeedDuplicateCanonical,
                 format!("another item (line {winner_line}) has the same canonical URL `{canonical}` and wins; this one is skipped"),
-                Some(at),
-            ));
+                Some(reports[i].position),
+            )));
         }
     }
-    let mut first_by_guid: HashMap<String, (usize, Option<CanonicalUrl>)> = HashMap::new();
-    for i in 0..reports.len() {
-        let Some(guid) = reports[i].guid.clone() else {
+    let mut first_by_guid: HashMap<&str, usize> = HashMap::with_capacity(reports.len());
+    for (i, r) in reports.iter().enumerate() {
+        let Some(guid) = r.guid.as_deref() else {
             continue;
         };
-        match first_by_guid.get(&guid) {
+        match first_by_guid.get(guid) {
             None => {
-                first_by_guid.insert(guid, (i, reports[i].canonical_url.clone()));
+                first_by_guid.insert(guid, i);
             }
-            Some((first, canonical)) => {
-                if reports[i].canonical_url.is_some()
-                    && canonical.is_some()
-                    && *canonical != reports[i].canonical_url
+            Some(&first) => {
+                let canonical = &reports[first].canonical_url;
+                if r.canonical_url.is_some() && canonical.is_some() && *canonical != r.canonical_url
                 {
-                    let first_line = reports[*first].line;
-                    let at = reports[i].position;
-                    reports[i].diagnostics.push(Diagnostic::new(
+                    let first_line = reports[first].line;
+                    marks.push((i, Diagnostic::new(
                         RuleId::FeedDuplicateGuid,
                         format!("guid `{guid}` is also used by the item at line {first_line}, which has another canonical URL"),
-                        Some(at),
-                    ));
+                        Some(r.position),
+                    )));
                 }
             }
+        }
+    }
+    for (i, diagnostic) in marks {
+        reports[i].diagnostics.push(diagnostic);
+    }
+}
+
+/// The items sharing a canonical URL: most URLs have one item, which needs no list.
+enum Group {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Group {
+    fn new(first: usize) -> Self {
+        Group::One(first)
+    }
+
+    fn add(&mut self, item: usize) {
+        match self {
+            Group::One(first) => *self = Group::Many(vec![*first, item]),
+            Group::Many(items) => items.push(item),
         }
     }
 }
