@@ -77,6 +77,19 @@ impl HostLimits {
         })
     }
 
+    /// Forgets the hosts nobody holds a slot of, waits for, or earned slots on: with a page
+    /// per domain the map would otherwise keep every host ever fetched. A forgotten host
+    /// starts again at `base`, where it was. Returns how many hosts are still known.
+    pub(crate) async fn prune(&self) -> usize {
+        let mut hosts = self.hosts.lock().await;
+        // `acquire` clones a gate under this lock, so a gate held by nobody else now is not
+        // about to be used.
+        hosts.retain(|_, gate| {
+            Arc::strong_count(gate) > 1 || gate.limit.load(Ordering::Relaxed) > self.base
+        });
+        hosts.len()
+    }
+
     /// The slots `host` has now (for tests and metrics).
     #[cfg(test)]
     async fn limit(&self, host: &str) -> usize {
@@ -175,5 +188,53 @@ mod tests {
         );
         // Another host starts at the base.
         assert_eq!(limits.limit("other").await, 2);
+    }
+
+    #[tokio::test]
+    async fn idle_hosts_are_forgotten_and_busy_ones_kept() {
+        let limits = HostLimits::new(1, 3);
+        for i in 0..100 {
+            let slot = limits
+                .acquire(&format!("host{i}.example"))
+                .await
+                .expect("slot");
+            slot.finished(true);
+        }
+        let held = limits.acquire("held.example").await.expect("slot");
+        // A busy host that earned a second slot: one in flight, one waiting, a success.
+        let limits = Arc::new(limits);
+        let first = limits.acquire("busy.example").await.expect("slot");
+        let waiter = {
+            let limits = limits.clone();
+            tokio::spawn(async move { limits.acquire("busy.example").await })
+        };
+        while limits.hosts.lock().await["busy.example"]
+            .waiting
+            .load(Ordering::Relaxed)
+            == 0
+        {
+            tokio::task::yield_now().await;
+        }
+        first.finished(true);
+        waiter.await.expect("waiter").expect("slot").finished(true);
+        assert_eq!(limits.limit("busy.example").await, 2);
+
+        assert_eq!(
+            limits.prune().await,
+            2,
+            "the held host and the busy one are kept"
+        );
+        let known: Vec<String> = limits.hosts.lock().await.keys().cloned().collect();
+        assert!(known.contains(&"held.example".to_string()), "{known:?}");
+        assert!(known.contains(&"busy.example".to_string()), "{known:?}");
+        drop(held);
+        assert_eq!(limits.prune().await, 1);
+        // A forgotten host is served again from the start.
+        limits
+            .acquire("host7.example")
+            .await
+            .expect("slot")
+            .finished(true);
+        assert_eq!(limits.limit("host7.example").await, 1);
     }
 }

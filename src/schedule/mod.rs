@@ -297,6 +297,8 @@ impl Scheduler {
                 if let Ok(n) = self.store.feeds_in_backoff().await {
                     metrics::gauge!("iarss_feeds_in_backoff").set(n as f64);
                 }
+                let hosts = self.hosts.prune().await;
+                metrics::gauge!("iarss_hosts_tracked").set(hosts as f64);
                 if sized {
                     // The number of feeds changes slowly: counted once a minute.
                     if feeds.is_none() || now_ms() - last_count > 60_000 {
@@ -337,7 +339,6 @@ impl Scheduler {
                 warn!(error = %e, "fitting due times failed");
             }
             let in_flight = cap - slots.available_permits();
-            metrics::gauge!("iarss_runs_in_flight").set(in_flight as f64);
             let free = limit.saturating_sub(in_flight) as i64;
             match self
                 .store
@@ -351,6 +352,7 @@ impl Scheduler {
                         };
                         let me = Arc::clone(&self);
                         tasks.spawn(async move {
+                            let _counted = InFlight::start();
                             me.run_claim(claim).await;
                             drop(permit);
                         });
@@ -560,6 +562,23 @@ impl Scheduler {
                 (RunEnd::Unrecorded, None, false)
             }
         }
+    }
+}
+
+/// Counts a run in the `iarss_runs_in_flight` gauge from its start to its end (an aborted
+/// run included), so that a scrape reads the runs under way at that moment.
+struct InFlight;
+
+impl InFlight {
+    fn start() -> Self {
+        metrics::gauge!("iarss_runs_in_flight").increment(1.0);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("iarss_runs_in_flight").decrement(1.0);
     }
 }
 

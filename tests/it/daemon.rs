@@ -936,6 +936,15 @@ fn sigterm_lets_the_in_flight_run_finish() {
     );
     // The request is in flight: the server answers only a second after it came.
     assert!(answered.lock().expect("answered").is_none());
+    let metrics = daemon.get("/metrics").map(|(_, b)| b).unwrap_or_default();
+    assert!(
+        metrics.lines().any(|l| l == "iarss_runs_in_flight 1"),
+        "the run under way is counted: {metrics}"
+    );
+    assert!(
+        answered.lock().expect("answered").is_none(),
+        "still in flight"
+    );
     daemon.signal("TERM");
     let status = daemon
         .wait_exit(Duration::from_secs(6))
