@@ -11,7 +11,9 @@ mod url;
 pub use diagnostic::{Diagnostic, Position};
 pub use excerpt::{ExcerptLine, excerpt, excerpt_of_lines};
 pub use status::{ArticleStatus, UnknownStatus};
-pub use text::{control_name, escape_html, first_forbidden_control, is_forbidden_control};
+pub use text::{
+    control_name, escape_html, first_forbidden_byte, first_forbidden_control, is_forbidden_control,
+};
 pub use time::{
     DEFAULT_ZONE, DEFAULT_ZONE_NAME, DateTimeValue, Timestamp, from_ms, now_ms, parse_datetime,
     parse_pubdate, rfc3339,

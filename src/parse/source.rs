@@ -79,21 +79,6 @@ impl PositionCounter {
     }
 }
 
-/// The offset of the first byte of `text` that is a control character XML forbids (NUL or
-/// another C0 control but tab, LF and CR). Written as a branch-free OR over blocks, which
-/// the compiler turns into SIMD: a feed's every byte passes through here.
-fn first_forbidden_byte(text: &[u8]) -> Option<usize> {
-    const BLOCK: usize = 64;
-    let forbidden = |b: u8| (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r');
-    for (i, block) in text.chunks(BLOCK).enumerate() {
-        if block.iter().fold(false, |any, &b| any | forbidden(b)) {
-            let at = block.iter().position(|&b| forbidden(b))?;
-            return Some(i * BLOCK + at);
-        }
-    }
-    None
-}
-
 /// Characters in UTF-8 bytes: every byte that is not a continuation byte starts one.
 fn count_chars(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
@@ -431,7 +416,7 @@ impl<R: Read> DecodedReader<R> {
         // A character XML forbids ends the text where it stands, as bytes that do not
         // decode do. The controls are ASCII: the decoded text is scanned as bytes.
         if matches!(outcome, Outcome::Text | Outcome::TextThenMalformed)
-            && let Some(at) = first_forbidden_byte(&self.text[start..])
+            && let Some(at) = crate::model::first_forbidden_byte(&self.text[start..])
         {
             let character = char::from(self.text[start + at]);
             self.text.truncate(start + at);

@@ -308,3 +308,47 @@ fn a_near_miss_content_namespace_is_read_with_a_warning() {
         "{missing:#}"
     );
 }
+
+/// A control character XML forbids inside an item's article, raw in CDATA, raw in escaped
+/// content or as a character reference, makes the whole feed `feed-not-well-formed` at its
+/// line, on one thread or several: it never reaches an article (whose own check for one is
+/// left out for items on that account).
+#[test]
+fn a_forbidden_control_in_an_items_article_refuses_the_feed() {
+    let clean = feed("", "Fri, 20 Nov 2026 08:00:00 +0000");
+    let cdata = clean.replace("<p>Text.</p>", "<p>Te\u{1}xt.</p>");
+    let escaped = clean
+        .replace("<![CDATA[", "")
+        .replace("]]>", "")
+        .replace("<html>", "&lt;html&gt;")
+        .replace("<p>Text.</p>", "&lt;p&gt;Te\u{8}xt.&lt;/p&gt;");
+    let reference = clean.replace("<p>Text.</p>", "]]>&#1;<![CDATA[");
+    for (name, text) in [
+        ("cdata", cdata),
+        ("escaped", escaped),
+        ("reference", reference),
+    ] {
+        for threads in ["1", "2"] {
+            let out = run_with_stdin(
+                &["lint", "--format", "json", "--threads", threads, "-"],
+                text.as_bytes(),
+            );
+            no_panic(&out);
+            let doc = json(&out);
+            let input = &doc["inputs"][0];
+            let rules: Vec<&str> = input["diagnostics"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d["rule"].as_str())
+                .collect();
+            assert_eq!(rules, ["feed-not-well-formed"], "{name}: {input}");
+            assert_eq!(input["diagnostics"][0]["line"], 6, "{name}: {input}");
+            assert_eq!(
+                input["articles"].as_array().map_or(0, Vec::len),
+                0,
+                "{name}: no article is reported: {input}"
+            );
+        }
+    }
+}
