@@ -111,6 +111,11 @@ pub fn retry_delay(attempt: i64, base: Duration, max: Duration) -> Duration {
     base.saturating_mul(1u32 << doublings).min(max)
 }
 
+/// Attempts in flight at once to one webhook, per daemon: a receiver that hangs until the
+/// timeout holds this many of the worker's slots, not all of them, so the other pages'
+/// webhooks are not kept waiting behind it.
+pub const PER_WEBHOOK: usize = 2;
+
 /// The delivery worker of one daemon.
 pub struct Notifier {
     store: Store,
@@ -148,6 +153,7 @@ impl Notifier {
     /// timeout), and releases its leases.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let slots = Arc::new(Semaphore::new(self.options.concurrency));
+        let webhooks = Arc::new(WebhooksInFlight::default());
         let mut tasks = JoinSet::new();
         let lease_ms = self.options.lease().as_millis() as i64;
         let digest_ms = self.options.digest_every.as_millis().max(1) as i64;
@@ -182,18 +188,30 @@ impl Notifier {
             let mut full = false;
             match self
                 .store
-                .claim_deliveries(&self.owner, lease_ms, free)
+                .claim_deliveries(&self.owner, lease_ms, free, &webhooks.full())
                 .await
             {
                 Ok(claims) => {
                     full = free > 0 && claims.len() as i64 == free;
                     for claim in claims {
+                        let hook = claim.webhook.as_ref().map(|w| w.0);
+                        let Some(counted) = WebhooksInFlight::start(&webhooks, hook) else {
+                            // This webhook has enough attempts in flight (the claim took
+                            // several of its deliveries at once): the rest wait for them.
+                            if let Err(e) =
+                                self.store.hand_back_delivery(claim.id, &self.owner).await
+                            {
+                                warn!(delivery = claim.id, error = %e, "handing a delivery back failed; its lease will expire");
+                            }
+                            continue;
+                        };
                         let Ok(permit) = slots.clone().acquire_owned().await else {
                             break;
                         };
                         let me = Arc::clone(&self);
                         tasks.spawn(async move {
                             me.attempt(claim).await;
+                            drop(counted);
                             drop(permit);
                         });
                     }
@@ -380,6 +398,61 @@ pub enum Attempt {
         /// Whether trying again may help.
         retry: bool,
     },
+}
+
+/// The attempts in flight per webhook, this daemon's.
+#[derive(Default)]
+struct WebhooksInFlight(std::sync::Mutex<std::collections::HashMap<i64, usize>>);
+
+/// One attempt counted for its webhook until dropped.
+struct CountedAttempt {
+    webhooks: Arc<WebhooksInFlight>,
+    hook: i64,
+}
+
+impl WebhooksInFlight {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, usize>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The webhooks with [`PER_WEBHOOK`] attempts in flight.
+    fn full(&self) -> Vec<i64> {
+        self.lock()
+            .iter()
+            .filter(|(_, n)| **n >= PER_WEBHOOK)
+            .map(|(hook, _)| *hook)
+            .collect()
+    }
+
+    /// Counts an attempt for `hook` (`Some` with no count for a delivery that is not a
+    /// webhook's); `None` when the webhook has [`PER_WEBHOOK`] in flight already.
+    fn start(webhooks: &Arc<Self>, hook: Option<i64>) -> Option<Option<CountedAttempt>> {
+        let Some(hook) = hook else {
+            return Some(None);
+        };
+        let mut counts = webhooks.lock();
+        let n = counts.entry(hook).or_default();
+        if *n >= PER_WEBHOOK {
+            return None;
+        }
+        *n += 1;
+        Some(Some(CountedAttempt {
+            webhooks: webhooks.clone(),
+            hook,
+        }))
+    }
+}
+
+impl Drop for CountedAttempt {
+    fn drop(&mut self) {
+        let mut counts = self.webhooks.lock();
+        if let Some(n) = counts.get_mut(&self.hook) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.hook);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -194,16 +194,28 @@ impl From<RecordRow> for DeliveryRecord {
 
 impl Store {
     /// Claims up to `limit` due pending deliveries for `owner`, for `lease_ms`, counting
-    /// the attempt.
+    /// the attempt; none for the webhooks in `skip_webhooks` (those the caller has enough
+    /// attempts in flight for).
     pub async fn claim_deliveries(
         &self,
         owner: &str,
         lease_ms: i64,
         limit: i64,
+        skip_webhooks: &[i64],
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         if limit <= 0 {
             return Ok(Vec::new());
         }
+        // The ids are the caller's integers, written into the statement as numbers.
+        let skip = if skip_webhooks.is_empty() {
+            String::new()
+        } else {
+            let ids: Vec<String> = skip_webhooks.iter().map(i64::to_string).collect();
+            format!(
+                "AND (d.webhook_id IS NULL OR d.webhook_id NOT IN ({})) ",
+                ids.join(", ")
+            )
+        };
         let now = dialect::now_ms(self.backend);
         // A read first: an idle queue costs no write (SQLite's one writer is the runs').
         let due = dynamic(format!(
@@ -221,7 +233,7 @@ impl Store {
              WHERE id IN ( \
                SELECT d.id FROM deliveries d WHERE d.state = 'pending' \
                AND d.next_attempt_at <= {now} \
-               AND (d.lease_expires_at IS NULL OR d.lease_expires_at < {now}) \
+               AND (d.lease_expires_at IS NULL OR d.lease_expires_at < {now}) {skip}\
                ORDER BY d.next_attempt_at LIMIT $3 {lock}) \
              RETURNING id",
             lock = dialect::skip_locked(self.backend, "d"),
@@ -355,6 +367,20 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
+    }
+
+    /// Hands a claimed delivery back untried (its webhook had enough attempts in flight):
+    /// it is due again at once, its claim not counted as an attempt.
+    pub async fn hand_back_delivery(&self, id: i64, owner: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL, \
+             attempts = attempts - 1 WHERE id = $1 AND lease_owner = $2",
+        )
+        .bind(id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Releases every delivery lease, whoever holds it: for the sole owner of a SQLite

@@ -209,6 +209,7 @@ crate::on_both_backends!(
     scenario_each_event_reaches_the_webhook_once,
     scenario_a_failing_receiver_is_retried_and_gets_the_event_once,
     scenario_emails_at_once_within_the_hourly_limit_and_a_digest,
+    scenario_a_hanging_webhook_holds_two_slots_not_all,
 );
 
 /// Every kind of event, caused as a publisher would, reaches the page's webhook once,
@@ -368,6 +369,64 @@ async fn scenario_a_failing_receiver_is_retried_and_gets_the_event_once(db: &str
     assert_eq!(d.state, DeliveryState::Delivered, "{d:?}");
     assert_eq!((d.attempts, d.status), (2, Some(200)));
     assert_eq!(d.error, None);
+    let _ = stop.send(true);
+}
+
+/// A receiver that hangs until the timeout gets `PER_WEBHOOK` attempts at once, not all of
+/// the worker's slots (four here): a webhook whose delivery was queued behind eight of its
+/// deliveries is served at once, and the deliveries put back meanwhile count no attempt.
+async fn scenario_a_hanging_webhook_holds_two_slots_not_all(db: &str) {
+    assert_eq!(iarss::notify::PER_WEBHOOK, 2);
+    let hanging = Receiver::start(|_, _| (200, Duration::from_secs(30)));
+    let healthy = Receiver::start(ok);
+    let (store, news) = store_with_page(db).await;
+    let hook = store
+        .add_webhook("news", &hanging.url(), SECRET, "test")
+        .await
+        .unwrap()
+        .unwrap();
+    let articles: Vec<_> = (0..9).map(|i| article(&url(&format!("a{i}")))).collect();
+    ingest_live(&store, &news, &articles).await;
+    for a in &articles[..8] {
+        store.delete_article("news", &a.canonical).await.unwrap();
+    }
+    store
+        .add_webhook("news", &healthy.url(), SECRET, "test")
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .delete_article("news", &articles[8].canonical)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let stop = start_worker(&store);
+    // The hanging receiver's attempts time out after 2 s: the other webhook is served
+    // well before that.
+    let served = wait_for(Duration::from_secs(10), || !healthy.received().is_empty()).await;
+    assert!(served, "the healthy webhook got nothing");
+    let after = healthy.received()[0].at - started;
+    assert!(
+        after < Duration::from_millis(1500),
+        "the healthy webhook waited {after:?} behind the hanging one"
+    );
+    // Its two attempts came in meanwhile, and no third one while they hang.
+    wait_for(Duration::from_secs(1), || hanging.received().len() >= 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let hanging_got = hanging.received();
+    assert_eq!(
+        hanging_got.len(),
+        2,
+        "two attempts at once: {hanging_got:#?}"
+    );
+    let attempts: i64 = store
+        .webhook_deliveries(hook.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.attempts)
+        .sum();
+    assert_eq!(attempts, 2, "only the attempts made are counted");
     let _ = stop.send(true);
 }
 
