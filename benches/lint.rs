@@ -387,7 +387,7 @@ fn main() {
     println!("ratio = plain pipeline time / iarss 1-core time (target >= 1.5x)");
     println!("scaling = iarss 1-core time / iarss {cores}-core time (target >= 1.85x)");
     println!(
-        "ceiling = {cores} x iarss 1-core time / time of {cores} independent 1-core lints at once: the most this machine gave {cores} cores in the same rounds"
+        "ceiling = {cores} x iarss 1-core time / time of {cores} independent 1-core lints at once: what this machine gave {cores} cores in the same rounds"
     );
     println!("peak memory, `iarss lint` of the large feed: {peak:.1} MB (target < 80 MB)");
 
