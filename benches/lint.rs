@@ -161,9 +161,10 @@ fn lint(path: &Path, threads: usize) -> usize {
 }
 
 /// Threads kept for the whole bench, each running a 1-core lint when told to: `cores` of
-/// them at once, all independent, are the most this machine can give a lint on `cores`
-/// cores (the ceiling the scaling is read against: a host that does not give its second
-/// core in full lowers both alike).
+/// them at once, all independent, show what this machine gives `cores` cores (the ceiling
+/// the scaling is read against: a host that does not give its second core in full lowers
+/// both alike; each copy reads the file itself, so for short runs it is a reference, not a
+/// bound).
 struct Copies {
     go: Vec<std::sync::mpsc::Sender<PathBuf>>,
     done: std::sync::mpsc::Receiver<usize>,
