@@ -4,7 +4,7 @@
 
 use crate::kit;
 use kit::feedgen::{self, FeedSpec, Shape};
-use kit::{all_diagnostics, generate, json, run, scratch};
+use kit::{all_diagnostics, generate, input_rules, json, run, scratch};
 
 /// docs/decisions.md, decision 4: with no head canonical but an absolute item `<link>`, the link is
 /// used (`canonical-from-item-link`); the generator keeps the item link when it drops the
@@ -229,13 +229,11 @@ fn the_report_is_the_same_on_any_number_of_threads() {
     let one = lint("1");
     let doc = json(&one);
     let broken_doc = &doc["inputs"][2];
-    let rules: Vec<&str> = broken_doc["diagnostics"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d["rule"].as_str())
-        .collect();
-    assert_eq!(rules, ["feed-not-well-formed"], "{broken_doc}");
+    assert_eq!(
+        input_rules(broken_doc),
+        ["feed-not-well-formed"],
+        "{broken_doc}"
+    );
     assert!(
         doc["inputs"][0]["articles"].as_array().map_or(0, Vec::len) > 100,
         "the invalid feed's articles are reported"

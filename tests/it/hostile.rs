@@ -4,7 +4,7 @@
 use crate::kit;
 use std::process::Output;
 
-use kit::{json, run, run_with_stdin, scratch};
+use kit::{input_rules, json, run, run_with_stdin, scratch};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -336,13 +336,11 @@ fn a_forbidden_control_in_an_items_article_refuses_the_feed() {
             no_panic(&out);
             let doc = json(&out);
             let input = &doc["inputs"][0];
-            let rules: Vec<&str> = input["diagnostics"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|d| d["rule"].as_str())
-                .collect();
-            assert_eq!(rules, ["feed-not-well-formed"], "{name}: {input}");
+            assert_eq!(
+                input_rules(input),
+                ["feed-not-well-formed"],
+                "{name}: {input}"
+            );
             assert_eq!(input["diagnostics"][0]["line"], 6, "{name}: {input}");
             assert_eq!(
                 input["articles"].as_array().map_or(0, Vec::len),

@@ -114,25 +114,40 @@ pub fn json(output: &Output) -> serde_json::Value {
 
 /// Every diagnostic of a lint JSON document: `(rule, severity, line, column)`.
 pub fn all_diagnostics(doc: &serde_json::Value) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    for input in doc["inputs"].as_array().into_iter().flatten() {
-        out.extend(
-            input["diagnostics"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .cloned(),
-        );
-        for a in input["articles"].as_array().into_iter().flatten() {
-            out.extend(a["diagnostics"].as_array().into_iter().flatten().cloned());
-        }
+    doc["inputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(input_diagnostics)
+        .collect()
+}
+
+/// Every diagnostic of one input of a lint JSON document: its own, then its articles'.
+pub fn input_diagnostics(input: &serde_json::Value) -> Vec<serde_json::Value> {
+    let mut out: Vec<serde_json::Value> = input["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    for a in input["articles"].as_array().into_iter().flatten() {
+        out.extend(a["diagnostics"].as_array().into_iter().flatten().cloned());
     }
     out
 }
 
 /// The rule ids of a lint JSON document.
 pub fn rules_of(doc: &serde_json::Value) -> Vec<String> {
-    all_diagnostics(doc)
+    rule_ids(&all_diagnostics(doc))
+}
+
+/// The rule ids of one input of a lint JSON document.
+pub fn input_rules(input: &serde_json::Value) -> Vec<String> {
+    rule_ids(&input_diagnostics(input))
+}
+
+fn rule_ids(diagnostics: &[serde_json::Value]) -> Vec<String> {
+    diagnostics
         .iter()
         .map(|d| d["rule"].as_str().unwrap_or_default().to_string())
         .collect()
