@@ -19,8 +19,8 @@ pub fn first_forbidden_control(text: &str) -> Option<(usize, char)> {
 ///
 /// Every byte of every feed and article passes through here. Whole blocks are tested
 /// without an exit per byte, which the compiler turns into vector compares, with AVX2 where
-/// the CPU has it (the portable build's SSE2 compares took about a tenth of the reading
-/// thread's time); the block that holds one is then searched byte by byte.
+/// the CPU has it (with the portable build's SSE2 compares this was 2.5 % of the lint's
+/// instructions, with AVX2 0.8 %); the block that holds one is then searched byte by byte.
 pub fn first_forbidden_byte(bytes: &[u8]) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
